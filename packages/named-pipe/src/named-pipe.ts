@@ -1,0 +1,138 @@
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import {
+  IpcError,
+  MAX_FRAME_BYTES,
+  StreamChannel,
+  StreamListener,
+  fromNodeError,
+  validateInteger,
+  validateName,
+  type Capabilities,
+  type Channel,
+  type ConnectOptions,
+  type Listener,
+  type ListenOptions,
+  type Transport,
+} from '@ipckit/core';
+import { BACKEND, pipeBackend } from './backend.js';
+
+/** Default largest message: 16 MiB. Raise it per listener/channel with `maxMessageBytes`. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** Longest name accepted before the OS path limit is even considered. */
+const MAX_NAME_BYTES = 255;
+
+/**
+ * The full OS path a pipe name maps to: `\\.\pipe\<name>` on Windows,
+ * `<per-user dir>/<name>` on POSIX. Throws IpcError EINVAL for a bad name.
+ */
+export async function pipePath(name: string): Promise<string> {
+  validateName(name, { maxBytes: MAX_NAME_BYTES, label: 'pipe name' });
+  return (await pipeBackend()).pathFor(name);
+}
+
+function listenOn(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(fromNodeError(error, { path }));
+    server.once('error', onError);
+    server.listen(path, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Serves `name` as a raw byte-stream server (no framing), for programs that
+ * frame their own way. A stale POSIX socket file (nobody answers) is
+ * replaced; a live one gives IpcError EADDRINUSE.
+ *
+ * Platform-specific behaviour: on Windows the pipe is created by libuv with
+ * FILE_FLAG_FIRST_PIPE_INSTANCE and the default security descriptor (full
+ * control for the creator, SYSTEM and Administrators, read for Everyone);
+ * on POSIX the socket lives in a 0700 per-user directory.
+ */
+export async function listenStream(name: string): Promise<{ server: Server; path: string }> {
+  const path = await pipePath(name);
+  const backend = await pipeBackend();
+  await backend.prepareListen(path);
+  for (let attempt = 0; ; attempt++) {
+    const server = createServer();
+    try {
+      await listenOn(server, path);
+      return { server, path };
+    } catch (error) {
+      if (attempt === 0 && error instanceof IpcError && error.code === 'EADDRINUSE' && (await backend.reclaimStale(path))) continue;
+      if (error instanceof IpcError && error.code === 'EADDRINUSE') {
+        throw new IpcError('EADDRINUSE', `pipe ${path} is already served by a running process`, {
+          errno: error.errno, osCode: error.osCode, syscall: error.syscall, path, cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+}
+
+/**
+ * Connects to `name` as a raw byte stream (no framing). Rejects with IpcError
+ * ENOENT when nobody serves it, ETIMEDOUT after `timeoutMs`.
+ */
+export async function connectStream(name: string, options: ConnectOptions = {}): Promise<Socket> {
+  const path = await pipePath(name);
+  const timeoutMs = options.timeoutMs === undefined ? undefined : validateInteger(options.timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1);
+  return new Promise<Socket>((resolve, reject) => {
+    const socket = netConnect(path);
+    let timer: NodeJS.Timeout | undefined;
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        socket.destroy();
+        reject(new IpcError('ETIMEDOUT', `no connection to ${path} within ${timeoutMs} ms`, { path, syscall: 'connect' }));
+      }, timeoutMs);
+    }
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      const wrapped = fromNodeError(error, { path });
+      reject(wrapped.code === 'ENOENT'
+        ? new IpcError('ENOENT', `nobody serves the pipe ${path}`, { errno: wrapped.errno, osCode: wrapped.osCode, syscall: wrapped.syscall, path, cause: error })
+        : wrapped);
+    });
+  });
+}
+
+function maxBytesOf(options: { maxMessageBytes?: number } | undefined): number {
+  const max = options?.maxMessageBytes;
+  return max === undefined ? DEFAULT_MAX_MESSAGE_BYTES : validateInteger(max, 'maxMessageBytes', 0, MAX_FRAME_BYTES);
+}
+
+/** The named-pipe transport (`pipe://name`): framed messages over a duplex byte stream. */
+export const transport: Transport = {
+  scheme: 'pipe',
+  capabilities: {
+    scheme: 'pipe',
+    duplex: true,
+    messageBoundaries: false,
+    maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    manyWriters: true,
+    crossesMachines: false,
+    primitive: BACKEND === 'win32' ? 'Windows named pipe (\\\\.\\pipe\\, byte mode, via libuv)' : 'Unix domain socket (AF_UNIX, SOCK_STREAM, via libuv)',
+    backend: BACKEND,
+  } satisfies Capabilities,
+
+  async listen(name: string, options?: ListenOptions): Promise<Listener> {
+    const maxMessageBytes = maxBytesOf(options);
+    const { server, path } = await listenStream(name);
+    const listener = new StreamListener(server, { name, path, maxMessageBytes });
+    options?.signal?.addEventListener('abort', () => void listener.close(), { once: true });
+    return listener;
+  },
+
+  async connect(name: string, options?: ConnectOptions): Promise<Channel> {
+    const maxMessageBytes = maxBytesOf(options);
+    return new StreamChannel(await connectStream(name, options), maxMessageBytes);
+  },
+};

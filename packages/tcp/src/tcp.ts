@@ -1,0 +1,141 @@
+
+import { createServer, isIP, connect as netConnect, type Server, type Socket } from 'node:net';
+import {
+  IpcError,
+  MAX_FRAME_BYTES,
+  StreamChannel,
+  StreamListener,
+  fromNodeError,
+  validateInteger,
+  type Capabilities,
+  type Channel,
+  type ConnectOptions,
+  type Listener,
+  type ListenOptions,
+  type Transport,
+} from '@ipckit/core';
+import { BACKEND } from './backend.js';
+
+/** Default largest message: 16 MiB, as for pipes. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** A TCP endpoint parsed from `host:port` or `[v6]:port`. */
+export interface TcpEndpoint {
+  host: string;
+  port: number;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/**
+ * Parses a tcp name: `host:port`, `[ipv6]:port`, or just `port` (meaning
+ * 127.0.0.1). The host is an IP literal or a DNS hostname; port 0 asks the OS
+ * for a free port when listening. Throws IpcError EINVAL for anything else.
+ */
+export function parseEndpoint(name: string): TcpEndpoint {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 300) {
+    throw new IpcError('EINVAL', `tcp name must be "host:port", got ${JSON.stringify(typeof name === 'string' ? name.slice(0, 40) : name)}`);
+  }
+  let host = '127.0.0.1';
+  let portText = name;
+  const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(name);
+  if (v6) {
+    host = v6[1] as string;
+    portText = v6[2] as string;
+    if (isIP(host) !== 6) throw new IpcError('EINVAL', `${JSON.stringify(host)} is not an IPv6 address`);
+  } else if (name.includes(':')) {
+    const at = name.lastIndexOf(':');
+    host = name.slice(0, at);
+    portText = name.slice(at + 1);
+    if (isIP(host) === 0 && !HOSTNAME.test(host)) {
+      throw new IpcError('EINVAL', `${JSON.stringify(host)} is not an IP address or hostname`);
+    }
+  }
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
+    throw new IpcError('EINVAL', `${JSON.stringify(portText)} is not a port number (0-65535)`);
+  }
+  return { host, port: Number(portText) };
+}
+
+/** Formats an endpoint back into a tcp name. */
+export function formatEndpoint({ host, port }: TcpEndpoint): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function maxBytesOf(options: { maxMessageBytes?: number } | undefined): number {
+  const max = options?.maxMessageBytes;
+  return max === undefined ? DEFAULT_MAX_MESSAGE_BYTES : validateInteger(max, 'maxMessageBytes', 0, MAX_FRAME_BYTES);
+}
+
+function listenOn(server: Server, endpoint: TcpEndpoint): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(fromNodeError(error, { path: formatEndpoint(endpoint) }));
+    server.once('error', onError);
+    // exclusive: never share the port with a cluster primary; one listener per name.
+    server.listen({ host: endpoint.host, port: endpoint.port, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function connectTo(endpoint: TcpEndpoint, timeoutMs: number | undefined): Promise<Socket> {
+  const where = formatEndpoint(endpoint);
+  return new Promise<Socket>((resolve, reject) => {
+    const socket = netConnect({ host: endpoint.host, port: endpoint.port });
+    let timer: NodeJS.Timeout | undefined;
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        socket.destroy();
+        reject(new IpcError('ETIMEDOUT', `no connection to ${where} within ${timeoutMs} ms`, { path: where, syscall: 'connect' }));
+      }, timeoutMs);
+    }
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(fromNodeError(error, { path: where, message: `cannot connect to ${where}: ${error.message}` }));
+    });
+  });
+}
+
+/**
+ * The TCP transport (`tcp://host:port`): framed messages over TCP, loopback
+ * unless a host is named. Nobody listening (ECONNREFUSED) is reported with
+ * the portable code ENOENT; `osCode` keeps ECONNREFUSED.
+ */
+export const transport: Transport = {
+  scheme: 'tcp',
+  capabilities: {
+    scheme: 'tcp',
+    duplex: true,
+    messageBoundaries: false,
+    maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    manyWriters: true,
+    crossesMachines: true,
+    primitive: 'TCP socket (via libuv), Nagle off',
+    backend: BACKEND,
+  } satisfies Capabilities,
+
+  async listen(name: string, options?: ListenOptions): Promise<Listener> {
+    const endpoint = parseEndpoint(name);
+    const maxMessageBytes = maxBytesOf(options);
+    const server = createServer();
+    await listenOn(server, endpoint);
+    const address = server.address();
+    const actual = typeof address === 'object' && address ? { host: endpoint.host, port: address.port } : endpoint;
+    const listener = new StreamListener(server, { name: formatEndpoint(actual), path: formatEndpoint(actual), maxMessageBytes });
+    options?.signal?.addEventListener('abort', () => void listener.close(), { once: true });
+    return listener;
+  },
+
+  async connect(name: string, options?: ConnectOptions): Promise<Channel> {
+    const endpoint = parseEndpoint(name);
+    const maxMessageBytes = maxBytesOf(options);
+    const timeoutMs = options?.timeoutMs === undefined ? undefined : validateInteger(options.timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1);
+    return new StreamChannel(await connectTo(endpoint, timeoutMs), maxMessageBytes);
+  },
+};

@@ -1,0 +1,226 @@
+// The Windows lane: `npm run test:windows`.
+//
+// Runs every transport's conformance suite under real Windows Node (node.exe) inside Wine on Linux
+// and reports, per transport, how many tests ran and passed as win32. Exits 1 on any failed test,
+// on a suite that ran no tests, and on a node.exe that crashed or hung (per-transport watchdog).
+// Installs Wine and the mingw cross compiler through apt when missing; everything it downloads is
+// cached in .cache/windows/ (see wine.mjs). What Wine cannot prove: README.md next to this file.
+//
+//   node tools/windows/lane.mjs [--no-build] [--only named-pipe[,tcp...]]
+//                               [--timeout-scale 2] [--transport-timeout-min 15]
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ensureToolchain } from './ensure-toolchain.mjs';
+import { killWineserver, LOG_DIR, prepareWindows, REPO_ROOT, runWindowsNode, toWindowsPath } from './wine.mjs';
+
+export { runWindowsNode, toWindowsPath, killWineserver } from './wine.mjs';
+
+/** The transport packages, by folder under packages/. */
+const TRANSPORTS = ['named-pipe', 'tcp', 'shared-memory', 'mailslot'];
+/** The whole lane must end well inside half an hour on a 2-core machine. */
+const LANE_BUDGET_MS = 27 * 60_000;
+
+const log = (line) => console.log(`[windows] ${line}`);
+
+/** Reads node:test's TAP: the closing summary and the failed tests' lines. */
+export function parseTap(text) {
+  const summary = {};
+  for (const match of text.matchAll(/^# (tests|suites|pass|fail|cancelled|skipped|todo) (\d+)$/gm)) {
+    summary[match[1]] = Number(match[2]);
+  }
+  const lines = text.split('\n');
+  const failures = [];
+  for (const [i, line] of lines.entries()) {
+    const m = /^(\s*)not ok \d+ - (.*)$/.exec(line);
+    if (!m || /# TODO\b/.test(m[2])) continue;
+    // The YAML block under it holds the error; keep a few lines of it.
+    const details = [];
+    for (let j = i + 1; j < lines.length && details.length < 12; j++) {
+      if (/^\s*(not )?ok \d+ - /.test(lines[j]) || /^\s*# Subtest:/.test(lines[j])) break;
+      if (/^\s*(error|code|failureType|location|expected|actual|operator):/.test(lines[j])) details.push(lines[j].trim());
+    }
+    failures.push({ depth: m[1].length, name: m[2], details });
+  }
+  return { complete: 'tests' in summary && 'pass' in summary, summary, failures };
+}
+
+function packageInfo(dir) {
+  const root = join(REPO_ROOT, 'packages', dir);
+  const manifest = join(root, 'package.json');
+  if (!existsSync(manifest)) return null;
+  const { name } = JSON.parse(readFileSync(manifest, 'utf8'));
+  return { dir, name, root, built: existsSync(join(root, 'dist', 'testing.js')) };
+}
+
+function build(projects) {
+  const nx = join(REPO_ROOT, 'node_modules', '.bin', 'nx');
+  if (!existsSync(nx)) throw new Error(`${nx} is missing: run npm install at the repository root first`);
+  log(`building ${projects.join(', ')} (nx caches what is unchanged)`);
+  const r = spawnSync(nx, ['run-many', '-t', 'build', `--projects=${projects.join(',')}`, '--outputStyle=static'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error(`nx build failed (${r.status ?? r.signal ?? r.error?.message})`);
+}
+
+/** Proves node.exe starts, is win32, and loads the repo's koffi with its Windows binary. */
+async function preflight() {
+  const code = [
+    "import koffi from 'koffi';",
+    "const pid = koffi.load('kernel32.dll').func('uint32_t __stdcall GetCurrentProcessId(void)')();",
+    'console.log(JSON.stringify({ platform: process.platform, arch: process.arch, node: process.version, koffi: koffi.version, pidMatches: pid === process.pid }));',
+  ].join('\n');
+  const r = await runWindowsNode({ args: ['--input-type=module', '-e', code], cwd: REPO_ROOT, timeoutMs: 3 * 60_000, log });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  let info;
+  try {
+    info = JSON.parse(line);
+  } catch {
+    throw new Error(`node.exe preflight failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n${r.stdout}${r.stderr}`);
+  }
+  if (info.platform !== 'win32' || !info.pidMatches) throw new Error(`node.exe preflight: unexpected ${line}`);
+  log(`node.exe ${info.node} ${info.platform}-${info.arch} under Wine, koffi ${info.koffi} loaded (kernel32 call ok)`);
+}
+
+function indent(text, prefix = '  | ') {
+  return text.trimEnd().split('\n').map((l) => prefix + l).join('\n');
+}
+
+/** Runs one transport's suite; returns its counts and, when it did not pass, why. */
+async function runTransport(pkg, { timeoutMs, timeoutScale }) {
+  const tapFile = join(LOG_DIR, `${pkg.dir}.tap`);
+  rmSync(tapFile, { force: true });
+  const started = Date.now();
+  const r = await runWindowsNode({
+    args: [
+      // TAP to a file for the counts, spec to stdout for people.
+      '--test-reporter=tap',
+      `--test-reporter-destination=${toWindowsPath(tapFile)}`,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      toWindowsPath(join(REPO_ROOT, 'tools', 'windows', 'run-conformance.mjs')),
+      pkg.name,
+    ],
+    cwd: REPO_ROOT,
+    timeoutMs,
+    env: { IPCKIT_TIMEOUT_SCALE: String(timeoutScale) },
+    logName: pkg.dir,
+    log,
+  });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
+  const { complete, summary, failures } = parseTap(tap);
+  const result = {
+    transport: pkg.dir,
+    tests: summary.tests ?? 0,
+    pass: summary.pass ?? 0,
+    // A test that hit its timeout is counted as cancelled by node:test: it failed.
+    fail: (summary.fail ?? 0) + (summary.cancelled ?? 0),
+    skipped: (summary.skipped ?? 0) + (summary.todo ?? 0),
+    problems: [],
+  };
+  if (r.timedOut) result.problems.push(`node.exe hung: killed after ${Math.round(timeoutMs / 1000)} s`);
+  else if (!complete) result.problems.push(`node.exe ended (exit ${r.code ?? r.signal}) without a TAP summary: crashed?`);
+  else if (result.tests === 0) result.problems.push('the suite ran 0 tests');
+  else if (r.code !== 0 && result.fail === 0) result.problems.push(`node.exe exited with ${r.code ?? r.signal} although no test failed`);
+
+  console.log(`\n=== win32 ${pkg.dir} (${pkg.name}) — ${seconds} s, exit ${r.code ?? r.signal}${r.timedOut ? ' (timed out)' : ''}`);
+  if (r.stdout.trim()) console.log(indent(r.stdout));
+  if (r.stderr.trim()) console.log(`  stderr:\n${indent(r.stderr)}`);
+  for (const f of failures) {
+    console.log(`  FAILED ${'  '.repeat(f.depth / 4)}${f.name}`);
+    for (const d of f.details) console.log(`         ${d}`);
+  }
+  for (const p of result.problems) console.log(`  PROBLEM ${p}`);
+  return result;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      'no-build': { type: 'boolean', default: false },
+      only: { type: 'string', multiple: true },
+      'timeout-scale': { type: 'string', default: '2' },
+      'transport-timeout-min': { type: 'string', default: '15' },
+    },
+  });
+  const laneStarted = Date.now();
+  const timeoutScale = Number(values['timeout-scale']);
+  const transportTimeoutMs = Number(values['transport-timeout-min']) * 60_000;
+  const only = values.only?.flatMap((s) => s.split(',')).filter(Boolean);
+  if (only) {
+    const unknown = only.filter((t) => !TRANSPORTS.includes(t));
+    if (unknown.length) throw new Error(`unknown transport ${unknown.join(', ')} (known: ${TRANSPORTS.join(', ')})`);
+  }
+
+  // Both in one apt call when missing: Wine for this lane, mingw for @ipckit/native's win32 build.
+  const installed = ensureToolchain({ wine: true, mingw: true, log });
+  if (installed.length) log(`installed ${installed.join(', ')}`);
+
+  let packages = TRANSPORTS.filter((t) => !only || only.includes(t)).map(packageInfo).filter(Boolean);
+  if (packages.length === 0) throw new Error(`no transport package found under packages/ (${(only ?? TRANSPORTS).join(', ')})`);
+  const core = packageInfo('core');
+  if (!values['no-build']) {
+    build([core?.name ?? '@ipckit/core', ...packages.map((p) => p.name)]);
+    packages = packages.map((p) => packageInfo(p.dir));
+  }
+  if (!existsSync(join(REPO_ROOT, 'packages', 'core', 'dist', 'testing', 'index.js'))) {
+    throw new Error('packages/core/dist/testing/index.js is missing: build @ipckit/core');
+  }
+
+  prepareWindows({ log });
+  await preflight();
+
+  const results = [];
+  for (const pkg of packages) {
+    if (!pkg.built) {
+      console.log(`\n=== win32 ${pkg.dir}: packages/${pkg.dir}/dist/testing.js is missing (not built, or no ./testing entry)`);
+      results.push({ transport: pkg.dir, tests: 0, pass: 0, fail: 0, skipped: 0, problems: ['not built: no dist/testing.js'] });
+      continue;
+    }
+    const left = LANE_BUDGET_MS - (Date.now() - laneStarted);
+    if (left < 60_000) {
+      results.push({ transport: pkg.dir, tests: 0, pass: 0, fail: 0, skipped: 0, problems: ['not run: the lane ran out of time'] });
+      continue;
+    }
+    results.push(await runTransport(pkg, { timeoutMs: Math.min(transportTimeoutMs, left), timeoutScale }));
+    // Leftover peers of one suite must not disturb the next.
+    killWineserver();
+  }
+
+  console.log('');
+  let passed = 0;
+  let failed = 0;
+  for (const r of results) {
+    const extra = [r.skipped ? `${r.skipped} skipped` : '', ...r.problems].filter(Boolean).join('; ');
+    console.log(`win32 ${r.transport}: ${r.pass} passed, ${r.fail} failed (${r.tests} tests)${extra ? `; ${extra}` : ''}`);
+    passed += r.pass;
+    // A suite that crashed, hung or ran nothing counts as (at least) one failure.
+    failed += r.problems.length ? Math.max(r.fail, 1) : r.fail;
+  }
+  console.log(`lane took ${((Date.now() - laneStarted) / 60_000).toFixed(1)} min; logs in ${LOG_DIR}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed === 0 && passed > 0 ? 0 : 1;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const stop = () => {
+    killWineserver();
+    process.exit(130);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  let code = 1;
+  try {
+    code = await main();
+  } catch (err) {
+    console.error(`windows lane: ${err instanceof Error ? err.message : err}`);
+    console.log('0 passed, 1 failed');
+  } finally {
+    killWineserver();
+  }
+  process.exit(code);
+}
