@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { IpcError, fromNodeError, isIpcError, portableCode } from '@ipckit/core';
+
+describe('IpcError', () => {
+  it('keeps the OS code, errno and syscall of a Node SystemError', () => {
+    const system = Object.assign(new Error('connect ECONNREFUSED /x'), { code: 'ECONNREFUSED', errno: -111, syscall: 'connect', path: '/x' });
+    const error = fromNodeError(system);
+    expect(error).toBeInstanceOf(IpcError);
+    expect(error.code).toBe('ENOENT');
+    expect(error.osCode).toBe('ECONNREFUSED');
+    expect(error.errno).toBe(-111);
+    expect(error.syscall).toBe('connect');
+    expect(error.path).toBe('/x');
+    expect(error.cause).toBe(system);
+  });
+
+  it('maps unknown codes to EIO and passes IpcErrors through', () => {
+    expect(portableCode('EWHATEVER')).toBe('EIO');
+    expect(portableCode(undefined)).toBe('EIO');
+    const original = new IpcError('EMSGSIZE', 'big');
+    expect(fromNodeError(original)).toBe(original);
+  });
+
+  it('is recognised across copies of the module by its brand', () => {
+    const foreign = Object.create({ [Symbol.for('ipckit.IpcError')]: true }) as object;
+    expect(foreign instanceof IpcError).toBe(true);
+    expect({} instanceof IpcError).toBe(false);
+    expect(isIpcError(new IpcError('EINVAL', 'x'), 'EINVAL')).toBe(true);
+    expect(isIpcError(new IpcError('EINVAL', 'x'), 'ENOENT')).toBe(false);
+    expect(new IpcError('EINVAL', 'bad').message).toBe('EINVAL: bad');
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { FrameDecoder, IpcError, frameHeader } from '@ipckit/core';
+
+function frame(payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + payload.length);
+  out.set(frameHeader(payload.length));
+  out.set(payload, 4);
+  return out;
+}
+
+describe('framing', () => {
+  it('writes the length as u32 little-endian', () => {
+    expect([...frameHeader(0x01020304)]).toEqual([4, 3, 2, 1]);
+  });
+
+  it('reassembles messages split at every possible byte boundary', () => {
+    const messages = [new Uint8Array(0), new Uint8Array([9]), Uint8Array.from({ length: 300 }, (_, i) => i & 0xff)];
+    const stream = Uint8Array.from(messages.flatMap((m) => [...frame(m)]));
+    for (let cut = 1; cut < stream.length; cut++) {
+      const decoder = new FrameDecoder(1000);
+      const got: Uint8Array[] = [];
+      decoder.push(stream.subarray(0, cut), (m) => got.push(m));
+      decoder.push(stream.subarray(cut), (m) => got.push(m));
+      expect(got.map((m) => [...m])).toEqual(messages.map((m) => [...m]));
+      expect(decoder.idle).toBe(true);
+    }
+  });
+
+  it('delivers copies that later chunks cannot overwrite', () => {
+    const chunk = frame(new Uint8Array([1, 2, 3]));
+    const decoder = new FrameDecoder(10);
+    const got: Uint8Array[] = [];
+    decoder.push(chunk, (m) => got.push(m));
+    chunk.fill(0);
+    expect([...(got[0] as Uint8Array)]).toEqual([1, 2, 3]);
+  });
+
+  it('rejects a header over the limit with EMSGSIZE before allocating the body', () => {
+    const decoder = new FrameDecoder(100);
+    let error: unknown;
+    try {
+      // A 4 GiB announcement: allocating it would throw RangeError, not EMSGSIZE.
+      decoder.push(frameHeader(0xffffffff), () => undefined);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(IpcError);
+    expect((error as IpcError).code).toBe('EMSGSIZE');
+  });
+
+  it('reports a partial frame as not idle', () => {
+    const decoder = new FrameDecoder(100);
+    decoder.push(frame(new Uint8Array(10)).subarray(0, 7), () => undefined);
+    expect(decoder.idle).toBe(false);
+  });
+});

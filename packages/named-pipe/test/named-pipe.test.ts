@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import { lstat, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, listen, resolveTransport, uniqueName, type Listener } from '@ipckit/core';
+import { connectStream, listenStream, pipePath, transport } from '@ipckit/named-pipe';
+import { ensurePrivateDirectory, socketDirectory } from '../src/posix.js';
+
+const isPosix = process.platform !== 'win32';
+const open: Array<{ close(): unknown }> = [];
+afterEach(async () => {
+  for (const item of open.splice(0)) await item.close();
+});
+
+describe('named-pipe', () => {
+  it('is what pipe:// resolves to, loaded on first use', async () => {
+    expect(await resolveTransport('pipe')).toBe(transport);
+    const name = uniqueName('np');
+    const listener = await listen(`pipe://${name}`);
+    open.push(listener);
+    const client = await connect(`pipe://${name}`);
+    open.push(client);
+    const server = (await listener[Symbol.asyncIterator]().next()).value as Awaited<ReturnType<typeof connect>>;
+    open.push(server);
+    await client.send(new Uint8Array([42]));
+    expect([...((await server[Symbol.asyncIterator]().next()).value as Uint8Array)]).toEqual([42]);
+  });
+
+  it('reports the full OS path of its name', async () => {
+    const name = uniqueName('np');
+    const listener = await transport.listen(name);
+    open.push(listener);
+    expect(listener.path).toBe(await pipePath(name));
+    expect(listener.path).toBe(isPosix ? join(socketDirectory(), name) : `\\\\.\\pipe\\${name}`);
+  });
+
+  it('gives raw byte streams to programs that frame their own way', async () => {
+    const name = uniqueName('np');
+    const { server } = await listenStream(name);
+    open.push(server);
+    const received = new Promise<string>((resolve) => {
+      server.on('connection', (socket) => socket.setEncoding('utf8').once('data', (text: string) => resolve(text)));
+    });
+    const socket = await connectStream(name);
+    socket.end('plain bytes, no header');
+    expect(await received).toBe('plain bytes, no header');
+  });
+
+  it('rejects a name whose path would pass the OS limit with EINVAL, never truncating', async () => {
+    const room = isPosix ? 103 - Buffer.byteLength(`${socketDirectory()}/`) : 256 - 9;
+    await expect(transport.listen('n'.repeat(room + 1))).rejects.toMatchObject({ code: 'EINVAL' });
+    const fits = `${uniqueName('np')}`.padEnd(room, 'z');
+    const listener = await transport.listen(fits);
+    open.push(listener);
+    expect(listener.path.endsWith(fits)).toBe(true);
+  });
+
+  it('rejects bad options with EINVAL', async () => {
+    await expect(transport.listen(uniqueName('np'), { maxMessageBytes: -1 })).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(transport.connect(uniqueName('np'), { timeoutMs: 0 })).rejects.toMatchObject({ code: 'EINVAL' });
+  });
+});
+
+describe.runIf(isPosix)('named-pipe on POSIX', () => {
+  it('keeps sockets in a 0700 directory of ours', async () => {
+    const listener = await transport.listen(uniqueName('np'));
+    open.push(listener);
+    const info = await lstat(socketDirectory());
+    expect(info.isDirectory()).toBe(true);
+    expect(info.mode & 0o777).toBe(0o700);
+    expect(info.uid).toBe(process.getuid?.());
+  });
+
+  it('refuses a directory that is a planted symlink', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'ipckit-test-'));
+    try {
+      const target = join(base, 'elsewhere');
+      await ensurePrivateDirectory(target);
+      await symlink(target, join(base, 'link'));
+      await expect(ensurePrivateDirectory(join(base, 'link'))).rejects.toMatchObject({ code: 'EACCES' });
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a directory open to other users', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'ipckit-test-'));
+    try {
+      const { chmod } = await import('node:fs/promises');
+      await chmod(base, 0o755);
+      await expect(ensurePrivateDirectory(base)).rejects.toMatchObject({ code: 'EACCES' });
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+
+  it('replaces a stale socket file left by a crashed server', async () => {
+    const name = uniqueName('np');
+    const path = await pipePath(name);
+    // A server process that dies without cleaning up leaves its socket file behind.
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    await new Promise((resolve) => child.on('exit', resolve));
+    expect((await lstat(path)).isSocket()).toBe(true);
+    const listener = await transport.listen(name);
+    open.push(listener);
+    const client = await transport.connect(name);
+    open.push(client);
+    expect(client.closed).toBe(false);
+  });
+
+  it('does not replace a live socket (EADDRINUSE) nor delete a non-socket file', async () => {
+    const name = uniqueName('np');
+    const path = await pipePath(name);
+    const live = createServer();
+    await new Promise<void>((resolve) => live.listen(path, resolve));
+    open.push(live);
+    await expect(transport.listen(name)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+
+    const other = uniqueName('np');
+    const file = await pipePath(other);
+    await writeFile(file, 'not a socket');
+    try {
+      await expect(transport.listen(other)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      expect((await lstat(file)).isFile()).toBe(true);
+    } finally {
+      await rm(file, { force: true });
+    }
+  });
+
+  it('removes its socket file when the listener closes', async () => {
+    const name = uniqueName('np');
+    const listener: Listener = await transport.listen(name);
+    await listener.close();
+    await expect(lstat(listener.path)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
