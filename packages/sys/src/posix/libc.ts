@@ -1,0 +1,162 @@
+/**
+ * libc through koffi: every POSIX call ipckit makes, each declared once with
+ * its C signature and its manual page. The library loads on the first call to
+ * {@link libc}. Constants are Linux's (x86-64 and arm64); the POSIX backends
+ * are built and tested on Linux (glibc 2.34 or later, where shm_open is in libc.so.6).
+ */
+import koffi from 'koffi';
+import { IpcError } from '@ipckit/core';
+import { errnoName, portableErrnoCode } from '../errors.js';
+
+/** A native pointer as koffi hands it out (an opaque External). */
+export type Pointer = unknown;
+
+export const O_RDONLY = 0o0;
+export const O_RDWR = 0o2;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const O_TRUNC = 0o1000;
+export const O_NONBLOCK = 0o4000;
+export const O_NOFOLLOW = 0o400000;
+export const O_CLOEXEC = 0o2000000;
+export const PROT_READ = 0x1;
+export const PROT_WRITE = 0x2;
+export const MAP_SHARED = 0x01;
+export const MS_SYNC = 0x4;
+export const SEEK_END = 2;
+export const AF_UNIX = 1;
+export const SOCK_DGRAM = 2;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
+export const SO_SNDBUF = 7;
+export const SO_RCVBUF = 8;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_PEEK = 0x2;
+export const MSG_TRUNC = 0x20;
+export const FIONREAD = 0x541b;
+export const SIGNAL_PROBE = 0;
+/** sizeof(sun_path) on Linux. */
+export const SUN_PATH_BYTES = 108;
+
+function defineStructs(): void {
+  /** struct sockaddr_un, unix(7). */
+  koffi.struct('ipckit_sockaddr_un', {
+    sun_family: 'uint16_t',
+    sun_path: koffi.array('uint8_t', SUN_PATH_BYTES),
+  });
+}
+
+function bind() {
+  defineStructs();
+  const lib = koffi.load('libc.so.6');
+  return {
+    // Shared memory and mappings
+    /** shm_open(3); in libc.so.6 since glibc 2.34. */
+    shm_open: lib.func('int shm_open(const char *name, int oflag, uint32_t mode)') as (name: string, oflag: number, mode: number) => number,
+    /** shm_unlink(3). */
+    shm_unlink: lib.func('int shm_unlink(const char *name)') as (name: string) => number,
+    /** open(2). */
+    open: lib.func('int open(const char *path, int flags, uint32_t mode)') as (path: string, flags: number, mode: number) => number,
+    /** close(2). */
+    close: lib.func('int close(int fd)') as (fd: number) => number,
+    /** ftruncate(2). */
+    ftruncate: lib.func('int ftruncate(int fd, int64_t length)') as (fd: number, length: number) => number,
+    /** lseek(2); with SEEK_END it gives an object's size. */
+    lseek: lib.func('int64_t lseek(int fd, int64_t offset, int whence)') as (fd: number, offset: number, whence: number) => number,
+    /** fchmod(2). */
+    fchmod: lib.func('int fchmod(int fd, uint32_t mode)') as (fd: number, mode: number) => number,
+    /** mmap(2); MAP_FAILED is (void *)-1. */
+    mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)') as
+      (addr: null, length: number, prot: number, flags: number, fd: number, offset: number) => Pointer,
+    /** munmap(2). */
+    munmap: lib.func('int munmap(void *addr, size_t length)') as (addr: Pointer, length: number) => number,
+    /** msync(2). */
+    msync: lib.func('int msync(void *addr, size_t length, int flags)') as (addr: Pointer, length: number, flags: number) => number,
+    /** sysconf(3), for _SC_PAGESIZE (30 on Linux). */
+    sysconf: lib.func('long sysconf(int name)') as (name: number) => number,
+    /** kill(2) with signal 0: does a process exist? */
+    kill: lib.func('int kill(int pid, int sig)') as (pid: number, sig: number) => number,
+    /** getpid(2). */
+    getpid: lib.func('int getpid()') as () => number,
+
+    // Unix datagram sockets
+    /** socket(2). */
+    socket: lib.func('int socket(int domain, int type, int protocol)') as (domain: number, type: number, protocol: number) => number,
+    /** bind(2) with a sockaddr_un. */
+    bind: lib.func('int bind(int fd, const ipckit_sockaddr_un *addr, uint32_t len)') as (fd: number, addr: SockaddrUn, len: number) => number,
+    /** connect(2) with a sockaddr_un. */
+    connect: lib.func('int connect(int fd, const ipckit_sockaddr_un *addr, uint32_t len)') as (fd: number, addr: SockaddrUn, len: number) => number,
+    /** send(2). */
+    send: lib.func('intptr_t send(int fd, const uint8_t *buf, size_t len, int flags)') as (fd: number, buf: Uint8Array, len: number, flags: number) => number,
+    /** recv(2). */
+    recv: lib.func('intptr_t recv(int fd, _Out_ uint8_t *buf, size_t len, int flags)') as (fd: number, buf: Uint8Array, len: number, flags: number) => number,
+    /** setsockopt(2) with an int value. */
+    setsockopt: lib.func('int setsockopt(int fd, int level, int name, const int *value, uint32_t len)') as (fd: number, level: number, name: number, value: number[], len: number) => number,
+    /** getsockopt(2) with an int value. */
+    getsockopt: lib.func('int getsockopt(int fd, int level, int name, _Inout_ int *value, _Inout_ uint32_t *len)') as (fd: number, level: number, name: number, value: number[], len: number[]) => number,
+    /** ioctl(2) with an int out-parameter (FIONREAD). */
+    ioctl_int: lib.func('ioctl', 'int', ['int', 'unsigned long', koffi.out(koffi.pointer('int'))]) as (fd: number, request: number, out: number[]) => number,
+    /** unlink(2). */
+    unlink: lib.func('int unlink(const char *path)') as (path: string) => number,
+  };
+}
+
+/** struct sockaddr_un as koffi takes it. */
+export interface SockaddrUn {
+  sun_family: number;
+  sun_path: number[] | Uint8Array;
+}
+
+/** The bound libc functions. */
+export type Libc = ReturnType<typeof bind>;
+
+let bound: Libc | undefined;
+
+/** libc's functions, loaded on first use. Only call this on POSIX systems. */
+export function libc(): Libc {
+  return (bound ??= bind());
+}
+
+/**
+ * Builds the IpcError for a libc call that just failed, from errno as koffi
+ * saved it right after the call. Call it before any other FFI call.
+ */
+export function posixError(syscall: string, path?: string, message?: string): IpcError {
+  const errno = koffi.errno();
+  const osCode = errnoName(errno);
+  return new IpcError(portableErrnoCode(errno), `${message ?? `${syscall} failed`}${path ? ` (${path})` : ''}: ${osCode}`, {
+    errno,
+    osCode,
+    syscall,
+    ...(path === undefined ? {} : { path }),
+  });
+}
+
+/** The errno koffi saved after the last call (to tell EAGAIN from a failure). */
+export function lastErrno(): number {
+  return koffi.errno();
+}
+
+/** A sockaddr_un for `path` and its length; throws IpcError EINVAL when the path does not fit sun_path. */
+export function sockaddrUn(path: string): { addr: SockaddrUn; length: number } {
+  const bytes = Buffer.from(path);
+  if (bytes.length >= SUN_PATH_BYTES) {
+    throw new IpcError('EINVAL', `socket path ${path} is ${bytes.length} bytes; sun_path holds ${SUN_PATH_BYTES - 1}`, { path });
+  }
+  const sunPath = new Uint8Array(SUN_PATH_BYTES);
+  sunPath.set(bytes);
+  return { addr: { sun_family: AF_UNIX, sun_path: sunPath }, length: 2 + bytes.length + 1 };
+}
+
+/** The system page size (mmap offsets must be multiples of it). */
+export function pageSize(): number {
+  return libc().sysconf(30 /* _SC_PAGESIZE on Linux */);
+}
+
+/** True when the pointer is MAP_FAILED ((void *)-1) or NULL. */
+export function isMapFailed(pointer: Pointer): boolean {
+  if (pointer === null) return true;
+  const address = koffi.address(pointer);
+  return address === 0n || address === 0xffff_ffff_ffff_ffffn;
+}
