@@ -80,6 +80,7 @@ struct Core {
   bool stopping = false;
   bool has_request = false;
   bool in_wait = false;
+  bool finalized = false;  // the thread-safe function is gone: do not touch it
   uint32_t req_expected = 0;
   double req_timeout = 0;
   uint64_t req_seq = 0;
@@ -113,8 +114,10 @@ struct Core {
       if (c->stopping) break;  // close() has already settled the promise
       c->tsfn.NonBlockingCall(new Outcome{seq, r, err});
     }
-    lock.unlock();
-    c->tsfn.Release();
+    // Released under `mu`: a finalizer that gave up on this thread (see the
+    // thread-safe function's finalizer) sets `finalized` under `mu` too, and
+    // then the function may already be freed.
+    if (!c->finalized) c->tsfn.Release();
   }
 
   // Asks the thread to stop and interrupts its wait. Returns true once the
@@ -348,10 +351,19 @@ class NativeWaiter : public Napi::ObjectWrap<NativeWaiter> {
                               // Runs on the JS thread once the wait thread
                               // released the function, or at environment
                               // teardown (then the thread may still run).
-                              if (c->Stop()) {
+                              bool stopped = c->Stop();
+                              {
+                                std::lock_guard<std::mutex> lock(c->mu);
+                                c->finalized = true;
+                              }
+                              if (stopped) {
                                 c->thread.join();
                               } else {
-                                c->thread.detach();  // stuck in the kernel; it owns a reference
+                                // Stuck in the kernel (the word was unmapped
+                                // before close()?): let it go; it holds its own
+                                // reference to the Core and will not touch the
+                                // thread-safe function.
+                                c->thread.detach();
                               }
                               delete h;
                             },

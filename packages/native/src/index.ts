@@ -1,0 +1,15 @@
+/**
+ * @ipckit/native: cross-process wake-ups on a 32-bit word in shared memory
+ * (futex on Linux, a named event on Windows), delivered to JavaScript through
+ * the event loop, plus a blocking form for worker threads.
+ */
+export { openWaiter, Waiter, MAX_NAME_BYTES, type WaitResult } from './waiter.js';
+export type { NativeError } from './errors.js';
+export { candidatePaths, loadedFrom } from './loader.js';
+
+import { loadNative } from './loader.js';
+
+/** The kernel primitive behind waits on this OS: `futex`, `event`, or `none` (unsupported OS). */
+export function primitive(): 'futex' | 'event' | 'none' {
+  return loadNative().primitive;
+}
