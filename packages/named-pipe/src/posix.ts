@@ -49,7 +49,11 @@ export async function ensurePrivateDirectory(dir: string): Promise<void> {
   }
 }
 
-/** True when something accepts connections on the socket at `path`. */
+/**
+ * True unless the socket at `path` is provably dead: only ECONNREFUSED means
+ * nobody is bound there any more. Any other failure (EPROTOTYPE: a live
+ * socket of another type, EACCES, ...) counts as live, so we never delete it.
+ */
 function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(path);
@@ -57,7 +61,7 @@ function answers(path: string): Promise<boolean> {
       socket.destroy();
       resolve(true);
     });
-    socket.once('error', () => resolve(false));
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code !== 'ECONNREFUSED'));
   });
 }
 

@@ -79,6 +79,13 @@ function bind() {
     kill: lib.func('int kill(int pid, int sig)') as (pid: number, sig: number) => number,
     /** getpid(2). */
     getpid: lib.func('int getpid()') as () => number,
+    /**
+     * mmap(2) at a given address (with MAP_FIXED: atomically replaces what is mapped there).
+     * @ipckit/shared-memory uses it to put private zero pages over a closed view, so stale
+     * ArrayBuffers read zeros instead of faulting.
+     */
+    mmap_at: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)') as
+      (addr: Pointer, length: number, prot: number, flags: number, fd: number, offset: number) => Pointer,
 
     // Unix datagram sockets
     /** socket(2). */
@@ -159,4 +166,46 @@ export function isMapFailed(pointer: Pointer): boolean {
   if (pointer === null) return true;
   const address = koffi.address(pointer);
   return address === 0n || address === 0xffff_ffff_ffff_ffffn;
+}
+
+/** Readiness events of a watched descriptor. */
+export interface FdEvents {
+  readable: boolean;
+  writable: boolean;
+  disconnect: boolean;
+}
+
+/** A descriptor watched on Node's event loop; stop or close it before closing the descriptor. */
+export interface FdWatch {
+  /** (Re)starts watching for `events`, replacing the callback. */
+  start(events: { readable?: boolean; writable?: boolean }, callback: (status: number, events: FdEvents) => void): void;
+  /** Stops watching for now. */
+  stop(): void;
+  /** Stops for good (uv_close); the descriptor may be closed right after. */
+  close(): void;
+}
+
+/**
+ * Watches `fd` for readiness on Node's own event loop (libuv's uv_poll, via
+ * koffi.node.poll), so nothing blocks the loop. koffi calls back with
+ * `(status, events)`: status is 0 or a negative libuv error. (koffi's
+ * index.d.ts omits the status argument; its src/koffi/src/uv.cc passes it.)
+ */
+export function watchFd(
+  fd: number,
+  events: { readable?: boolean; writable?: boolean },
+  callback: (status: number, events: FdEvents) => void,
+): FdWatch {
+  const poll = koffi.node.poll as unknown as (
+    fd: number,
+    options: { readable?: boolean; writable?: boolean },
+    callback: (status: number, events: FdEvents) => void,
+  ) => { start(o: object, cb: (status: number, events: FdEvents) => void): void; stop(): void; close(): void } | null;
+  const handle = poll(fd, events, callback);
+  if (!handle) throw new IpcError('EIO', `could not watch descriptor ${fd} on the event loop (koffi.node.poll)`, { syscall: 'uv_poll_start' });
+  return {
+    start: (e, cb) => handle.start(e, cb),
+    stop: () => handle.stop(),
+    close: () => handle.close(),
+  };
 }

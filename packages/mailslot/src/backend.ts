@@ -1,0 +1,83 @@
+import type { Backend, IpcError } from '@ipckit/core';
+
+/** What the OS can tell about a slot's queue (the part of MailslotInfo the OS answers). */
+export interface SlotQueueInfo {
+  /** Size of the next message in the OS queue; undefined when none is waiting. */
+  nextMessageBytes: number | undefined;
+  /** Messages in the OS queue; undefined when the OS cannot count them. */
+  messagesWaiting: number | undefined;
+  /** The slot's read timeout (Windows); undefined where there is none. */
+  readTimeoutMs: number | undefined;
+}
+
+/** Where the reading side of a slot delivers what it reads. */
+export interface SlotSink {
+  /** One whole message. */
+  message(message: Uint8Array): void;
+  /** A message over the slot's maximum arrived (only from writers that ignore it) and was discarded. */
+  oversized(bytes: number): void;
+  /** Reading failed; the slot is unusable. */
+  error(error: IpcError): void;
+}
+
+/** The reading side of a served name: one per listener. */
+export interface SlotReader {
+  /** Starts (or resumes) reading into `sink`; it is called on the event loop. */
+  resume(sink: SlotSink): void;
+  /** Stops reading for now (backpressure): messages stay in the OS queue. */
+  pause(): void;
+  /** Asks the OS about its queue. */
+  queueInfo(): SlotQueueInfo;
+  /** Changes the read timeout (Windows: SetMailslotInfo). Throws IpcError ENOTSUP where there is none. */
+  setReadTimeout(ms: number): void;
+  /** Stops reading, frees the name. Messages still queued in the OS are lost, as with a closed mailslot. */
+  close(): Promise<void>;
+}
+
+/** The writing side: one per connect(). */
+export interface SlotWriter {
+  /** Writes one message; resolves once the OS accepted it (waiting while the slot is full). */
+  write(message: Uint8Array): Promise<void>;
+  /** Closes the handle; a write in progress settles first. */
+  close(): Promise<void>;
+}
+
+/** Options a backend gets, already validated. */
+export interface SlotOptions {
+  maxMessageBytes: number;
+  /** Windows only: the slot's read timeout (the reader thread's wait slice). */
+  readTimeoutMs?: number;
+}
+
+/** What differs between Windows mailslots and Unix datagram sockets; one implementation per OS. */
+export interface MailslotBackend {
+  readonly backend: Backend;
+  /** The OS primitive, in words, for Capabilities. */
+  readonly primitive: string;
+  /** The full OS path for a valid name; throws IpcError EINVAL when it would be over the OS limit. */
+  pathFor(name: string): string;
+  /** The largest maxMessageBytes this OS (and its current settings) allows. */
+  maxMessageBytesLimit(): number;
+  /** Creates the slot. Rejects with EADDRINUSE when a live server holds the name (a stale POSIX leftover is replaced). */
+  createSlot(path: string, options: SlotOptions): Promise<SlotReader>;
+  /** Opens a writer. Rejects with ENOENT when nobody serves the name. */
+  openWriter(path: string, options: SlotOptions): Promise<SlotWriter>;
+}
+
+let selected: MailslotBackend | undefined;
+
+/** The backend for this OS, loaded on first use so the other OS's code never loads. */
+export async function mailslotBackend(): Promise<MailslotBackend> {
+  selected ??= process.platform === 'win32'
+    ? (await import('./windows.js')).windowsBackend
+    : (await import('./posix.js')).posixBackend;
+  return selected;
+}
+
+/** The backend's kind without loading it (for Capabilities). */
+export const BACKEND: Backend = process.platform === 'win32' ? 'win32' : 'posix';
+
+/** The primitive in words, without loading the backend (for Capabilities). */
+export const PRIMITIVE: string = BACKEND === 'win32'
+  ? 'Windows mailslot (\\\\.\\mailslot\\, CreateMailslotW + WriteFile/ReadFile, via koffi)'
+  : 'Unix domain datagram socket (AF_UNIX, SOCK_DGRAM, via koffi); not a mailslot: see docs/mailslot.md';

@@ -1,0 +1,419 @@
+import {
+  IpcError,
+  validateInteger,
+  validateName,
+  type Capabilities,
+  type Channel,
+  type ConnectOptions,
+  type Listener,
+  type ListenOptions,
+  type Transport,
+} from '@ipckit/core';
+import { BACKEND, PRIMITIVE, mailslotBackend, type SlotReader, type SlotSink, type SlotWriter } from './backend.js';
+
+/**
+ * The default largest message: 128 KiB, on both OSes. It fits a Unix datagram
+ * socket's default send buffer (212,992 bytes, so 212,960-byte datagrams) with
+ * no tuning, so a plain C writer can send it too; raise it per listener and
+ * writer with `maxMessageBytes`, up to {@link maxMessageBytesLimit}.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 128 * 1024;
+
+/** Longest name accepted before the OS path limit is even considered. */
+const MAX_NAME_BYTES = 255;
+
+/** Messages a receiver buffers in the process before it stops reading (the OS queue then fills, and writers wait). */
+const RECEIVE_HIGH_WATER_MARK = 64;
+
+/** Options of `listen` on a mailslot. */
+export interface MailslotListenOptions extends ListenOptions {
+  /**
+   * The slot's maximum message size.
+   *
+   * Platform-specific behaviour: on Windows it is CreateMailslotW's
+   * `nMaxMessageSize`, and Windows refuses a bigger WriteFile. A Unix datagram
+   * socket has no receiver-side maximum: the writer's own `maxMessageBytes`
+   * limits what it sends, and a bigger datagram (from a writer with a bigger
+   * limit, or a native one) is discarded and counted in
+   * {@link MailslotInfo.discarded}.
+   */
+  maxMessageBytes?: number;
+}
+
+/** Windows-only options of `listen`. Ignored elsewhere. */
+export interface WindowsMailslotListenOptions extends MailslotListenOptions {
+  /**
+   * CreateMailslotW's read timeout, in ms (default 100). ipckit's reader
+   * waits in ReadFile on a worker thread for at most this long before looking
+   * whether the slot is being closed: a message wakes it at once, so this is
+   * not latency; it bounds how long `close()` takes and sets the idle wake-up
+   * rate (10 a second by default). From 1 ms to 60 s.
+   */
+  readTimeoutMs?: number;
+}
+
+/** What a slot's owner can learn about its queue, as far as the OS can tell. */
+export interface MailslotInfo {
+  /** The slot's maximum message size, in bytes. */
+  maxMessageBytes: number;
+  /** The size of the next message the channel will yield; undefined when none is waiting. */
+  nextMessageBytes: number | undefined;
+  /**
+   * How many messages are waiting (read from the OS but not yet taken, plus
+   * those still in the OS queue).
+   *
+   * Platform-specific behaviour: exact on Windows (GetMailslotInfo's
+   * lpMessageCount; Wine reports 1 for "some"). A Unix datagram socket can
+   * not count its queue: this is undefined whenever the OS queue is not
+   * empty, and the count read so far is in {@link buffered}.
+   */
+  messagesWaiting: number | undefined;
+  /** Messages read from the OS into this process and not yet taken by the consumer. */
+  buffered: number;
+  /** Messages over the maximum that arrived and were discarded (see {@link MailslotListenOptions.maxMessageBytes}). */
+  discarded: number;
+  /** The slot's read timeout in ms (Windows; Infinity for MAILSLOT_WAIT_FOREVER); undefined on POSIX, which has none. */
+  readTimeoutMs: number | undefined;
+}
+
+/** The one receive-only channel a mailslot listener yields: every writer's messages, in arrival order. */
+export class MailslotReceiver implements Channel {
+  private readonly items: Uint8Array[] = [];
+  private head = 0;
+  private waiter: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: unknown) => void } | undefined;
+  private ended = false;
+  private failure: unknown;
+  private iterating = false;
+  private discardedCount = 0;
+  private readonly sink: SlotSink;
+  private closing: Promise<void> | undefined;
+
+  /** @internal Made by the listener. */
+  constructor(
+    private readonly slot: SlotReader,
+    readonly maxMessageBytes: number,
+    private readonly path: string,
+  ) {
+    this.sink = {
+      message: (message) => this.push(message),
+      oversized: () => {
+        this.discardedCount++;
+      },
+      error: (error) => this.fail(error),
+    };
+    slot.resume(this.sink);
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  private get size(): number {
+    return this.items.length - this.head;
+  }
+
+  private push(message: Uint8Array): void {
+    if (this.ended) return;
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = undefined;
+      waiter.resolve({ value: message, done: false });
+      return;
+    }
+    this.items.push(message);
+    if (this.size >= RECEIVE_HIGH_WATER_MARK) this.slot.pause();
+  }
+
+  private fail(error: unknown): void {
+    if (this.ended) return;
+    this.failure = error;
+    this.ended = true;
+    this.settleWaiter();
+    void this.slot.close();
+  }
+
+  private settleWaiter(): void {
+    const waiter = this.waiter;
+    if (!waiter || this.size > 0) return;
+    this.waiter = undefined;
+    if (this.failure === undefined) waiter.resolve({ value: undefined, done: true });
+    else waiter.reject(this.failure);
+  }
+
+  private next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.size > 0) {
+      const value = this.items[this.head] as Uint8Array;
+      this.items[this.head] = undefined as unknown as Uint8Array;
+      this.head++;
+      if (this.head > 1024 && this.head * 2 > this.items.length) {
+        this.items.splice(0, this.head);
+        this.head = 0;
+      }
+      if (!this.ended && this.size <= RECEIVE_HIGH_WATER_MARK >> 1) this.slot.resume(this.sink);
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.ended) {
+      return this.failure === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.failure);
+    }
+    if (this.waiter) return Promise.reject(new IpcError('EINVAL', 'this channel is already being read by another consumer'));
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    if (this.iterating) throw new IpcError('EINVAL', 'a channel can be iterated by one consumer at a time');
+    this.iterating = true;
+    return {
+      next: () => this.next(),
+      return: () => {
+        this.iterating = false;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+
+  /** A mailslot is one-way: its reading side cannot send. Rejects with ENOTSUP. */
+  send(_message: Uint8Array): Promise<void> {
+    return Promise.reject(new IpcError('ENOTSUP', 'a mailslot is one-way: the listening side only receives', { path: this.path }));
+  }
+
+  /** What the slot's queue holds, as far as the OS can tell (see {@link MailslotInfo}). */
+  info(): MailslotInfo {
+    const os = this.slot.queueInfo();
+    const buffered = this.size;
+    const next = buffered > 0 ? (this.items[this.head] as Uint8Array).length : os.nextMessageBytes;
+    return {
+      maxMessageBytes: this.maxMessageBytes,
+      nextMessageBytes: next,
+      messagesWaiting: os.messagesWaiting === undefined ? undefined : buffered + os.messagesWaiting,
+      buffered,
+      discarded: this.discardedCount,
+      readTimeoutMs: os.readTimeoutMs,
+    };
+  }
+
+  /**
+   * Closes the slot: the name is freed and messages still in the OS queue are
+   * lost, as when a mailslot's server closes its handle. Messages already
+   * buffered in this process are still yielded, then iteration ends.
+   */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.ended = true;
+      this.settleWaiter();
+      this.closing = this.slot.close();
+    }
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** The writing side: send-only. Its iteration yields nothing and ends when it is closed. */
+export class MailslotSender implements Channel {
+  private isClosed = false;
+  private chain: Promise<void> = Promise.resolve();
+  private closing: Promise<void> | undefined;
+  private readonly ended: Promise<void>;
+  private endIteration!: () => void;
+
+  /** @internal Made by connect(). */
+  constructor(
+    private readonly writer: SlotWriter,
+    readonly maxMessageBytes: number,
+    /** The OS path written to. */
+    readonly path: string,
+  ) {
+    this.ended = new Promise((resolve) => {
+      this.endIteration = resolve;
+    });
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /**
+   * Sends one message as one datagram. Resolves when the OS has queued it;
+   * while the slot is full it waits (POSIX, and Windows under Wine), which is
+   * the backpressure: nothing is dropped. Sends keep their order.
+   *
+   * Platform-specific behaviour: on Windows a mailslot never reports "full":
+   * WriteFile returns once the message is queued, however slow the reader,
+   * so there is no backpressure from the reader (the queue grows in kernel
+   * memory). Rejects with EMSGSIZE over `maxMessageBytes` (and, on Windows,
+   * over the slot's own maximum), ECLOSED after close(), EPIPE once the
+   * server is gone (POSIX; Windows may accept writes to a slot being closed).
+   */
+  send(message: Uint8Array): Promise<void> {
+    if (this.isClosed) return Promise.reject(new IpcError('ECLOSED', 'the channel was closed', { path: this.path }));
+    if (!(message instanceof Uint8Array)) return Promise.reject(new IpcError('EINVAL', 'a message must be a Uint8Array'));
+    if (message.length > this.maxMessageBytes) {
+      return Promise.reject(new IpcError('EMSGSIZE', `the message is ${message.length} bytes; this channel's maximum is ${this.maxMessageBytes}`, { path: this.path }));
+    }
+    const sending = this.chain.then(() => this.writer.write(message));
+    this.chain = sending.catch(() => undefined);
+    return sending;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return {
+      next: async () => {
+        await this.ended;
+        return { value: undefined, done: true };
+      },
+      return: () => Promise.resolve({ value: undefined, done: true }),
+    };
+  }
+
+  /** Closes the writer once the sends already made are done. */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.isClosed = true;
+      this.endIteration();
+      this.closing = this.chain.then(() => this.writer.close());
+    }
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * A served mailslot. It yields exactly one channel, the {@link MailslotReceiver},
+ * carrying every writer's messages; iteration then waits until the listener
+ * is closed.
+ *
+ * Platform-specific behaviour: the slot is one OS object on both OSes, so
+ * closing the listener or its channel closes both: the name is freed at once
+ * (unlike a duplex listener, whose accepted channels outlive it).
+ */
+export class MailslotListener implements Listener {
+  private yielded = false;
+  private closed = false;
+  private wake: (() => void) | undefined;
+  readonly receiver: MailslotReceiver;
+
+  /** @internal Made by listen(). */
+  constructor(
+    readonly name: string,
+    readonly path: string,
+    private readonly slot: SlotReader,
+    maxMessageBytes: number,
+  ) {
+    this.receiver = new MailslotReceiver(slot, maxMessageBytes, path);
+  }
+
+  /** The slot's queue, as far as the OS can tell (see {@link MailslotInfo}). */
+  info(): MailslotInfo {
+    return this.receiver.info();
+  }
+
+  /**
+   * Changes the slot's read timeout (SetMailslotInfo).
+   *
+   * Platform-specific behaviour: Windows only; rejects with ENOTSUP on POSIX,
+   * where reads are driven by readiness and never wait.
+   */
+  setReadTimeout(ms: number): void {
+    validateInteger(ms, 'readTimeoutMs', 1, 60_000);
+    this.slot.setReadTimeout(ms);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Channel> {
+    return {
+      next: async () => {
+        if (!this.yielded && !this.closed) {
+          this.yielded = true;
+          return { value: this.receiver, done: false };
+        }
+        if (!this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
+        return { value: undefined, done: true };
+      },
+      return: () => Promise.resolve({ value: undefined, done: true }),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake?.();
+    await this.receiver.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * The largest `maxMessageBytes` this OS accepts: on POSIX what
+ * net.core.wmem_max lets an unprivileged socket send (measured once); on
+ * Windows ipckit's cap of 4 MiB.
+ */
+export async function maxMessageBytesLimit(): Promise<number> {
+  return (await mailslotBackend()).maxMessageBytesLimit();
+}
+
+/**
+ * The full OS path of a mailslot name: `\\.\mailslot\<name>` on Windows,
+ * `<per-user dir>/mailslot/<name>` on POSIX. Throws IpcError EINVAL for a bad name.
+ */
+export async function mailslotPath(name: string): Promise<string> {
+  validateName(name, { maxBytes: MAX_NAME_BYTES, label: 'mailslot name' });
+  return (await mailslotBackend()).pathFor(name);
+}
+
+async function maxBytesOf(options: { maxMessageBytes?: number } | undefined): Promise<number> {
+  const max = options?.maxMessageBytes;
+  if (max === undefined) return DEFAULT_MAX_MESSAGE_BYTES;
+  return validateInteger(max, 'maxMessageBytes', 0, await maxMessageBytesLimit());
+}
+
+/** Serves a mailslot (see {@link transport}); typed with the mailslot's own listener. */
+export async function listenMailslot(name: string, options: WindowsMailslotListenOptions = {}): Promise<MailslotListener> {
+  const path = await mailslotPath(name);
+  const maxMessageBytes = await maxBytesOf(options);
+  const readTimeoutMs = options.readTimeoutMs === undefined ? undefined : validateInteger(options.readTimeoutMs, 'readTimeoutMs', 1, 60_000);
+  if (options.signal?.aborted) throw new IpcError('ECLOSED', 'the listen was aborted');
+  const backend = await mailslotBackend();
+  const slot = await backend.createSlot(path, { maxMessageBytes, ...(readTimeoutMs === undefined ? {} : { readTimeoutMs }) });
+  const listener = new MailslotListener(name, path, slot, maxMessageBytes);
+  options.signal?.addEventListener('abort', () => void listener.close(), { once: true });
+  return listener;
+}
+
+/** Opens a writer on a mailslot (see {@link transport}). Rejects with ENOENT when nobody serves it. */
+export async function connectMailslot(name: string, options: ConnectOptions = {}): Promise<MailslotSender> {
+  const path = await mailslotPath(name);
+  const maxMessageBytes = await maxBytesOf(options);
+  if (options.timeoutMs !== undefined) validateInteger(options.timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1);
+  const writer = await (await mailslotBackend()).openWriter(path, { maxMessageBytes });
+  return new MailslotSender(writer, maxMessageBytes, path);
+}
+
+/**
+ * The mailslot transport (`mailslot://name`): one-way datagrams, one reader,
+ * many writers. `listen` serves the name and yields one receive-only channel;
+ * `connect` gives a send-only channel.
+ */
+export const transport: Transport = {
+  scheme: 'mailslot',
+  capabilities: {
+    scheme: 'mailslot',
+    duplex: false,
+    messageBoundaries: true,
+    maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    manyWriters: true,
+    // Windows can write to \\computer\mailslot\name, but current Windows turns remote mailslots off; ipckit does not offer it.
+    crossesMachines: false,
+    primitive: PRIMITIVE,
+    backend: BACKEND,
+  } satisfies Capabilities,
+  listen: (name: string, options?: ListenOptions): Promise<Listener> => listenMailslot(name, options),
+  connect: (name: string, options?: ConnectOptions): Promise<Channel> => connectMailslot(name, options),
+};
