@@ -25,26 +25,26 @@ const LANE_BUDGET_MS = 27 * 60_000;
 
 const log = (line) => console.log(`[windows] ${line}`);
 
-/** Reads node:test's TAP: the closing summary and the failed tests' lines. */
+/** Reads node:test's TAP: the closing summary and the names of the failed tests. */
 export function parseTap(text) {
   const summary = {};
   for (const match of text.matchAll(/^# (tests|suites|pass|fail|cancelled|skipped|todo) (\d+)$/gm)) {
     summary[match[1]] = Number(match[2]);
   }
-  const lines = text.split('\n');
+  // Failed tests (not the suites that failed because of them, not TODOs): their names, for the summary.
+  // Also what finished, for a run that never wrote its summary (crash, hang).
   const failures = [];
-  for (const [i, line] of lines.entries()) {
-    const m = /^(\s*)not ok \d+ - (.*)$/.exec(line);
-    if (!m || /# TODO\b/.test(m[2])) continue;
-    // The YAML block under it holds the error; keep a few lines of it.
-    const details = [];
-    for (let j = i + 1; j < lines.length && details.length < 12; j++) {
-      if (/^\s*(not )?ok \d+ - /.test(lines[j]) || /^\s*# Subtest:/.test(lines[j])) break;
-      if (/^\s*(error|code|failureType|location|expected|actual|operator):/.test(lines[j])) details.push(lines[j].trim());
+  const finished = { pass: 0, fail: 0 };
+  for (const block of text.split(/^(?=\s*(?:not )?ok \d+ - )/m)) {
+    const m = /^\s*(not )?ok \d+ - (.*)$/m.exec(block);
+    if (!m || !/type: 'test'/.test(block) || /# (TODO|SKIP)\b/.test(m[2])) continue;
+    if (!m[1]) finished.pass++;
+    else if (!/failureType: 'subtestsFailed'/.test(block)) {
+      finished.fail++;
+      failures.push(m[2]);
     }
-    failures.push({ depth: m[1].length, name: m[2], details });
   }
-  return { complete: 'tests' in summary && 'pass' in summary, summary, failures };
+  return { complete: 'tests' in summary && 'pass' in summary, summary, finished, failures };
 }
 
 function packageInfo(dir) {
@@ -55,15 +55,18 @@ function packageInfo(dir) {
   return { dir, name, root, built: existsSync(join(root, 'dist', 'testing.js')) };
 }
 
-function build(projects) {
+/** Builds one project (and, through Nx's dependsOn, what it needs); returns whether it built. */
+function build(project) {
   const nx = join(REPO_ROOT, 'node_modules', '.bin', 'nx');
   if (!existsSync(nx)) throw new Error(`${nx} is missing: run npm install at the repository root first`);
-  log(`building ${projects.join(', ')} (nx caches what is unchanged)`);
-  const r = spawnSync(nx, ['run-many', '-t', 'build', `--projects=${projects.join(',')}`, '--outputStyle=static'], {
+  log(`building ${project} (nx caches what is unchanged)`);
+  // --skipSync: keeping tsconfig project references in sync is `nx sync`'s job (and `npm test`'s
+  // check), not this lane's; out of sync, Nx refuses to run in a non-interactive shell.
+  const r = spawnSync(nx, ['run', `${project}:build`, '--outputStyle=static', '--skipSync'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  if (r.status !== 0) throw new Error(`nx build failed (${r.status ?? r.signal ?? r.error?.message})`);
+  return r.status === 0;
 }
 
 /** Proves node.exe starts, is win32, and loads the repo's koffi with its Windows binary. */
@@ -96,6 +99,9 @@ async function runTransport(pkg, { timeoutMs, timeoutScale }) {
   const started = Date.now();
   const r = await runWindowsNode({
     args: [
+      // Exit once the tests are done even if a failed test leaked a handle (a listener it never got
+      // to close): like Vitest tearing down its workers, so a failure is reported, not a hang.
+      '--test-force-exit',
       // TAP to a file for the counts, spec to stdout for people.
       '--test-reporter=tap',
       `--test-reporter-destination=${toWindowsPath(tapFile)}`,
@@ -112,7 +118,7 @@ async function runTransport(pkg, { timeoutMs, timeoutScale }) {
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
-  const { complete, summary, failures } = parseTap(tap);
+  const { complete, summary, finished, failures } = parseTap(tap);
   const result = {
     transport: pkg.dir,
     tests: summary.tests ?? 0,
@@ -122,18 +128,16 @@ async function runTransport(pkg, { timeoutMs, timeoutScale }) {
     skipped: (summary.skipped ?? 0) + (summary.todo ?? 0),
     problems: [],
   };
-  if (r.timedOut) result.problems.push(`node.exe hung: killed after ${Math.round(timeoutMs / 1000)} s`);
-  else if (!complete) result.problems.push(`node.exe ended (exit ${r.code ?? r.signal}) without a TAP summary: crashed?`);
+  const sofar = `${finished.pass} passed and ${finished.fail} failed before that`;
+  if (r.timedOut) result.problems.push(`node.exe hung: killed after ${Math.round(timeoutMs / 1000)} s (${sofar})`);
+  else if (!complete) result.problems.push(`node.exe ended (exit ${r.code ?? r.signal}) without a TAP summary: crashed? (${sofar})`);
   else if (result.tests === 0) result.problems.push('the suite ran 0 tests');
   else if (r.code !== 0 && result.fail === 0) result.problems.push(`node.exe exited with ${r.code ?? r.signal} although no test failed`);
 
   console.log(`\n=== win32 ${pkg.dir} (${pkg.name}) — ${seconds} s, exit ${r.code ?? r.signal}${r.timedOut ? ' (timed out)' : ''}`);
   if (r.stdout.trim()) console.log(indent(r.stdout));
   if (r.stderr.trim()) console.log(`  stderr:\n${indent(r.stderr)}`);
-  for (const f of failures) {
-    console.log(`  FAILED ${'  '.repeat(f.depth / 4)}${f.name}`);
-    for (const d of f.details) console.log(`         ${d}`);
-  }
+  for (const name of failures) console.log(`  FAILED ${name}`);
   for (const p of result.problems) console.log(`  PROBLEM ${p}`);
   return result;
 }
@@ -162,9 +166,12 @@ async function main() {
 
   let packages = TRANSPORTS.filter((t) => !only || only.includes(t)).map(packageInfo).filter(Boolean);
   if (packages.length === 0) throw new Error(`no transport package found under packages/ (${(only ?? TRANSPORTS).join(', ')})`);
-  const core = packageInfo('core');
+  // Each transport is built on its own, so one that does not build (its dist would be stale) is
+  // reported and skipped while the others still run.
+  const buildFailed = new Set();
   if (!values['no-build']) {
-    build([core?.name ?? '@ipckit/core', ...packages.map((p) => p.name)]);
+    if (!build(packageInfo('core')?.name ?? '@ipckit/core')) throw new Error('@ipckit/core does not build');
+    for (const pkg of packages) if (!build(pkg.name)) buildFailed.add(pkg.dir);
     packages = packages.map((p) => packageInfo(p.dir));
   }
   if (!existsSync(join(REPO_ROOT, 'packages', 'core', 'dist', 'testing', 'index.js'))) {
@@ -176,6 +183,11 @@ async function main() {
 
   const results = [];
   for (const pkg of packages) {
+    if (buildFailed.has(pkg.dir)) {
+      console.log(`\n=== win32 ${pkg.dir}: does not build (see the Nx output above)`);
+      results.push({ transport: pkg.dir, tests: 0, pass: 0, fail: 0, skipped: 0, problems: ['build failed'] });
+      continue;
+    }
     if (!pkg.built) {
       console.log(`\n=== win32 ${pkg.dir}: packages/${pkg.dir}/dist/testing.js is missing (not built, or no ./testing entry)`);
       results.push({ transport: pkg.dir, tests: 0, pass: 0, fail: 0, skipped: 0, problems: ['not built: no dist/testing.js'] });
@@ -186,9 +198,11 @@ async function main() {
       results.push({ transport: pkg.dir, tests: 0, pass: 0, fail: 0, skipped: 0, problems: ['not run: the lane ran out of time'] });
       continue;
     }
-    results.push(await runTransport(pkg, { timeoutMs: Math.min(transportTimeoutMs, left), timeoutScale }));
-    // Leftover peers of one suite must not disturb the next.
-    killWineserver();
+    const result = await runTransport(pkg, { timeoutMs: Math.min(transportTimeoutMs, left), timeoutScale });
+    results.push(result);
+    // After a crash, leftover peers must not disturb the next suite (a hang already killed them all).
+    // Otherwise leave the wineserver alone: other runWindowsNode users may share the prefix.
+    if (result.problems.length) killWineserver();
   }
 
   console.log('');

@@ -1,4 +1,5 @@
 import { IpcError } from '@ipckit/core';
+import { ERROR_FILE_NOT_FOUND, kernel32 } from '@ipckit/sys/win32';
 import type { PipeBackend } from './backend.js';
 
 /** `\\.\pipe\` — the local pipe namespace. */
@@ -15,6 +16,11 @@ const MAX_PIPE_PATH_CHARS = 256;
  * instance with FILE_FLAG_FIRST_PIPE_INSTANCE, so a name another process
  * already holds fails with EADDRINUSE instead of being shared; pipe objects
  * vanish with their last handle, so there is never a stale leftover.
+ *
+ * Before listening we also ask WaitNamedPipeW whether the name exists: it
+ * opens no connection, so a live server sees nothing. This makes the refusal
+ * hold where FILE_FLAG_FIRST_PIPE_INSTANCE is not enforced (Wine 8 ignores
+ * it); on Windows the flag still closes the race between check and create.
  */
 export const windowsBackend: PipeBackend = {
   backend: 'win32',
@@ -26,7 +32,14 @@ export const windowsBackend: PipeBackend = {
     }
     return path;
   },
-  async prepareListen(): Promise<void> {},
+  async prepareListen(path: string): Promise<void> {
+    // Non-zero: an instance is free. ERROR_SEM_TIMEOUT: it exists, all instances busy.
+    // Only ERROR_FILE_NOT_FOUND means nobody serves the name.
+    const k = kernel32();
+    if (k.WaitNamedPipeW(path, 1) !== 0 || k.GetLastError() !== ERROR_FILE_NOT_FOUND) {
+      throw new IpcError('EADDRINUSE', `pipe ${path} is already served by a running process`, { path, syscall: 'WaitNamedPipeW' });
+    }
+  },
   async reclaimStale(): Promise<boolean> {
     return false;
   },

@@ -14,6 +14,8 @@ export class Peer {
   private readonly events: PeerEvent[] = [];
   private readonly waiting: Array<() => void> = [];
   private stderr = '';
+  /** Set on 'close': the process ended and its output was read to the end. */
+  private ended = false;
   readonly exited: Promise<number | null>;
 
   constructor(readonly child: ChildProcess, readonly label: string) {
@@ -40,12 +42,15 @@ export class Peer {
       this.stderr = (this.stderr + text).slice(-4000);
     });
     this.exited = new Promise((resolve) => {
-      child.on('exit', (code) => {
+      // 'close', not 'exit': it comes after stdout is drained, so no event line is lost.
+      child.on('close', (code) => {
+        this.ended = true;
         this.wakeAll();
         resolve(code);
       });
       child.on('error', (error) => {
         this.stderr += `spawn error: ${String(error)}\n`;
+        this.ended = true;
         this.wakeAll();
         resolve(null);
       });
@@ -63,7 +68,7 @@ export class Peer {
       if (found) return found;
       const failed = this.events.find((e) => e.event === 'error');
       if (failed) throw new Error(`peer ${this.label} failed: ${String(failed.code)} ${String(failed.message)}\n${this.stderr}`);
-      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      if (this.ended) {
         throw new Error(`peer ${this.label} exited (${this.child.exitCode ?? this.child.signalCode}) before "${event}"\n${this.stderr}`);
       }
       await new Promise<void>((resolve) => this.waiting.push(resolve));

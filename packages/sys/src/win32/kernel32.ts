@@ -34,6 +34,7 @@ export const FILE_ATTRIBUTE_NORMAL = 0x80;
 export const FILE_FLAG_OPEN_REPARSE_POINT = 0x00200000;
 export const MAILSLOT_NO_MESSAGE = 0xffffffff;
 export const MAILSLOT_WAIT_FOREVER = 0xffffffff;
+export const ERROR_FILE_NOT_FOUND = 2;
 export const ERROR_ALREADY_EXISTS = 183;
 export const SYNCHRONIZE = 0x00100000;
 export const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
@@ -121,6 +122,10 @@ function bind() {
     WriteFile: lib.func('int __stdcall WriteFile(intptr_t h, const uint8_t *buffer, uint32_t toWrite, _Out_ uint32_t *written, void *overlapped)') as
       ((h: Handle, buffer: Uint8Array, toWrite: number, written: number[], overlapped: null) => number) & { async: (...args: unknown[]) => void },
 
+    // Named pipes
+    /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-waitnamedpipew */
+    WaitNamedPipeW: lib.func('int __stdcall WaitNamedPipeW(const char16_t *name, uint32_t timeoutMs)') as (name: string, timeoutMs: number) => number,
+
     // Mailslots
     /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-createmailslotw */
     CreateMailslotW: lib.func('intptr_t __stdcall CreateMailslotW(const char16_t *name, uint32_t maxMessageSize, uint32_t readTimeout, void *sa)') as
@@ -130,6 +135,13 @@ function bind() {
       (h: Handle, max: number[] | null, next: number[] | null, count: number[] | null, timeout: number[] | null) => number,
     /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-setmailslotinfo */
     SetMailslotInfo: lib.func('int __stdcall SetMailslotInfo(intptr_t h, uint32_t readTimeout)') as (h: Handle, readTimeout: number) => number,
+
+    // Virtual memory
+    /** https://learn.microsoft.com/windows/win32/api/memoryapi/nf-memoryapi-virtualalloc */
+    VirtualAlloc: lib.func('void * __stdcall VirtualAlloc(void *address, size_t size, uint32_t type, uint32_t protect)') as
+      (address: Pointer, size: number, type: number, protect: number) => Pointer | null,
+    /** https://learn.microsoft.com/windows/win32/api/memoryapi/nf-memoryapi-virtualfree */
+    VirtualFree: lib.func('int __stdcall VirtualFree(void *address, size_t size, uint32_t type)') as (address: Pointer, size: number, type: number) => number,
   };
 }
 
