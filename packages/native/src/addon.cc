@@ -388,7 +388,15 @@ void DeliverOutcome(Napi::Env env, Napi::Function, Core* core, Outcome* outcome)
   // env is null when the queue is drained at teardown; the owner is null
   // after close() or collection. Either way nobody waits for this result.
   if (env == nullptr || core->owner == nullptr) return;
-  core->owner->Deliver(env, o.get());
+  // A result can arrive while the environment is being torn down (e.g. a
+  // spurious futex wake at exit): then resolving fails with a pending or
+  // "cannot run JS" status, which node-addon-api throws. An exception must
+  // not leave this callback (std::terminate), and nobody can observe the
+  // promise any more, so the result is dropped.
+  try {
+    core->owner->Deliver(env, o.get());
+  } catch (const Napi::Error&) {
+  }
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
