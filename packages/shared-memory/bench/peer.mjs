@@ -1,0 +1,95 @@
+// The other process of bench/run.mjs. `node peer.mjs <mode> <name> [args]`; reports JSON lines on stdout.
+import { openRegion, transport } from '@ipckit/shared-memory';
+
+const [mode, name, arg] = process.argv.slice(2);
+const say = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
+
+async function accept(t = transport) {
+  const listener = await t.listen(name);
+  say({ event: 'ready' });
+  const { value } = await listener[Symbol.asyncIterator]().next();
+  return { listener, channel: value };
+}
+
+switch (mode) {
+  case 'atomics-echo': {
+    // The floor: two Int32 words in a mapping, spun on with Atomics.
+    const region = await openRegion(name);
+    const words = new Int32Array(region.bytes.buffer, region.bytes.byteOffset, 32);
+    say({ event: 'ready' });
+    let last = 0;
+    for (;;) {
+      let v;
+      while ((v = Atomics.load(words, 0)) === last);
+      if (v === -1) break;
+      last = v;
+      Atomics.store(words, 16, v);
+    }
+    region.close();
+    break;
+  }
+  case 'shm-sync-echo': {
+    const { listener, channel } = await accept();
+    for (;;) {
+      const m = channel.receiveSync();
+      if (m === undefined) break;
+      channel.sendSync(m);
+    }
+    await channel.close();
+    await listener.close();
+    break;
+  }
+  case 'shm-async-echo':
+  case 'pipe-echo': {
+    const t = mode === 'pipe-echo' ? (await import('@ipckit/named-pipe')).transport : transport;
+    const { listener, channel } = await accept(t);
+    for await (const m of channel) await channel.send(m);
+    await channel.close();
+    await listener.close();
+    break;
+  }
+  case 'shm-sync-sink':
+  case 'shm-async-sink': {
+    const count = Number(arg);
+    const { listener, channel } = await accept();
+    let first = 0n;
+    let bytes = 0;
+    if (mode === 'shm-sync-sink') {
+      for (let i = 0; i < count; i++) {
+        const m = channel.receiveSync();
+        if (i === 0) first = process.hrtime.bigint();
+        bytes += m.length;
+      }
+    } else {
+      let i = 0;
+      for await (const m of channel) {
+        if (i === 0) first = process.hrtime.bigint();
+        bytes += m.length;
+        if (++i === count) break;
+      }
+    }
+    const ns = Number(process.hrtime.bigint() - first);
+    say({ event: 'done', ns, bytes });
+    await channel.close();
+    await listener.close();
+    break;
+  }
+  case 'shm-idle': {
+    const { listener, channel } = await accept();
+    const waiting = channel[Symbol.asyncIterator]().next();
+    await new Promise((r) => setTimeout(r, 500)); // past the spin time
+    const before = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    await new Promise((r) => setTimeout(r, Number(arg)));
+    const cpu = process.cpuUsage(before);
+    const wallUs = Number(process.hrtime.bigint() - t0) / 1000;
+    say({ event: 'done', cpuPercent: ((cpu.user + cpu.system) / wallUs) * 100 });
+    await waiting;
+    await channel.close();
+    await listener.close();
+    break;
+  }
+  default:
+    throw new Error(`unknown mode ${mode}`);
+}
+process.exit(0);

@@ -1,0 +1,92 @@
+import type { Backend } from '@ipckit/core';
+
+/** An open OS object: a Windows HANDLE or a POSIX file descriptor. */
+export type OsHandle = number | bigint;
+
+/** One mapped view, as the OS gave it. */
+export interface Mapping {
+  /** The whole mapping, starting at the aligned offset (koffi pointer). */
+  readonly base: unknown;
+  /** Length of the whole mapping in bytes. */
+  readonly mapLength: number;
+  /** The mapping as an ArrayBuffer (never handed to users when read-only). */
+  readonly buffer: ArrayBuffer;
+  /** Where the caller's offset starts inside `buffer` (offset minus the aligned offset). */
+  readonly delta: number;
+}
+
+/** What the region code asks of the OS; one implementation per OS (windows.ts, posix.ts). */
+export interface ShmBackend {
+  readonly backend: Backend;
+  /** The OS primitive, in words. */
+  readonly primitive: string;
+  /** View offsets must be multiples of this: 64 KiB on Windows, the page size on POSIX. */
+  granularity(): number;
+  /** The OS object name for a user-given name (already checked by {@link checkRegionName}). */
+  osName(name: string): string;
+  /** Checks a native region name, throwing IpcError EINVAL; returns the OS name. */
+  checkRegionName(name: string): string;
+  /**
+   * Creates `osName` of `size` bytes. With `exclusive`, an existing one gives
+   * EADDRINUSE (after a stale one left by a dead ipckit creator is replaced);
+   * otherwise an existing one is opened and `existed` is true.
+   */
+  create(osName: string, size: number, exclusive: boolean): { handle: OsHandle; existed: boolean; size: number };
+  /** Opens an existing object; ENOENT when missing. */
+  open(osName: string, readOnly: boolean): { handle: OsHandle; size: number };
+  /** Opens (or creates) a file and makes it at least `size` bytes (0: keep its size). */
+  openFile(path: string, size: number, readOnly: boolean, create: boolean): { handle: OsHandle; size: number; existed: boolean };
+  /** Maps `length` bytes at `offset`; `offset` need not be aligned. */
+  map(handle: OsHandle, offset: number, length: number, readOnly: boolean, path: string): Mapping;
+  /**
+   * Unmaps a view so that the memory range stays valid: private zero pages
+   * take the view's place (MAP_FIXED on POSIX, VirtualAlloc on Windows), so a
+   * stale ArrayBuffer reads zeros instead of faulting. Returns a function that
+   * frees the placeholder, to call once the ArrayBuffer is garbage.
+   */
+  retire(mapping: Mapping): () => void;
+  /** Writes a view's dirty pages back to the file (synchronously). */
+  flush(mapping: Mapping, handle: OsHandle | undefined, path: string): void;
+  /** Closes the handle or descriptor. */
+  closeHandle(handle: OsHandle): void;
+  /**
+   * Forgets the name (POSIX shm_unlink and the ownership record); a no-op on
+   * Windows, where the object goes with its last handle.
+   */
+  unlink(osName: string): void;
+  /** This process's id. */
+  pid(): number;
+  /** Watches a process: `alive()` is false once it has exited. */
+  watchProcess(pid: number): ProcessWatch;
+}
+
+/** A cheap, repeatable liveness check of one process. */
+export interface ProcessWatch {
+  alive(): boolean;
+  close(): void;
+}
+
+/** The backend's kind without loading it. */
+export const BACKEND: Backend = process.platform === 'win32' ? 'win32' : 'posix';
+
+/** Size in bytes of C `long` on this platform: 4 on Windows (LLP64), 8 on 64-bit POSIX (LP64). */
+export const C_LONG_BYTES: 4 | 8 = process.platform === 'win32' ? 4 : 8;
+
+let selected: ShmBackend | undefined;
+let loading: Promise<ShmBackend> | undefined;
+
+/** The backend for this OS, loaded on first use so the other OS's code never loads. */
+export async function shmBackend(): Promise<ShmBackend> {
+  if (selected) return selected;
+  loading ??= (process.platform === 'win32'
+    ? import('./windows.js').then((m) => m.windowsBackend)
+    : import('./posix.js').then((m) => m.posixBackend)
+  ).then((b) => (selected = b));
+  return loading;
+}
+
+/** The backend if already loaded (for synchronous paths that run after an async open). */
+export function loadedBackend(): ShmBackend {
+  if (!selected) throw new Error('shared-memory backend used before it was loaded');
+  return selected;
+}

@@ -1,0 +1,458 @@
+/**
+ * A duplex message channel over two rings in one shared region: one ring
+ * per direction. Sends write records straight into the peer's ring; receives
+ * copy them out. Waiting spins briefly, then sleeps in the kernel through
+ * @ipckit/native (futex / named event), so an idle side uses no CPU.
+ */
+import { openWaiter, type Waiter } from '@ipckit/native';
+import { IpcError, type Channel } from '@ipckit/core';
+import type { ProcessWatch } from './backend.js';
+import type { SharedRegion } from './region.js';
+import { RingReader, RingWriter, STATE_CLOSED, STATE_OPEN, W } from './ring.js';
+
+/** How long a sleeping side waits before it re-checks its peer (and as a guard against a lost wake-up). */
+export const WATCHDOG_MS = 250;
+
+/** Tuning for a channel's waits. */
+export interface WaitOptions {
+  /**
+   * How long an async receive or send spins (polling the ring on the event
+   * loop) before sleeping in the kernel. Default 50 µs; 0 sleeps at once.
+   */
+  spinMicros?: number;
+  /** The same for the synchronous methods (they block their thread anyway). Default 200 µs. */
+  syncSpinMicros?: number;
+}
+
+const RESOLVED = Promise.resolve();
+const now = (): number => performance.now();
+
+/** Polls `ready` for up to `ms` milliseconds (reading the clock only every 64 polls); true when it held. */
+function spin(ready: () => boolean, ms: number): boolean {
+  if (ms <= 0) return ready();
+  const until = now() + ms;
+  for (;;) {
+    for (let i = 0; i < 64; i++) if (ready()) return true;
+    if (now() >= until) return false;
+  }
+}
+
+function errorFrom(error: unknown): IpcError {
+  if (error instanceof IpcError) return error;
+  const e = error as { code?: unknown; message?: unknown };
+  return new IpcError(e.code === 'ECLOSED' ? 'ECLOSED' : 'EIO', String(e.message ?? error), { cause: error });
+}
+
+/** One side's sleeping spot: a bell word, a sleeping flag, and waiters on the bell. */
+class Bell {
+  readonly #buffer: ArrayBuffer;
+  readonly #offset: number;
+  readonly #name: string;
+  #async: Waiter | undefined;
+  #sync: Waiter | undefined;
+
+  constructor(
+    readonly h: Int32Array,
+    readonly bellWord: number,
+    readonly sleepingWord: number,
+    buffer: ArrayBuffer,
+    byteOffset: number,
+    name: string,
+  ) {
+    this.#buffer = buffer;
+    this.#offset = byteOffset;
+    this.#name = name;
+    this.#async = openWaiter(buffer, byteOffset, name);
+  }
+
+  /** The waker's side: after publishing, ring the bell if the other side sleeps. */
+  notify(): void {
+    if (Atomics.load(this.h, this.sleepingWord) !== 0) this.ring();
+  }
+
+  /** Rings unconditionally (close, reset): changes the word, then wakes. */
+  ring(): void {
+    Atomics.add(this.h, this.bellWord, 1);
+    this.#async?.wake();
+  }
+
+  /** Sleeps (async) until rung or `timeoutMs`, unless `ready()` already holds after announcing the sleep. */
+  async sleep(ready: () => boolean, timeoutMs: number): Promise<void> {
+    const waiter = this.#async;
+    if (!waiter) return;
+    const seq = Atomics.load(this.h, this.bellWord);
+    Atomics.store(this.h, this.sleepingWord, 1);
+    try {
+      if (ready()) return;
+      await waiter.wait(seq, timeoutMs);
+    } finally {
+      if (this.#async) Atomics.store(this.h, this.sleepingWord, 0);
+    }
+  }
+
+  /** The blocking form, for worker threads. */
+  sleepSync(ready: () => boolean, timeoutMs: number): void {
+    if (!this.#async) return;
+    const waiter = (this.#sync ??= openWaiter(this.#buffer, this.#offset, this.#name));
+    const seq = Atomics.load(this.h, this.bellWord);
+    Atomics.store(this.h, this.sleepingWord, 1);
+    try {
+      if (ready()) return;
+      waiter.waitSync(seq, timeoutMs);
+    } finally {
+      Atomics.store(this.h, this.sleepingWord, 0);
+    }
+  }
+
+  /** Interrupts our own pending sleep (from this process). */
+  interrupt(): void {
+    this.#async?.wake();
+  }
+
+  close(): void {
+    const a = this.#async;
+    const s = this.#sync;
+    this.#async = undefined;
+    this.#sync = undefined;
+    a?.close();
+    s?.close();
+  }
+}
+
+/** How a channel is wired into its region. */
+export interface ChannelInit {
+  region: SharedRegion;
+  /** Byte offset of the ring this side reads. */
+  rxOffset: number;
+  /** Byte offset of the ring this side writes. */
+  txOffset: number;
+  /** A unique prefix for wait-object names (Windows events). */
+  waitName: string;
+  /** Which ring index is rx (for wait names that both sides derive alike). */
+  rxIndex: 0 | 1;
+  maxMessageBytes: number;
+  peer: ProcessWatch;
+  wait?: WaitOptions;
+}
+
+interface PendingSend {
+  message: Uint8Array;
+  offset: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * One end of a shared-memory channel. Implements the common {@link Channel}
+ * and adds {@link sendSync} / {@link receiveSync} for worker threads.
+ */
+export class ShmChannel implements Channel {
+  readonly maxMessageBytes: number;
+  readonly #region: SharedRegion;
+  readonly #rx: RingReader;
+  readonly #tx: RingWriter;
+  /** We sleep here for data; the peer rings it. */
+  readonly #rxData: Bell;
+  /** We ring here after consuming; the peer sleeps on it for space. */
+  readonly #rxSpace: Bell;
+  /** We sleep here for space. */
+  readonly #txSpace: Bell;
+  /** We ring here after producing. */
+  readonly #txData: Bell;
+  readonly #peer: ProcessWatch;
+  readonly #spinMs: number;
+  readonly #syncSpinMs: number;
+  readonly #queue: PendingSend[] = [];
+  readonly #watchdog: NodeJS.Timeout;
+  #pumping = false;
+  #closed = false;
+  #failure: IpcError | undefined;
+  #iterating = false;
+  #receiving: Promise<IteratorResult<Uint8Array>> | undefined;
+  #lastPeerCheck = 0;
+
+  /** @internal built by connect() and the listener. */
+  constructor(init: ChannelInit) {
+    this.#region = init.region;
+    this.maxMessageBytes = init.maxMessageBytes;
+    const bytes = init.region.bytes;
+    const buffer = bytes.buffer as ArrayBuffer;
+    const base = bytes.byteOffset;
+    this.#rx = new RingReader(buffer, base + init.rxOffset, init.maxMessageBytes);
+    this.#tx = new RingWriter(buffer, base + init.txOffset);
+    const txIndex = init.rxIndex === 0 ? 1 : 0;
+    const name = (ring: number, kind: string): string => `${init.waitName}.${ring}${kind}`;
+    this.#rxData = new Bell(this.#rx.h, W.dataBell, W.consumerSleeping, buffer, this.#rx.wordOffset(W.dataBell), name(init.rxIndex, 'd'));
+    this.#rxSpace = new Bell(this.#rx.h, W.spaceBell, W.producerSleeping, buffer, this.#rx.wordOffset(W.spaceBell), name(init.rxIndex, 's'));
+    this.#txSpace = new Bell(this.#tx.h, W.spaceBell, W.producerSleeping, buffer, this.#tx.wordOffset(W.spaceBell), name(txIndex, 's'));
+    this.#txData = new Bell(this.#tx.h, W.dataBell, W.consumerSleeping, buffer, this.#tx.wordOffset(W.dataBell), name(txIndex, 'd'));
+    this.#peer = init.peer;
+    this.#spinMs = (init.wait?.spinMicros ?? 50) / 1000;
+    this.#syncSpinMs = (init.wait?.syncSpinMicros ?? 200) / 1000;
+    this.#watchdog = setInterval(() => this.#checkPeer(true), WATCHDOG_MS);
+    this.#watchdog.unref();
+  }
+
+  /** True once close() was called or the peer went away (closed or died). */
+  get closed(): boolean {
+    return this.#closed || this.#failure !== undefined || this.#peerClosedBoth();
+  }
+
+  #peerClosedBoth(): boolean {
+    return Atomics.load(this.#rx.h, W.producerState) === STATE_CLOSED && Atomics.load(this.#tx.h, W.consumerState) === STATE_CLOSED;
+  }
+
+  /** Notices a dead peer; with `force`, checks now, else at most every WATCHDOG_MS. */
+  #checkPeer(force = false): void {
+    if (this.#closed || this.#failure) return;
+    const t = now();
+    if (!force && t - this.#lastPeerCheck < WATCHDOG_MS) return;
+    this.#lastPeerCheck = t;
+    if (this.#peer.alive()) return;
+    // A peer that closed properly before exiting is not a reset.
+    if (this.#peerClosedBoth()) return;
+    this.#failure = new IpcError('ECONNRESET', 'the peer process died');
+    this.#rxData.interrupt();
+    this.#txSpace.interrupt();
+  }
+
+  /** Why a send cannot go ahead, or undefined. */
+  #sendError(): IpcError | undefined {
+    if (this.#closed) return new IpcError('ECLOSED', 'the channel is closed');
+    if (this.#failure) return this.#failure;
+    if (Atomics.load(this.#tx.h, W.consumerState) === STATE_CLOSED) return new IpcError('EPIPE', 'the peer closed the channel');
+    return undefined;
+  }
+
+  #checkMessage(message: Uint8Array): IpcError | undefined {
+    if (!(message instanceof Uint8Array)) return new IpcError('EINVAL', 'a message must be a Uint8Array');
+    if (message.length > this.maxMessageBytes) return new IpcError('EMSGSIZE', `a ${message.length}-byte message is over this channel's maximum of ${this.maxMessageBytes}`);
+    return undefined;
+  }
+
+  /** Sends a message: settles when it is in the ring (awaiting is the backpressure). */
+  send(message: Uint8Array): Promise<void> {
+    const bad = this.#sendError() ?? this.#checkMessage(message);
+    if (bad) return Promise.reject(bad);
+    if (this.#queue.length === 0) {
+      const offset = this.#tx.write(message, 0);
+      this.#txData.notify();
+      if (offset >= message.length && (offset > 0 || message.length > 0)) return RESOLVED;
+      return new Promise((resolve, reject) => {
+        this.#queue.push({ message, offset, resolve, reject });
+        void this.#pump();
+      });
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ message, offset: 0, resolve, reject });
+      void this.#pump();
+    });
+  }
+
+  #done(op: PendingSend): boolean {
+    return op.offset >= op.message.length && (op.offset > 0 || op.message.length > 0);
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#queue.length > 0) {
+        const op = this.#queue[0]!;
+        const bad = this.#sendError();
+        if (bad) {
+          for (const pending of this.#queue.splice(0)) pending.reject(bad);
+          return;
+        }
+        op.offset = this.#tx.write(op.message, op.offset);
+        this.#txData.notify();
+        if (this.#done(op)) {
+          this.#queue.shift();
+          op.resolve();
+          continue;
+        }
+        await this.#waitWritable(op);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #writableNow(op: PendingSend): boolean {
+    const remaining = op.message.length - op.offset;
+    return this.#tx.fits(Math.min(Math.max(remaining, 0), this.#tx.maxChunk)) || this.#sendError() !== undefined;
+  }
+
+  async #waitWritable(op: PendingSend): Promise<void> {
+    if (spin(() => this.#writableNow(op), this.#spinMs)) return;
+    this.#checkPeer();
+    await this.#txSpace.sleep(() => this.#writableNow(op), WATCHDOG_MS);
+  }
+
+  /** Ends of iteration: done when the peer closed (and all is read), throws on a reset. */
+  #receiveEnd(): IteratorResult<Uint8Array> | undefined {
+    if (this.#closed) return { value: undefined, done: true };
+    if (Atomics.load(this.#rx.h, W.producerState) === STATE_CLOSED) {
+      // Closed is set after the last record: look once more before ending.
+      if (this.#rx.readable()) return undefined;
+      if (this.#rx.midMessage) throw new IpcError('ECONNRESET', 'the peer closed in the middle of a message');
+      return { value: undefined, done: true };
+    }
+    if (this.#failure) {
+      if (this.#rx.readable()) return undefined;
+      throw this.#failure;
+    }
+    return undefined;
+  }
+
+  #take(): Uint8Array | undefined {
+    const message = this.#rx.read();
+    if (message !== undefined || this.#rx.midMessage) this.#rxSpace.notify();
+    return message;
+  }
+
+  #readableNow = (): boolean => this.#closed || this.#rx.readable() || this.#failure !== undefined || Atomics.load(this.#rx.h, W.producerState) === STATE_CLOSED;
+
+  /** The next message, or done. One consumer at a time. */
+  next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.#receiving) return this.#receiving.then(() => this.next());
+    if (!this.#closed) {
+      try {
+        let message = this.#take();
+        // Spin here, synchronously, before paying for an async wait: a quick peer answers within it.
+        if (message === undefined && spin(this.#readableNow, this.#spinMs)) message = this.#take();
+        if (message !== undefined) return Promise.resolve({ value: message, done: false });
+      } catch (error) {
+        return Promise.reject(this.#fail(error));
+      }
+    }
+    const pending = this.#receiveSlow().finally(() => {
+      this.#receiving = undefined;
+    });
+    this.#receiving = pending;
+    return pending;
+  }
+
+  #fail(error: unknown): IpcError {
+    const e = errorFrom(error);
+    this.#failure ??= e;
+    return e;
+  }
+
+  async #receiveSlow(): Promise<IteratorResult<Uint8Array>> {
+    for (;;) {
+      try {
+        const end = this.#receiveEnd();
+        if (end) return end;
+        const message = this.#take();
+        if (message !== undefined) return { value: message, done: false };
+      } catch (error) {
+        throw this.#fail(error);
+      }
+      if (spin(this.#readableNow, this.#spinMs)) continue;
+      this.#checkPeer();
+      if (this.#failure || this.#closed) continue;
+      await this.#rxData.sleep(this.#readableNow, WATCHDOG_MS);
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    if (this.#iterating) throw new IpcError('EINVAL', 'a channel can be iterated by one consumer at a time');
+    this.#iterating = true;
+    return {
+      next: () => this.next(),
+      return: () => {
+        this.#iterating = false;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+
+  /**
+   * Sends synchronously, blocking the thread while the ring is full (spin,
+   * then a kernel sleep). For worker threads. Throws like {@link send}, and
+   * ETIMEDOUT after `timeoutMs` (default: no limit).
+   */
+  sendSync(message: Uint8Array, timeoutMs = Infinity): void {
+    const bad = this.#sendError() ?? this.#checkMessage(message);
+    if (bad) throw bad;
+    if (this.#queue.length > 0) throw new IpcError('EINVAL', 'asynchronous sends are still pending on this channel');
+    const op: PendingSend = { message, offset: 0, resolve: () => undefined, reject: () => undefined };
+    let deadline = Infinity;
+    for (;;) {
+      op.offset = this.#tx.write(message, op.offset);
+      this.#txData.notify();
+      if (this.#done(op)) return;
+      if (deadline === Infinity && timeoutMs !== Infinity) deadline = now() + timeoutMs;
+      if (!spin(() => this.#writableNow(op), Math.min(this.#syncSpinMs, deadline - now()))) {
+        if (now() >= deadline) throw new IpcError('ETIMEDOUT', `the peer did not make room within ${timeoutMs} ms`);
+        this.#checkPeer();
+        this.#txSpace.sleepSync(() => this.#writableNow(op), Math.min(WATCHDOG_MS, Math.max(0, deadline - now())));
+      }
+      const error = this.#sendError();
+      if (error) throw error;
+    }
+  }
+
+  /**
+   * Receives synchronously: the next message, or undefined once the peer has
+   * closed (or this side closed). Blocks the thread while the ring is empty;
+   * for worker threads. Throws ECONNRESET when the peer died, ETIMEDOUT after `timeoutMs`.
+   */
+  receiveSync(timeoutMs = Infinity): Uint8Array | undefined {
+    if (this.#receiving) throw new IpcError('EINVAL', 'an asynchronous receive is pending on this channel');
+    let deadline = Infinity;
+    for (;;) {
+      try {
+        const message = this.#closed ? undefined : this.#take();
+        if (message !== undefined) return message;
+        const end = this.#receiveEnd();
+        if (end) return undefined;
+      } catch (error) {
+        throw this.#fail(error);
+      }
+      if (deadline === Infinity && timeoutMs !== Infinity) deadline = now() + timeoutMs;
+      if (spin(this.#readableNow, Math.min(this.#syncSpinMs, deadline - now()))) continue;
+      if (now() >= deadline) throw new IpcError('ETIMEDOUT', `no message within ${timeoutMs} ms`);
+      this.#checkPeer();
+      this.#rxData.sleepSync(this.#readableNow, Math.min(WATCHDOG_MS, Math.max(0, deadline - now())));
+    }
+  }
+
+  /**
+   * Closes this end: the peer's receive ends after what was sent, and its
+   * sends get EPIPE. Pending sends reject with ECLOSED; a pending receive ends.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#watchdog);
+    Atomics.store(this.#tx.h, W.producerState, STATE_CLOSED);
+    Atomics.store(this.#rx.h, W.consumerState, STATE_CLOSED);
+    this.#txData.ring();
+    this.#rxSpace.ring();
+    const closed = new IpcError('ECLOSED', 'the channel was closed');
+    for (const pending of this.#queue.splice(0)) pending.reject(closed);
+    // Our own sleeps end: close() of a Waiter resolves its pending wait.
+    this.#rxData.close();
+    this.#txSpace.close();
+    this.#rxSpace.close();
+    this.#txData.close();
+    const receiving = this.#receiving;
+    if (receiving) await receiving.catch(() => undefined);
+    this.#peer.close();
+    this.#region.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @internal marks this side attached to both rings. */
+  static attach(rx: Int32Array, tx: Int32Array, pid: number): void {
+    Atomics.store(rx, W.consumerPid, pid);
+    Atomics.store(rx, W.consumerState, STATE_OPEN);
+    Atomics.store(tx, W.producerPid, pid);
+    Atomics.store(tx, W.producerState, STATE_OPEN);
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * @ipckit/shared-memory: named shared-memory regions (CreateFileMappingW /
+ * shm_open + mmap) with C-struct access, and `shm://name`, a duplex message
+ * channel over lock-free rings in shared memory.
+ */
+export {
+  MAX_REGION_BYTES,
+  SharedRegion,
+  SharedView,
+  createRegion,
+  openFileRegion,
+  openOrCreateRegion,
+  openRegion,
+  viewGranularity,
+  type CreateRegionOptions,
+  type FileRegionOptions,
+  type OpenRegionOptions,
+  type RegionOrigin,
+} from './region.js';
+export { defineStruct, type FieldInfo, type FieldType, type FieldValue, type ScalarType, type StructLayout, type StructOptions, type StructValue } from './layout.js';
+export { ShmChannel, WATCHDOG_MS, type WaitOptions } from './channel.js';
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_RING_BYTES,
+  MAX_CHANNEL_NAME_BYTES,
+  transport,
+  type ShmTransport,
+  type ShmConnectOptions,
+  type ShmListenOptions,
+} from './transport.js';
+export { RING_HEADER_BYTES, RING_MAGIC, RING_VERSION, initRing, ringBytes, RingReader, RingWriter } from './ring.js';

@@ -1,0 +1,312 @@
+/**
+ * Named shared-memory regions: create, open, open-or-create, file-backed
+ * mappings, views at any offset, typed struct access, and a close that never
+ * leaves a way to crash the process.
+ */
+import { IpcError, validateInteger } from '@ipckit/core';
+import { shmBackend, type Mapping, type OsHandle, type ShmBackend } from './backend.js';
+import type { StructLayout } from './layout.js';
+
+/** The largest region or view this package maps: 1 TiB (views over 4 GiB need a 64-bit ArrayBuffer length). */
+export const MAX_REGION_BYTES = 2 ** 40;
+
+/** Options for {@link createRegion} and {@link openOrCreateRegion}. */
+export interface CreateRegionOptions {
+  /**
+   * Forget the name when this region is closed (POSIX shm_unlink), if this
+   * process created it. Default true. Windows objects go with their last handle anyway.
+   */
+  unlinkOnClose?: boolean;
+}
+
+/** Options for {@link openRegion}. */
+export interface OpenRegionOptions {
+  /** Map for reading only. The memory is then only reachable through copying read methods. */
+  readOnly?: boolean;
+}
+
+/** Options for {@link openFileRegion}. */
+export interface FileRegionOptions extends OpenRegionOptions {
+  /** Grow the file to at least this many bytes (never shrinks it). Default: its current size. */
+  size?: number;
+  /** Create the file (mode 0600 on POSIX) when it does not exist. Default false. */
+  create?: boolean;
+}
+
+/** Frees placeholders once the ArrayBuffers over them are garbage (see ShmBackend.retire). */
+const placeholders = new FinalizationRegistry<() => void>((free) => free());
+
+function closedError(what: string): IpcError {
+  return new IpcError('ECLOSED', `this ${what} is closed`);
+}
+
+/**
+ * A mapped window onto a region. All methods throw IpcError ECLOSED after
+ * {@link close}. Read-only views never hand out their memory (a write there
+ * would be a SIGSEGV / access violation): read them with the copying methods.
+ */
+export class SharedView {
+  #mapping: Mapping | undefined;
+  #data: DataView | undefined;
+  #bytes: Uint8Array | undefined;
+  readonly #backend: ShmBackend;
+  readonly #label: string;
+  readonly #handle: OsHandle | undefined;
+  /** Offset of this view in the region, in bytes. */
+  readonly offset: number;
+  /** Length of this view in bytes. */
+  readonly length: number;
+  /** True when the view was mapped read-only. */
+  readonly readOnly: boolean;
+
+  /** @internal */
+  constructor(backend: ShmBackend, mapping: Mapping | undefined, offset: number, length: number, readOnly: boolean, label: string, handle: OsHandle | undefined) {
+    this.#backend = backend;
+    this.#mapping = mapping;
+    this.offset = offset;
+    this.length = length;
+    this.readOnly = readOnly;
+    this.#label = label;
+    this.#handle = handle;
+    if (mapping) {
+      this.#data = new DataView(mapping.buffer, mapping.delta, length);
+      this.#bytes = new Uint8Array(mapping.buffer, mapping.delta, length);
+    }
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#closedFlag;
+  }
+
+  #closedFlag = false;
+
+  #checkOpen(): void {
+    if (this.#closedFlag) throw closedError('view');
+  }
+
+  #range(offset: number, length: number): void {
+    validateInteger(offset, 'offset', 0, this.length);
+    validateInteger(length, 'length', 0, this.length - offset);
+  }
+
+  /**
+   * The view's memory, shared with every process that maps the region: writes
+   * are seen by them at once. Valid until {@link close}; after it the array
+   * reads zeros (the shared pages are swapped for private ones) and writes
+   * reach no one. Throws EACCES for a read-only view.
+   */
+  get bytes(): Uint8Array {
+    this.#checkOpen();
+    if (this.readOnly) throw new IpcError('EACCES', 'a read-only view does not hand out its memory (a write would crash the process); use read()');
+    return this.#bytes ?? new Uint8Array(0);
+  }
+
+  /** Copies `length` bytes at `offset` (default: to the end) out of the view. */
+  read(offset = 0, length = this.length - offset): Uint8Array {
+    this.#checkOpen();
+    this.#range(offset, length);
+    return (this.#bytes ?? new Uint8Array(0)).slice(offset, offset + length);
+  }
+
+  /** Copies `data` into the view at `offset`. EACCES on a read-only view. */
+  write(data: Uint8Array, offset = 0): void {
+    this.#checkOpen();
+    if (this.readOnly) throw new IpcError('EACCES', 'this view is read-only');
+    if (!(data instanceof Uint8Array)) throw new IpcError('EINVAL', 'data must be a Uint8Array');
+    this.#range(offset, data.length);
+    this.#bytes?.set(data, offset);
+  }
+
+  /** Reads a C struct at `offset`. */
+  readStruct<V>(layout: StructLayout<V>, offset = 0): V {
+    this.#checkOpen();
+    this.#range(offset, layout.size);
+    return layout.read(this.#data as DataView, offset);
+  }
+
+  /** Writes a C struct at `offset`; fields left out are zero. EACCES on a read-only view. */
+  writeStruct<V>(layout: StructLayout<V>, value: Partial<V>, offset = 0): void {
+    this.#checkOpen();
+    if (this.readOnly) throw new IpcError('EACCES', 'this view is read-only');
+    this.#range(offset, layout.size);
+    layout.write(this.#data as DataView, value, offset);
+  }
+
+  /**
+   * Writes the view's changes back to the backing file now (msync MS_SYNC;
+   * FlushViewOfFile + FlushFileBuffers). For paging-file regions it is harmless.
+   */
+  flush(): void {
+    this.#checkOpen();
+    if (this.#mapping) this.#backend.flush(this.#mapping, this.#handle, this.#label);
+  }
+
+  /** Unmaps the view. Idempotent. */
+  close(): void {
+    if (this.#closedFlag) return;
+    this.#closedFlag = true;
+    const mapping = this.#mapping;
+    this.#mapping = undefined;
+    this.#data = undefined;
+    this.#bytes = undefined;
+    if (mapping) {
+      const free = this.#backend.retire(mapping);
+      placeholders.register(mapping.buffer, free);
+    }
+  }
+}
+
+/** How a region was obtained. */
+export type RegionOrigin = 'created' | 'opened' | 'file';
+
+/**
+ * A named shared-memory region, mapped whole. Its own read/write/struct
+ * methods cover the whole region; {@link view} maps a window at any offset.
+ *
+ * ## Platform-specific behaviour
+ * - Windows: a file mapping object (`CreateFileMappingW` on the paging file).
+ *   It exists while any process holds a handle or a view; names may carry
+ *   `Local\` (this session, the default) or `Global\` (all sessions; needs
+ *   SeCreateGlobalPrivilege to create). The size of an opened region is
+ *   rounded up to the page size (Windows does not report the exact size).
+ * - POSIX: a `shm_open` object (a file in /dev/shm on Linux), mode 0600. It
+ *   exists until unlinked: the creator unlinks it on close (unless
+ *   `unlinkOnClose: false`). A leading `/` is added when missing.
+ */
+export class SharedRegion extends SharedView {
+  readonly #backend: ShmBackend;
+  readonly #handle: OsHandle;
+  readonly #views = new Set<SharedView>();
+  readonly #unlink: boolean;
+  #open = true;
+  /** The name as given. */
+  readonly name: string;
+  /** The OS object name (e.g. `/x` on POSIX) or file path. */
+  readonly path: string;
+  /** The region's size in bytes. */
+  readonly size: number;
+  /** True when the name already existed (openOrCreate), or was opened. */
+  readonly existed: boolean;
+  /** How this region was obtained. */
+  readonly origin: RegionOrigin;
+
+  /** @internal */
+  constructor(
+    backend: ShmBackend,
+    init: { name: string; path: string; handle: OsHandle; size: number; existed: boolean; origin: RegionOrigin; readOnly: boolean; unlink: boolean },
+  ) {
+    let mapping: Mapping | undefined;
+    try {
+      mapping = init.size > 0 ? backend.map(init.handle, 0, init.size, init.readOnly, init.path) : undefined;
+    } catch (error) {
+      backend.closeHandle(init.handle);
+      if (init.unlink) backend.unlink(init.path);
+      throw error;
+    }
+    super(backend, mapping, 0, init.size, init.readOnly, init.path, init.handle);
+    this.#backend = backend;
+    this.#handle = init.handle;
+    this.#unlink = init.unlink;
+    this.name = init.name;
+    this.path = init.path;
+    this.size = init.size;
+    this.existed = init.existed;
+    this.origin = init.origin;
+  }
+
+  /**
+   * Maps `length` bytes at `offset` (any offset: the library aligns the
+   * mapping to the OS granularity, 64 KiB on Windows or the page size on
+   * POSIX, and hides the difference). Read-only when the region is, or when asked.
+   */
+  view(offset: number, length: number, options: { readOnly?: boolean } = {}): SharedView {
+    if (!this.#open) throw closedError('region');
+    validateInteger(offset, 'offset', 0, this.size);
+    validateInteger(length, 'length', 1, this.size - offset);
+    const readOnly = this.readOnly || options.readOnly === true;
+    const mapping = this.#backend.map(this.#handle, offset, length, readOnly, this.path);
+    const view = new SharedView(this.#backend, mapping, offset, length, readOnly, this.path, this.#handle);
+    this.#views.add(view);
+    return view;
+  }
+
+  /**
+   * Unmaps the region and every view made from it, closes the handle, and
+   * (POSIX, creator, `unlinkOnClose`) unlinks the name. Idempotent.
+   */
+  override close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    for (const view of this.#views) view.close();
+    this.#views.clear();
+    super.close();
+    this.#backend.closeHandle(this.#handle);
+    if (this.#unlink) this.#backend.unlink(this.path);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function checkSize(size: unknown): number {
+  return validateInteger(size, 'size', 1, MAX_REGION_BYTES);
+}
+
+async function prepare(name: string): Promise<{ backend: ShmBackend; path: string }> {
+  const backend = await shmBackend();
+  return { backend, path: backend.checkRegionName(name) };
+}
+
+/**
+ * Creates the region `name` of `size` bytes; IpcError EADDRINUSE when it
+ * exists. On POSIX a region left by an ipckit creator that has died is
+ * replaced (fresh, zeroed), never reused.
+ */
+export async function createRegion(name: string, size: number, options: CreateRegionOptions = {}): Promise<SharedRegion> {
+  checkSize(size);
+  const { backend, path } = await prepare(name);
+  const made = backend.create(path, size, true);
+  return new SharedRegion(backend, { name, path, handle: made.handle, size: made.size, existed: false, origin: 'created', readOnly: false, unlink: options.unlinkOnClose !== false });
+}
+
+/** Opens the existing region `name` (made by ipckit or any native program); IpcError ENOENT when missing. */
+export async function openRegion(name: string, options: OpenRegionOptions = {}): Promise<SharedRegion> {
+  const { backend, path } = await prepare(name);
+  const readOnly = options.readOnly === true;
+  const opened = backend.open(path, readOnly);
+  return new SharedRegion(backend, { name, path, handle: opened.handle, size: opened.size, existed: true, origin: 'opened', readOnly, unlink: false });
+}
+
+/**
+ * Opens `name`, or creates it with `size` bytes. `existed` says which. An
+ * existing region keeps its own size (which may differ from `size`).
+ */
+export async function openOrCreateRegion(name: string, size: number, options: CreateRegionOptions = {}): Promise<SharedRegion> {
+  checkSize(size);
+  const { backend, path } = await prepare(name);
+  const made = backend.create(path, size, false);
+  return new SharedRegion(backend, {
+    name, path, handle: made.handle, size: made.size, existed: made.existed, origin: made.existed ? 'opened' : 'created', readOnly: false,
+    unlink: !made.existed && options.unlinkOnClose !== false,
+  });
+}
+
+/**
+ * Maps a file on disk, growing it to `size` when asked. Changes reach the
+ * file (call {@link SharedView.flush} to force them to disk now).
+ */
+export async function openFileRegion(path: string, options: FileRegionOptions = {}): Promise<SharedRegion> {
+  if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) throw new IpcError('EINVAL', 'path must be a non-empty string without NUL');
+  const size = options.size === undefined ? 0 : checkSize(options.size);
+  const backend = await shmBackend();
+  const readOnly = options.readOnly === true;
+  const opened = backend.openFile(path, size, readOnly, options.create === true);
+  return new SharedRegion(backend, { name: path, path, handle: opened.handle, size: opened.size, existed: opened.existed, origin: 'file', readOnly, unlink: false });
+}
+
+/** The granularity view offsets are aligned to on this OS (loads the backend). */
+export async function viewGranularity(): Promise<number> {
+  return (await shmBackend()).granularity();
+}

@@ -1,0 +1,217 @@
+/**
+ * The Windows backend: CreateFileMappingW on the paging file
+ * (INVALID_HANDLE_VALUE) or on a file, OpenFileMappingW, MapViewOfFile.
+ * A mapping object lives while any process holds a handle or a view of it.
+ */
+import koffi from 'koffi';
+import { IpcError } from '@ipckit/core';
+import {
+  CREATE_NEW,
+  ERROR_ALREADY_EXISTS,
+  FILE_ATTRIBUTE_NORMAL,
+  FILE_MAP_READ,
+  FILE_MAP_WRITE,
+  FILE_SHARE_DELETE,
+  FILE_SHARE_READ,
+  FILE_SHARE_WRITE,
+  GENERIC_READ,
+  GENERIC_WRITE,
+  INVALID_HANDLE_VALUE,
+  OPEN_EXISTING,
+  PAGE_READONLY,
+  PAGE_READWRITE,
+  PROCESS_QUERY_LIMITED_INFORMATION,
+  SYNCHRONIZE,
+  WAIT_TIMEOUT,
+  allocationGranularity,
+  isBadHandle,
+  kernel32,
+  regionSize,
+  win32Error,
+  type Handle,
+} from '@ipckit/sys/win32';
+import type { Mapping, OsHandle, ProcessWatch, ShmBackend } from './backend.js';
+
+const MEM_COMMIT = 0x1000;
+const MEM_RESERVE = 0x2000;
+const MEM_RELEASE = 0x8000;
+const ERROR_FILE_NOT_FOUND = 2;
+/** Object names are limited to MAX_PATH UTF-16 units. */
+const MAX_NAME_CHARS = 260;
+
+/** File handles behind file-backed mapping handles (closed and flushed with them). */
+const fileHandles = new Map<OsHandle, Handle>();
+let granularityCache: number | undefined;
+
+function high(n: number): number {
+  return Math.floor(n / 0x1_0000_0000) >>> 0;
+}
+
+function low(n: number): number {
+  return n >>> 0;
+}
+
+/** The size of a mapping object as seen through a whole view (rounded up to the page size). */
+function mappingSize(handle: Handle, path: string): number {
+  const k = kernel32();
+  const ptr = k.MapViewOfFile(handle, FILE_MAP_READ, 0, 0, 0);
+  if (ptr === null || koffi.address(ptr) === 0n) throw win32Error('MapViewOfFile', path);
+  try {
+    return regionSize(ptr);
+  } finally {
+    k.UnmapViewOfFile(ptr);
+  }
+}
+
+export const windowsBackend: ShmBackend = {
+  backend: 'win32',
+  primitive: 'Windows file mapping (CreateFileMappingW / MapViewOfFile, paging-file backed)',
+
+  granularity(): number {
+    return (granularityCache ??= allocationGranularity());
+  },
+
+  osName(name: string): string {
+    return name;
+  },
+
+  checkRegionName(name: string): string {
+    if (typeof name !== 'string' || name.length === 0) throw new IpcError('EINVAL', 'region name must be a non-empty string');
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(name)) throw new IpcError('EINVAL', `region name ${JSON.stringify(name)} holds a NUL or control character`);
+    const bare = name.replace(/^(Local|Global)\\/, '');
+    if (bare.length === 0 || bare.includes('\\')) {
+      throw new IpcError('EINVAL', `region name ${JSON.stringify(name)}: only a Local\\ or Global\\ prefix may hold a backslash`);
+    }
+    if (name.length > MAX_NAME_CHARS) throw new IpcError('EINVAL', `region name is ${name.length} characters; the limit is ${MAX_NAME_CHARS}`);
+    return name;
+  },
+
+  create(osName, size, exclusive) {
+    const k = kernel32();
+    const handle = k.CreateFileMappingW(INVALID_HANDLE_VALUE, null, PAGE_READWRITE, high(size), low(size), osName);
+    if (isBadHandle(handle)) throw win32Error('CreateFileMappingW', osName);
+    // Read at once: a successful call leaves ERROR_ALREADY_EXISTS when it opened an existing object.
+    const existed = k.GetLastError() === ERROR_ALREADY_EXISTS;
+    if (existed && exclusive) {
+      k.CloseHandle(handle);
+      throw new IpcError('EADDRINUSE', `file mapping ${osName} already exists`, { errno: ERROR_ALREADY_EXISTS, osCode: 'ERROR_ALREADY_EXISTS', syscall: 'CreateFileMappingW', path: osName });
+    }
+    try {
+      return { handle, existed, size: existed ? mappingSize(handle, osName) : size };
+    } catch (error) {
+      k.CloseHandle(handle);
+      throw error;
+    }
+  },
+
+  open(osName, readOnly) {
+    const k = kernel32();
+    const handle = k.OpenFileMappingW(readOnly ? FILE_MAP_READ : FILE_MAP_READ | FILE_MAP_WRITE, 0, osName);
+    if (isBadHandle(handle)) {
+      const error = win32Error('OpenFileMappingW', osName);
+      if (error.errno === ERROR_FILE_NOT_FOUND) throw new IpcError('ENOENT', `no file mapping named ${osName}`, { errno: error.errno, osCode: error.osCode, syscall: 'OpenFileMappingW', path: osName });
+      throw error;
+    }
+    try {
+      return { handle, size: mappingSize(handle, osName) };
+    } catch (error) {
+      k.CloseHandle(handle);
+      throw error;
+    }
+  },
+
+  openFile(path, size, readOnly, create) {
+    const k = kernel32();
+    const access = readOnly ? GENERIC_READ : GENERIC_READ | GENERIC_WRITE;
+    const share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+    let existed = true;
+    let file = k.CreateFileW(path, access, share, null, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, 0);
+    if (isBadHandle(file) && create) {
+      file = k.CreateFileW(path, GENERIC_READ | GENERIC_WRITE, share, null, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, 0);
+      existed = false;
+    }
+    if (isBadHandle(file)) throw win32Error('CreateFileW', path);
+    try {
+      const out: Array<number | bigint> = [0];
+      if (!k.GetFileSizeEx(file, out)) throw win32Error('GetFileSizeEx', path);
+      let current = Number(out[0]);
+      if (size > current && readOnly) throw new IpcError('EINVAL', `file ${path} is ${current} bytes, smaller than the ${size} asked, and opened read-only`, { path });
+      const target = Math.max(size, current);
+      if (target === 0) throw new IpcError('EINVAL', `file ${path} is empty; give a size to map it`, { path });
+      // CreateFileMapping grows the file to the size asked.
+      const mapping = k.CreateFileMappingW(file, null, readOnly ? PAGE_READONLY : PAGE_READWRITE, high(target), low(target), null);
+      if (isBadHandle(mapping)) throw win32Error('CreateFileMappingW', path);
+      current = target;
+      fileHandles.set(mapping, file);
+      return { handle: mapping, size: current, existed };
+    } catch (error) {
+      k.CloseHandle(file);
+      throw error;
+    }
+  },
+
+  map(handle, offset, length, readOnly, path): Mapping {
+    const gran = this.granularity();
+    const aligned = Math.floor(offset / gran) * gran;
+    const delta = offset - aligned;
+    const mapLength = length + delta;
+    const base = kernel32().MapViewOfFile(handle, readOnly ? FILE_MAP_READ : FILE_MAP_WRITE, high(aligned), low(aligned), mapLength);
+    if (base === null || koffi.address(base) === 0n) throw win32Error('MapViewOfFile', path);
+    return { base, mapLength, delta, buffer: koffi.view(base, mapLength) };
+  },
+
+  retire(mapping) {
+    const k = kernel32();
+    k.UnmapViewOfFile(mapping.base);
+    // Private zero pages at the same address, so a stale ArrayBuffer reads zeros instead of faulting.
+    const placeholder = k.VirtualAlloc(mapping.base, mapping.mapLength, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    if (placeholder === null || koffi.address(placeholder) === 0n) return () => undefined;
+    return () => {
+      k.VirtualFree(placeholder, 0, MEM_RELEASE);
+    };
+  },
+
+  flush(mapping, handle, path) {
+    const k = kernel32();
+    if (!k.FlushViewOfFile(mapping.base, mapping.mapLength)) throw win32Error('FlushViewOfFile', path);
+    const file = handle === undefined ? undefined : fileHandles.get(handle);
+    if (file !== undefined && !k.FlushFileBuffers(file)) throw win32Error('FlushFileBuffers', path);
+  },
+
+  closeHandle(handle) {
+    const k = kernel32();
+    k.CloseHandle(handle);
+    const file = fileHandles.get(handle);
+    if (file !== undefined) {
+      fileHandles.delete(handle);
+      k.CloseHandle(file);
+    }
+  },
+
+  unlink() {
+    // Nothing to do: the object goes away with its last handle and view.
+  },
+
+  pid(): number {
+    return kernel32().GetCurrentProcessId();
+  },
+
+  watchProcess(pid: number): ProcessWatch {
+    const k = kernel32();
+    const h = k.OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+    if (isBadHandle(h)) {
+      // ERROR_ACCESS_DENIED: it exists but we may not watch it; anything else: it is gone.
+      const denied = k.GetLastError() === 5;
+      return { alive: () => denied, close: () => undefined };
+    }
+    let open = true;
+    return {
+      alive: () => open && k.WaitForSingleObject(h, 0) === WAIT_TIMEOUT,
+      close: () => {
+        if (open) k.CloseHandle(h);
+        open = false;
+      },
+    };
+  },
+};

@@ -1,0 +1,129 @@
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isIpcError, uniqueName, type Channel, type Listener } from '@ipckit/core';
+import { patternMessage, sameBytes } from '@ipckit/core/testing';
+import { transport, type ShmChannel } from '../src/index.js';
+import { Child, fixture, watchdog } from './helpers.js';
+
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+});
+
+async function pair(ringBytes?: number, maxMessageBytes?: number): Promise<{ client: ShmChannel; server: Channel; listener: Listener }> {
+  const name = uniqueName('shmc');
+  const listener = await transport.listen(name, maxMessageBytes === undefined ? {} : { maxMessageBytes });
+  closers.push(() => listener.close());
+  const client = await transport.connect(name, { ...(ringBytes === undefined ? {} : { ringBytes }), ...(maxMessageBytes === undefined ? {} : { maxMessageBytes }) });
+  closers.push(() => client.close());
+  const accepted = await listener[Symbol.asyncIterator]().next();
+  const server = accepted.value as Channel;
+  closers.push(() => server.close());
+  return { client, server, listener };
+}
+
+describe('shm channel', () => {
+  it('a full ring makes send wait; nothing is dropped or overwritten', async () => {
+    const { client, server } = await pair(4096);
+    const count = 500;
+    let settled = 0;
+    const sends = Array.from({ length: count }, (_, i) => client.send(patternMessage(100 + (i % 50), i)).then(() => settled++));
+    // Let the event loop run: with nobody reading, the 4 KiB ring holds only a few dozen of them.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled).toBeLessThan(count);
+    const incoming = server[Symbol.asyncIterator]();
+    for (let i = 0; i < count; i++) {
+      const got = await incoming.next();
+      expect(got.done).toBe(false);
+      expect(sameBytes(got.value as Uint8Array, patternMessage(100 + (i % 50), i)), `message ${i}`).toBe(true);
+    }
+    await watchdog(Promise.all(sends), 5_000, 'sends');
+    expect(settled).toBe(count);
+  });
+
+  it('messages larger than the ring travel in pieces and are put back together', async () => {
+    const { client, server } = await pair(4096, 1 << 20);
+    const incoming = server[Symbol.asyncIterator]();
+    const sizes = [5000, 4096, 1 << 20, 1017, 0, 1016, 3];
+    const sending = Promise.all(sizes.map((size, i) => client.send(patternMessage(size, i))));
+    for (const [i, size] of sizes.entries()) {
+      const got = (await incoming.next()).value as Uint8Array;
+      expect(got.length).toBe(size);
+      expect(sameBytes(got, patternMessage(size, i)), `message ${i}`).toBe(true);
+    }
+    await sending;
+    const tooBig = await client.send(new Uint8Array((1 << 20) + 1)).catch((e: unknown) => e);
+    expect(isIpcError(tooBig, 'EMSGSIZE')).toBe(true);
+  });
+
+  it('bad options are rejected with EINVAL', async () => {
+    for (const ringBytes of [1000, 2048, 3 * 4096, 2 ** 31]) {
+      const error = await transport.connect(uniqueName('x'), { ringBytes }).catch((e: unknown) => e);
+      expect(isIpcError(error, 'EINVAL'), String(ringBytes)).toBe(true);
+    }
+  });
+
+  it('synchronous send and receive in a worker thread', async () => {
+    const name = uniqueName('shmw');
+    const listener = await transport.listen(name);
+    closers.push(() => listener.close());
+    const worker = new Worker(fixture('sync-worker.mjs'), { workerData: { name, ringBytes: 8192 } });
+    closers.push(async () => void (await worker.terminate()));
+    const result = new Promise<{ echoed: number }>((resolve, reject) => {
+      worker.on('message', (m: unknown) => {
+        if (typeof m === 'object' && m !== null) resolve(m as { echoed: number });
+      });
+      worker.on('error', reject);
+    });
+    const accepted = await listener[Symbol.asyncIterator]().next();
+    const channel = accepted.value as Channel;
+    closers.push(() => channel.close());
+    const incoming = channel[Symbol.asyncIterator]();
+    const sizes = [1, 64, 0, 20_000, 3];
+    for (let round = 0; round < 200; round++) {
+      const size = sizes[round % sizes.length] as number;
+      await channel.send(patternMessage(size, round));
+      const back = (await incoming.next()).value as Uint8Array;
+      expect(sameBytes(back, patternMessage(size, round)), `round ${round}`).toBe(true);
+    }
+    await channel.close();
+    expect((await watchdog(result, 10_000, 'worker end')).echoed).toBe(200);
+  });
+
+  it('a peer process that dies is reported as ECONNRESET, to a pending receive and to sends', async () => {
+    const name = uniqueName('shmd');
+    const listener = await transport.listen(name);
+    closers.push(() => listener.close());
+    const child = Child.node(fixture('channel-peer.mjs'), 'connect-hold', name);
+    closers.push(() => child.kill());
+    const channel = (await listener[Symbol.asyncIterator]().next()).value as Channel;
+    closers.push(() => channel.close());
+    expect(await child.line()).toBe('ready');
+    const pending = channel[Symbol.asyncIterator]().next().catch((e: unknown) => e);
+    const killedAt = performance.now();
+    await child.kill();
+    const error = await watchdog(pending, 5_000, 'reset noticed');
+    const noticedMs = performance.now() - killedAt;
+    expect(isIpcError(error, 'ECONNRESET'), String(error)).toBe(true);
+    expect(channel.closed).toBe(true);
+    const sendError = await channel.send(new Uint8Array(1)).catch((e: unknown) => e);
+    expect(isIpcError(sendError, 'ECONNRESET')).toBe(true);
+    console.log(`peer death noticed after ${noticedMs.toFixed(0)} ms`);
+  });
+
+  it('close: pending sends reject with ECLOSED, the peer gets EPIPE on send and its receive ends', async () => {
+    const { client, server } = await pair(4096);
+    const stuck = Array.from({ length: 100 }, () => client.send(new Uint8Array(500)).catch((e: unknown) => e));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await client.close();
+    const results = await Promise.all(stuck);
+    expect(results.some((r) => isIpcError(r, 'ECLOSED'))).toBe(true);
+    // What was in the ring is still delivered, then the iteration ends.
+    let received = 0;
+    for await (const _ of server) received++;
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThan(100);
+    const sendError = await server.send(new Uint8Array(1)).catch((e: unknown) => e);
+    expect(isIpcError(sendError, 'EPIPE')).toBe(true);
+  });
+});
