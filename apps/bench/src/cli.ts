@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+/**
+ * ipckit-bench: every transport's latency, throughput and cost, side by side
+ * with Node's own baselines, in one run.
+ *
+ *   ipckit-bench [--quick] [--transports LIST] [--baselines LIST] [--scenarios LIST]
+ *                [--sizes LIST] [--writers N] [--json FILE] [--html FILE] [--windows]
+ *   ipckit-bench compare A.json B.json
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatSize, parseSize } from './format.js';
+import { PROFILES, type Profile } from './profile.js';
+import { createProgress } from './progress.js';
+import { checkRun, renderCompare } from './report/compare.js';
+import { renderHtml } from './report/html.js';
+import { renderTable } from './report/table.js';
+import type { BenchRun, ScenarioId } from './results.js';
+import { runBench } from './runner.js';
+import { BASELINE_IDS, TARGETS, TRANSPORT_IDS } from './targets.js';
+
+const MESSAGE_SCENARIOS: ScenarioId[] = ['ping-pong', 'stream', 'fan-in'];
+
+const USAGE = `ipckit-bench — ipckit's transports side by side: latency, throughput and cost
+
+Usage
+  ipckit-bench [options]              run the benchmark (npm run bench at the repository root)
+  ipckit-bench compare A.json B.json  compare two runs saved with --json
+
+Options
+  --quick                 fewer sizes and shorter phases: under a minute (default run: under ten)
+  --transports LIST       ${TRANSPORT_IDS.join(',')} (default: all), or none
+  --baselines LIST        ${BASELINE_IDS.join(',')} (default: all), or none
+  --scenarios LIST        ${MESSAGE_SCENARIOS.join(',')} (default: all)
+  --sizes LIST            message sizes, e.g. 8,64,1k,64k,1m (default: ${PROFILES.default.sizes.map(formatSize).join(', ').replace(/ /g, '')};
+                          --quick: ${PROFILES.quick.sizes.map(formatSize).join(', ').replace(/ /g, '')})
+  --writers N             writer processes for fan-in (default ${PROFILES.default.writers}; --quick ${PROFILES.quick.writers})
+  --json FILE             write the run (environment, backends, every figure) as JSON
+  --html FILE             write a self-contained HTML report with log-scale charts
+  --windows               run the same benchmark under Windows Node in Wine (the Windows lane);
+                          absolute numbers under Wine are not Windows numbers
+  --progress MODE         bar (default on a terminal), lines, none
+  -h, --help              this text
+
+Every latency is a round trip; every throughput is one-way. Each peer is its own OS process.`;
+
+function list(value: string | undefined, known: string[], what: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'all') return known;
+  if (value === 'none' || value === '') return [];
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = items.filter((i) => !known.includes(i));
+  if (unknown.length) throw new UsageError(`unknown ${what} ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  return items;
+}
+
+class UsageError extends Error {}
+
+function write(file: string, text: string): string {
+  const path = resolve(file);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+  return path;
+}
+
+/** The command line as typed, for the report (with the program name, not node's path). */
+function commandLine(argv: string[]): string {
+  const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  return ['ipckit-bench', ...argv].map(quote).join(' ');
+}
+
+async function compare(files: string[]): Promise<number> {
+  if (files.length !== 2) throw new UsageError('compare takes two JSON files: ipckit-bench compare A.json B.json');
+  const [a, b] = files.map((f) => checkRun(JSON.parse(readFileSync(f, 'utf8')), f)) as [BenchRun, BenchRun];
+  console.log(renderCompare(a, b, files as [string, string]));
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      transports: { type: 'string' },
+      baselines: { type: 'string' },
+      scenarios: { type: 'string' },
+      sizes: { type: 'string' },
+      writers: { type: 'string' },
+      json: { type: 'string' },
+      html: { type: 'string' },
+      windows: { type: 'boolean', default: false },
+      progress: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+      // Set by --windows for the run inside Wine.
+      'under-wine': { type: 'boolean', default: false },
+      'wine-version': { type: 'string' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals[0] === 'compare') return compare(positionals.slice(1));
+  if (positionals.length && positionals[0] !== 'run') throw new UsageError(`unknown command ${positionals[0]}`);
+
+  const base = PROFILES[values.quick ? 'quick' : 'default'];
+  const profile: Profile = { ...base };
+  if (values.sizes !== undefined) {
+    profile.sizes = [...new Set(values.sizes.split(',').filter(Boolean).map(parseSize))].sort((a, b) => a - b);
+    if (profile.sizes.length === 0) throw new UsageError('--sizes is empty');
+  }
+  if (values.writers !== undefined) {
+    const n = Number(values.writers);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError('--writers must be an integer from 1 to 64');
+    profile.writers = n;
+  }
+  const transports = list(values.transports, TRANSPORT_IDS, 'transport') ?? TRANSPORT_IDS;
+  const baselines = list(values.baselines, BASELINE_IDS, 'baseline') ?? BASELINE_IDS;
+  const scenarios = (list(values.scenarios, MESSAGE_SCENARIOS, 'scenario') ?? MESSAGE_SCENARIOS) as ScenarioId[];
+  const targets = TARGETS.map((t) => t.id).filter((id) => transports.includes(id) || baselines.includes(id));
+  if (targets.length === 0) throw new UsageError('nothing to measure: --transports and --baselines are both empty');
+
+  const mode = (values.progress ?? (process.stderr.isTTY ? 'bar' : 'lines')) as 'bar' | 'lines' | 'none';
+  if (!['bar', 'lines', 'none'].includes(mode)) throw new UsageError('--progress is bar, lines or none');
+  const progress = createProgress(mode);
+
+  let run: BenchRun;
+  if (values.windows) {
+    const { runUnderWine } = await import('./windows.js');
+    const forwarded = argv.filter((a, i) => {
+      const previous = argv[i - 1];
+      return a !== '--windows' && !['--json', '--html', '--progress'].includes(a) && !['--json', '--html', '--progress'].includes(previous ?? '')
+        && !a.startsWith('--json=') && !a.startsWith('--html=') && !a.startsWith('--progress=');
+    });
+    run = await runUnderWine(forwarded, progress, values.quick ? 20 * 60_000 : 60 * 60_000);
+    run.command = commandLine(argv);
+  } else {
+    run = await runBench({
+      profile,
+      targets,
+      scenarios,
+      command: commandLine(argv),
+      underWine: values['under-wine'],
+      ...(values['wine-version'] ? { wineVersion: values['wine-version'] } : {}),
+      progress,
+    });
+  }
+  progress.finish();
+
+  if (values.json) console.error(`JSON written to ${write(values.json, `${JSON.stringify(run, null, 2)}\n`)}`);
+  if (values.html) console.error(`HTML report written to ${write(values.html, renderHtml(run))}`);
+  // Under Wine stdout is a file nobody reads; the outer run prints the table.
+  if (!values['under-wine']) console.log(renderTable(run));
+  return run.results.length > 0 ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`ipckit-bench: ${(error as Error).message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      console.error(`ipckit-bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,59 @@
+/**
+ * A benchmark peer process: `node peer.js <control port> <base64 spec>`.
+ * Connects to the orchestrator's side channel, plays one role (echo, pinger,
+ * reader, writer) of one target, and answers commands until told to exit.
+ */
+import { ControlClient } from './control.js';
+import { atomicsPeer } from './peers/atomics.js';
+import { channelPeer } from './peers/channel.js';
+import { snapshot } from './peers/common.js';
+import { cpPeer } from './peers/cp.js';
+import { decodeSpec, type PeerSpec } from './peers/spec.js';
+
+async function start(spec: PeerSpec, control: ControlClient, port: number): Promise<{ close(): Promise<void> }> {
+  switch (spec.family) {
+    case 'channel':
+      return channelPeer(spec, control);
+    case 'cp':
+      return cpPeer(spec, control, port);
+    case 'atomics':
+      return atomicsPeer(spec, control);
+    case 'shm-sync': {
+      const { shmSyncPeer } = await import('./peers/shm-sync.js');
+      return shmSyncPeer(spec, control);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const [portText, specText] = process.argv.slice(2);
+  if (portText === undefined || specText === undefined) throw new Error('usage: peer.js <control port> <base64 spec>');
+  const port = Number(portText);
+  const spec = decodeSpec(specText);
+  const control = await ControlClient.connect(port, spec.id);
+  // Generic handlers first: a family may replace them (the Atomics echo measures its own phase).
+  control.on('cpu', () => snapshot());
+  control.on('begin', () => snapshot());
+  control.on('end', () => snapshot());
+  const role = await start(spec, control, port);
+  let exiting = false;
+  const exit = async (code: number): Promise<void> => {
+    if (exiting) return;
+    exiting = true;
+    await role.close().catch(() => undefined);
+    process.exit(code);
+  };
+  control.on('exit', () => {
+    setImmediate(() => void exit(0));
+    return snapshot();
+  });
+  // Without the orchestrator (or, for forked clients, without the parent) there is nothing to do.
+  control.onClose(() => void exit(0));
+  process.on('disconnect', () => void exit(0));
+  control.hello();
+}
+
+main().catch((error: unknown) => {
+  console.error(`peer: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,109 @@
+/**
+ * The worker thread of a shm sync-API peer: listens or connects on shm://,
+ * then uses only ShmChannel.sendSync / receiveSync. See shm-sync.ts.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { connect, listen, type Channel } from '@ipckit/core';
+import { bytePayload, encodeSamples, pingLoopSync, since, snapshot } from './common.js';
+import type { PeerSpec } from './spec.js';
+
+interface SyncChannel extends Channel {
+  sendSync(message: Uint8Array, timeoutMs?: number): void;
+  receiveSync(timeoutMs?: number): Uint8Array | undefined;
+}
+
+type Json = Record<string, unknown>;
+
+const { spec, until } = workerData as { spec: PeerSpec; until: Int32Array };
+const port = parentPort!;
+const options = { maxMessageBytes: Math.max(spec.maxSize, 1024) };
+let channel: SyncChannel | undefined;
+
+function asSync(ch: Channel): SyncChannel {
+  const sync = ch as Partial<SyncChannel>;
+  if (typeof sync.sendSync !== 'function' || typeof sync.receiveSync !== 'function') throw new Error('this shm channel has no sendSync/receiveSync');
+  return ch as SyncChannel;
+}
+
+/** Blocks this thread: echoes everything until the peer closes. */
+function echo(ch: SyncChannel): void {
+  for (;;) {
+    const message = ch.receiveSync();
+    if (message === undefined) return;
+    ch.sendSync(message);
+  }
+}
+
+/** Blocks this thread: counts everything until the peer closes; reports when the armed count is reached. */
+function count(ch: SyncChannel): void {
+  let n = 0;
+  let bytes = 0;
+  for (;;) {
+    const message = ch.receiveSync();
+    if (message === undefined) return;
+    bytes += message.byteLength;
+    if (++n === Atomics.load(until, 0)) {
+      port.postMessage({ event: 'reached', count: n, bytes, tEnd: process.hrtime.bigint().toString() });
+    }
+  }
+}
+
+const handlers: Record<string, (args: Json) => Promise<Json> | Json> = {
+  async listen(args) {
+    const listener = await listen(`shm://${String(args['name'])}`, options);
+    void (async () => {
+      for await (const accepted of listener) {
+        const ch = asSync(accepted);
+        // Let this command's reply go out, then block the thread for good.
+        setImmediate(() => {
+          try {
+            if (spec.role === 'echo') echo(ch);
+            else count(ch);
+          } catch (error) {
+            port.postMessage({ event: 'failed', message: String((error as Error).message ?? error) });
+          }
+        });
+        return;
+      }
+    })();
+    return { connectName: listener.name };
+  },
+  async connect(args) {
+    channel = asSync(await connect(`shm://${String(args['name'])}`, options));
+    return {};
+  },
+  pp(args) {
+    const ch = channel!;
+    const payload = bytePayload(Number(args['size']));
+    const timeout = spec.watchdogMs;
+    const roundTrip = (): void => {
+      ch.sendSync(payload, timeout);
+      if (ch.receiveSync(timeout) === undefined) throw new Error('the channel closed during the round trip');
+    };
+    const r = pingLoopSync(roundTrip, { count: Number(args['count']), budgetMs: Number(args['budgetMs'] ?? 0), record: args['record'] === true });
+    return { count: r.count, elapsedNs: r.elapsedNs, cpu: r.cpu, ...(r.samples ? { samples: encodeSamples(r.samples) } : {}) };
+  },
+  send(args) {
+    const ch = channel!;
+    const payload = bytePayload(Number(args['size']));
+    const n = Number(args['count']);
+    const c0 = snapshot();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) ch.sendSync(payload, spec.watchdogMs);
+    const t1 = process.hrtime.bigint();
+    return { t0: t0.toString(), t1: t1.toString(), cpu: since(c0) };
+  },
+};
+
+port.on('message', (message: { seq: number; cmd: string; args: Json }) => {
+  void (async () => {
+    try {
+      const handler = handlers[message.cmd];
+      if (!handler) throw new Error(`unknown command ${message.cmd}`);
+      port.postMessage({ seq: message.seq, ok: true, result: await handler(message.args) });
+    } catch (error) {
+      const e = error as { code?: unknown; message?: unknown };
+      port.postMessage({ seq: message.seq, ok: false, error: `${e.code ? `${String(e.code)} ` : ''}${String(e.message ?? error)}` });
+    }
+  })();
+});

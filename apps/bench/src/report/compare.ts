@@ -1,0 +1,64 @@
+/**
+ * `compare A.json B.json`: every case present in both runs, B against A.
+ * Latency: B's p50 / A's p50 (below 1 is faster). Throughput: B's MB/s / A's
+ * (above 1 is faster). CPU per message: B / A.
+ */
+import { formatMBps, formatNs, formatSize } from '../format.js';
+import { SCHEMA, type BenchRun, type CaseResult } from '../results.js';
+import { textTable } from './text-table.js';
+
+function key(r: CaseResult): string {
+  return `${r.target}/${r.scenario}/${r.writers}/${r.sizeBytes}`;
+}
+
+function change(ratio: number, lowerIsBetter: boolean): string {
+  if (!Number.isFinite(ratio)) return '–';
+  const better = lowerIsBetter ? ratio < 1 : ratio > 1;
+  const pct = (ratio - 1) * 100;
+  const mark = Math.abs(pct) < 5 ? '' : better ? '  better' : '  worse';
+  return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%${mark}`;
+}
+
+export function checkRun(value: unknown, file: string): BenchRun {
+  const run = value as Partial<BenchRun>;
+  if (run?.schema !== SCHEMA || !Array.isArray(run.results)) throw new Error(`${file} is not an ipckit-bench JSON file (schema ${SCHEMA})`);
+  return run as BenchRun;
+}
+
+export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string]): string {
+  const mapA = new Map(a.results.map((r) => [key(r), r]));
+  const rows: string[][] = [];
+  const onlyOne: string[] = [];
+  for (const rb of b.results) {
+    const ra = mapA.get(key(rb));
+    if (!ra) {
+      onlyOne.push(`only in B: ${rb.label}`);
+      continue;
+    }
+    mapA.delete(key(rb));
+    if (rb.latencyNs && ra.latencyNs) {
+      rows.push([rb.targetLabel, `${rb.scenario} (round trip) p50`, formatSize(rb.sizeBytes), formatNs(ra.latencyNs.p50), formatNs(rb.latencyNs.p50),
+        change(rb.latencyNs.p50 / ra.latencyNs.p50, true), change(rb.cpu.perMessageNs / ra.cpu.perMessageNs, true)]);
+      rows.push(['', `${rb.scenario} (round trip) p99`, '', formatNs(ra.latencyNs.p99), formatNs(rb.latencyNs.p99), change(rb.latencyNs.p99 / ra.latencyNs.p99, true), '']);
+    } else if (rb.throughput && ra.throughput) {
+      const dir = rb.scenario === 'memcpy' ? 'in-process' : 'one-way';
+      rows.push([rb.targetLabel, `${rb.scenario}${rb.writers > 1 ? ` ${rb.writers}→1` : ''} (${dir})`, formatSize(rb.sizeBytes), formatMBps(ra.throughput.megabytesPerSec),
+        formatMBps(rb.throughput.megabytesPerSec), change(rb.throughput.megabytesPerSec / ra.throughput.megabytesPerSec, false),
+        rb.scenario === 'memcpy' ? '' : change(rb.cpu.perMessageNs / ra.cpu.perMessageNs, true)]);
+    }
+  }
+  for (const ra of mapA.values()) onlyOne.push(`only in A: ${ra.label}`);
+  const head = [
+    `A: ${names[0]} — ${a.environment.label}, ${a.environment.cpuModel}, Node ${a.environment.node}, ${a.options.profile}, ${a.createdAt}`,
+    `B: ${names[1]} — ${b.environment.label}, ${b.environment.cpuModel}, Node ${b.environment.node}, ${b.options.profile}, ${b.createdAt}`,
+  ];
+  if (a.environment.underWine !== b.environment.underWine || a.environment.platform !== b.environment.platform) {
+    head.push('Warning: the runs come from different platforms; compare the ratios within each run rather than these figures.');
+  }
+  if (a.environment.underWine || b.environment.underWine) head.push('Note: a run under Wine: absolute numbers are not Windows numbers.');
+  const body = textTable([
+    { header: 'target' }, { header: 'figure' }, { header: 'size' }, { header: 'A', align: 'right' }, { header: 'B', align: 'right' },
+    { header: 'B vs A', align: 'right' }, { header: 'CPU/msg B vs A', align: 'right' },
+  ], rows);
+  return [...head, '', body, ...(onlyOne.length ? ['', ...onlyOne] : [])].join('\n');
+}

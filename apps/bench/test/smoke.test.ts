@@ -1,0 +1,93 @@
+/**
+ * Smoke test: the real CLI, `--quick` on two transports, writing JSON, and
+ * the JSON's shape. No timing assertions: the speed goals live in the
+ * benchmark itself, not in tests.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'ipckit-bench-smoke-'));
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function expectPositiveNumbers(value: unknown, path: string): void {
+  if (typeof value === 'number') {
+    expect(Number.isFinite(value) && value > 0, `${path} = ${value} should be a number > 0`).toBe(true);
+    return;
+  }
+  expect(value !== null && typeof value === 'object', `${path} should be an object of numbers`).toBe(true);
+  const entries = Object.entries(value as Record<string, unknown>);
+  expect(entries.length, `${path} should not be empty`).toBeGreaterThan(0);
+  for (const [key, inner] of entries) expectPositiveNumbers(inner, `${path}.${key}`);
+}
+
+describe('ipckit-bench --quick', () => {
+  it('measures pipe and tcp and writes JSON of the documented shape', () => {
+    expect(existsSync(CLI), `${CLI} is missing: build first (npx tsc -b tsconfig.lib.json)`).toBe(true);
+    const jsonFile = join(dir, 'run.json');
+    const htmlFile = join(dir, 'run.html');
+    const run = spawnSync(
+      process.execPath,
+      [CLI, '--quick', '--transports', 'pipe,tcp', '--baselines', 'memcpy', '--json', jsonFile, '--html', htmlFile, '--progress', 'none'],
+      { encoding: 'utf8', timeout: 110_000 },
+    );
+    expect(run.status, `exit ${run.status}\n${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('ROUND TRIP');
+    expect(run.stdout).toContain('ONE-WAY');
+
+    const data = JSON.parse(readFileSync(jsonFile, 'utf8')) as Record<string, any>;
+    expect(data['schema']).toBe('ipckit-bench/1');
+    const env = data['environment'];
+    for (const field of ['cpuModel', 'platform', 'arch', 'kernel', 'node', 'label']) {
+      expect(typeof env[field] === 'string' && env[field].length > 0, `environment.${field}`).toBe(true);
+    }
+    expect(env.cores).toBeGreaterThan(0);
+    expect(env.os.type).toBeTruthy();
+    expect(env.os.release).toBeTruthy();
+    expect(env.underWine).toBe(false);
+
+    const targets = data['targets'] as Array<Record<string, any>>;
+    for (const id of ['pipe', 'tcp']) {
+      const target = targets.find((t) => t['id'] === id);
+      expect(target?.['available'], `${id} available`).toBe(true);
+      expect(String(target?.['backend'])).toMatch(/posix|win32/);
+    }
+
+    const results = data['results'] as Array<Record<string, any>>;
+    for (const id of ['pipe', 'tcp']) {
+      for (const scenario of ['ping-pong', 'stream', 'fan-in']) {
+        expect(results.some((r) => r['target'] === id && r['scenario'] === scenario), `${id} ${scenario}`).toBe(true);
+      }
+    }
+    expect(results.some((r) => r['target'] === 'memcpy')).toBe(true);
+    for (const r of results) {
+      const where = String(r['label']);
+      expect(typeof r['label']).toBe('string');
+      if (r['scenario'] === 'ping-pong') {
+        expect(r['direction']).toBe('round trip');
+        expect(where).toContain('round trip');
+        expectPositiveNumbers(r['latencyNs'], `${where} latencyNs`);
+        expect(r['latencyNs'].p50).toBeLessThanOrEqual(r['latencyNs'].p99);
+        expect(r['latencyNs'].p99).toBeLessThanOrEqual(r['latencyNs'].max);
+      } else if (r['scenario'] === 'memcpy') {
+        expectPositiveNumbers(r['throughput'], `${where} throughput`);
+      } else {
+        expect(r['direction']).toBe('one-way');
+        expect(where).toContain('one-way');
+        expectPositiveNumbers(r['throughput'], `${where} throughput`);
+      }
+      for (const field of ['sizeBytes', 'operations', 'durationNs', 'writers']) expectPositiveNumbers(r[field], `${where} ${field}`);
+      expectPositiveNumbers(r['cpu'].perMessageNs, `${where} cpu.perMessageNs`);
+      expectPositiveNumbers(r['peakRssBytes'], `${where} peakRssBytes`);
+      if (r['target'] === 'tcp' && r['scenario'] !== 'memcpy') expectPositiveNumbers(r['ratios'].toPipe, `${where} ratios.toPipe`);
+    }
+    const html = readFileSync(htmlFile, 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+  });
+});
