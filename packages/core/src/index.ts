@@ -10,3 +10,4 @@ export { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, FrameDecoder, checkMessageSize, fr
 export { uniqueName, validateInteger, validateName, type NameRules } from './names.js';
 export { AsyncQueue, type QueueHooks } from './queue.js';
 export { StreamChannel, StreamListener, type StreamListenerInfo } from './stream-channel.js';
+export { connectSocket, listenServer, maxMessageBytesOption } from './net.js';

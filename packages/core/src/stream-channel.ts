@@ -151,6 +151,8 @@ export interface StreamListenerInfo {
   maxMessageBytes: number;
   /** Runs once after the server closed (e.g. to remove a socket file). */
   onClosed?: () => void;
+  /** Aborting it closes the listener. */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -174,6 +176,7 @@ export class StreamListener implements Listener {
       this.queue.push(new StreamChannel(socket, info.maxMessageBytes));
     });
     server.on('error', (error) => this.queue.fail(fromNodeError(error, { path: info.path })));
+    info.signal?.addEventListener('abort', () => void this.close(), { once: true });
   }
 
   close(): Promise<void> {

@@ -1,11 +1,11 @@
-import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import {
   IpcError,
-  MAX_FRAME_BYTES,
   StreamChannel,
   StreamListener,
-  fromNodeError,
-  validateInteger,
+  connectSocket,
+  listenServer,
+  maxMessageBytesOption,
   validateName,
   type Capabilities,
   type Channel,
@@ -31,17 +31,6 @@ export async function pipePath(name: string): Promise<string> {
   return (await pipeBackend()).pathFor(name);
 }
 
-function listenOn(server: Server, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(fromNodeError(error, { path }));
-    server.once('error', onError);
-    server.listen(path, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
-
 /**
  * Serves `name` as a raw byte-stream server (no framing), for programs that
  * frame their own way. A stale POSIX socket file (nobody answers) is
@@ -59,7 +48,7 @@ export async function listenStream(name: string): Promise<{ server: Server; path
   for (let attempt = 0; ; attempt++) {
     const server = createServer();
     try {
-      await listenOn(server, path);
+      await listenServer(server, { path }, path);
       return { server, path };
     } catch (error) {
       if (attempt === 0 && error instanceof IpcError && error.code === 'EADDRINUSE' && (await backend.reclaimStale(path))) continue;
@@ -79,34 +68,7 @@ export async function listenStream(name: string): Promise<{ server: Server; path
  */
 export async function connectStream(name: string, options: ConnectOptions = {}): Promise<Socket> {
   const path = await pipePath(name);
-  const timeoutMs = options.timeoutMs === undefined ? undefined : validateInteger(options.timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1);
-  return new Promise<Socket>((resolve, reject) => {
-    const socket = netConnect(path);
-    let timer: NodeJS.Timeout | undefined;
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        socket.destroy();
-        reject(new IpcError('ETIMEDOUT', `no connection to ${path} within ${timeoutMs} ms`, { path, syscall: 'connect' }));
-      }, timeoutMs);
-    }
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      const wrapped = fromNodeError(error, { path });
-      reject(wrapped.code === 'ENOENT'
-        ? new IpcError('ENOENT', `nobody serves the pipe ${path}`, { errno: wrapped.errno, osCode: wrapped.osCode, syscall: wrapped.syscall, path, cause: error })
-        : wrapped);
-    });
-  });
-}
-
-function maxBytesOf(options: { maxMessageBytes?: number } | undefined): number {
-  const max = options?.maxMessageBytes;
-  return max === undefined ? DEFAULT_MAX_MESSAGE_BYTES : validateInteger(max, 'maxMessageBytes', 0, MAX_FRAME_BYTES);
+  return connectSocket({ path }, `the pipe ${path}`, options.timeoutMs);
 }
 
 /** The named-pipe transport (`pipe://name`): framed messages over a duplex byte stream. */
@@ -124,15 +86,13 @@ export const transport: Transport = {
   } satisfies Capabilities,
 
   async listen(name: string, options?: ListenOptions): Promise<Listener> {
-    const maxMessageBytes = maxBytesOf(options);
+    const maxMessageBytes = maxMessageBytesOption(options, DEFAULT_MAX_MESSAGE_BYTES);
     const { server, path } = await listenStream(name);
-    const listener = new StreamListener(server, { name, path, maxMessageBytes });
-    options?.signal?.addEventListener('abort', () => void listener.close(), { once: true });
-    return listener;
+    return new StreamListener(server, { name, path, maxMessageBytes, signal: options?.signal });
   },
 
   async connect(name: string, options?: ConnectOptions): Promise<Channel> {
-    const maxMessageBytes = maxBytesOf(options);
+    const maxMessageBytes = maxMessageBytesOption(options, DEFAULT_MAX_MESSAGE_BYTES);
     return new StreamChannel(await connectStream(name, options), maxMessageBytes);
   },
 };

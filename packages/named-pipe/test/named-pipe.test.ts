@@ -136,3 +136,17 @@ describe.runIf(isPosix)('named-pipe on POSIX', () => {
     await expect(lstat(listener.path)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
+
+describe('named-pipe listen options', () => {
+  it('closes the listener when its signal aborts', async () => {
+    const name = uniqueName('np');
+    const controller = new AbortController();
+    const listener = await transport.listen(name, { signal: controller.signal });
+    const iteration = (async () => {
+      for await (const _ of listener) void _;
+    })();
+    controller.abort();
+    await iteration;
+    await expect(transport.connect(name)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});

@@ -1,12 +1,12 @@
 
-import { createServer, isIP, connect as netConnect, type Server, type Socket } from 'node:net';
+import { createServer, isIP } from 'node:net';
 import {
   IpcError,
-  MAX_FRAME_BYTES,
   StreamChannel,
   StreamListener,
-  fromNodeError,
-  validateInteger,
+  connectSocket,
+  listenServer,
+  maxMessageBytesOption,
   type Capabilities,
   type Channel,
   type ConnectOptions,
@@ -62,46 +62,6 @@ export function formatEndpoint({ host, port }: TcpEndpoint): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function maxBytesOf(options: { maxMessageBytes?: number } | undefined): number {
-  const max = options?.maxMessageBytes;
-  return max === undefined ? DEFAULT_MAX_MESSAGE_BYTES : validateInteger(max, 'maxMessageBytes', 0, MAX_FRAME_BYTES);
-}
-
-function listenOn(server: Server, endpoint: TcpEndpoint): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(fromNodeError(error, { path: formatEndpoint(endpoint) }));
-    server.once('error', onError);
-    // exclusive: never share the port with a cluster primary; one listener per name.
-    server.listen({ host: endpoint.host, port: endpoint.port, exclusive: true }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
-
-function connectTo(endpoint: TcpEndpoint, timeoutMs: number | undefined): Promise<Socket> {
-  const where = formatEndpoint(endpoint);
-  return new Promise<Socket>((resolve, reject) => {
-    const socket = netConnect({ host: endpoint.host, port: endpoint.port });
-    let timer: NodeJS.Timeout | undefined;
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        socket.destroy();
-        reject(new IpcError('ETIMEDOUT', `no connection to ${where} within ${timeoutMs} ms`, { path: where, syscall: 'connect' }));
-      }, timeoutMs);
-    }
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      reject(fromNodeError(error, { path: where, message: `cannot connect to ${where}: ${error.message}` }));
-    });
-  });
-}
-
 /**
  * The TCP transport (`tcp://host:port`): framed messages over TCP, loopback
  * unless a host is named. Nobody listening (ECONNREFUSED) is reported with
@@ -122,20 +82,19 @@ export const transport: Transport = {
 
   async listen(name: string, options?: ListenOptions): Promise<Listener> {
     const endpoint = parseEndpoint(name);
-    const maxMessageBytes = maxBytesOf(options);
+    const maxMessageBytes = maxMessageBytesOption(options, DEFAULT_MAX_MESSAGE_BYTES);
     const server = createServer();
-    await listenOn(server, endpoint);
+    // exclusive: never share the port with a cluster primary; one listener per name.
+    await listenServer(server, { host: endpoint.host, port: endpoint.port, exclusive: true }, formatEndpoint(endpoint));
     const address = server.address();
     const actual = typeof address === 'object' && address ? { host: endpoint.host, port: address.port } : endpoint;
-    const listener = new StreamListener(server, { name: formatEndpoint(actual), path: formatEndpoint(actual), maxMessageBytes });
-    options?.signal?.addEventListener('abort', () => void listener.close(), { once: true });
-    return listener;
+    return new StreamListener(server, { name: formatEndpoint(actual), path: formatEndpoint(actual), maxMessageBytes, signal: options?.signal });
   },
 
   async connect(name: string, options?: ConnectOptions): Promise<Channel> {
     const endpoint = parseEndpoint(name);
-    const maxMessageBytes = maxBytesOf(options);
-    const timeoutMs = options?.timeoutMs === undefined ? undefined : validateInteger(options.timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1);
-    return new StreamChannel(await connectTo(endpoint, timeoutMs), maxMessageBytes);
+    const maxMessageBytes = maxMessageBytesOption(options, DEFAULT_MAX_MESSAGE_BYTES);
+    const socket = await connectSocket({ host: endpoint.host, port: endpoint.port }, formatEndpoint(endpoint), options?.timeoutMs);
+    return new StreamChannel(socket, maxMessageBytes);
   },
 };
