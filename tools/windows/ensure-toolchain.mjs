@@ -1,6 +1,7 @@
 // Makes sure the Debian packages the Windows side of the build needs are installed:
 //   - wine64 (/usr/lib/wine/wine64) runs Windows Node for the Windows lane (tools/windows/lane.mjs);
-//   - g++-mingw-w64-x86-64-posix cross-compiles @ipckit/native's addon for win32-x64.
+//   - g++-mingw-w64-x86-64-posix cross-compiles @ipckit/native's addon for win32-x64, and its C
+//     compiler the C programs the packages' Windows tests run (tools/windows/lane.mjs).
 // Only missing packages are installed, in one `apt-get install` call, after one `apt-get update`.
 //
 // Usable as a module:
@@ -18,6 +19,11 @@ export const WINE64 = '/usr/lib/wine/wine64';
 export const WINESERVER = '/usr/lib/wine/wineserver';
 /** The posix-threads flavour of the mingw C++ compiler (std::thread needs it). */
 export const MINGW_CXX = '/usr/bin/x86_64-w64-mingw32-g++-posix';
+/**
+ * The mingw C compiler (what `x86_64-w64-mingw32-gcc` points to on Debian): the Windows lane builds
+ * the packages' native test programs (test/win32/native.json) with it.
+ */
+export const MINGW_CC = '/usr/bin/x86_64-w64-mingw32-gcc-posix';
 /** Makes node.exe's import library (binutils-mingw-w64-x86-64, pulled in by the compiler). */
 export const MINGW_DLLTOOL = '/usr/bin/x86_64-w64-mingw32-dlltool';
 
@@ -26,6 +32,7 @@ const COMPONENTS = {
   wine: [{ file: WINE64, pkg: 'wine64' }],
   mingw: [
     { file: MINGW_CXX, pkg: 'g++-mingw-w64-x86-64-posix' },
+    { file: MINGW_CC, pkg: 'gcc-mingw-w64-x86-64-posix' },
     { file: MINGW_DLLTOOL, pkg: 'binutils-mingw-w64-x86-64' },
   ],
 };

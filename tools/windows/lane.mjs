@@ -1,25 +1,28 @@
 // The Windows lane: `npm run test:windows`.
 //
-// Runs every transport's conformance suite under real Windows Node (node.exe) inside Wine on Linux
-// and reports, per transport, how many tests ran and passed as win32. Exits 1 on any failed test,
-// on a suite that ran no tests, and on a node.exe that crashed or hung (per-transport watchdog).
-// Installs Wine and the mingw cross compiler through apt when missing; everything it downloads is
-// cached in .cache/windows/ (see wine.mjs). What Wine cannot prove: README.md next to this file.
+// Runs every transport's conformance suite under real Windows Node (node.exe) inside Wine on Linux,
+// then the package's own Windows tests (packages/<pkg>/test/win32/*.test.mjs, node:test), and
+// reports each as a line of win32 counts. Exits 1 on any failed test, on a suite or test folder that
+// ran no tests, and on a node.exe that crashed or hung (watchdogs per suite and per test file).
+// Installs Wine and the mingw cross compiler through apt when missing; everything it downloads or
+// compiles is cached in .cache/windows/ (see wine.mjs). What Wine cannot prove: README.md here.
 //
 //   node tools/windows/lane.mjs [--no-build] [--only named-pipe[,tcp...]]
-//                               [--timeout-scale 2] [--transport-timeout-min 15]
+//                               [--timeout-scale 2] [--transport-timeout-min 15] [--package-timeout-min 8]
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ensureToolchain } from './ensure-toolchain.mjs';
-import { killWineserver, LOG_DIR, prepareWindows, REPO_ROOT, runWindowsNode, toWindowsPath } from './wine.mjs';
+import { ensureToolchain, MINGW_CC } from './ensure-toolchain.mjs';
+import { CACHE_DIR, killWineserver, LOG_DIR, prepareWindows, REPO_ROOT, runWindowsNode, toWindowsPath } from './wine.mjs';
 
 export { runWindowsNode, toWindowsPath, killWineserver } from './wine.mjs';
 
 /** The transport packages, by folder under packages/. */
 const TRANSPORTS = ['named-pipe', 'tcp', 'shared-memory', 'mailslot'];
+/** Where the C programs of the packages' Windows tests are cross-compiled to (gitignored). */
+const NATIVE_DIR = join(CACHE_DIR, 'native');
 /** The whole lane must end well inside half an hour on a 2-core machine. */
 const LANE_BUDGET_MS = 27 * 60_000;
 
@@ -92,9 +95,12 @@ function indent(text, prefix = '  | ') {
   return text.trimEnd().split('\n').map((l) => prefix + l).join('\n');
 }
 
-/** Runs one transport's suite; returns its counts and, when it did not pass, why. */
-async function runTransport(pkg, { timeoutMs, timeoutScale }) {
-  const tapFile = join(LOG_DIR, `${pkg.dir}.tap`);
+/**
+ * Runs one node:test script under node.exe; returns its counts and, when it did not pass, why.
+ * `label` names it in the output (`win32 <label>: ...`), `logName` its TAP and stdio logs.
+ */
+async function runNodeTests({ label, heading, script, scriptArgs = [], logName, timeoutMs, timeoutScale, env = {} }) {
+  const tapFile = join(LOG_DIR, `${logName}.tap`);
   rmSync(tapFile, { force: true });
   const started = Date.now();
   const r = await runWindowsNode({
@@ -107,20 +113,20 @@ async function runTransport(pkg, { timeoutMs, timeoutScale }) {
       `--test-reporter-destination=${toWindowsPath(tapFile)}`,
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
-      toWindowsPath(join(REPO_ROOT, 'tools', 'windows', 'run-conformance.mjs')),
-      pkg.name,
+      toWindowsPath(script),
+      ...scriptArgs,
     ],
     cwd: REPO_ROOT,
     timeoutMs,
-    env: { IPCKIT_TIMEOUT_SCALE: String(timeoutScale) },
-    logName: pkg.dir,
+    env: { IPCKIT_TIMEOUT_SCALE: String(timeoutScale), ...env },
+    logName,
     log,
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
   const { complete, summary, finished, failures } = parseTap(tap);
   const result = {
-    transport: pkg.dir,
+    label,
     tests: summary.tests ?? 0,
     pass: summary.pass ?? 0,
     // A test that hit its timeout is counted as cancelled by node:test: it failed.
@@ -134,12 +140,106 @@ async function runTransport(pkg, { timeoutMs, timeoutScale }) {
   else if (result.tests === 0) result.problems.push('the suite ran 0 tests');
   else if (r.code !== 0 && result.fail === 0) result.problems.push(`node.exe exited with ${r.code ?? r.signal} although no test failed`);
 
-  console.log(`\n=== win32 ${pkg.dir} (${pkg.name}) — ${seconds} s, exit ${r.code ?? r.signal}${r.timedOut ? ' (timed out)' : ''}`);
+  console.log(`\n=== win32 ${heading} — ${seconds} s, exit ${r.code ?? r.signal}${r.timedOut ? ' (timed out)' : ''}`);
   if (r.stdout.trim()) console.log(indent(r.stdout));
   if (r.stderr.trim()) console.log(`  stderr:\n${indent(r.stderr)}`);
   for (const name of failures) console.log(`  FAILED ${name}`);
   for (const p of result.problems) console.log(`  PROBLEM ${p}`);
   return result;
+}
+
+/** Runs one transport's conformance suite. */
+function runTransport(pkg, { timeoutMs, timeoutScale }) {
+  return runNodeTests({
+    label: pkg.dir,
+    heading: `${pkg.dir} (${pkg.name})`,
+    script: join(REPO_ROOT, 'tools', 'windows', 'run-conformance.mjs'),
+    scriptArgs: [pkg.name],
+    logName: pkg.dir,
+    timeoutMs,
+    timeoutScale,
+  });
+}
+
+/** The package's own Windows tests: packages/<pkg>/test/win32/*.test.mjs; null when it has no such folder. */
+function packageTestFiles(pkg) {
+  const dir = join(pkg.root, 'test', 'win32');
+  if (!existsSync(dir)) return null;
+  return { dir, files: readdirSync(dir).filter((f) => f.endsWith('.test.mjs')).sort() };
+}
+
+/**
+ * Cross-compiles the C programs the package's Windows tests use, listed in test/win32/native.json
+ * as { "<program>": "<source, relative to test/win32>" }, into .cache/windows/native/<pkg>/<program>.exe
+ * (rebuilt when the source is newer). Returns that folder, or undefined when nothing is listed.
+ */
+function buildNativePrograms(pkg, testDir) {
+  const manifest = join(testDir, 'native.json');
+  if (!existsSync(manifest)) return undefined;
+  const programs = JSON.parse(readFileSync(manifest, 'utf8'));
+  const outDir = join(NATIVE_DIR, pkg.dir);
+  mkdirSync(outDir, { recursive: true });
+  for (const [program, relative] of Object.entries(programs)) {
+    const source = join(testDir, relative);
+    const exe = join(outDir, `${program}.exe`);
+    if (existsSync(exe) && statSync(exe).mtimeMs >= statSync(source).mtimeMs) continue;
+    log(`compiling ${relative} -> ${exe}`);
+    // -static: no libgcc/libwinpthread DLLs to find at run time.
+    const cc = spawnSync(MINGW_CC, ['-O2', '-Wall', '-static', '-o', exe, source], { encoding: 'utf8' });
+    if (cc.status !== 0) {
+      rmSync(exe, { force: true });
+      throw new Error(`${MINGW_CC} ${source} failed (${cc.error?.message ?? cc.status}):\n${cc.stderr}`);
+    }
+  }
+  return outDir;
+}
+
+/**
+ * Runs the package's Windows tests, one node.exe per file, and sums them into one result labelled
+ * `<pkg> (package tests)`. Returns null when the package has no test/win32 folder; a folder with no
+ * test files, a program that does not compile, a crash or a hang is a failure.
+ */
+async function runPackageTests(pkg, { deadline, timeoutMs, timeoutScale }) {
+  const found = packageTestFiles(pkg);
+  if (!found) return null;
+  const label = `${pkg.dir} (package tests)`;
+  const total = { label, tests: 0, pass: 0, fail: 0, skipped: 0, problems: [] };
+  if (found.files.length === 0) {
+    console.log(`\n=== win32 ${label}: no *.test.mjs in ${found.dir}`);
+    total.problems.push(`no *.test.mjs in packages/${pkg.dir}/test/win32`);
+    return total;
+  }
+  let nativeDir;
+  try {
+    nativeDir = buildNativePrograms(pkg, found.dir);
+  } catch (error) {
+    console.log(`\n=== win32 ${label}: ${error.message}`);
+    total.problems.push('native test programs do not compile');
+    return total;
+  }
+  for (const file of found.files) {
+    const left = deadline - Date.now();
+    if (left < 60_000) {
+      total.problems.push(`${file} not run: the lane ran out of time`);
+      continue;
+    }
+    const r = await runNodeTests({
+      label,
+      heading: `${pkg.dir} (package tests: test/win32/${file})`,
+      script: join(found.dir, file),
+      logName: `${pkg.dir}.win32-${file.replace(/\.test\.mjs$/, '')}`,
+      timeoutMs: Math.min(timeoutMs, left),
+      timeoutScale,
+      env: nativeDir ? { IPCKIT_NATIVE_DIR: toWindowsPath(nativeDir) } : {},
+    });
+    total.tests += r.tests;
+    total.pass += r.pass;
+    total.fail += r.fail;
+    total.skipped += r.skipped;
+    total.problems.push(...r.problems.map((p) => `${file}: ${p}`));
+    if (r.problems.length) killWineserver();
+  }
+  return total;
 }
 
 async function main() {
@@ -149,11 +249,13 @@ async function main() {
       only: { type: 'string', multiple: true },
       'timeout-scale': { type: 'string', default: '2' },
       'transport-timeout-min': { type: 'string', default: '15' },
+      'package-timeout-min': { type: 'string', default: '8' },
     },
   });
   const laneStarted = Date.now();
   const timeoutScale = Number(values['timeout-scale']);
   const transportTimeoutMs = Number(values['transport-timeout-min']) * 60_000;
+  const packageTimeoutMs = Number(values['package-timeout-min']) * 60_000;
   const only = values.only?.flatMap((s) => s.split(',')).filter(Boolean);
   if (only) {
     const unknown = only.filter((t) => !TRANSPORTS.includes(t));
@@ -185,17 +287,17 @@ async function main() {
   for (const pkg of packages) {
     if (buildFailed.has(pkg.dir)) {
       console.log(`\n=== win32 ${pkg.dir}: does not build (see the Nx output above)`);
-      results.push({ transport: pkg.dir, tests: 0, pass: 0, fail: 0, skipped: 0, problems: ['build failed'] });
+      results.push({ label: pkg.dir, tests: 0, pass: 0, fail: 0, skipped: 0, problems: ['build failed'] });
       continue;
     }
     if (!pkg.built) {
       console.log(`\n=== win32 ${pkg.dir}: packages/${pkg.dir}/dist/testing.js is missing (not built, or no ./testing entry)`);
-      results.push({ transport: pkg.dir, tests: 0, pass: 0, fail: 0, skipped: 0, problems: ['not built: no dist/testing.js'] });
+      results.push({ label: pkg.dir, tests: 0, pass: 0, fail: 0, skipped: 0, problems: ['not built: no dist/testing.js'] });
       continue;
     }
     const left = LANE_BUDGET_MS - (Date.now() - laneStarted);
     if (left < 60_000) {
-      results.push({ transport: pkg.dir, tests: 0, pass: 0, fail: 0, skipped: 0, problems: ['not run: the lane ran out of time'] });
+      results.push({ label: pkg.dir, tests: 0, pass: 0, fail: 0, skipped: 0, problems: ['not run: the lane ran out of time'] });
       continue;
     }
     const result = await runTransport(pkg, { timeoutMs: Math.min(transportTimeoutMs, left), timeoutScale });
@@ -203,6 +305,9 @@ async function main() {
     // After a crash, leftover peers must not disturb the next suite (a hang already killed them all).
     // Otherwise leave the wineserver alone: other runWindowsNode users may share the prefix.
     if (result.problems.length) killWineserver();
+    // Then the package's own Windows tests (test/win32/*.test.mjs), as a line of their own.
+    const own = await runPackageTests(pkg, { deadline: laneStarted + LANE_BUDGET_MS, timeoutMs: packageTimeoutMs, timeoutScale });
+    if (own) results.push(own);
   }
 
   console.log('');
@@ -210,10 +315,10 @@ async function main() {
   let failed = 0;
   for (const r of results) {
     const extra = [r.skipped ? `${r.skipped} skipped` : '', ...r.problems].filter(Boolean).join('; ');
-    console.log(`win32 ${r.transport}: ${r.pass} passed, ${r.fail} failed (${r.tests} tests)${extra ? `; ${extra}` : ''}`);
+    console.log(`win32 ${r.label}: ${r.pass} passed, ${r.fail} failed (${r.tests} tests)${extra ? `; ${extra}` : ''}`);
     passed += r.pass;
-    // A suite that crashed, hung or ran nothing counts as (at least) one failure.
-    failed += r.problems.length ? Math.max(r.fail, 1) : r.fail;
+    // A suite (or test file) that crashed, hung or ran nothing counts as (at least) one failure.
+    failed += r.problems.length ? Math.max(r.fail, r.problems.length) : r.fail;
   }
   console.log(`lane took ${((Date.now() - laneStarted) / 60_000).toFixed(1)} min; logs in ${LOG_DIR}`);
   console.log(`${passed} passed, ${failed} failed`);

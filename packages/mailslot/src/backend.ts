@@ -8,6 +8,8 @@ export interface SlotQueueInfo {
   messagesWaiting: number | undefined;
   /** The slot's read timeout (Windows); undefined where there is none. */
   readTimeoutMs: number | undefined;
+  /** The slot's maximum message size as the OS keeps it (Windows: GetMailslotInfo); absent where the OS keeps none. */
+  maxMessageBytes?: number;
 }
 
 /** Where the reading side of a slot delivers what it reads. */

@@ -54,7 +54,7 @@ export interface WindowsMailslotListenOptions extends MailslotListenOptions {
 
 /** What a slot's owner can learn about its queue, as far as the OS can tell. */
 export interface MailslotInfo {
-  /** The slot's maximum message size, in bytes. */
+  /** The slot's maximum message size, in bytes (Windows: as GetMailslotInfo reports it). */
   maxMessageBytes: number;
   /** The size of the next message the channel will yield; undefined when none is waiting. */
   nextMessageBytes: number | undefined;
@@ -184,7 +184,7 @@ export class MailslotReceiver implements Channel {
     const buffered = this.size;
     const next = buffered > 0 ? (this.items[this.head] as Uint8Array).length : os.nextMessageBytes;
     return {
-      maxMessageBytes: this.maxMessageBytes,
+      maxMessageBytes: os.maxMessageBytes ?? this.maxMessageBytes,
       nextMessageBytes: next,
       messagesWaiting: os.messagesWaiting === undefined ? undefined : buffered + os.messagesWaiting,
       buffered,

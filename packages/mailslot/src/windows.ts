@@ -165,12 +165,15 @@ class WindowsReader implements SlotReader {
 
   queueInfo(): SlotQueueInfo {
     if (this.closed) return { nextMessageBytes: undefined, messagesWaiting: 0, readTimeoutMs: undefined };
+    const max = [0];
     const next = [0];
     const count = [0];
     const timeout = [0];
-    if (!kernel32().GetMailslotInfo(this.handle, null, next, count, timeout)) throw failed('GetMailslotInfo', this.path);
+    if (!kernel32().GetMailslotInfo(this.handle, max, next, count, timeout)) throw failed('GetMailslotInfo', this.path);
     const t = timeout[0] as number;
     return {
+      // What the slot really enforces (CreateMailslotW's nMaxMessageSize), not what we meant to ask.
+      maxMessageBytes: max[0] as number,
       nextMessageBytes: next[0] === MAILSLOT_NO_MESSAGE ? undefined : next[0],
       messagesWaiting: count[0],
       readTimeoutMs: t === MAILSLOT_WAIT_FOREVER ? Infinity : t,
