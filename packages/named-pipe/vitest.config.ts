@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // One line per test, so CI logs show every conformance test by name.
+    reporters: ['verbose'],
   },
 });
