@@ -221,6 +221,12 @@ class NativeWaiter : public Napi::ObjectWrap<NativeWaiter> {
  private:
   void ThrowIfClosed(Napi::Env env) {
     if (closed_) throw MakeError(env, "ECLOSED", "the waiter is closed");
+    // The word's memory was handed back (detach() before an unmap): touching
+    // it now could fault, so the waiter behaves as closed.
+    bool detached = false;
+    if (napi_is_detached_arraybuffer(env, buffer_.Value(), &detached) == napi_ok && detached) {
+      throw MakeError(env, "ECLOSED", "the memory holding the word was detached (unmapped)");
+    }
   }
 
   static uint32_t ArgWord(const Napi::CallbackInfo& info, size_t i) {
@@ -399,8 +405,43 @@ void DeliverOutcome(Napi::Env env, Napi::Function, Core* core, Outcome* outcome)
   }
 }
 
+// detach(buffer: ArrayBuffer): boolean. Detaches the buffer (napi_detach_arraybuffer,
+// Node-API 7): its byteLength becomes 0 and every typed array over it reads as
+// empty, so memory about to be unmapped can no longer be reached from
+// JavaScript. True when the buffer is detached afterwards (also when it already
+// was); false when this buffer cannot be detached (V8 refuses, e.g. a
+// WebAssembly memory or a buffer made non-detachable).
+// https://nodejs.org/api/n-api.html#napi_detach_arraybuffer
+Napi::Value Detach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArrayBuffer()) throw MakeError(env, "EINVAL", "buffer must be an ArrayBuffer");
+  napi_value buffer = info[0];
+  bool detached = false;
+  if (napi_is_detached_arraybuffer(env, buffer, &detached) != napi_ok) throw Napi::Error::New(env);
+  if (detached) return Napi::Boolean::New(env, true);
+  napi_status status = napi_detach_arraybuffer(env, buffer);
+  if (status == napi_detachable_arraybuffer_expected) {
+    // Not an exception: the caller falls back to another way of retiring the memory.
+    return Napi::Boolean::New(env, false);
+  }
+  if (status != napi_ok) throw Napi::Error::New(env);
+  if (napi_is_detached_arraybuffer(env, buffer, &detached) != napi_ok) throw Napi::Error::New(env);
+  return Napi::Boolean::New(env, detached);
+}
+
+// isDetached(buffer: ArrayBuffer): boolean
+Napi::Value IsDetached(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArrayBuffer()) throw MakeError(env, "EINVAL", "buffer must be an ArrayBuffer");
+  bool detached = false;
+  if (napi_is_detached_arraybuffer(env, info[0], &detached) != napi_ok) throw Napi::Error::New(env);
+  return Napi::Boolean::New(env, detached);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeWaiter", NativeWaiter::Define(env));
+  exports.Set("detach", Napi::Function::New<Detach>(env, "detach"));
+  exports.Set("isDetached", Napi::Function::New<IsDetached>(env, "isDetached"));
   exports.Set("primitive", Napi::String::New(env, WaitWord::Primitive()));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;

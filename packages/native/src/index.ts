@@ -1,9 +1,11 @@
 /**
  * @ipckit/native: cross-process wake-ups on a 32-bit word in shared memory
  * (futex on Linux, a named event on Windows), delivered to JavaScript through
- * the event loop, plus a blocking form for worker threads.
+ * the event loop, plus a blocking form for worker threads; and detach(), to
+ * put an ArrayBuffer over memory about to be unmapped out of JavaScript's reach.
  */
 export { openWaiter, Waiter, MAX_NAME_BYTES, type WaitResult } from './waiter.js';
+export { detach, isDetached } from './detach.js';
 export type { NativeError } from './errors.js';
 export { candidatePaths, loadedFrom } from './loader.js';
 

@@ -8,6 +8,10 @@ export interface NativeBinding {
   readonly primitive: 'futex' | 'event' | 'none';
   /** The Node-API version the addon was built against. */
   readonly napiVersion: number;
+  /** Detaches an ArrayBuffer (napi_detach_arraybuffer); false when V8 refuses. */
+  detach(buffer: ArrayBuffer): boolean;
+  /** True when the ArrayBuffer is detached. */
+  isDetached(buffer: ArrayBuffer): boolean;
   readonly NativeWaiter: new (buffer: ArrayBuffer, byteOffset: number, name: string) => NativeWaiterHandle;
 }
 

@@ -28,12 +28,46 @@ switch (mode) {
     region.close();
     break;
   }
+  case 'atomics-payload-echo': {
+    // The floor with a payload: the same ping-pong, but each side also copies
+    // 64 bytes in and out of the mapping (on their own cache lines), as any
+    // message must travel. 16 words each way, by hand, no allocation.
+    const region = await openRegion(name);
+    const words = new Int32Array(region.bytes.buffer, region.bytes.byteOffset, 1024);
+    const local = new Int32Array(16);
+    say({ event: 'ready' });
+    let last = 0;
+    for (;;) {
+      let v;
+      while ((v = Atomics.load(words, 0)) === last);
+      if (v === -1) break;
+      last = v;
+      for (let i = 0; i < 16; i++) local[i] = words[64 + i];
+      for (let i = 0; i < 16; i++) words[128 + i] = local[i];
+      Atomics.store(words, 16, v);
+    }
+    region.close();
+    break;
+  }
   case 'shm-sync-echo': {
     const { listener, channel } = await accept();
     for (;;) {
       const m = channel.receiveSync();
       if (m === undefined) break;
       channel.sendSync(m);
+    }
+    await channel.close();
+    await listener.close();
+    break;
+  }
+  case 'shm-sync-echo-into': {
+    const { listener, channel } = await accept();
+    const into = new Uint8Array(4096);
+    const views = []; // one view per length seen, made once: no allocation per message
+    for (;;) {
+      const length = channel.receiveSync(into);
+      if (length === undefined) break;
+      channel.sendSync((views[length] ??= into.subarray(0, length)));
     }
     await channel.close();
     await listener.close();

@@ -38,8 +38,11 @@ export interface ShmBackend {
   openFile(path: string, size: number, readOnly: boolean, create: boolean): { handle: OsHandle; size: number; existed: boolean };
   /** Maps `length` bytes at `offset`; `offset` need not be aligned. */
   map(handle: OsHandle, offset: number, length: number, readOnly: boolean, path: string): Mapping;
+  /** Unmaps a view for good (munmap / UnmapViewOfFile); its ArrayBuffer is already detached. */
+  unmap(mapping: Mapping): void;
   /**
-   * Unmaps a view so that the memory range stays valid: private zero pages
+   * The fallback when the view's ArrayBuffer cannot be detached. Unmaps a
+   * view so that the memory range stays valid: private zero pages
    * take the view's place (MAP_FIXED on POSIX, VirtualAlloc on Windows), so a
    * stale ArrayBuffer reads zeros instead of faulting. Returns a function that
    * frees the placeholder, to call once the ArrayBuffer is garbage.
@@ -54,6 +57,21 @@ export interface ShmBackend {
    * Windows, where the object goes with its last handle.
    */
   unlink(osName: string): void;
+  /**
+   * Removes the region `osName` and its ownership record (POSIX) when the
+   * record names an ipckit creator that is no longer running and the region
+   * starts with the u32 `magic` (little-endian). Returns true when it did.
+   * Regions without a record (a native program's), with a live creator or
+   * another magic are never touched. Windows: always false (mapping objects
+   * go with their last handle, so nothing outlives a dead process).
+   */
+  removeIfStale(osName: string, magic: number): boolean;
+  /**
+   * Removes every stale ipckit object whose OS name starts with `prefix` and
+   * whose region starts with `magic`, as {@link removeIfStale} decides; returns
+   * how many. Linux lists /dev/shm; elsewhere (and on Windows) it does nothing.
+   */
+  sweepStale(prefix: string, magic: number): number;
   /** This process's id. */
   pid(): number;
   /** Watches a process: `alive()` is false once it has exited. */

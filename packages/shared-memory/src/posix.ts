@@ -3,7 +3,7 @@
  * for file-backed mappings. Objects live in /dev/shm (Linux) until
  * shm_unlink. Constants are Linux's (see @ipckit/sys/posix).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import koffi from 'koffi';
 import { IpcError } from '@ipckit/core';
 import {
@@ -114,6 +114,26 @@ function ownerState(ownerName: string): 'none' | 'alive' | 'dead' {
     c.close(fd);
   }
 }
+
+/** The first u32 (little-endian) of the region `osName`, or undefined when it cannot be read. */
+function peekMagic(osName: string): number | undefined {
+  const c = libc();
+  const fd = c.shm_open(osName, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) return undefined;
+  try {
+    if (sizeOf(fd, osName) < 4) return undefined;
+    const ptr = c.mmap(null, 4, PROT_READ, MAP_SHARED, fd, 0);
+    if (isMapFailed(ptr)) return undefined;
+    const magic = new DataView(koffi.view(ptr, 4)).getUint32(0, true);
+    c.munmap(ptr, 4);
+    return magic;
+  } finally {
+    c.close(fd);
+  }
+}
+
+/** Where Linux keeps shm_open objects (the only POSIX system that lets us list them). */
+const SHM_DIR = '/dev/shm';
 
 function openExisting(osName: string, readOnly: boolean): { handle: OsHandle; size: number } {
   const c = libc();
@@ -241,6 +261,11 @@ export const posixBackend: ShmBackend = {
     return { base, mapLength, delta, buffer: koffi.view(base, mapLength) };
   },
 
+  unmap(mapping) {
+    // The only failure is EINVAL for a bad range, which a mapping we made cannot have.
+    libc().munmap(mapping.base, mapping.mapLength);
+  },
+
   retire(mapping) {
     const c = libc();
     // Atomically swap the shared pages for private zero pages at the same address.
@@ -266,6 +291,38 @@ export const posixBackend: ShmBackend = {
     const c = libc();
     c.shm_unlink(osName);
     c.shm_unlink(osName + OWNER_SUFFIX);
+  },
+
+  removeIfStale(osName, magic) {
+    const ownerName = osName + OWNER_SUFFIX;
+    if (ownerState(ownerName) !== 'dead' || peekMagic(osName) !== magic) return false;
+    // Looked at again just before unlinking: a new creator that replaced the
+    // stale objects in between has written a live record by now. (Names
+    // cannot be unlinked conditionally, so a creator racing in the last
+    // microseconds could still lose its fresh region; it is the same window
+    // create() has when it replaces a stale region.)
+    if (ownerState(ownerName) !== 'dead') return false;
+    const c = libc();
+    c.shm_unlink(osName);
+    c.shm_unlink(ownerName);
+    return true;
+  },
+
+  sweepStale(prefix, magic) {
+    if (process.platform !== 'linux') return 0;
+    let names: string[];
+    try {
+      names = readdirSync(SHM_DIR);
+    } catch {
+      return 0;
+    }
+    const bare = prefix.replace(/^\//, '');
+    let removed = 0;
+    for (const file of names) {
+      if (!file.startsWith(bare) || !file.endsWith(OWNER_SUFFIX)) continue;
+      if (this.removeIfStale(`/${file.slice(0, -OWNER_SUFFIX.length)}`, magic)) removed++;
+    }
+    return removed;
   },
 
   pid(): number {

@@ -3,6 +3,7 @@
  * mappings, views at any offset, typed struct access, and a close that never
  * leaves a way to crash the process.
  */
+import { detach } from '@ipckit/native';
 import { IpcError, validateInteger } from '@ipckit/core';
 import { shmBackend, type Mapping, type OsHandle, type ShmBackend } from './backend.js';
 import type { StructLayout } from './layout.js';
@@ -33,7 +34,7 @@ export interface FileRegionOptions extends OpenRegionOptions {
   create?: boolean;
 }
 
-/** Frees placeholders once the ArrayBuffers over them are garbage (see ShmBackend.retire). */
+/** Frees placeholders once the ArrayBuffers over them are garbage (see ShmBackend.retire; the fallback only). */
 const placeholders = new FinalizationRegistry<() => void>((free) => free());
 
 function closedError(what: string): IpcError {
@@ -92,9 +93,10 @@ export class SharedView {
 
   /**
    * The view's memory, shared with every process that maps the region: writes
-   * are seen by them at once. Valid until {@link close}; after it the array
-   * reads zeros (the shared pages are swapped for private ones) and writes
-   * reach no one. Throws EACCES for a read-only view.
+   * are seen by them at once. Valid until {@link close}: close detaches the
+   * ArrayBuffer, so this array (and every other view of `bytes.buffer`) then
+   * has length 0, reads `undefined` and writes nothing, and the memory is
+   * unmapped. Throws EACCES for a read-only view.
    */
   get bytes(): Uint8Array {
     this.#checkOpen();
@@ -142,7 +144,13 @@ export class SharedView {
     if (this.#mapping) this.#backend.flush(this.#mapping, this.#handle, this.#label);
   }
 
-  /** Unmaps the view. Idempotent. */
+  /**
+   * Unmaps the view. Idempotent. Every ArrayBuffer and typed array handed
+   * out over it is detached first (length 0 afterwards), so nothing can
+   * touch the unmapped memory. Should V8 ever refuse to detach it, the
+   * shared pages are swapped for private zero pages instead (see
+   * ShmBackend.retire), freed once the ArrayBuffer is garbage.
+   */
   close(): void {
     if (this.#closedFlag) return;
     this.#closedFlag = true;
@@ -151,8 +159,11 @@ export class SharedView {
     this.#data = undefined;
     this.#bytes = undefined;
     if (mapping) {
-      const free = this.#backend.retire(mapping);
-      placeholders.register(mapping.buffer, free);
+      if (detach(mapping.buffer)) {
+        this.#backend.unmap(mapping);
+      } else {
+        placeholders.register(mapping.buffer, this.#backend.retire(mapping));
+      }
     }
   }
 }

@@ -76,6 +76,45 @@ export function maxRecordPayload(capacity: number): number {
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
+/** EMSGSIZE for an array given to readInto that is too short: the caller's mistake, not the channel's (nothing was consumed). */
+export class ShortArrayError extends IpcError {
+  constructor(need: number, have: number) {
+    super('EMSGSIZE', `the next message is ${need} bytes; the array given holds ${have}`);
+  }
+}
+
+/**
+ * Up to this many bytes, a message is copied 32 bits at a time by a loop
+ * (about 10 ns for 64 bytes) instead of TypedArray#set (about 25 ns, and a
+ * subarray allocation when reading): records' payloads are 8-byte aligned.
+ */
+const SMALL_COPY = 256;
+
+/**
+ * The caller's array seen as 32-bit words, made for an array used twice in a
+ * row and kept while it is reused: a sender or receiver that reuses its array
+ * (the fast way) pays for the view once. Arrays seen once get no view: reading
+ * `.buffer` of a small array V8 keeps on its heap would copy it out (an
+ * allocation dearer than the copy it saves).
+ */
+class WordCache {
+  #array: Uint8Array | undefined;
+  #words: Int32Array | undefined;
+  #seen: Uint8Array | undefined;
+
+  /** The words of `array`, or undefined (use TypedArray#set). */
+  of(array: Uint8Array): Int32Array | undefined {
+    if (array === this.#array) return this.#words;
+    if (array !== this.#seen) {
+      this.#seen = array;
+      return undefined;
+    }
+    this.#array = array;
+    this.#words = (array.byteOffset & 3) === 0 ? new Int32Array(array.buffer, array.byteOffset, array.length >> 2) : undefined;
+    return this.#words;
+  }
+}
+
 /** What both ends share: the header words and the data area. */
 class RingBase {
   /** The header as 32-bit words (Atomics work on it). */
@@ -111,6 +150,7 @@ class RingBase {
 export class RingWriter extends RingBase {
   #head: number;
   #tail: number;
+  readonly #source = new WordCache();
   readonly maxChunk: number;
 
   constructor(buffer: ArrayBuffer, byteOffset: number) {
@@ -132,6 +172,47 @@ export class RingWriter extends RingBase {
     const need = align8(RECORD_HEADER_BYTES + payload);
     const contig = this.capacity - (this.#head & this.mask);
     return this.#free(need > contig ? contig + need : need);
+  }
+
+  /**
+   * The hot path: writes `message` (at most {@link maxChunk} bytes) as one
+   * whole record and publishes it with one atomic store, or returns false
+   * (nothing written) when it does not fit now. Positions stay in locals; the
+   * consumer's `tail` is loaded only when the cached one says the ring is full.
+   */
+  tryWriteWhole(message: Uint8Array): boolean {
+    const length = message.length;
+    const capacity = this.capacity;
+    const need = (length + RECORD_HEADER_BYTES + 7) & ~7;
+    let head = this.#head;
+    let pos = head & this.mask;
+    const contig = capacity - pos;
+    const total = need > contig ? contig + need : need;
+    if (capacity - ((head - this.#tail) >>> 0) < total) {
+      this.#tail = Atomics.load(this.h, W.tail) >>> 0;
+      if (capacity - ((head - this.#tail) >>> 0) < total) return false;
+    }
+    const words = this.words;
+    if (need > contig) {
+      words[pos >> 2] = PAD_LENGTH | 0;
+      head = (head + contig) >>> 0;
+      pos = 0;
+    }
+    words[pos >> 2] = length;
+    words[(pos >> 2) + 1] = 0;
+    const src = length <= SMALL_COPY ? this.#source.of(message) : undefined;
+    if (src !== undefined) {
+      const at = (pos >> 2) + 2;
+      const n = length >> 2;
+      for (let i = 0; i < n; i++) words[at + i] = src[i]!;
+      for (let i = n << 2; i < length; i++) this.data[pos + RECORD_HEADER_BYTES + i] = message[i]!;
+    } else if (length > 0) {
+      this.data.set(message, pos + RECORD_HEADER_BYTES);
+    }
+    head = (head + need) >>> 0;
+    this.#head = head;
+    Atomics.store(this.h, W.head, head | 0);
+    return true;
   }
 
   /**
@@ -186,13 +267,101 @@ export class RingReader extends RingBase {
   #head: number;
   #partial: Uint8Array | undefined;
   #partialAt = 0;
+  /** The caller's array a fragmented message is being assembled in (readInto). */
+  #partialInto: Uint8Array | undefined;
+  readonly #target = new WordCache();
   readonly maxMessageBytes: number;
+  /** The `tail` last stored in shared memory (whole records may be consumed before it is). */
+  #published: number;
+  /**
+   * Store `tail` once this many consumed bytes are unpublished: a quarter
+   * ring. That is enough: a record, pad included, never needs more than half
+   * the ring, so a producer whose consumer has caught up always sees room;
+   * one that sleeps for room is woken by the consumer's next read, which
+   * stores `tail` first (see {@link publish}). Stored late, `tail` stays off
+   * a round trip's critical path: the consumer's cache line is not written
+   * (and pulled back from the producer) for every message.
+   */
+  readonly #publishEvery: number;
 
   constructor(buffer: ArrayBuffer, byteOffset: number, maxMessageBytes: number) {
     super(buffer, byteOffset);
     this.#tail = Atomics.load(this.h, W.tail) >>> 0;
     this.#head = this.#tail;
+    this.#published = this.#tail;
+    this.#publishEvery = this.capacity / 4;
     this.maxMessageBytes = maxMessageBytes;
+  }
+
+  /**
+   * Stores `tail` if records were consumed since it was last stored (true
+   * when it did). docs/ring-protocol.md, "Consuming": a whole record's `tail`
+   * may be stored late, but at least every quarter ring and before the
+   * producer is woken; a fragment's at once.
+   */
+  publish(): boolean {
+    if (this.#published === this.#tail) return false;
+    this.#published = this.#tail;
+    Atomics.store(this.h, W.tail, this.#tail | 0);
+    return true;
+  }
+
+  /**
+   * The hot path of a receive into the caller's array: copies the next whole
+   * message into `into` and returns its length, or -1 when none is complete
+   * yet (fragments of a large one may have been consumed). Throws EMSGSIZE,
+   * consuming nothing, when the message is longer than `into`.
+   */
+  readInto(into: Uint8Array): number {
+    for (;;) {
+      if (this.#head === this.#tail && !this.readable()) return -1;
+      const tail = this.#tail;
+      const pos = tail & this.mask;
+      const words = this.words;
+      const length = words[pos >> 2]! >>> 0;
+      if (length === PAD_LENGTH) {
+        this.#tail = (tail + this.capacity - pos) >>> 0;
+        continue;
+      }
+      const word1 = words[(pos >> 2) + 1]! >>> 0;
+      if (word1 !== 0 || this.#partial !== undefined) return this.#fragmentInto(into);
+      if (length > this.capacity - pos - RECORD_HEADER_BYTES) throw new IpcError('EIO', `corrupt ring: a record of ${length} bytes at ${pos}`);
+      if (length > this.maxMessageBytes) throw new IpcError('EMSGSIZE', `the peer sent ${length} bytes; the maximum is ${this.maxMessageBytes}`);
+      if (length > into.length) throw new ShortArrayError(length, into.length);
+      const dst = length <= SMALL_COPY ? this.#target.of(into) : undefined;
+      if (dst !== undefined) {
+        const at = (pos >> 2) + 2;
+        const n = length >> 2;
+        for (let i = 0; i < n; i++) dst[i] = words[at + i]!;
+        for (let i = n << 2; i < length; i++) into[i] = this.data[pos + RECORD_HEADER_BYTES + i]!;
+      } else if (length > 0) {
+        into.set(this.data.subarray(pos + RECORD_HEADER_BYTES, pos + RECORD_HEADER_BYTES + length));
+      }
+      const next = (tail + ((length + RECORD_HEADER_BYTES + 7) & ~7)) >>> 0;
+      this.#tail = next;
+      if (((next - this.#published) >>> 0) >= this.#publishEvery) this.publish();
+      return length;
+    }
+  }
+
+  /** A fragmented message into the caller's array (the slow path of {@link readInto}). */
+  #fragmentInto(into: Uint8Array): number {
+    if (this.#partial === undefined) {
+      const pos = this.#tail & this.mask;
+      const total = (this.words[pos >> 2]! >>> 0) + ((this.words[(pos >> 2) + 1]! >>> 0) & 0x7fffffff);
+      if (total > into.length) throw new ShortArrayError(total, into.length);
+      this.#partialInto = into;
+    } else if (this.#partialInto !== into) {
+      // Started with another array (or by read()): carry what arrived so far over.
+      if (this.#partial.length > into.length) throw new ShortArrayError(this.#partial.length, into.length);
+      into.set(this.#partial.subarray(0, this.#partialAt));
+      this.#partial = into.subarray(0, this.#partial.length);
+      this.#partialInto = into;
+    }
+    const message = this.read(into);
+    if (message === undefined) return -1;
+    this.#partialInto = undefined;
+    return message.length;
   }
 
   /** True when a record is waiting (an acquire load of `head`). */
@@ -212,7 +381,7 @@ export class RingReader extends RingBase {
    * Fragments are consumed (and `tail` published) as they are read, so the
    * producer can go on writing the rest of a large message.
    */
-  read(): Uint8Array | undefined {
+  read(into?: Uint8Array): Uint8Array | undefined {
     for (;;) {
       if (!this.readable()) return undefined;
       const pos = this.#tail & this.mask;
@@ -227,7 +396,7 @@ export class RingReader extends RingBase {
       if (word1 === 0 && this.#partial === undefined) {
         if (length > this.maxMessageBytes) throw new IpcError('EMSGSIZE', `the peer sent ${length} bytes; the maximum is ${this.maxMessageBytes}`);
         const message = this.data.slice(start, start + length);
-        this.#consume(length);
+        this.#consume(length, false);
         return message;
       }
       if ((word1 & FRAGMENT) === 0) throw new IpcError('EIO', 'corrupt ring: a whole message inside a fragmented one');
@@ -236,14 +405,15 @@ export class RingReader extends RingBase {
         const total = length + remaining;
         if (total > this.maxMessageBytes) throw new IpcError('EMSGSIZE', `the peer sent ${total} bytes; the maximum is ${this.maxMessageBytes}`);
         // Every byte gets written below, so skip the zero fill of a large allocation.
-        this.#partial = Buffer.allocUnsafeSlow(total);
+        this.#partial = into !== undefined ? into.subarray(0, total) : Buffer.allocUnsafeSlow(total);
         this.#partialAt = 0;
       }
       const partial = this.#partial;
       if (this.#partialAt + length + remaining !== partial.length) throw new IpcError('EIO', 'corrupt ring: fragment sizes do not add up');
       partial.set(this.data.subarray(start, start + length), this.#partialAt);
       this.#partialAt += length;
-      this.#consume(length);
+      // A fragment's `tail` at once: the producer may be waiting for room for the next one.
+      this.#consume(length, true);
       if (remaining === 0) {
         this.#partial = undefined;
         return partial;
@@ -251,8 +421,8 @@ export class RingReader extends RingBase {
     }
   }
 
-  #consume(length: number): void {
+  #consume(length: number, now: boolean): void {
     this.#tail = (this.#tail + align8(RECORD_HEADER_BYTES + length)) >>> 0;
-    Atomics.store(this.h, W.tail, this.#tail | 0);
+    if (now || ((this.#tail - this.#published) >>> 0) >= this.#publishEvery) this.publish();
   }
 }

@@ -20,7 +20,7 @@ import {
 import { BACKEND, shmBackend, type ShmBackend } from './backend.js';
 import { ShmChannel, WATCHDOG_MS, type WaitOptions } from './channel.js';
 import { SharedRegion, createRegion, openRegion } from './region.js';
-import { RING_HEADER_BYTES, checkCapacity, initRing, ringBytes } from './ring.js';
+import { RING_HEADER_BYTES, RING_MAGIC, checkCapacity, initRing, ringBytes } from './ring.js';
 
 /** Default largest message: 16 MiB (larger ones travel in fragments). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -100,6 +100,8 @@ class ShmListener implements Listener {
   readonly #wait: WaitOptions;
   #closed = false;
   readonly #loop: Promise<void>;
+  /** Accepts in progress: close() waits for them before it unmaps the control region. */
+  readonly #accepting = new Set<Promise<void>>();
 
   constructor(backend: ShmBackend, name: string, control: SharedRegion, maxMessageBytes: number, wait: WaitOptions) {
     this.#backend = backend;
@@ -134,7 +136,18 @@ class ShmListener implements Listener {
         const watch = this.#backend.watchProcess(Atomics.load(this.#words, sw(slot, S.clientPid)));
         const alive = watch.alive();
         watch.close();
-        if (!alive) Atomics.compareExchange(this.#words, sw(slot, S.state), state, SLOT_FREE);
+        if (!alive && Atomics.compareExchange(this.#words, sw(slot, S.state), state, SLOT_FREE) === state) {
+          // Its pair region too, if it is still there (POSIX: only an ipckit
+          // ring region whose ownership record names the dead client).
+          const pairName = slotName(this.#words, slot);
+          if (pairName !== '') {
+            try {
+              this.#backend.removeIfStale(this.#backend.osName(pairName), RING_MAGIC);
+            } catch {
+              // A name that is not a valid region name: nothing of ours to remove.
+            }
+          }
+        }
       }
     }
   }
@@ -148,7 +161,7 @@ class ShmListener implements Listener {
       Atomics.store(words, sw(slot, S.state), SLOT_REFUSED);
       this.#wakeSlot(slot, pairName);
     };
-    void (async () => {
+    const accepting = (async () => {
       try {
         const region = await openRegion(pairName);
         try {
@@ -186,6 +199,8 @@ class ShmListener implements Listener {
         refuse();
       }
     })();
+    this.#accepting.add(accepting);
+    void accepting.finally(() => this.#accepting.delete(accepting));
   }
 
   #wakeSlot(slot: number, pairName: string): void {
@@ -210,6 +225,8 @@ class ShmListener implements Listener {
     Atomics.store(this.#words, C.state, CLOSED);
     this.#bell.close();
     await this.#loop.catch(() => undefined);
+    // The control region stays mapped until every accept in progress has answered its slot.
+    await Promise.all([...this.#accepting]);
     for (let slot = 0; slot < SLOT_COUNT; slot++) {
       const state = Atomics.load(this.#words, sw(slot, S.state));
       if (state === SLOT_REQUESTED || state === SLOT_ACCEPTING) {
@@ -230,6 +247,11 @@ async function listen(name: string, options: ShmListenOptions = {}): Promise<Lis
   checkChannelName(name);
   const maxMessageBytes = maxBytesOf(options);
   const backend = await shmBackend();
+  // Leftovers of ipckit processes that were killed (SIGKILL, crash) while
+  // serving or connecting: control regions and pair regions whose ownership
+  // record names a dead process and whose first word is our magic (POSIX).
+  backend.sweepStale(backend.osName('ipckit.'), CONTROL_MAGIC);
+  backend.sweepStale(backend.osName('ipckit.p.'), RING_MAGIC);
   const control = await createRegion(controlName(backend, name), CONTROL_BYTES).catch((error: unknown) => {
     if (error instanceof IpcError && error.code === 'EADDRINUSE') {
       throw new IpcError('EADDRINUSE', `shm://${name} is already served by a running process`, { errno: error.errno, osCode: error.osCode, syscall: error.syscall, path: error.path, cause: error });
@@ -255,7 +277,7 @@ async function connect(name: string, options: ShmConnectOptions = {}): Promise<S
   const timeoutMs = options.timeoutMs === undefined ? 10_000 : validateInteger(options.timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1);
   const deadline = performance.now() + timeoutMs;
   const backend = await shmBackend();
-  const nobody = (): IpcError => new IpcError('ENOENT', `nobody serves shm://${name}`, { path: controlName(backend, name) });
+  const nobody = (why = ''): IpcError => new IpcError('ENOENT', `nobody serves shm://${name}${why}`, { path: controlName(backend, name) });
   let control: SharedRegion;
   try {
     control = await openRegion(controlName(backend, name));
@@ -267,6 +289,9 @@ async function connect(name: string, options: ShmConnectOptions = {}): Promise<S
   let slot = -1;
   let words: Int32Array | undefined;
   try {
+    // A listener that was killed leaves its control region behind (POSIX):
+    // remove it, verified by its ownership record and magic, and say so.
+    if (backend.removeIfStale(control.path, CONTROL_MAGIC)) throw nobody(' (the process that served it died; its control region was removed)');
     if (control.size < CONTROL_BYTES) throw nobody();
     const cbytes = control.bytes;
     words = new Int32Array(cbytes.buffer, cbytes.byteOffset, CONTROL_BYTES / 4);

@@ -161,6 +161,10 @@ export const windowsBackend: ShmBackend = {
     return { base, mapLength, delta, buffer: koffi.view(base, mapLength) };
   },
 
+  unmap(mapping) {
+    kernel32().UnmapViewOfFile(mapping.base);
+  },
+
   retire(mapping) {
     const k = kernel32();
     k.UnmapViewOfFile(mapping.base);
@@ -191,6 +195,14 @@ export const windowsBackend: ShmBackend = {
 
   unlink() {
     // Nothing to do: the object goes away with its last handle and view.
+  },
+
+  removeIfStale() {
+    return false;
+  },
+
+  sweepStale() {
+    return 0;
   },
 
   pid(): number {

@@ -1,13 +1,16 @@
 import { Worker } from 'node:worker_threads';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isIpcError, uniqueName, type Channel, type Listener } from '@ipckit/core';
 import { patternMessage, sameBytes } from '@ipckit/core/testing';
 import { transport, type ShmChannel } from '../src/index.js';
-import { Child, fixture, watchdog } from './helpers.js';
+import { Child, fixture, shmLeftovers, watchdog } from './helpers.js';
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+});
+afterAll(() => {
+  expect(shmLeftovers()).toEqual([]);
 });
 
 async function pair(ringBytes?: number, maxMessageBytes?: number): Promise<{ client: ShmChannel; server: Channel; listener: Listener }> {
@@ -63,11 +66,14 @@ describe('shm channel', () => {
     }
   });
 
-  it('synchronous send and receive in a worker thread', async () => {
+  it.each([
+    ['a new array per message', undefined],
+    ['one reused array (receiveSync(into))', 32_768],
+  ])('synchronous send and receive in a worker thread: %s', async (_what, into) => {
     const name = uniqueName('shmw');
     const listener = await transport.listen(name);
     closers.push(() => listener.close());
-    const worker = new Worker(fixture('sync-worker.mjs'), { workerData: { name, ringBytes: 8192 } });
+    const worker = new Worker(fixture('sync-worker.mjs'), { workerData: { name, ringBytes: 8192, into } });
     closers.push(async () => void (await worker.terminate()));
     const result = new Promise<{ echoed: number }>((resolve, reject) => {
       worker.on('message', (m: unknown) => {
@@ -90,6 +96,34 @@ describe('shm channel', () => {
     expect((await watchdog(result, 10_000, 'worker end')).echoed).toBe(200);
   });
 
+  it('a sync sender that sleeps for room is always woken by a slow reader (nothing lost, nothing stuck)', async () => {
+    const name = uniqueName('shmr');
+    const listener = await transport.listen(name);
+    closers.push(() => listener.close());
+    const count = 3000;
+    const worker = new Worker(fixture('sync-sender.mjs'), { workerData: { name, ringBytes: 4096, count, size: 200 } });
+    closers.push(async () => void (await worker.terminate()));
+    const done = new Promise<{ sent: number }>((resolve, reject) => {
+      worker.on('message', (m: unknown) => resolve(m as { sent: number }));
+      worker.on('error', reject);
+    });
+    const channel = (await listener[Symbol.asyncIterator]().next()).value as Channel;
+    closers.push(() => channel.close());
+    let i = 0;
+    const reading = (async () => {
+      for await (const m of channel) {
+        expect(m.length).toBe(200);
+        expect(new DataView(m.buffer, m.byteOffset).getUint32(0, true)).toBe(i);
+        i++;
+        // Pause now and then, long enough for the sender to give up spinning and sleep.
+        if (i % 97 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    await watchdog(reading, 20_000, 'reading every message');
+    expect(i).toBe(count);
+    expect((await watchdog(done, 5_000, 'sender end')).sent).toBe(count);
+  });
+
   it('a peer process that dies is reported as ECONNRESET, to a pending receive and to sends', async () => {
     const name = uniqueName('shmd');
     const listener = await transport.listen(name);
@@ -109,6 +143,51 @@ describe('shm channel', () => {
     const sendError = await channel.send(new Uint8Array(1)).catch((e: unknown) => e);
     expect(isIpcError(sendError, 'ECONNRESET')).toBe(true);
     console.log(`peer death noticed after ${noticedMs.toFixed(0)} ms`);
+  });
+
+  it('receiveSync(into) copies into the array and returns the length; a short array gets EMSGSIZE and the message stays', async () => {
+    const { client, server } = await pair(16_384);
+    const sync = server as ShmChannel;
+    const sizes = [64, 0, 3, 1016, 3000, 65];
+    for (const [i, size] of sizes.entries()) await client.send(patternMessage(size, i));
+    const into = new Uint8Array(4000);
+    expect(sync.receiveSync(into, 5_000)).toBe(64);
+    expect(sameBytes(into.subarray(0, 64), patternMessage(64, 0))).toBe(true);
+    expect(sync.receiveSync(into, 5_000)).toBe(0);
+    // An unaligned array works too (the copy is then bytewise).
+    const odd = new Uint8Array(new ArrayBuffer(4001), 1);
+    expect(sync.receiveSync(odd, 5_000)).toBe(3);
+    expect(sameBytes(odd.subarray(0, 3), patternMessage(3, 2))).toBe(true);
+    expect(sync.receiveSync(into, 5_000)).toBe(1016);
+    expect(sameBytes(into.subarray(0, 1016), patternMessage(1016, 3))).toBe(true);
+    let error: unknown;
+    try {
+      sync.receiveSync(new Uint8Array(100), 5_000);
+    } catch (e) {
+      error = e;
+    }
+    expect(isIpcError(error, 'EMSGSIZE'), String(error)).toBe(true);
+    // Nothing was consumed and the channel is fine: a large enough array gets it.
+    expect(sync.closed).toBe(false);
+    expect(sync.receiveSync(into, 5_000)).toBe(3000);
+    expect(sameBytes(into.subarray(0, 3000), patternMessage(3000, 4))).toBe(true);
+    // The allocating form and the into form mix.
+    expect(sameBytes(sync.receiveSync(5_000) as Uint8Array, patternMessage(65, 5))).toBe(true);
+    await client.close();
+    expect(sync.receiveSync(into, 5_000)).toBeUndefined();
+    // The fast sendSync path still sees the closes: EPIPE for the peer's, ECLOSED for ours.
+    const codeOf = (fn: () => void): unknown => {
+      try {
+        fn();
+      } catch (e) {
+        return isIpcError(e) ? e.code : e;
+      }
+      return 'no error';
+    };
+    expect(codeOf(() => sync.sendSync(new Uint8Array(8)))).toBe('EPIPE');
+    await sync.close();
+    expect(codeOf(() => sync.sendSync(new Uint8Array(8)))).toBe('ECLOSED');
+    expect(sync.receiveSync(into)).toBeUndefined();
   });
 
   it('close: pending sends reject with ECLOSED, the peer gets EPIPE on send and its receive ends', async () => {

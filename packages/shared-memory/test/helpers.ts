@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const fixture = (file: string): string => fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
@@ -67,4 +68,15 @@ export class Child {
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
     await this.exited;
   }
+}
+
+/**
+ * Shared-memory objects this test process (or its children, which take their
+ * names from it) left in /dev/shm: names made by uniqueName() carry our pid, and
+ * pair regions `ipckit.p.<pid>.…`. Linux only (elsewhere objects cannot be
+ * listed; Windows objects go with their last handle anyway).
+ */
+export function shmLeftovers(pids: number[] = [process.pid]): string[] {
+  if (process.platform !== 'linux') return [];
+  return readdirSync('/dev/shm').filter((f) => pids.some((pid) => f.includes(`-${pid}-`) || f.startsWith(`ipckit.p.${pid}.`)));
 }

@@ -14,7 +14,7 @@ import {
   viewGranularity,
   type SharedRegion,
 } from '../src/index.js';
-import { Child, fixture, watchdog } from './helpers.js';
+import { Child, fixture, shmLeftovers, watchdog } from './helpers.js';
 
 const posix = process.platform !== 'win32';
 const opened: SharedRegion[] = [];
@@ -27,6 +27,9 @@ const track = <T extends SharedRegion>(r: T): T => {
 afterEach(async () => {
   for (const r of opened.splice(0)) r.close();
   for (const c of children.splice(0)) await c.kill();
+});
+afterAll(() => {
+  expect(shmLeftovers()).toEqual([]);
 });
 
 async function codeOf(fn: () => unknown): Promise<string> {
@@ -146,25 +149,54 @@ describe('views', () => {
     expect(roView.read(1, 1)[0]).toBe(6);
   });
 
-  it('after close every method throws ECLOSED and old arrays read zeros instead of crashing', async () => {
+  it('after close every method throws ECLOSED and every array handed out is detached (length 0), never a crash', async () => {
     const r = await createRegion(name(), 8192);
     const v = r.view(100, 50);
     const bytes = r.bytes;
     const viewBytes = v.bytes;
+    const words = new Int32Array(bytes.buffer, 0, 16);
+    const data = new DataView(viewBytes.buffer);
     bytes[0] = 1;
     viewBytes[0] = 2;
     r.close();
     expect(r.closed).toBe(true);
     expect(v.closed).toBe(true);
-    for (const fn of [() => r.bytes, () => r.read(0, 1), () => r.write(new Uint8Array(1)), () => r.flush(), () => v.read(0, 1), () => r.view(0, 1)]) {
+    for (const fn of [() => r.bytes, () => v.bytes, () => r.read(0, 1), () => r.write(new Uint8Array(1)), () => r.flush(), () => v.read(0, 1), () => v.write(new Uint8Array(1)), () => r.view(0, 1), () => r.readStruct(defineStruct({ a: 'int32' })), () => v.flush()]) {
       expect(await codeOf(fn)).toBe('ECLOSED');
     }
-    // The shared pages were swapped for private zero pages: no SIGSEGV, no stale data, no effect on others.
-    expect(bytes[0]).toBe(0);
-    expect(viewBytes[0]).toBe(0);
-    bytes[1] = 3;
-    expect(bytes[1]).toBe(3);
+    // Detached: the memory is unmapped, and nothing in JavaScript can reach it any more.
+    expect(bytes.buffer.byteLength).toBe(0);
+    expect(viewBytes.buffer.byteLength).toBe(0);
+    expect([bytes.length, viewBytes.length, words.length]).toEqual([0, 0, 0]);
+    expect(bytes[0]).toBeUndefined();
+    expect(viewBytes[0]).toBeUndefined();
+    bytes[1] = 3; // a write to a detached array goes nowhere
+    expect(bytes[1]).toBeUndefined();
+    expect(() => Atomics.load(words, 0)).toThrow(TypeError);
+    expect(() => data.getUint8(0)).toThrow(TypeError);
     r.close(); // idempotent
+    v.close();
+  });
+
+  it('closing a view alone detaches only that view; the region and its other views stay usable', async () => {
+    const r = track(await createRegion(name(), 8192));
+    const a = r.view(10, 20);
+    const b = r.view(10, 20);
+    const aBytes = a.bytes;
+    a.close();
+    expect(aBytes.length).toBe(0);
+    b.bytes[0] = 44;
+    expect(r.read(10, 1)[0]).toBe(44);
+    expect(b.bytes.length).toBe(20);
+  });
+
+  it('a read-only region closes the same way (its memory was never handed out)', async () => {
+    const n = name();
+    const r = track(await createRegion(n, 100));
+    const ro = await openRegion(n, { readOnly: true });
+    ro.close();
+    expect(await codeOf(() => ro.read(0, 1))).toBe('ECLOSED');
+    expect(r.read(0, 1)[0]).toBe(0);
   });
 });
 

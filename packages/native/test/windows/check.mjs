@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 
 const DIST = new URL('../../dist/index.js', import.meta.url).href;
 const native = await import(DIST);
-const { openWaiter, primitive, loadedFrom } = native;
+const { openWaiter, primitive, loadedFrom, detach, isDetached } = native;
 const [role, name] = process.argv.slice(2);
 const log = (...a) => console.log(`[${role ?? 'main'} ${process.pid}]`, ...a);
 
@@ -103,6 +103,32 @@ if (role === 'waker') {
   check('worker waitSync', await fromWorker, 'woken');
   await worker.terminate();
   w2.close();
+  // detach: a koffi.view over a MapViewOfFile view is detachable under Windows Node,
+  // so @ipckit/shared-memory can unmap closed views for real
+  {
+    const { createRequire } = await import('node:module');
+    const koffi = createRequire(import.meta.url)('koffi');
+    const k32 = koffi.load('kernel32.dll');
+    const CreateFileMappingW = k32.func('void *__stdcall CreateFileMappingW(intptr_t file, void *sa, uint32_t protect, uint32_t hi, uint32_t lo, const char16_t *name)');
+    const MapViewOfFile = k32.func('void *__stdcall MapViewOfFile(void *h, uint32_t access, uint32_t hi, uint32_t lo, size_t n)');
+    const UnmapViewOfFile = k32.func('int __stdcall UnmapViewOfFile(void *p)');
+    const CloseHandle = k32.func('int __stdcall CloseHandle(void *h)');
+    const h = CreateFileMappingW(-1, null, 0x04, 0, 65536, null);
+    const p = MapViewOfFile(h, 0x0002, 0, 0, 65536);
+    const view = koffi.view(p, 65536);
+    const bytes = new Uint8Array(view);
+    bytes[3] = 7;
+    check('detach a koffi.view of a mapping', detach(view), true);
+    check('detached length', [view.byteLength, bytes.length, isDetached(view)], [0, 0, true]);
+    UnmapViewOfFile(p);
+    CloseHandle(h);
+    check('read after unmap', bytes[3] ?? 'undefined', 'undefined');
+    const wbuf = new ArrayBuffer(8);
+    const wd = openWaiter(wbuf, 0, `wine-${process.pid}-d`);
+    detach(wbuf);
+    try { wd.load(); check('waiter on a detached buffer', 'no throw', 'ECLOSED'); } catch (e) { check('waiter on a detached buffer', e.code, 'ECLOSED'); }
+    wd.close();
+  }
   // a process with an idle, an unref()d pending and a closed waiter exits
   const t2 = Date.now();
   check('idle child exits', await runChild('idle', `wine-${process.pid}-i`), 0);
