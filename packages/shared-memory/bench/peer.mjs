@@ -83,12 +83,21 @@ switch (mode) {
     break;
   }
   case 'shm-sync-sink':
+  case 'shm-sync-sink-into':
   case 'shm-async-sink': {
     const count = Number(arg);
     const { listener, channel } = await accept();
     let first = 0n;
     let bytes = 0;
-    if (mode === 'shm-sync-sink') {
+    if (mode === 'shm-sync-sink-into') {
+      // One reused buffer: what a receiver of large messages does to avoid a fresh allocation per message.
+      const into = new Uint8Array(1 << 20);
+      for (let i = 0; i < count; i++) {
+        const length = channel.receiveSync(into);
+        if (i === 0) first = process.hrtime.bigint();
+        bytes += length;
+      }
+    } else if (mode === 'shm-sync-sink') {
       for (let i = 0; i < count; i++) {
         const m = channel.receiveSync();
         if (i === 0) first = process.hrtime.bigint();
