@@ -125,7 +125,7 @@ export const TARGETS: readonly TargetDef[] = [
     description: 'bare Atomics.store/Atomics.load spin ping-pong over a named shared mapping between two processes, copying the message in and out: the JavaScript floor',
     async probe() {
       try {
-        return { available: true, backend: `${await mappingSource()}; both sides spin`, duplex: true, maxMessageBytes: 1 << 30 };
+        return { available: true, backend: `${mappingSource()}; both sides spin`, duplex: true, maxMessageBytes: 1 << 30 };
       } catch (error) {
         return { available: false, reason: describeError(error) };
       }

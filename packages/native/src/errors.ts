@@ -1,4 +1,4 @@
-import { getSystemErrorName } from 'node:util';
+import { errnoName, portableErrnoCode, win32Code, win32ErrorName } from '@ipckit/sys';
 
 /**
  * The errors this package throws: a plain Error with Node's SystemError
@@ -22,20 +22,6 @@ export function closedError(): NativeError {
   return Object.assign(new Error('ECLOSED: the waiter is closed'), { code: 'ECLOSED' });
 }
 
-// GetLastError() codes the addon's Win32 calls can fail with, and the
-// portable code for each (the same translation libuv's uv_translate_sys_error makes).
-// https://learn.microsoft.com/windows/win32/debug/system-error-codes--0-499-
-const WIN32_ERRORS: Readonly<Record<number, readonly [osCode: string, code: string]>> = {
-  5: ['ERROR_ACCESS_DENIED', 'EACCES'],
-  6: ['ERROR_INVALID_HANDLE', 'EBADF'],
-  8: ['ERROR_NOT_ENOUGH_MEMORY', 'ENOMEM'],
-  14: ['ERROR_OUTOFMEMORY', 'ENOMEM'],
-  87: ['ERROR_INVALID_PARAMETER', 'EINVAL'],
-  123: ['ERROR_INVALID_NAME', 'EINVAL'],
-  206: ['ERROR_FILENAME_EXCED_RANGE', 'ENAMETOOLONG'],
-  1450: ['ERROR_NO_SYSTEM_RESOURCES', 'ENOMEM'],
-};
-
 /**
  * Completes an error from the addon. Errors from a failed OS call carry only
  * `errno` and `syscall`; this adds `code` and `osCode` for the current OS.
@@ -45,20 +31,10 @@ export function fromNative(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const e = error as Partial<NativeError>;
   if (typeof e.code === 'string' || typeof e.errno !== 'number') return error;
-  let osCode: string;
-  let code: string;
-  if (process.platform === 'win32') {
-    const known = WIN32_ERRORS[e.errno];
-    osCode = known?.[0] ?? `WIN32_ERROR_${e.errno}`;
-    code = known?.[1] ?? 'EIO';
-  } else {
-    try {
-      osCode = getSystemErrorName(-e.errno);
-    } catch {
-      osCode = `errno ${e.errno}`;
-    }
-    code = osCode;
-  }
+  // The addon reports GetLastError() on Windows and errno elsewhere; @ipckit/sys names both.
+  const win32 = process.platform === 'win32';
+  const osCode = win32 ? win32ErrorName(e.errno) : errnoName(e.errno);
+  const code = win32 ? win32Code(e.errno) : portableErrnoCode(e.errno);
   e.code = code;
   e.osCode = osCode;
   e.message = `${code}: ${e.message ?? ''} (${osCode})`;
