@@ -10,7 +10,7 @@ import { afterEach, describe, test } from 'node:test';
 import { connect, uniqueName } from '@ipckit/core';
 import { SequenceChecker, fnv1a, patternMessage, sameBytes, sequenceMessage } from '@ipckit/core/testing';
 import { DEFAULT_MAX_MESSAGE_BYTES, connectMailslot, listenMailslot, mailslotPath } from '@ipckit/mailslot';
-import { Proc, errorOf, ms, nativeProgram, run, underWine, within } from './helpers.mjs';
+import { Proc, errorOf, ms, nativeProgram, run, underWine, within } from '../../../../tools/windows/test-helpers.mjs';
 
 if (process.platform !== 'win32') throw new Error('these are the Windows tests: run them with Windows Node (the Windows lane runs them under Wine)');
 
@@ -18,7 +18,7 @@ const open = [];
 const procs = [];
 const track = (item) => (open.push(item), item);
 const peer = (...args) => {
-  const p = Proc.node('peer.mjs', ...args);
+  const p = Proc.node(new URL('peer.mjs', import.meta.url), ...args);
   procs.push(p);
   return p;
 };
@@ -212,7 +212,7 @@ describe('many writers', () => {
 
 describe('interop with native programs (CreateFileA + WriteFile, CreateMailslotA + ReadFile)', () => {
   test('a native writer to \\\\.\\mailslot\\name reaches a Node server', T(60_000), async () => {
-    const exe = nativeProgram('mailslot_writer');
+    const exe = nativeProgram('mailslot_writer', import.meta.url);
     const n = name();
     const listener = track(await listenMailslot(n, { maxMessageBytes: 100_000 }));
     const r = await run(exe, [listener.path, 'hello', 'world', '+0', '+100000']);
@@ -228,7 +228,7 @@ describe('interop with native programs (CreateFileA + WriteFile, CreateMailslotA
   });
 
   test('a Node writer (connect("mailslot://name")) reaches a native reader', T(60_000), async () => {
-    const exe = nativeProgram('mailslot_reader');
+    const exe = nativeProgram('mailslot_reader', import.meta.url);
     const n = name();
     const reader = new Proc(exe, [await mailslotPath(n), '3'], 'mailslot_reader');
     procs.push(reader);

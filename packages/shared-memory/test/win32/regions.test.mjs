@@ -17,7 +17,7 @@ import {
   openRegion,
   viewGranularity,
 } from '@ipckit/shared-memory';
-import { Proc, codeOf, errorOf, ms, nativeProgram, run } from './helpers.mjs';
+import { Proc, codeOf, errorOf, ms, nativeProgram, run } from '../../../../tools/windows/test-helpers.mjs';
 
 if (process.platform !== 'win32') throw new Error('these are the Windows tests: run them with Windows Node (the Windows lane runs them under Wine)');
 
@@ -28,7 +28,7 @@ const open = [];
 const procs = [];
 const track = (region) => (open.push(region), region);
 const peer = (...args) => {
-  const p = Proc.node('peer.mjs', ...args);
+  const p = Proc.node(new URL('peer.mjs', import.meta.url), ...args);
   procs.push(p);
   return p;
 };
@@ -108,7 +108,7 @@ describe('native programs: a C program (CreateFileMappingW) and Node share regio
   });
 
   test('a region the C program made with CreateFileMappingW(..., L"MapTrans-...") opens from Node by that name', T(90_000), async () => {
-    const exe = nativeProgram('student');
+    const exe = nativeProgram('student', import.meta.url);
     const n = `MapTrans-${name()}`;
     const c = new Proc(exe, ['create', n, '99041232', 'SecBug'], 'student create');
     procs.push(c);
@@ -135,7 +135,7 @@ describe('native programs: a C program (CreateFileMappingW) and Node share regio
   });
 
   test('a region made from Node is opened by the C program (bare and Local\\ name), which writes back', T(90_000), async () => {
-    const exe = nativeProgram('student');
+    const exe = nativeProgram('student', import.meta.url);
     const n = name();
     const r = track(await createRegion(n, Student.size));
     r.writeStruct(Student, { ID: 7, name: 'from node' });

@@ -1,12 +1,13 @@
-// Helpers for the win32 tests in this folder (run by the Windows lane under node.exe in Wine, or
-// on Windows with `node --test "test/win32/*.test.mjs"`). Not a test file itself: the lane runs
-// *.test.mjs only. Kept identical in packages/shared-memory and packages/mailslot (test/win32/).
+// Helpers for the packages' Windows tests (packages/*/test/win32/*.test.mjs), run by the Windows
+// lane under node.exe in Wine, or on Windows with `node --test "test/win32/*.test.mjs"`.
+// Not a test file itself.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isIpcError } from '@ipckit/core';
+import { within } from '@ipckit/core/testing';
 
 /** The lane stretches every watchdog (a node.exe peer starts slowly under Wine). */
 const SCALE = Number(process.env.IPCKIT_TIMEOUT_SCALE) > 0 ? Number(process.env.IPCKIT_TIMEOUT_SCALE) : 1;
@@ -19,20 +20,8 @@ export const ms = (n) => Math.round(n * SCALE);
  */
 export const underWine = process.env.WINECONFIGDIR !== undefined || process.env.WINELOADER !== undefined;
 
-/** Rejects after `timeout` ms with a message naming `what`. */
-export async function within(timeout, what, promise) {
-  let timer;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`watchdog: ${what} took over ${timeout} ms`)), timeout);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** Rejects after `timeout` ms with a message naming `what` (the conformance suite's watchdog). */
+export { within };
 
 /** A child process whose stdout lines can be awaited (JSON lines are parsed). */
 export class Proc {
@@ -72,9 +61,10 @@ export class Proc {
     });
   }
 
-  /** A peer script in this folder, run by this same node.exe. */
+  /** A peer script (a file: URL, e.g. `new URL('peer.mjs', import.meta.url)`), run by this same node.exe. */
   static node(script, ...args) {
-    return new Proc(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], `${script} ${args[0] ?? ''}`);
+    const path = fileURLToPath(script);
+    return new Proc(process.execPath, [path, ...args], `${path.split(/[\\/]/).pop()} ${args[0] ?? ''}`);
   }
 
   #notify() {
@@ -127,12 +117,13 @@ export class Proc {
 const built = new Map();
 
 /**
- * The native test program `name` (a C source listed in ./native.json), cross-compiled for win32.
+ * The native test program `name` (a C source listed in native.json in the test folder `testDir`,
+ * a file: URL such as the test's `import.meta.url`), cross-compiled for win32.
  * The Windows lane builds them with x86_64-w64-mingw32-gcc before the tests and passes their folder
  * in IPCKIT_NATIVE_DIR; on Windows without the lane, a gcc (mingw-w64) on PATH builds them here.
  * Never a skip: without a compiler the test fails and says why.
  */
-export function nativeProgram(name) {
+export function nativeProgram(name, testDir) {
   const dir = process.env.IPCKIT_NATIVE_DIR;
   if (dir) {
     const exe = join(dir, `${name}.exe`);
@@ -140,10 +131,10 @@ export function nativeProgram(name) {
     return exe;
   }
   if (built.has(name)) return built.get(name);
-  const sources = JSON.parse(readFileSync(new URL('./native.json', import.meta.url), 'utf8'));
+  const sources = JSON.parse(readFileSync(new URL('./native.json', testDir), 'utf8'));
   if (!sources[name]) throw new Error(`native.json lists no program ${name}`);
   const out = join(mkdtempSync(join(tmpdir(), 'ipckit-native-')), `${name}.exe`);
-  const source = fileURLToPath(new URL(sources[name], import.meta.url));
+  const source = fileURLToPath(new URL(sources[name], testDir));
   const cc = spawnSync('gcc', ['-O2', '-Wall', '-o', out, source], { encoding: 'utf8' });
   if (cc.status !== 0) {
     throw new Error(`no IPCKIT_NATIVE_DIR and \`gcc ${source}\` failed (${cc.error?.message ?? cc.stderr}): put mingw-w64 gcc on PATH, or run the Windows lane`);
