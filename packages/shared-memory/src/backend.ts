@@ -1,3 +1,4 @@
+import koffi from 'koffi';
 import type { Backend } from '@ipckit/core';
 
 /** An open OS object: a Windows HANDLE or a POSIX file descriptor. */
@@ -36,8 +37,8 @@ export interface ShmBackend {
   open(osName: string, readOnly: boolean): { handle: OsHandle; size: number };
   /** Opens (or creates) a file and makes it at least `size` bytes (0: keep its size). */
   openFile(path: string, size: number, readOnly: boolean, create: boolean): { handle: OsHandle; size: number; existed: boolean };
-  /** Maps `length` bytes at `offset`; `offset` need not be aligned. */
-  map(handle: OsHandle, offset: number, length: number, readOnly: boolean, path: string): Mapping;
+  /** Maps `length` bytes at `offset`, a multiple of {@link granularity}; returns the base pointer. */
+  mapAligned(handle: OsHandle, offset: number, length: number, readOnly: boolean, path: string): unknown;
   /** Unmaps a view for good (munmap / UnmapViewOfFile); its ArrayBuffer is already detached. */
   unmap(mapping: Mapping): void;
   /**
@@ -107,4 +108,18 @@ export async function shmBackend(): Promise<ShmBackend> {
 export function loadedBackend(): ShmBackend {
   if (!selected) throw new Error('shared-memory backend used before it was loaded');
   return selected;
+}
+
+/**
+ * Maps `length` bytes at any `offset`: the OS maps from the offset rounded
+ * down to the backend's granularity (64 KiB on Windows, the page on POSIX),
+ * and `delta` says where the caller's bytes start in the mapping.
+ */
+export function mapView(backend: ShmBackend, handle: OsHandle, offset: number, length: number, readOnly: boolean, path: string): Mapping {
+  const granularity = backend.granularity();
+  const aligned = Math.floor(offset / granularity) * granularity;
+  const delta = offset - aligned;
+  const mapLength = length + delta;
+  const base = backend.mapAligned(handle, aligned, mapLength, readOnly, path);
+  return { base, mapLength, delta, buffer: koffi.view(base, mapLength) };
 }

@@ -251,14 +251,10 @@ export const posixBackend: ShmBackend = {
     }
   },
 
-  map(handle, offset, length, readOnly, path): Mapping {
-    const gran = this.granularity();
-    const aligned = Math.floor(offset / gran) * gran;
-    const delta = offset - aligned;
-    const mapLength = length + delta;
-    const base = libc().mmap(null, mapLength, readOnly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fdOf(handle), aligned);
+  mapAligned(handle, offset, length, readOnly, path): unknown {
+    const base = libc().mmap(null, length, readOnly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fdOf(handle), offset);
     if (isMapFailed(base)) throw posixError('mmap', path);
-    return { base, mapLength, delta, buffer: koffi.view(base, mapLength) };
+    return base;
   },
 
   unmap(mapping) {

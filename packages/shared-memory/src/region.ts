@@ -5,7 +5,7 @@
  */
 import { detach } from '@ipckit/native';
 import { IpcError, validateInteger } from '@ipckit/core';
-import { shmBackend, type Mapping, type OsHandle, type ShmBackend } from './backend.js';
+import { mapView, shmBackend, type Mapping, type OsHandle, type ShmBackend } from './backend.js';
 import type { StructLayout } from './layout.js';
 
 /** The largest region or view this package maps: 1 TiB (views over 4 GiB need a 64-bit ArrayBuffer length). */
@@ -209,7 +209,7 @@ export class SharedRegion extends SharedView {
   ) {
     let mapping: Mapping | undefined;
     try {
-      mapping = init.size > 0 ? backend.map(init.handle, 0, init.size, init.readOnly, init.path) : undefined;
+      mapping = init.size > 0 ? mapView(backend, init.handle, 0, init.size, init.readOnly, init.path) : undefined;
     } catch (error) {
       backend.closeHandle(init.handle);
       if (init.unlink) backend.unlink(init.path);
@@ -236,7 +236,7 @@ export class SharedRegion extends SharedView {
     validateInteger(offset, 'offset', 0, this.size);
     validateInteger(length, 'length', 1, this.size - offset);
     const readOnly = this.readOnly || options.readOnly === true;
-    const mapping = this.#backend.map(this.#handle, offset, length, readOnly, this.path);
+    const mapping = mapView(this.#backend, this.#handle, offset, length, readOnly, this.path);
     const view = new SharedView(this.#backend, mapping, offset, length, readOnly, this.path, this.#handle);
     this.#views.add(view);
     return view;

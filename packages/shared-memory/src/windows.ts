@@ -151,14 +151,10 @@ export const windowsBackend: ShmBackend = {
     }
   },
 
-  map(handle, offset, length, readOnly, path): Mapping {
-    const gran = this.granularity();
-    const aligned = Math.floor(offset / gran) * gran;
-    const delta = offset - aligned;
-    const mapLength = length + delta;
-    const base = kernel32().MapViewOfFile(handle, readOnly ? FILE_MAP_READ : FILE_MAP_WRITE, high(aligned), low(aligned), mapLength);
+  mapAligned(handle, offset, length, readOnly, path): unknown {
+    const base = kernel32().MapViewOfFile(handle, readOnly ? FILE_MAP_READ : FILE_MAP_WRITE, high(offset), low(offset), length);
     if (base === null || koffi.address(base) === 0n) throw win32Error('MapViewOfFile', path);
-    return { base, mapLength, delta, buffer: koffi.view(base, mapLength) };
+    return base;
   },
 
   unmap(mapping) {
