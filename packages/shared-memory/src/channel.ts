@@ -49,6 +49,10 @@ function errorFrom(error: unknown): IpcError {
   return new IpcError(e.code === 'ECLOSED' ? 'ECLOSED' : 'EIO', String(e.message ?? error), { cause: error });
 }
 
+function badTimeout(value: unknown): IpcError {
+  return new IpcError('EINVAL', `timeoutMs must be a number >= 0 or Infinity, got ${String(value)}`);
+}
+
 /** One side's sleeping spot: a bell word, a sleeping flag, and waiters on the bell. */
 class Bell {
   readonly #buffer: ArrayBuffer;
@@ -388,6 +392,8 @@ export class ShmChannel implements Channel {
    * ETIMEDOUT after `timeoutMs` (default: no limit).
    */
   sendSync(message: Uint8Array, timeoutMs = Infinity): void {
+    // NaN or a string would make the deadline NaN: a spin that never ends.
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw badTimeout(timeoutMs);
     // The hot path: a message that fits one record, into a ring with room, on
     // an open channel: one record, one atomic store of `head`, one load of the
     // consumer's sleeping flag (and its state word, on the same cache line).
@@ -444,6 +450,7 @@ export class ShmChannel implements Channel {
   receiveSync(a?: Uint8Array | number, b?: number): Uint8Array | number | undefined {
     const into = a instanceof Uint8Array ? a : undefined;
     const timeoutMs = (into === undefined ? (a as number | undefined) : b) ?? Infinity;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw badTimeout(timeoutMs);
     if (this.#receiving) throw new IpcError('EINVAL', 'an asynchronous receive is pending on this channel');
     if (!this.#closed && this.#failure === undefined) {
       // The hot path: poll the ring without reading the clock; a quick peer answers within it.

@@ -12,6 +12,7 @@ import {
   O_CLOEXEC,
   O_CREAT,
   O_EXCL,
+  O_NONBLOCK,
   O_RDONLY,
   O_RDWR,
   PROT_READ,
@@ -231,9 +232,12 @@ export const posixBackend: ShmBackend = {
   openFile(path, size, readOnly, create) {
     const c = libc();
     let existed = true;
-    let fd = c.open(path, (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
+    // O_NONBLOCK: harmless for a regular file, and a FIFO's open(2) returns at
+    // once instead of blocking the thread until a writer comes (it then fails
+    // below: a FIFO has no size to map). https://man7.org/linux/man-pages/man7/fifo.7.html
+    let fd = c.open(path, (readOnly ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC, 0);
     if (fd < 0 && create && lastErrno() === ENOENT) {
-      fd = c.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600);
+      fd = c.open(path, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK | O_CLOEXEC, 0o600);
       existed = false;
     }
     if (fd < 0) throw posixError('open', path);

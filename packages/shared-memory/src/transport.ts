@@ -20,7 +20,7 @@ import {
 import { BACKEND, shmBackend, type ShmBackend } from './backend.js';
 import { ShmChannel, WATCHDOG_MS, type WaitOptions } from './channel.js';
 import { SharedRegion, createRegion, openRegion } from './region.js';
-import { RING_HEADER_BYTES, RING_MAGIC, checkCapacity, initRing, ringBytes } from './ring.js';
+import { RING_HEADER_BYTES, RING_MAGIC, RING_VERSION, W, checkCapacity, initRing, ringBytes } from './ring.js';
 
 /** Default largest message: 16 MiB (larger ones travel in fragments). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -165,12 +165,21 @@ class ShmListener implements Listener {
       try {
         const region = await openRegion(pairName);
         try {
-          // Both sides have it mapped now: the name is no longer needed (POSIX).
-          this.#backend.unlink(region.path);
+          // The name comes from the client: check that it names a pair region
+          // of two rings before unlinking it or writing a byte (a refused
+          // region is the client's to remove).
           checkCapacity(capacity);
+          if (region.size < 2 * ringBytes(capacity)) throw new IpcError('EIO', `${region.path} is too small for two rings of ${capacity} bytes`);
           const bytes = region.bytes;
           const ring0 = new Int32Array(bytes.buffer, bytes.byteOffset, RING_HEADER_BYTES / 4);
           const ring1 = new Int32Array(bytes.buffer, bytes.byteOffset + ringBytes(capacity), RING_HEADER_BYTES / 4);
+          for (const ring of [ring0, ring1]) {
+            if (Atomics.load(ring, W.magic) !== RING_MAGIC || Atomics.load(ring, W.version) !== RING_VERSION || Atomics.load(ring, W.capacity) !== capacity) {
+              throw new IpcError('EIO', `${region.path} does not hold two ipckit rings of ${capacity} bytes`);
+            }
+          }
+          // Both sides have it mapped now: the name is no longer needed (POSIX).
+          this.#backend.unlink(region.path);
           ShmChannel.attach(ring0, ring1, this.#backend.pid());
           const channel = new ShmChannel({
             region,

@@ -127,11 +127,15 @@ export const windowsBackend: ShmBackend = {
     const share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
     let existed = true;
     let file = k.CreateFileW(path, access, share, null, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, 0);
-    if (isBadHandle(file) && create) {
+    if (isBadHandle(file)) {
+      // Read the error now; only a missing file may be created. Any other failure
+      // (access denied, sharing violation, a directory) is the one to report.
+      const openError = win32Error('CreateFileW', path);
+      if (!create || openError.errno !== ERROR_FILE_NOT_FOUND) throw openError;
       file = k.CreateFileW(path, GENERIC_READ | GENERIC_WRITE, share, null, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, 0);
       existed = false;
+      if (isBadHandle(file)) throw win32Error('CreateFileW', path);
     }
-    if (isBadHandle(file)) throw win32Error('CreateFileW', path);
     try {
       const out: Array<number | bigint> = [0];
       if (!k.GetFileSizeEx(file, out)) throw win32Error('GetFileSizeEx', path);

@@ -273,6 +273,16 @@ describe('file-backed mappings', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ipckit-shm-win32-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  test('a path that exists but cannot be opened reports that failure, not a failed create', T(30_000), async () => {
+    // A directory: CreateFileW(OPEN_EXISTING) is refused (access denied). Creating is only
+    // tried for a missing file, so CREATE_NEW's "file exists" must not mask the real error.
+    const error = await errorOf(() => openFileRegion(dir, { size: 4096, create: true }));
+    assert.ok(error, 'opening a directory as a file region must fail');
+    assert.equal(error.syscall, 'CreateFileW');
+    assert.notEqual(error.osCode, 'ERROR_FILE_EXISTS', error.message);
+    assert.equal(error.code, 'EACCES', error.message);
+  });
+
   test('maps a file, grows it to the size asked, flushes, and another process mapping the file shares it', T(60_000), async () => {
     const path = join(dir, 'data.bin');
     writeFileSync(path, 'abc');
