@@ -52,6 +52,19 @@ export function validateInteger(value: unknown, what: string, min: number, max: 
   return value;
 }
 
+/**
+ * Checks a `signal` option before any syscall: IpcError EINVAL when it is not
+ * an AbortSignal, ECLOSED when it is already aborted (nothing is created).
+ */
+export function validateSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) {
+    throw new IpcError('EINVAL', `signal must be an AbortSignal, got ${signal === null ? 'null' : typeof signal}`);
+  }
+  if (signal.aborted) throw new IpcError('ECLOSED', 'the listen was aborted');
+  return signal;
+}
+
 /** Returns a name no other process is likely to pick: prefix, pid, time and randomness. */
 export function uniqueName(prefix = 'ipckit'): string {
   const random = Math.floor(Math.random() * 0x100000000).toString(36);

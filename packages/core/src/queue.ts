@@ -56,6 +56,18 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     }
   }
 
+  /** Takes every buffered item out at once (e.g. to close what nobody will consume). */
+  drain(): T[] {
+    const items = this.items.splice(this.head);
+    this.items.length = 0;
+    this.head = 0;
+    if (this.paused) {
+      this.paused = false;
+      this.hooks.resume?.();
+    }
+    return items;
+  }
+
   /** Ends the queue: the consumer gets what is buffered, then `done`. */
   end(): void {
     if (this.ended) return;

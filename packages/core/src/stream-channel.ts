@@ -101,8 +101,10 @@ export class StreamChannel implements Channel {
     return new Promise<void>((resolve, reject) => {
       const done = (): void => {
         socket.off('drain', onDrain);
+        socket.off('finish', onDrain);
         socket.off('close', onClose);
       };
+      // After close() ends the socket no 'drain' comes; 'finish' says every buffered byte went to the OS.
       const onDrain = (): void => {
         done();
         resolve();
@@ -112,6 +114,7 @@ export class StreamChannel implements Channel {
         reject(this.peerGone ?? new IpcError('EPIPE', 'the channel closed before the message was sent'));
       };
       socket.on('drain', onDrain);
+      socket.on('finish', onDrain);
       socket.on('close', onClose);
     });
   }
@@ -173,16 +176,28 @@ export class StreamListener implements Listener {
     this.name = info.name;
     this.path = info.path;
     server.on('connection', (socket: Socket) => {
+      if (this.closing) {
+        socket.destroy();
+        return;
+      }
       this.queue.push(new StreamChannel(socket, info.maxMessageBytes));
     });
     server.on('error', (error) => this.queue.fail(fromNodeError(error, { path: info.path })));
-    info.signal?.addEventListener('abort', () => void this.close(), { once: true });
+    // A signal aborted while listen() was still setting up never fires 'abort' again.
+    if (info.signal?.aborted) void this.close();
+    else info.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
+
+  private readonly onAbort = (): void => void this.close();
 
   close(): Promise<void> {
     // server.close() frees the name at once but only reports 'close' after every
     // accepted connection ended; channels outlive their listener, so don't wait.
     this.closing ??= new Promise<void>((resolve) => {
+      this.info.signal?.removeEventListener('abort', this.onAbort);
+      // Connections nobody took from the listener are closed like the OS's backlog:
+      // left open, their sockets would leak and keep the process alive.
+      for (const channel of this.queue.drain()) void channel.close();
       this.queue.end();
       this.server.close();
       this.info.onClosed?.();

@@ -35,4 +35,18 @@ describe('AsyncQueue', () => {
     queue[Symbol.asyncIterator]();
     expect(() => queue[Symbol.asyncIterator]()).toThrow(/one consumer/);
   });
+
+  it('drain() hands over what is buffered and resumes a paused source', async () => {
+    const calls: string[] = [];
+    const queue = new AsyncQueue<number>(2, { pause: () => calls.push('pause'), resume: () => calls.push('resume') });
+    queue.push(1);
+    queue.push(2);
+    expect(queue.drain()).toEqual([1, 2]);
+    expect(calls).toEqual(['pause', 'resume']);
+    queue.push(3);
+    queue.end();
+    const got: number[] = [];
+    for await (const n of queue) got.push(n);
+    expect(got).toEqual([3]);
+  });
 });

@@ -2,6 +2,7 @@ import {
   IpcError,
   validateInteger,
   validateName,
+  validateSignal,
   type Capabilities,
   type Channel,
   type ConnectOptions,
@@ -87,6 +88,11 @@ export class MailslotReceiver implements Channel {
   private discardedCount = 0;
   private readonly sink: SlotSink;
   private closing: Promise<void> | undefined;
+  private markEnded!: () => void;
+  /** @internal Settles once the receiver ended (closed, or failed): the slot is gone. */
+  readonly whenEnded = new Promise<void>((resolve) => {
+    this.markEnded = resolve;
+  });
 
   /** @internal Made by the listener. */
   constructor(
@@ -128,6 +134,7 @@ export class MailslotReceiver implements Channel {
     if (this.ended) return;
     this.failure = error;
     this.ended = true;
+    this.markEnded();
     this.settleWaiter();
     void this.slot.close();
   }
@@ -201,6 +208,7 @@ export class MailslotReceiver implements Channel {
   close(): Promise<void> {
     if (!this.closing) {
       this.ended = true;
+      this.markEnded();
       this.settleWaiter();
       this.closing = this.slot.close();
     }
@@ -332,7 +340,8 @@ export class MailslotListener implements Listener {
           this.yielded = true;
           return { value: this.receiver, done: false };
         }
-        if (!this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
+        // Closing the receiver (or its failing) closes the slot, so it ends this iteration too.
+        if (!this.closed) await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), this.receiver.whenEnded]);
         return { value: undefined, done: true };
       },
       return: () => Promise.resolve({ value: undefined, done: true }),
@@ -375,23 +384,25 @@ async function maxBytesOf(options: { maxMessageBytes?: number } | undefined): Pr
 }
 
 /** Serves a mailslot (see {@link transport}); typed with the mailslot's own listener. */
-export async function listenMailslot(name: string, options: WindowsMailslotListenOptions = {}): Promise<MailslotListener> {
+export async function listenMailslot(name: string, options?: WindowsMailslotListenOptions): Promise<MailslotListener> {
   const path = await mailslotPath(name);
   const maxMessageBytes = await maxBytesOf(options);
-  const readTimeoutMs = options.readTimeoutMs === undefined ? undefined : validateInteger(options.readTimeoutMs, 'readTimeoutMs', 1, 60_000);
-  if (options.signal?.aborted) throw new IpcError('ECLOSED', 'the listen was aborted');
+  const readTimeoutMs = options?.readTimeoutMs === undefined ? undefined : validateInteger(options.readTimeoutMs, 'readTimeoutMs', 1, 60_000);
+  const signal = validateSignal(options?.signal);
   const backend = await mailslotBackend();
   const slot = await backend.createSlot(path, { maxMessageBytes, ...(readTimeoutMs === undefined ? {} : { readTimeoutMs }) });
   const listener = new MailslotListener(name, path, slot, maxMessageBytes);
-  options.signal?.addEventListener('abort', () => void listener.close(), { once: true });
+  // Aborted while the slot was being made: 'abort' will not fire again.
+  if (signal?.aborted) await listener.close();
+  else signal?.addEventListener('abort', () => void listener.close(), { once: true });
   return listener;
 }
 
 /** Opens a writer on a mailslot (see {@link transport}). Rejects with ENOENT when nobody serves it. */
-export async function connectMailslot(name: string, options: ConnectOptions = {}): Promise<MailslotSender> {
+export async function connectMailslot(name: string, options?: ConnectOptions): Promise<MailslotSender> {
   const path = await mailslotPath(name);
   const maxMessageBytes = await maxBytesOf(options);
-  if (options.timeoutMs !== undefined) validateInteger(options.timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1);
+  if (options?.timeoutMs !== undefined) validateInteger(options.timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1);
   const writer = await (await mailslotBackend()).openWriter(path, { maxMessageBytes });
   return new MailslotSender(writer, maxMessageBytes, path);
 }

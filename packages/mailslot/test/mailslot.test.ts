@@ -295,3 +295,47 @@ describe.runIf(haveCc)('mailslot interop with native programs (plain socket call
     expect(lines[3]).toMatch(/^72 [0-9a-f]{8} -$/);
   });
 });
+
+describe('mailslot: review fixes', () => {
+  it('closing the receiver channel ends the listener\'s iteration too (they are one slot)', async () => {
+    const listener = await track(listenMailslot(uniqueName('ms-rx')));
+    const iterator = listener[Symbol.asyncIterator]();
+    const receiver = (await iterator.next()).value as Channel;
+    const rest = iterator.next();
+    await receiver.close();
+    expect(await within(5_000, 'listener iteration', rest)).toMatchObject({ done: true });
+  });
+
+  it('a receiver that fails ends the listener\'s iteration too', async () => {
+    const listener = await track(listenMailslot(uniqueName('ms-fail')));
+    const iterator = listener[Symbol.asyncIterator]();
+    await iterator.next();
+    const rest = iterator.next();
+    // What a read error does (SlotSink.error): the receiver fails and its slot is closed.
+    (listener.receiver as unknown as { fail(e: unknown): void }).fail(new Error('read failed'));
+    expect(await within(5_000, 'listener iteration', rest)).toMatchObject({ done: true });
+  });
+
+  it('listen with a signal that is not an AbortSignal rejects with EINVAL and holds nothing', async () => {
+    const name = uniqueName('ms-sig');
+    await expect(listenMailslot(name, { signal: {} as AbortSignal })).rejects.toMatchObject({ name: 'IpcError', code: 'EINVAL' });
+    await track(listenMailslot(name));
+  });
+
+  it('a signal aborted while listen() is setting up never leaves the slot open', async () => {
+    const name = uniqueName('ms-race');
+    const controller = new AbortController();
+    const listening = listenMailslot(name, { signal: controller.signal });
+    controller.abort();
+    // Either refused (ECLOSED) or handed back already closed: the name is free either way.
+    await track(listening).catch((error: unknown) => expect(error).toMatchObject({ code: 'ECLOSED' }));
+    await expect(connectMailslot(name)).rejects.toMatchObject({ code: 'ENOENT' });
+    await track(listenMailslot(name));
+  });
+
+  it('null options are no options, not a TypeError', async () => {
+    const name = uniqueName('ms-null');
+    await track(transport.listen(name, null as never));
+    await track(transport.connect(name, null as never));
+  });
+});

@@ -7,6 +7,7 @@ import {
   listenServer,
   maxMessageBytesOption,
   validateName,
+  validateSignal,
   type Capabilities,
   type Channel,
   type ConnectOptions,
@@ -66,9 +67,9 @@ export async function listenStream(name: string): Promise<{ server: Server; path
  * Connects to `name` as a raw byte stream (no framing). Rejects with IpcError
  * ENOENT when nobody serves it, ETIMEDOUT after `timeoutMs`.
  */
-export async function connectStream(name: string, options: ConnectOptions = {}): Promise<Socket> {
+export async function connectStream(name: string, options?: ConnectOptions): Promise<Socket> {
   const path = await pipePath(name);
-  return connectSocket({ path }, `the pipe ${path}`, options.timeoutMs);
+  return connectSocket({ path }, `the pipe ${path}`, options?.timeoutMs);
 }
 
 /** The named-pipe transport (`pipe://name`): framed messages over a duplex byte stream. */
@@ -87,8 +88,9 @@ export const transport: Transport = {
 
   async listen(name: string, options?: ListenOptions): Promise<Listener> {
     const maxMessageBytes = maxMessageBytesOption(options, DEFAULT_MAX_MESSAGE_BYTES);
+    const signal = validateSignal(options?.signal);
     const { server, path } = await listenStream(name);
-    return new StreamListener(server, { name, path, maxMessageBytes, signal: options?.signal });
+    return new StreamListener(server, { name, path, maxMessageBytes, signal });
   },
 
   async connect(name: string, options?: ConnectOptions): Promise<Channel> {

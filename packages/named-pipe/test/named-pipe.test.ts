@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, listen, resolveTransport, uniqueName, type Listener } from '@ipckit/core';
+import { connect, listen, resolveTransport, uniqueName, type Channel, type Listener } from '@ipckit/core';
+import { within } from '@ipckit/core/testing';
 import { connectStream, listenStream, pipePath, transport } from '@ipckit/named-pipe';
 import { ensurePrivateDirectory, socketDirectory } from '../src/posix.js';
 
@@ -148,5 +149,139 @@ describe('named-pipe listen options', () => {
     controller.abort();
     await iteration;
     await expect(transport.connect(name)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+/** Runs an ES module snippet in its own process; `process.argv[1..]` are `args`. Lines it prints are collected. */
+function child(script: string, ...args: string[]) {
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiting: Array<() => void> = [];
+  proc.stdout.setEncoding('utf8').on('data', (text: string) => {
+    out += text;
+    for (const wake of waiting.splice(0)) wake();
+  });
+  proc.stderr.setEncoding('utf8').on('data', (text: string) => (err += text));
+  const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => {
+    for (const wake of waiting.splice(0)) wake();
+    resolve(code);
+  }));
+  open.push({ close: () => proc.kill('SIGKILL') });
+  return {
+    proc,
+    exited,
+    async line(prefix: string): Promise<string> {
+      for (;;) {
+        const found = out.split('\n').find((l) => l.startsWith(prefix));
+        if (found !== undefined) return found.slice(prefix.length);
+        if (proc.exitCode !== null) throw new Error(`child exited before "${prefix}": ${err}`);
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+    },
+  };
+}
+
+const PIPE_URL = new URL('../dist/index.js', import.meta.url).href;
+
+describe('named-pipe: review fixes', () => {
+  it('listen with an already-aborted signal rejects with ECLOSED and holds nothing', async () => {
+    const name = uniqueName('np-abort');
+    await expect(transport.listen(name, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ECLOSED' });
+    open.push(await transport.listen(name));
+  });
+
+  it('listen with a signal that is not an AbortSignal rejects with EINVAL and holds nothing', async () => {
+    const name = uniqueName('np-sig');
+    await expect(transport.listen(name, { signal: {} as AbortSignal })).rejects.toMatchObject({ name: 'IpcError', code: 'EINVAL' });
+    open.push(await transport.listen(name));
+  });
+
+  it('a signal aborted while listen() is still setting up closes the listener', async () => {
+    const name = uniqueName('np-race');
+    const controller = new AbortController();
+    const listening = transport.listen(name, { signal: controller.signal });
+    controller.abort();
+    const listener = await listening;
+    open.push(listener);
+    // Its iteration ends and the name is free again.
+    expect(await within(5_000, 'iteration', listener[Symbol.asyncIterator]().next())).toMatchObject({ done: true });
+    open.push(await transport.listen(name));
+  });
+
+  it('null options are no options, not a TypeError', async () => {
+    const name = uniqueName('np-null');
+    await expect(transport.connect(name, null as never)).rejects.toMatchObject({ name: 'IpcError', code: 'ENOENT' });
+  });
+
+  it('closing a listener closes the connections nobody took from it: the serving process exits', async () => {
+    const name = uniqueName('np-queued');
+    const server = child(
+      `const { transport } = await import(process.argv[1]);
+       const listener = await transport.listen(process.argv[2]);
+       // Runs after the listener queued the channel; nobody ever takes it.
+       listener.server.once('connection', () => void listener.close());
+       console.log('ready');`,
+      PIPE_URL,
+      name,
+    );
+    await within(10_000, 'child ready', server.line('ready'));
+    const channel = await transport.connect(name);
+    open.push(channel);
+    // The queued connection is closed: our iteration ends, and nothing keeps the server process alive.
+    await within(10_000, 'channel end', (async () => {
+      try {
+        for await (const _ of channel) void _;
+      } catch (error) {
+        expect(['EPIPE', 'ECONNRESET']).toContain((error as { code?: string }).code);
+      }
+    })());
+    expect(await within(10_000, 'server exit', server.exited)).toBe(0);
+  });
+
+  it('a send waiting for drain when close() is called resolves once its bytes are flushed, and they arrive', async () => {
+    const name = uniqueName('np-flush');
+    const reader = child(
+      `const { listenStream } = await import(process.argv[1]);
+       const { server } = await listenStream(process.argv[2]);
+       server.once('connection', (socket) => {
+         socket.pause();
+         process.stdin.once('data', () => {
+           let bytes = 0;
+           socket.on('data', (chunk) => (bytes += chunk.length));
+           socket.on('end', () => {
+             console.log('bytes ' + bytes);
+             socket.end();
+             server.close();
+             process.stdin.destroy();
+           });
+           socket.resume();
+         });
+       });
+       console.log('ready');`,
+      PIPE_URL,
+      name,
+    );
+    await within(10_000, 'child ready', reader.line('ready'));
+    const channel = (await transport.connect(name)) as Channel & { socket: import('node:net').Socket };
+    open.push(channel);
+    const message = new Uint8Array(64 * 1024).fill(7);
+    let sent = 0;
+    let pending: Promise<void> | undefined;
+    await within(20_000, 'filling', (async () => {
+      for (let i = 0; i < 100_000 && pending === undefined; i++) {
+        const sending = channel.send(message);
+        sent++;
+        if (channel.socket.writableNeedDrain) pending = sending;
+        else await sending;
+      }
+    })());
+    expect(pending).toBeDefined();
+    const outcome = pending!.then(() => 'resolved', (error: unknown) => `rejected ${String((error as { code?: string }).code)}`);
+    const closing = channel.close();
+    reader.proc.stdin.write('go\n');
+    expect(await within(10_000, 'pending send', outcome)).toBe('resolved');
+    await within(10_000, 'close', closing);
+    expect(Number(await within(10_000, 'reader count', reader.line('bytes ')))).toBe(sent * (message.length + 4));
   });
 });

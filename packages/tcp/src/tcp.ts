@@ -7,6 +7,7 @@ import {
   connectSocket,
   listenServer,
   maxMessageBytesOption,
+  validateSignal,
   type Capabilities,
   type Channel,
   type ConnectOptions,
@@ -83,12 +84,13 @@ export const transport: Transport = {
   async listen(name: string, options?: ListenOptions): Promise<Listener> {
     const endpoint = parseEndpoint(name);
     const maxMessageBytes = maxMessageBytesOption(options, DEFAULT_MAX_MESSAGE_BYTES);
+    const signal = validateSignal(options?.signal);
     const server = createServer();
     // exclusive: never share the port with a cluster primary; one listener per name.
     await listenServer(server, { host: endpoint.host, port: endpoint.port, exclusive: true }, formatEndpoint(endpoint));
     const address = server.address();
     const actual = typeof address === 'object' && address ? { host: endpoint.host, port: address.port } : endpoint;
-    return new StreamListener(server, { name: formatEndpoint(actual), path: formatEndpoint(actual), maxMessageBytes, signal: options?.signal });
+    return new StreamListener(server, { name: formatEndpoint(actual), path: formatEndpoint(actual), maxMessageBytes, signal });
   },
 
   async connect(name: string, options?: ConnectOptions): Promise<Channel> {

@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { connect, listen, resolveTransport } from '@ipckit/core';
+import { within } from '@ipckit/core/testing';
 import { formatEndpoint, parseEndpoint, transport } from '@ipckit/tcp';
+import { freePort } from '@ipckit/tcp/testing';
 
 describe('tcp', () => {
   it('is what tcp:// resolves to', async () => {
@@ -36,5 +39,54 @@ describe('tcp', () => {
     const name = listener.name;
     await listener.close();
     await expect(connect(`tcp://${name}`)).rejects.toMatchObject({ code: 'ENOENT', osCode: 'ECONNREFUSED', syscall: 'connect' });
+  });
+});
+
+describe('tcp: review fixes', () => {
+  it('listen with an already-aborted signal rejects with ECLOSED before binding', async () => {
+    await expect(transport.listen('127.0.0.1:0', { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'IpcError', code: 'ECLOSED' });
+  });
+
+  it('listen with a signal that is not an AbortSignal rejects with EINVAL and leaves the port free', async () => {
+    const port = await freePort();
+    await expect(transport.listen(`127.0.0.1:${port}`, { signal: 'abort' as unknown as AbortSignal })).rejects.toMatchObject({ name: 'IpcError', code: 'EINVAL' });
+    await (await transport.listen(`127.0.0.1:${port}`)).close();
+  });
+
+  it('a signal aborted while listen() is still setting up closes the listener', async () => {
+    const controller = new AbortController();
+    const listening = transport.listen('127.0.0.1:0', { signal: controller.signal });
+    controller.abort();
+    const listener = await listening;
+    try {
+      expect(await within(5_000, 'iteration', listener[Symbol.asyncIterator]().next())).toMatchObject({ done: true });
+      await expect(transport.connect(listener.name)).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it('closing a listener closes the connections nobody took from it: the serving process exits', async () => {
+    const script = `const { transport } = await import(process.argv[1]);
+      const listener = await transport.listen('127.0.0.1:0');
+      listener.server.once('connection', () => void listener.close());
+      console.log(listener.name);`;
+    const proc = spawn(process.execPath, ['--input-type=module', '-e', script, new URL('../dist/index.js', import.meta.url).href], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
+      const name = await within(10_000, 'child ready', new Promise<string>((resolve) => proc.stdout.setEncoding('utf8').once('data', (text: string) => resolve(text.trim()))));
+      const channel = await transport.connect(name);
+      await within(10_000, 'channel end', (async () => {
+        try {
+          for await (const _ of channel) void _;
+        } catch (error) {
+          expect(['EPIPE', 'ECONNRESET']).toContain((error as { code?: string }).code);
+        }
+      })());
+      await channel.close();
+      expect(await within(10_000, 'server exit', exited)).toBe(0);
+    } finally {
+      proc.kill('SIGKILL');
+    }
   });
 });
