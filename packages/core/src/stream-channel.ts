@@ -22,6 +22,7 @@ export class StreamChannel implements Channel {
   private localClosed = false;
   private peerGone: IpcError | undefined;
   private closing: Promise<void> | undefined;
+  private draining: Promise<void> | undefined;
 
   constructor(
     /** The underlying connected socket; framed traffic only. */
@@ -96,10 +97,17 @@ export class StreamChannel implements Channel {
     return written;
   }
 
+  /**
+   * Settles when the socket's buffer drains. Every send waiting at the same
+   * time shares one promise, so a burst of them adds one set of listeners,
+   * not one per send.
+   */
   private waitForDrain(): Promise<void> {
+    if (this.draining) return this.draining;
     const socket = this.socket;
-    return new Promise<void>((resolve, reject) => {
+    this.draining = new Promise<void>((resolve, reject) => {
       const done = (): void => {
+        this.draining = undefined;
         socket.off('drain', onDrain);
         socket.off('finish', onDrain);
         socket.off('close', onClose);
@@ -117,6 +125,7 @@ export class StreamChannel implements Channel {
       socket.on('finish', onDrain);
       socket.on('close', onClose);
     });
+    return this.draining;
   }
 
   close(): Promise<void> {

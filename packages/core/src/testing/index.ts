@@ -216,8 +216,20 @@ export function runConformance(api: TestApi, options: ConformanceOptions): void 
       );
       const checker = new SequenceChecker();
       const total = clientCount * perClient;
+      // A receiving error (lost, duplicated, reordered, corrupt) fails this test at once.
+      let failure: unknown;
+      let reportFailure: (error: unknown) => void = () => undefined;
+      const failed = new Promise<never>((_, reject) => {
+        reportFailure = reject;
+      });
+      failed.catch(() => undefined);
       const drain = async (channel: Channel): Promise<void> => {
-        for await (const message of channel) checker.accept(message);
+        try {
+          for await (const message of channel) checker.accept(message);
+        } catch (error) {
+          failure ??= error;
+          reportFailure(error);
+        }
       };
       const drains: Promise<void>[] = [];
       const accepting = (async () => {
@@ -227,16 +239,16 @@ export function runConformance(api: TestApi, options: ConformanceOptions): void 
           if (!t.capabilities.duplex || drains.length === clientCount) break;
         }
       })();
-      await Promise.all(writers.map((w) => w.finished()));
-      await accepting;
-      while (checker.received < total) {
-        // Writers are done; what they sent must still arrive.
-        if (t.capabilities.duplex) {
-          await Promise.all(drains);
-          break;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      await Promise.race([Promise.all(writers.map((w) => w.finished())), failed]);
+      await Promise.race([accepting, failed]);
+      if (t.capabilities.duplex) {
+        // Each channel ends when its writer closes; all it sent must have arrived by then.
+        await Promise.race([Promise.all(drains), failed]);
+      } else {
+        // The one receive channel does not end by itself: wait until everything arrived.
+        while (checker.received < total && failure === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
       }
+      if (failure !== undefined) throw failure;
       for (let i = 1; i <= clientCount; i++) assert.equal(checker.countOf(i), perClient, `client ${i}`);
     });
 
