@@ -54,6 +54,9 @@ const handlers: Record<string, (args: Json) => Promise<Json> | Json> = {
     void (async () => {
       for await (const accepted of listener) {
         const ch = asSync(accepted);
+        // One channel is all this peer serves: free the name now (accepted channels outlive their
+        // listener), since the thread is about to block and may be terminated without cleaning up.
+        await listener.close();
         // Let this command's reply go out, then block the thread for good.
         setImmediate(() => {
           try {
