@@ -1,4 +1,5 @@
 import { errnoName, portableErrnoCode, win32Code, win32ErrorName } from '@ipckit/sys';
+import { WIN32 } from './loader.js';
 
 /**
  * The errors this package throws: a plain Error with Node's SystemError
@@ -32,9 +33,8 @@ export function fromNative(error: unknown): unknown {
   const e = error as Partial<NativeError>;
   if (typeof e.code === 'string' || typeof e.errno !== 'number') return error;
   // The addon reports GetLastError() on Windows and errno elsewhere; @ipckit/sys names both.
-  const win32 = process.platform === 'win32';
-  const osCode = win32 ? win32ErrorName(e.errno) : errnoName(e.errno);
-  const code = win32 ? win32Code(e.errno) : portableErrnoCode(e.errno);
+  const osCode = WIN32 ? win32ErrorName(e.errno) : errnoName(e.errno);
+  const code = WIN32 ? win32Code(e.errno) : portableErrnoCode(e.errno);
   e.code = code;
   e.osCode = osCode;
   e.message = `${code}: ${e.message ?? ''} (${osCode})`;

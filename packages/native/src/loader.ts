@@ -30,6 +30,9 @@ const require = createRequire(import.meta.url);
 // src/ and dist/ both sit one level below the package root.
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
+/** True on Windows, where the addon reports GetLastError() codes rather than errno. */
+export const WIN32: boolean = process.platform === 'win32';
+
 /** Where the loader looks, in order: the local node-gyp build, then the shipped prebuild. */
 export function candidatePaths(platform: string = process.platform, arch: string = process.arch): string[] {
   return [

@@ -91,6 +91,9 @@ export const BACKEND: Backend = process.platform === 'win32' ? 'win32' : 'posix'
 /** Size in bytes of C `long` on this platform: 4 on Windows (LLP64), 8 on 64-bit POSIX (LP64). */
 export const C_LONG_BYTES: 4 | 8 = process.platform === 'win32' ? 4 : 8;
 
+/** True on Linux, where POSIX shm objects are files in /dev/shm that can be listed. */
+export const SHM_LISTABLE: boolean = process.platform === 'linux';
+
 let selected: ShmBackend | undefined;
 let loading: Promise<ShmBackend> | undefined;
 

@@ -24,7 +24,7 @@ import {
   pageSize,
   posixError,
 } from '@ipckit/sys/posix';
-import type { Mapping, OsHandle, ProcessWatch, ShmBackend } from './backend.js';
+import { SHM_LISTABLE, type Mapping, type OsHandle, type ProcessWatch, type ShmBackend } from './backend.js';
 
 // Linux values (mman-linux.h).
 const MAP_PRIVATE = 0x02;
@@ -309,7 +309,7 @@ export const posixBackend: ShmBackend = {
   },
 
   sweepStale(prefix, magic) {
-    if (process.platform !== 'linux') return 0;
+    if (!SHM_LISTABLE) return 0;
     let names: string[];
     try {
       names = readdirSync(SHM_DIR);
