@@ -133,6 +133,19 @@ function peekMagic(osName: string): number | undefined {
   }
 }
 
+/**
+ * How long a non-exclusive create waits, in all, for a region whose live
+ * ownership record is already there but whose region is not (yet) complete:
+ * another process is creating it right now (record first, then the region,
+ * then its size). That takes microseconds; the bound covers a busy machine.
+ */
+const CREATE_RACE_WAITS_MS = [1, 2, 4, 8, 16, 32, 37]; // 100 ms in all
+let sleeper: Int32Array | undefined;
+/** Blocks the thread for `ms` (only on the rare race above, a few ms at a time). */
+function sleepSync(ms: number): void {
+  Atomics.wait((sleeper ??= new Int32Array(new SharedArrayBuffer(4))), 0, 0, ms);
+}
+
 /** Where Linux keeps shm_open objects (the only POSIX system that lets us list them). */
 const SHM_DIR = '/dev/shm';
 
@@ -149,6 +162,32 @@ function openExisting(osName: string, readOnly: boolean): { handle: OsHandle; si
   } catch (error) {
     c.close(fd);
     throw error;
+  }
+}
+
+/**
+ * Opens `osName`, which has a live ownership record: made by a running ipckit
+ * process, possibly this very moment. Its creator makes the record first,
+ * then the region (size 0), then sets the size, so for a few microseconds the
+ * region may be missing or empty: wait for it, briefly and boundedly.
+ */
+function openCreated(osName: string, ownerName: string): { handle: OsHandle; size: number } {
+  for (let attempt = 0; ; attempt++) {
+    let opened: { handle: OsHandle; size: number } | undefined;
+    try {
+      opened = openExisting(osName, false);
+    } catch (error) {
+      if (!(error instanceof IpcError && error.code === 'ENOENT')) throw error;
+    }
+    // ipckit never makes a region of 0 bytes: an empty one is still being sized.
+    if (opened !== undefined && opened.size > 0) return opened;
+    if (opened !== undefined) libc().close(fdOf(opened.handle));
+    const wait = CREATE_RACE_WAITS_MS[attempt];
+    if (wait === undefined) {
+      const what = opened === undefined ? 'does not exist' : 'is still 0 bytes';
+      throw new IpcError('ETIMEDOUT', `shared memory region ${osName} ${what} after 100 ms: its ownership record ${ownerName} names a running process that has not finished creating it`, { syscall: 'shm_open', path: osName });
+    }
+    sleepSync(wait);
   }
 }
 
@@ -193,7 +232,7 @@ export const posixBackend: ShmBackend = {
           continue;
         }
         if (exclusive) throw new IpcError('EADDRINUSE', `shared memory region ${osName} already exists (created by a running process)`, { syscall: 'shm_open', path: osName, osCode: 'EEXIST', errno: EEXIST });
-        return { ...openExisting(osName, false), existed: true };
+        return { ...openCreated(osName, ownerName), existed: true };
       }
       try {
         writeOwner(ownerFd, ownerName);

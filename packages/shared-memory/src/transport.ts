@@ -20,7 +20,7 @@ import {
 import { BACKEND, shmBackend, type ShmBackend } from './backend.js';
 import { ShmChannel, WATCHDOG_MS, type WaitOptions } from './channel.js';
 import { SharedRegion, createRegion, openRegion } from './region.js';
-import { RING_HEADER_BYTES, RING_MAGIC, RING_VERSION, W, checkCapacity, initRing, ringBytes } from './ring.js';
+import { RING_HEADER_BYTES, RING_MAGIC, RING_VERSION, STATE_CLOSED, W, checkCapacity, initRing, ringBytes } from './ring.js';
 
 /** Default largest message: 16 MiB (larger ones travel in fragments). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -78,6 +78,18 @@ function maxBytesOf(options: { maxMessageBytes?: number } | undefined): number {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 let pairCounter = 0;
 
+/**
+ * Internal test hook, not part of the API (not exported from index.ts): a
+ * listener made while this is above 0 pauses that many milliseconds in every
+ * accept, with the slot in state 5 (accepting) and the channel built, just
+ * before it answers the client. The tests use it to make a client give up
+ * in that window. Only accepts look at it, never sends or receives.
+ */
+let acceptDelayMsForTests = 0;
+export function setAcceptDelayForTests(ms: number): void {
+  acceptDelayMsForTests = validateInteger(ms, 'ms', 0, 60_000);
+}
+
 function slotName(words: Int32Array, slot: number): string {
   const bytes = new Uint8Array(words.buffer, words.byteOffset + (SLOTS_OFFSET + slot * SLOT_BYTES + S.nameBytes * 4), SLOT_NAME_BYTES);
   const end = bytes.indexOf(0);
@@ -102,6 +114,9 @@ class ShmListener implements Listener {
   readonly #loop: Promise<void>;
   /** Accepts in progress: close() waits for them before it unmaps the control region. */
   readonly #accepting = new Set<Promise<void>>();
+  /** Slots with an accept in progress: a scan must not start a second one on them (see #accept). */
+  readonly #acceptingSlots = new Set<number>();
+  readonly #acceptDelayMs = acceptDelayMsForTests;
 
   constructor(backend: ShmBackend, name: string, control: SharedRegion, maxMessageBytes: number, wait: WaitOptions) {
     this.#backend = backend;
@@ -129,6 +144,10 @@ class ShmListener implements Listener {
     for (let slot = 0; slot < SLOT_COUNT; slot++) {
       const state = Atomics.load(this.#words, sw(slot, S.state));
       if (state === SLOT_REQUESTED) {
+        // A client that gave up during an accept may have freed the slot, and
+        // a new client requested it again: that request waits until the old
+        // accept has failed its compare-exchange (it rescans then).
+        if (this.#acceptingSlots.has(slot)) continue;
         // Ours now, so the next scan does not accept it twice.
         if (Atomics.compareExchange(this.#words, sw(slot, S.state), SLOT_REQUESTED, SLOT_ACCEPTING) === SLOT_REQUESTED) this.#accept(slot);
       } else if (state === SLOT_CLAIMED || state === SLOT_ACCEPTED || state === SLOT_REFUSED) {
@@ -157,9 +176,15 @@ class ShmListener implements Listener {
     const pairName = slotName(words, slot);
     const clientPid = Atomics.load(words, sw(slot, S.clientPid));
     const capacity = Atomics.load(words, sw(slot, S.capacity));
-    const refuse = (): void => {
-      Atomics.store(words, sw(slot, S.state), SLOT_REFUSED);
+    // The client may free the slot while it is 5 (it gave up: docs/ring-protocol.md §2),
+    // and another client may claim it at once: answer only if it is still 5.
+    const answer = (state: number): boolean => {
+      if (Atomics.compareExchange(words, sw(slot, S.state), SLOT_ACCEPTING, state) !== SLOT_ACCEPTING) return false;
       this.#wakeSlot(slot, pairName);
+      return true;
+    };
+    const refuse = (): void => {
+      answer(SLOT_REFUSED);
     };
     const accepting = (async () => {
       try {
@@ -191,14 +216,18 @@ class ShmListener implements Listener {
             peer: this.#backend.watchProcess(clientPid),
             wait: this.#wait,
           });
+          if (this.#acceptDelayMs > 0) await sleep(this.#acceptDelayMs);
+          // Only this listener writes serverPid, always with the same value: a
+          // slot that a new client has claimed meanwhile still reads right.
           Atomics.store(words, sw(slot, S.serverPid), this.#backend.pid());
-          if (this.#closed) {
+          if (this.#closed || !answer(SLOT_ACCEPTED)) {
+            // Closing, or the client gave up and freed the slot: nobody will
+            // use this channel. Closing it marks both of our ring ends closed
+            // (the pair's name is already unlinked; the client unmaps its side).
             await channel.close();
             refuse();
             return;
           }
-          Atomics.store(words, sw(slot, S.state), SLOT_ACCEPTED);
-          this.#wakeSlot(slot, pairName);
           this.#queue.push(channel);
         } catch (error) {
           region.close();
@@ -209,7 +238,13 @@ class ShmListener implements Listener {
       }
     })();
     this.#accepting.add(accepting);
-    void accepting.finally(() => this.#accepting.delete(accepting));
+    this.#acceptingSlots.add(slot);
+    void accepting.finally(() => {
+      this.#accepting.delete(accepting);
+      this.#acceptingSlots.delete(slot);
+      // A request that came into this slot meanwhile was skipped: look again now.
+      if (!this.#closed && Atomics.load(words, sw(slot, S.state)) === SLOT_REQUESTED) this.#scan();
+    });
   }
 
   #wakeSlot(slot: number, pairName: string): void {
@@ -238,8 +273,7 @@ class ShmListener implements Listener {
     await Promise.all([...this.#accepting]);
     for (let slot = 0; slot < SLOT_COUNT; slot++) {
       const state = Atomics.load(this.#words, sw(slot, S.state));
-      if (state === SLOT_REQUESTED || state === SLOT_ACCEPTING) {
-        Atomics.store(this.#words, sw(slot, S.state), SLOT_REFUSED);
+      if ((state === SLOT_REQUESTED || state === SLOT_ACCEPTING) && Atomics.compareExchange(this.#words, sw(slot, S.state), state, SLOT_REFUSED) === state) {
         this.#wakeSlot(slot, slotName(this.#words, slot));
       }
     }
@@ -297,6 +331,8 @@ async function connect(name: string, options: ShmConnectOptions = {}): Promise<S
   let pair: SharedRegion | undefined;
   let slot = -1;
   let words: Int32Array | undefined;
+  /** Our ends of the two rings (client→server, server→client), once attached. */
+  let ends: [Int32Array, Int32Array] | undefined;
   try {
     // A listener that was killed leaves its control region behind (POSIX):
     // remove it, verified by its ownership record and magic, and say so.
@@ -317,6 +353,7 @@ async function connect(name: string, options: ShmConnectOptions = {}): Promise<S
       const ring0 = new Int32Array(pbytes.buffer, pbytes.byteOffset, RING_HEADER_BYTES / 4);
       const ring1 = new Int32Array(pbytes.buffer, pbytes.byteOffset + ringBytes(capacity), RING_HEADER_BYTES / 4);
       ShmChannel.attach(ring1, ring0, backend.pid());
+      ends = [ring0, ring1];
       // Claim a free slot and describe ourselves in it.
       for (;;) {
         for (let i = 0; i < SLOT_COUNT && slot < 0; i++) {
@@ -343,7 +380,17 @@ async function connect(name: string, options: ShmConnectOptions = {}): Promise<S
           const state = Atomics.load(words, sw(slot, S.state));
           if (state === SLOT_ACCEPTED) break;
           if (state === SLOT_REFUSED || Atomics.load(words, C.state) !== LISTENING || !listenerWatch.alive()) throw nobody();
-          if (performance.now() > deadline) throw new IpcError('ETIMEDOUT', `shm://${name} did not accept within ${timeoutMs} ms`);
+          if (performance.now() > deadline) {
+            // Give up by taking the slot back from the state we saw (1, 2 or
+            // 5, accepting): a listener that answers first wins and we take
+            // its answer; once we have it, the listener's accept sees that we
+            // left and drops its side (docs/ring-protocol.md §2).
+            if (Atomics.compareExchange(words, sw(slot, S.state), state, SLOT_FREE) === state) {
+              slot = -1;
+              throw new IpcError('ETIMEDOUT', `shm://${name} did not accept within ${timeoutMs} ms`);
+            }
+            continue;
+          }
           await ack.wait(state, 20);
         }
       } finally {
@@ -369,9 +416,20 @@ async function connect(name: string, options: ShmConnectOptions = {}): Promise<S
     }
   } finally {
     if (slot >= 0 && words) {
-      // Give the slot back unless the listener already took our request.
-      const state = Atomics.load(words, sw(slot, S.state));
-      if (state !== SLOT_ACCEPTED) Atomics.compareExchange(words, sw(slot, S.state), state, SLOT_FREE);
+      // Give the slot back, whatever state it is in (the listener may answer meanwhile).
+      for (;;) {
+        const state = Atomics.load(words, sw(slot, S.state));
+        if (state === SLOT_ACCEPTED && ends) {
+          // Accepted after all, but we are failing: close our ends as §4 says,
+          // so the listener's channel ends instead of waiting for us forever.
+          const [tx, rx] = ends;
+          Atomics.store(tx, W.producerState, STATE_CLOSED);
+          Atomics.store(rx, W.consumerState, STATE_CLOSED);
+          Atomics.add(tx, W.dataBell, 1);
+          Atomics.add(rx, W.spaceBell, 1);
+        }
+        if (Atomics.compareExchange(words, sw(slot, S.state), state, SLOT_FREE) === state) break;
+      }
     }
     pair?.close();
     control.close();
