@@ -27,23 +27,27 @@ async function firstChannel(listener: Listener): Promise<Channel> {
 export function channelPeer(spec: PeerSpec, control: ControlClient): { close(): Promise<void> } {
   const closers: Array<() => Promise<void>> = [];
   const options = { maxMessageBytes: Math.max(spec.maxSize, 1024) };
+  /** Answers `listen`: serves the name and hands every message of every channel to `onMessage`. */
+  const serve = (onMessage: (message: Uint8Array, channel: Channel) => unknown): void => {
+    control.on('listen', async (args) => {
+      const listener = await listen(address(spec, String(args['name'])), options);
+      closers.push(() => listener.close());
+      void (async () => {
+        for await (const channel of listener) {
+          closers.push(() => channel.close());
+          void (async () => {
+            for await (const message of channel) await onMessage(message, channel);
+          })().catch((error: unknown) => void control.emit('failed', { message: String(error) }));
+        }
+      })().catch(() => undefined);
+      return { connectName: listener.name };
+    });
+  };
 
   switch (spec.role) {
     case 'echo': {
       let reply: Channel | undefined;
-      control.on('listen', async (args) => {
-        const listener = await listen(address(spec, String(args['name'])), options);
-        closers.push(() => listener.close());
-        void (async () => {
-          for await (const channel of listener) {
-            closers.push(() => channel.close());
-            void (async () => {
-              for await (const message of channel) await (reply ?? channel).send(message);
-            })().catch((error: unknown) => void control.emit('failed', { message: String(error) }));
-          }
-        })().catch(() => undefined);
-        return { connectName: listener.name };
-      });
+      serve((message, channel) => (reply ?? channel).send(message));
       control.on('connect-reply', async (args) => {
         reply = await connect(address(spec, String(args['name'])), options);
         closers.push(() => reply!.close());
@@ -89,19 +93,7 @@ export function channelPeer(spec: PeerSpec, control: ControlClient): { close(): 
     }
     case 'reader': {
       const counter = new Counter(control);
-      control.on('listen', async (args) => {
-        const listener = await listen(address(spec, String(args['name'])), options);
-        closers.push(() => listener.close());
-        void (async () => {
-          for await (const channel of listener) {
-            closers.push(() => channel.close());
-            void (async () => {
-              for await (const message of channel) counter.add(message.byteLength);
-            })().catch((error: unknown) => void control.emit('failed', { message: String(error) }));
-          }
-        })().catch(() => undefined);
-        return { connectName: listener.name };
-      });
+      serve((message) => counter.add(message.byteLength));
       control.on('arm', (args) => {
         counter.arm(Number(args['until']));
         return snapshot() as unknown as Json;
