@@ -174,3 +174,19 @@ export async function errorOf(fn) {
 export async function codeOf(fn) {
   return (await errorOf(fn))?.code ?? 'no error';
 }
+
+/** For peer scripts: writes one JSON event line on stdout; resolves once it is written. */
+export function report(event, extra = {}) {
+  return new Promise((resolve) => process.stdout.write(`${JSON.stringify({ event, ...extra })}\n`, resolve));
+}
+
+/** For peer scripts: runs `main`, exits 0, or reports {"event":"error"} with the error's code and exits 1. */
+export async function runPeer(main) {
+  try {
+    await main();
+    process.exit(0);
+  } catch (error) {
+    await report('error', { code: error?.code, message: String(error?.message ?? error) });
+    process.exit(1);
+  }
+}

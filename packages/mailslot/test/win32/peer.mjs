@@ -6,12 +6,11 @@
 //                                           on stdin (or to be killed), closes, exits
 import { sequenceMessage } from '@ipckit/core/testing';
 import { connectMailslot, listenMailslot } from '@ipckit/mailslot';
+import { report, runPeer } from '../../../../tools/windows/test-helpers.mjs';
 
-const report = (event, extra = {}) =>
-  new Promise((resolve) => process.stdout.write(`${JSON.stringify({ event, ...extra })}\n`, resolve));
 
 const [cmd, name, a, b] = process.argv.slice(2);
-try {
+await runPeer(async () => {
   switch (cmd) {
     case 'send-sequence': {
       const writer = Number(a);
@@ -33,8 +32,4 @@ try {
     default:
       throw new Error(`unknown command ${cmd}`);
   }
-  process.exit(0);
-} catch (error) {
-  await report('error', { code: error?.code, message: String(error?.message ?? error) });
-  process.exit(1);
-}
+});

@@ -12,13 +12,12 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createRegion, openFileRegion, openRegion } from '@ipckit/shared-memory';
+import { report, runPeer } from '../../../../tools/windows/test-helpers.mjs';
 
-const report = (event, extra = {}) =>
-  new Promise((resolve) => process.stdout.write(`${JSON.stringify({ event, ...extra })}\n`, resolve));
 const quitLine = () => new Promise((resolve) => process.stdin.once('data', resolve));
 
 const [cmd, name, a, b] = process.argv.slice(2);
-try {
+await runPeer(async () => {
   switch (cmd) {
     case 'create': {
       const region = await createRegion(name, Number(a));
@@ -85,8 +84,4 @@ try {
     default:
       throw new Error(`unknown command ${cmd}`);
   }
-  process.exit(0);
-} catch (error) {
-  await report('error', { code: error?.code, message: String(error?.message ?? error) });
-  process.exit(1);
-}
+});
