@@ -4,7 +4,8 @@
  * the common interface runs through the `channel` family as it is), and the
  * scenarios it takes part in.
  */
-import { resolveTransport, type Capabilities } from '@ipckit/core';
+import type { Capabilities } from '@ipckit/core';
+import { resolveTransport } from '@ipckit/core/kit';
 import { mappingSource } from './mapping.js';
 import type { Family } from './peers/spec.js';
 import type { ScenarioId } from './results.js';

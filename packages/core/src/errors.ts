@@ -130,3 +130,20 @@ export function fromNodeError(error: unknown, context?: { path?: string; message
     cause: error,
   });
 }
+
+/**
+ * The same failure told with another portable code and message: the OS's
+ * `errno`, `osCode`, `syscall` and `path` are kept, and the original error
+ * becomes the `cause`. For transports that know better than the generic
+ * mapping what a failure means (a mailslot's ERROR_INVALID_PARAMETER is
+ * EMSGSIZE; a bind's EADDRINUSE is "already served").
+ */
+export function recode(error: IpcError, code: IpcErrorCode, message: string, path?: string): IpcError {
+  return new IpcError(code, message, {
+    errno: error.errno,
+    osCode: error.osCode,
+    syscall: error.syscall,
+    path: path ?? error.path,
+    cause: error,
+  });
+}

@@ -1,13 +1,11 @@
 /**
- * @ipckit/core: the interface every ipckit transport implements, the address
- * registry that picks a transport from one string, IpcError, and message
- * framing for byte streams.
+ * @ipckit/core: the contract every ipckit transport implements. `listen` and
+ * `connect` take an address such as `pipe://name`; changing the scheme
+ * changes the transport and nothing else. Transport authors find the
+ * building blocks in `@ipckit/core/kit`, and the conformance suite in
+ * `@ipckit/core/testing`.
  */
 export type { Backend, Capabilities, Channel, ConnectOptions, Listener, ListenOptions, Transport } from './transport.js';
-export { IpcError, fromNodeError, isIpcError, portableCode, type IpcErrorCode, type IpcErrorDetails } from './errors.js';
-export { connect, listen, parseAddress, registerTransport, resolveTransport, type ParsedAddress } from './address.js';
-export { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, FrameDecoder, checkMessageSize, frameHeader } from './framing.js';
-export { uniqueName, validateInteger, validateName, validateSignal, type NameRules } from './names.js';
-export { AsyncQueue, type QueueHooks } from './queue.js';
-export { StreamChannel, StreamListener, type StreamListenerInfo } from './stream-channel.js';
-export { connectSocket, listenServer, maxMessageBytesOption } from './net.js';
+export { IpcError, isIpcError, type IpcErrorCode, type IpcErrorDetails } from './errors.js';
+export { connect, listen, registerTransport } from './address.js';
+export { uniqueName } from './names.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IpcError, connect, listen, parseAddress, registerTransport, type Transport } from '@ipckit/core';
+import { IpcError, connect, listen, registerTransport, type Transport } from '@ipckit/core';
+import { parseAddress } from '@ipckit/core/kit';
 
 describe('addresses', () => {
   it('splits scheme and name', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IpcError, fromNodeError, isIpcError, portableCode } from '@ipckit/core';
+import { IpcError, isIpcError } from '@ipckit/core';
+import { fromNodeError, portableCode } from '@ipckit/core/kit';
 
 describe('IpcError', () => {
   it('keeps the OS code, errno and syscall of a Node SystemError', () => {

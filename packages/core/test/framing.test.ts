@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, IpcError, frameHeader } from '@ipckit/core';
+import { IpcError } from '@ipckit/core';
+import { FrameDecoder, frameHeader } from '@ipckit/core/kit';
 
 function frame(payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + payload.length);

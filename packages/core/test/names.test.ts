@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IpcError, uniqueName, validateInteger, validateName } from '@ipckit/core';
+import { IpcError, uniqueName } from '@ipckit/core';
+import { validateInteger, validateName } from '@ipckit/core/kit';
 import { COMMON_BAD_NAMES } from '@ipckit/core/testing';
 
 describe('validateName', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AsyncQueue } from '@ipckit/core';
+import { AsyncQueue } from '@ipckit/core/kit';
 
 describe('AsyncQueue', () => {
   it('delivers in order, then ends', async () => {

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { StreamChannel } from '@ipckit/core';
+import { StreamChannel } from '@ipckit/core/kit';
 
 describe('StreamChannel', () => {
   it('many sends waiting for drain share one set of socket listeners, and all settle', async () => {

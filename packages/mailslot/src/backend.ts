@@ -1,4 +1,4 @@
-import type { Backend, IpcError } from '@ipckit/core';
+import type { IpcError } from '@ipckit/core';
 
 /** What the OS can tell about a slot's queue (the part of MailslotInfo the OS answers). */
 export interface SlotQueueInfo {
@@ -53,9 +53,6 @@ export interface SlotOptions {
 
 /** What differs between Windows mailslots and Unix datagram sockets; one implementation per OS. */
 export interface MailslotBackend {
-  readonly backend: Backend;
-  /** The OS primitive, in words, for Capabilities. */
-  readonly primitive: string;
   /** The full OS path for a valid name; throws IpcError EINVAL when it would be over the OS limit. */
   pathFor(name: string): string;
   /** The largest maxMessageBytes this OS (and its current settings) allows. */
@@ -65,21 +62,3 @@ export interface MailslotBackend {
   /** Opens a writer. Rejects with ENOENT when nobody serves the name. */
   openWriter(path: string, options: SlotOptions): Promise<SlotWriter>;
 }
-
-let selected: MailslotBackend | undefined;
-
-/** The backend for this OS, loaded on first use so the other OS's code never loads. */
-export async function mailslotBackend(): Promise<MailslotBackend> {
-  selected ??= process.platform === 'win32'
-    ? (await import('./windows.js')).windowsBackend
-    : (await import('./posix.js')).posixBackend;
-  return selected;
-}
-
-/** The backend's kind without loading it (for Capabilities). */
-export const BACKEND: Backend = process.platform === 'win32' ? 'win32' : 'posix';
-
-/** The primitive in words, without loading the backend (for Capabilities). */
-export const PRIMITIVE: string = BACKEND === 'win32'
-  ? 'Windows mailslot (\\\\.\\mailslot\\, CreateMailslotW + WriteFile/ReadFile, via koffi)'
-  : 'Unix domain datagram socket (AF_UNIX, SOCK_DGRAM, via koffi); not a mailslot: see docs/mailslot.md';

@@ -1,16 +1,13 @@
-import {
-  IpcError,
-  validateInteger,
-  validateName,
-  validateSignal,
-  type Capabilities,
-  type Channel,
-  type ConnectOptions,
-  type Listener,
-  type ListenOptions,
-  type Transport,
-} from '@ipckit/core';
-import { BACKEND, PRIMITIVE, mailslotBackend, type SlotReader, type SlotSink, type SlotWriter } from './backend.js';
+import { IpcError, type Capabilities, type Channel, type ConnectOptions, type Listener, type ListenOptions, type Transport } from '@ipckit/core';
+import { AsyncQueue, maxMessageBytesOption, timeoutOption, validateInteger, validateName, validateSignal } from '@ipckit/core/kit';
+import { BACKEND, backendLoader, byBackend } from '@ipckit/sys';
+import type { MailslotBackend, SlotReader, SlotSink, SlotWriter } from './backend.js';
+
+/** This OS's backend, loaded on first use so the other OS's code never loads. */
+const mailslotBackend = backendLoader<MailslotBackend>({
+  win32: async () => (await import('./windows.js')).windowsBackend,
+  posix: async () => (await import('./posix.js')).posixBackend,
+});
 
 /**
  * The default largest message: 128 KiB, on both OSes. It fits a Unix datagram
@@ -79,123 +76,75 @@ export interface MailslotInfo {
 
 /** The one receive-only channel a mailslot listener yields: every writer's messages, in arrival order. */
 export class MailslotReceiver implements Channel {
-  private readonly items: Uint8Array[] = [];
-  private head = 0;
-  private waiter: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: unknown) => void } | undefined;
-  private ended = false;
-  private failure: unknown;
-  private iterating = false;
-  private discardedCount = 0;
-  private readonly sink: SlotSink;
-  private closing: Promise<void> | undefined;
-  private markEnded!: () => void;
+  readonly #queue: AsyncQueue<Uint8Array>;
+  readonly #slot: SlotReader;
+  readonly #path: string;
+  readonly #sink: SlotSink;
+  #discarded = 0;
+  #closing: Promise<void> | undefined;
+  #markEnded!: () => void;
   /** @internal Settles once the receiver ended (closed, or failed): the slot is gone. */
   readonly whenEnded = new Promise<void>((resolve) => {
-    this.markEnded = resolve;
+    this.#markEnded = resolve;
   });
 
   /** @internal Made by the listener. */
   constructor(
-    private readonly slot: SlotReader,
+    slot: SlotReader,
     readonly maxMessageBytes: number,
-    private readonly path: string,
+    path: string,
   ) {
-    this.sink = {
-      message: (message) => this.push(message),
+    this.#slot = slot;
+    this.#path = path;
+    this.#sink = {
+      message: (message) => this.#queue.push(message),
       oversized: () => {
-        this.discardedCount++;
+        this.#discarded++;
       },
       error: (error) => this.fail(error),
     };
-    slot.resume(this.sink);
+    // Past the high-water mark the slot stops reading: messages wait in the OS
+    // queue, which fills, and writers wait (the backpressure).
+    this.#queue = new AsyncQueue<Uint8Array>(RECEIVE_HIGH_WATER_MARK, {
+      pause: () => slot.pause(),
+      resume: () => {
+        if (!this.#queue.done) slot.resume(this.#sink);
+      },
+    });
+    slot.resume(this.#sink);
   }
 
   get closed(): boolean {
-    return this.ended;
+    return this.#queue.done;
   }
 
-  private get size(): number {
-    return this.items.length - this.head;
-  }
-
-  private push(message: Uint8Array): void {
-    if (this.ended) return;
-    const waiter = this.waiter;
-    if (waiter) {
-      this.waiter = undefined;
-      waiter.resolve({ value: message, done: false });
-      return;
-    }
-    this.items.push(message);
-    if (this.size >= RECEIVE_HIGH_WATER_MARK) this.slot.pause();
-  }
-
-  private fail(error: unknown): void {
-    if (this.ended) return;
-    this.failure = error;
-    this.ended = true;
-    this.markEnded();
-    this.settleWaiter();
-    void this.slot.close();
-  }
-
-  private settleWaiter(): void {
-    const waiter = this.waiter;
-    if (!waiter || this.size > 0) return;
-    this.waiter = undefined;
-    if (this.failure === undefined) waiter.resolve({ value: undefined, done: true });
-    else waiter.reject(this.failure);
-  }
-
-  private next(): Promise<IteratorResult<Uint8Array>> {
-    if (this.size > 0) {
-      const value = this.items[this.head] as Uint8Array;
-      this.items[this.head] = undefined as unknown as Uint8Array;
-      this.head++;
-      if (this.head > 1024 && this.head * 2 > this.items.length) {
-        this.items.splice(0, this.head);
-        this.head = 0;
-      }
-      if (!this.ended && this.size <= RECEIVE_HIGH_WATER_MARK >> 1) this.slot.resume(this.sink);
-      return Promise.resolve({ value, done: false });
-    }
-    if (this.ended) {
-      return this.failure === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.failure);
-    }
-    if (this.waiter) return Promise.reject(new IpcError('EINVAL', 'this channel is already being read by another consumer'));
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
+  /** @internal A read failed: the receiver fails (buffered messages first) and the slot is closed. */
+  fail(error: unknown): void {
+    if (this.#queue.done) return;
+    this.#queue.fail(error);
+    this.#markEnded();
+    void this.#slot.close();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    if (this.iterating) throw new IpcError('EINVAL', 'a channel can be iterated by one consumer at a time');
-    this.iterating = true;
-    return {
-      next: () => this.next(),
-      return: () => {
-        this.iterating = false;
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+    return this.#queue[Symbol.asyncIterator]();
   }
 
   /** A mailslot is one-way: its reading side cannot send. Rejects with ENOTSUP. */
   send(_message: Uint8Array): Promise<void> {
-    return Promise.reject(new IpcError('ENOTSUP', 'a mailslot is one-way: the listening side only receives', { path: this.path }));
+    return Promise.reject(new IpcError('ENOTSUP', 'a mailslot is one-way: the listening side only receives', { path: this.#path }));
   }
 
   /** What the slot's queue holds, as far as the OS can tell (see {@link MailslotInfo}). */
   info(): MailslotInfo {
-    const os = this.slot.queueInfo();
-    const buffered = this.size;
-    const next = buffered > 0 ? (this.items[this.head] as Uint8Array).length : os.nextMessageBytes;
+    const os = this.#slot.queueInfo();
+    const buffered = this.#queue.size;
     return {
       maxMessageBytes: os.maxMessageBytes ?? this.maxMessageBytes,
-      nextMessageBytes: next,
+      nextMessageBytes: this.#queue.peek()?.length ?? os.nextMessageBytes,
       messagesWaiting: os.messagesWaiting === undefined ? undefined : buffered + os.messagesWaiting,
       buffered,
-      discarded: this.discardedCount,
+      discarded: this.#discarded,
       readTimeoutMs: os.readTimeoutMs,
     };
   }
@@ -206,13 +155,12 @@ export class MailslotReceiver implements Channel {
    * buffered in this process are still yielded, then iteration ends.
    */
   close(): Promise<void> {
-    if (!this.closing) {
-      this.ended = true;
-      this.markEnded();
-      this.settleWaiter();
-      this.closing = this.slot.close();
+    if (!this.#closing) {
+      this.#queue.end();
+      this.#markEnded();
+      this.#closing = this.#slot.close();
     }
-    return this.closing;
+    return this.#closing;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -378,9 +326,7 @@ export async function mailslotPath(name: string): Promise<string> {
 }
 
 async function maxBytesOf(options: { maxMessageBytes?: number } | undefined): Promise<number> {
-  const max = options?.maxMessageBytes;
-  if (max === undefined) return DEFAULT_MAX_MESSAGE_BYTES;
-  return validateInteger(max, 'maxMessageBytes', 0, await maxMessageBytesLimit());
+  return maxMessageBytesOption(options, DEFAULT_MAX_MESSAGE_BYTES, await maxMessageBytesLimit());
 }
 
 /** Serves a mailslot (see {@link transport}); typed with the mailslot's own listener. */
@@ -402,7 +348,7 @@ export async function listenMailslot(name: string, options?: WindowsMailslotList
 export async function connectMailslot(name: string, options?: ConnectOptions): Promise<MailslotSender> {
   const path = await mailslotPath(name);
   const maxMessageBytes = await maxBytesOf(options);
-  if (options?.timeoutMs !== undefined) validateInteger(options.timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1);
+  timeoutOption(options?.timeoutMs);
   const writer = await (await mailslotBackend()).openWriter(path, { maxMessageBytes });
   return new MailslotSender(writer, maxMessageBytes, path);
 }
@@ -422,7 +368,10 @@ export const transport: Transport = {
     manyWriters: true,
     // Windows can write to \\computer\mailslot\name, but current Windows turns remote mailslots off; ipckit does not offer it.
     crossesMachines: false,
-    primitive: PRIMITIVE,
+    primitive: byBackend({
+      win32: 'Windows mailslot (\\\\.\\mailslot\\, CreateMailslotW + WriteFile/ReadFile, via koffi)',
+      posix: 'Unix domain datagram socket (AF_UNIX, SOCK_DGRAM, via koffi); not a mailslot: see docs/mailslot.md',
+    }),
     backend: BACKEND,
   } satisfies Capabilities,
   listen: (name: string, options?: ListenOptions): Promise<Listener> => listenMailslot(name, options),

@@ -7,12 +7,13 @@
  * queues, and how it differs from a mailslot: docs/mailslot.md.
  */
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
-import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { IpcError } from '@ipckit/core';
-import { ensurePrivateDirectory, socketDirectory } from '@ipckit/named-pipe';
+import { recode } from '@ipckit/core/kit';
+import { ensurePrivateDirectory, runtimeDirectory, socketPath } from '@ipckit/sys';
 import {
   AF_UNIX,
+  ERRNO as E,
   MSG_DONTWAIT,
   MSG_PEEK,
   MSG_TRUNC,
@@ -30,11 +31,6 @@ import {
 } from '@ipckit/sys/posix';
 import type { MailslotBackend, SlotOptions, SlotQueueInfo, SlotReader, SlotSink, SlotWriter } from './backend.js';
 
-const E = constants.errno;
-
-/** sun_path holds 108 bytes on Linux, 104 on macOS and the BSDs (NUL included); use the smaller, as pipe:// does. */
-const MAX_SOCKET_PATH_BYTES = 103;
-
 /**
  * unix_dgram_sendmsg() refuses a datagram longer than the sender's
  * sk_sndbuf - 32 with EMSGSIZE (net/unix/af_unix.c). The kernel also builds
@@ -47,9 +43,9 @@ const KMALLOC_CAP = 4 * 1024 * 1024;
 /** Datagrams read per readiness callback before yielding to the event loop. */
 const READ_BATCH = 256;
 
-/** The directory of mailslot sockets: a subdirectory of the pipe sockets' per-user directory. */
+/** The directory of mailslot sockets: a subdirectory of the per-user socket directory. */
 export function mailslotDirectory(): string {
-  return join(socketDirectory(), 'mailslot');
+  return join(runtimeDirectory(), 'mailslot');
 }
 
 function closeQuietly(fd: number): void {
@@ -113,9 +109,7 @@ function sendError(path: string): IpcError {
   const errno = error.errno;
   if (errno === E.ECONNREFUSED || errno === E.ENOTCONN || errno === E.ECONNRESET) {
     // The reader closed its socket: the slot is gone for this writer.
-    return new IpcError('EPIPE', `the mailslot ${path} was closed by its server (${error.osCode})`, {
-      errno, osCode: error.osCode, syscall: 'send', path,
-    });
+    return recode(error, 'EPIPE', `the mailslot ${path} was closed by its server (${error.osCode})`);
   }
   return error;
 }
@@ -290,22 +284,14 @@ class PosixWriter implements SlotWriter {
 
 /** Unix domain datagram sockets in the per-user 0700 directory. */
 export const posixBackend: MailslotBackend = {
-  backend: 'posix',
-  primitive: 'Unix domain datagram socket (AF_UNIX, SOCK_DGRAM, via koffi)',
-
   pathFor(name: string): string {
-    const path = join(mailslotDirectory(), name);
-    const bytes = Buffer.byteLength(path);
-    if (bytes > MAX_SOCKET_PATH_BYTES) {
-      throw new IpcError('EINVAL', `socket path ${path} is ${bytes} bytes; the limit is ${MAX_SOCKET_PATH_BYTES} (sun_path); use a shorter name`, { path });
-    }
-    return path;
+    return socketPath(mailslotDirectory(), name);
   },
 
   maxMessageBytesLimit: measureLimit,
 
   async createSlot(path: string, options: SlotOptions): Promise<SlotReader> {
-    await ensurePrivateDirectory(socketDirectory());
+    await ensurePrivateDirectory(runtimeDirectory());
     await ensurePrivateDirectory(dirname(path));
     const { addr, length } = sockaddrUn(path);
     for (let attempt = 0; ; attempt++) {
@@ -334,9 +320,7 @@ export const posixBackend: MailslotBackend = {
         }
         continue;
       }
-      throw new IpcError('EADDRINUSE', `the mailslot ${path} is already served by a running process (or something else is at that path)`, {
-        errno: error.errno, osCode: error.osCode, syscall: 'bind', path,
-      });
+      throw recode(error, 'EADDRINUSE', `the mailslot ${path} is already served by a running process (or something else is at that path)`);
     }
   },
 
@@ -349,7 +333,7 @@ export const posixBackend: MailslotBackend = {
         const error = posixError('connect', path);
         const errno = error.errno;
         if (errno === E.ENOENT || errno === E.ECONNREFUSED || errno === E.EPROTOTYPE || errno === E.ENOTDIR) {
-          throw new IpcError('ENOENT', `nobody serves the mailslot ${path} (${error.osCode})`, { errno, osCode: error.osCode, syscall: 'connect', path });
+          throw recode(error, 'ENOENT', `nobody serves the mailslot ${path} (${error.osCode})`);
         }
         throw error;
       }

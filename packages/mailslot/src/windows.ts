@@ -6,8 +6,13 @@
  * blocks the event loop. See docs/mailslot.md for the details and for what
  * Wine does differently.
  */
-import { IpcError, type IpcErrorCode } from '@ipckit/core';
+import { IpcError } from '@ipckit/core';
+import { recode } from '@ipckit/core/kit';
 import {
+  ERROR_BROKEN_PIPE,
+  ERROR_INSUFFICIENT_BUFFER,
+  ERROR_INVALID_PARAMETER,
+  ERROR_SEM_TIMEOUT,
   FILE_ATTRIBUTE_NORMAL,
   FILE_SHARE_READ,
   FILE_SHARE_WRITE,
@@ -39,27 +44,8 @@ const WINDOWS_LIMIT = 4 * 1024 * 1024;
 /** The read timeout the reader thread waits in ReadFile before checking whether the slot is closing. */
 export const DEFAULT_READ_TIMEOUT_MS = 100;
 
-const ERROR_BROKEN_PIPE = 109;
-const ERROR_INVALID_PARAMETER = 87;
-const ERROR_INSUFFICIENT_BUFFER = 122;
-const ERROR_SEM_TIMEOUT = 121;
-
 /** What a koffi `.async` call hands its callback. */
 type AsyncDone = (error: unknown, result: number) => void;
-
-/** The IpcError for a failed call, read from GetLastError() at once. */
-function failed(syscall: string, path: string, message?: string): IpcError {
-  return win32Error(syscall, path, message);
-}
-
-function rewrap(error: IpcError, code: IpcErrorCode, message: string): IpcError {
-  return new IpcError(code, `${message}: ${error.osCode ?? error.message}`, {
-    ...(error.errno === undefined ? {} : { errno: error.errno }),
-    ...(error.osCode === undefined ? {} : { osCode: error.osCode }),
-    ...(error.syscall === undefined ? {} : { syscall: error.syscall }),
-    ...(error.path === undefined ? {} : { path: error.path }),
-  });
-}
 
 class WindowsReader implements SlotReader {
   private sink: SlotSink | undefined;
@@ -126,7 +112,7 @@ class WindowsReader implements SlotReader {
       return;
     }
     // koffi saves the thread's last error with the call, so GetLastError() here is ReadFile's.
-    const failure = failed('ReadFile', this.path);
+    const failure = win32Error('ReadFile', this.path);
     switch (failure.errno) {
       case ERROR_SEM_TIMEOUT:
         // The read timeout passed with nothing to read; loop.
@@ -169,7 +155,7 @@ class WindowsReader implements SlotReader {
     const next = [0];
     const count = [0];
     const timeout = [0];
-    if (!kernel32().GetMailslotInfo(this.handle, max, next, count, timeout)) throw failed('GetMailslotInfo', this.path);
+    if (!kernel32().GetMailslotInfo(this.handle, max, next, count, timeout)) throw win32Error('GetMailslotInfo', this.path);
     const t = timeout[0] as number;
     return {
       // What the slot really enforces (CreateMailslotW's nMaxMessageSize), not what we meant to ask.
@@ -182,7 +168,7 @@ class WindowsReader implements SlotReader {
 
   setReadTimeout(ms: number): void {
     if (this.closed) throw new IpcError('ECLOSED', 'the mailslot was closed', { path: this.path });
-    if (!kernel32().SetMailslotInfo(this.handle, ms)) throw failed('SetMailslotInfo', this.path);
+    if (!kernel32().SetMailslotInfo(this.handle, ms)) throw win32Error('SetMailslotInfo', this.path);
   }
 
   async close(): Promise<void> {
@@ -224,12 +210,12 @@ class WindowsWriter implements SlotWriter {
           resolve();
           return;
         }
-        const failure = failed('WriteFile', this.path);
+        const failure = win32Error('WriteFile', this.path);
         if (failure.errno === ERROR_INVALID_PARAMETER && message.length > 0) {
           // What the mailslot file system answers for a message over the slot's maximum.
-          reject(rewrap(failure, 'EMSGSIZE', `the message (${message.length} bytes) is over the maximum of the mailslot ${this.path}`));
+          reject(recode(failure, 'EMSGSIZE', `the message (${message.length} bytes) is over the maximum of the mailslot ${this.path}`));
         } else if (failure.code === 'ENOENT') {
-          reject(rewrap(failure, 'EPIPE', `the mailslot ${this.path} is gone`));
+          reject(recode(failure, 'EPIPE', `the mailslot ${this.path} is gone: ${failure.osCode}`));
         } else {
           reject(failure);
         }
@@ -250,9 +236,6 @@ class WindowsWriter implements SlotWriter {
 
 /** Windows mailslots through kernel32 (koffi). */
 export const windowsBackend: MailslotBackend = {
-  backend: 'win32',
-  primitive: 'Windows mailslot (\\\\.\\mailslot\\, CreateMailslotW + WriteFile/ReadFile, via koffi)',
-
   pathFor(name: string): string {
     const path = MAILSLOT_PREFIX + name;
     if (path.length > MAX_MAILSLOT_PATH_CHARS) {
@@ -267,8 +250,8 @@ export const windowsBackend: MailslotBackend = {
     const timeout = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
     const handle = kernel32().CreateMailslotW(path, options.maxMessageBytes, timeout, null);
     if (isBadHandle(handle)) {
-      const error = failed('CreateMailslotW', path);
-      if (error.code === 'EADDRINUSE') throw rewrap(error, 'EADDRINUSE', `the mailslot ${path} is already served by a running process`);
+      const error = win32Error('CreateMailslotW', path);
+      if (error.code === 'EADDRINUSE') throw recode(error, 'EADDRINUSE', `the mailslot ${path} is already served by a running process: ${error.osCode}`);
       throw error;
     }
     return new WindowsReader(handle, path, options.maxMessageBytes);
@@ -279,8 +262,8 @@ export const windowsBackend: MailslotBackend = {
     // either way, but Wine refuses a second writer (ERROR_SHARING_VIOLATION) unless every writer shares writing.
     const handle = kernel32().CreateFileW(path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, null, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, 0);
     if (isBadHandle(handle)) {
-      const error = failed('CreateFileW', path);
-      if (error.code === 'ENOENT') throw rewrap(error, 'ENOENT', `nobody serves the mailslot ${path}`);
+      const error = win32Error('CreateFileW', path);
+      if (error.code === 'ENOENT') throw recode(error, 'ENOENT', `nobody serves the mailslot ${path}: ${error.osCode}`);
       throw error;
     }
     return new WindowsWriter(handle, path);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, listen, resolveTransport, uniqueName, type Channel } from '@ipckit/core';
+import { connect, listen, uniqueName, type Channel } from '@ipckit/core';
+import { resolveTransport } from '@ipckit/core/kit';
 import { PeerSet, SequenceChecker, patternMessage, sameBytes, sequenceMessage, within } from '@ipckit/core/testing';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -16,7 +17,7 @@ import {
   type MailslotListener,
 } from '@ipckit/mailslot';
 import { conformanceOptions } from '@ipckit/mailslot/testing';
-import { socketDirectory } from '@ipckit/named-pipe';
+import { runtimeDirectory as socketDirectory } from '@ipckit/sys';
 
 const isPosix = process.platform !== 'win32';
 const here = dirname(fileURLToPath(import.meta.url));

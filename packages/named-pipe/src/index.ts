@@ -4,5 +4,3 @@
  * interface) or raw byte streams.
  */
 export { DEFAULT_MAX_MESSAGE_BYTES, connectStream, listenStream, pipePath, transport } from './named-pipe.js';
-/** The per-user 0700 socket directory (POSIX), shared with other ipckit transports such as mailslot://. */
-export { ensurePrivateDirectory, socketDirectory } from './posix.js';

@@ -1,21 +1,23 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { IpcError, type Capabilities, type Channel, type ConnectOptions, type Listener, type ListenOptions, type Transport } from '@ipckit/core';
 import {
-  IpcError,
   StreamChannel,
   StreamListener,
   connectSocket,
   listenServer,
   maxMessageBytesOption,
+  recode,
   validateName,
   validateSignal,
-  type Capabilities,
-  type Channel,
-  type ConnectOptions,
-  type Listener,
-  type ListenOptions,
-  type Transport,
-} from '@ipckit/core';
-import { BACKEND, pipeBackend } from './backend.js';
+} from '@ipckit/core/kit';
+import { BACKEND, backendLoader, byBackend } from '@ipckit/sys';
+import type { PipeBackend } from './backend.js';
+
+/** This OS's backend, loaded on first use so the other OS's code never loads. */
+const pipeBackend = backendLoader<PipeBackend>({
+  win32: async () => (await import('./windows.js')).windowsBackend,
+  posix: async () => (await import('./posix.js')).posixBackend,
+});
 
 /** Default largest message: 16 MiB. Raise it per listener/channel with `maxMessageBytes`. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -54,9 +56,7 @@ export async function listenStream(name: string): Promise<{ server: Server; path
     } catch (error) {
       if (attempt === 0 && error instanceof IpcError && error.code === 'EADDRINUSE' && (await backend.reclaimStale(path))) continue;
       if (error instanceof IpcError && error.code === 'EADDRINUSE') {
-        throw new IpcError('EADDRINUSE', `pipe ${path} is already served by a running process`, {
-          errno: error.errno, osCode: error.osCode, syscall: error.syscall, path, cause: error,
-        });
+        throw recode(error, 'EADDRINUSE', `pipe ${path} is already served by a running process`, path);
       }
       throw error;
     }
@@ -82,7 +82,10 @@ export const transport: Transport = {
     maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     manyWriters: true,
     crossesMachines: false,
-    primitive: BACKEND === 'win32' ? 'Windows named pipe (\\\\.\\pipe\\, byte mode, via libuv)' : 'Unix domain socket (AF_UNIX, SOCK_STREAM, via libuv)',
+    primitive: byBackend({
+      win32: 'Windows named pipe (\\\\.\\pipe\\, byte mode, via libuv)',
+      posix: 'Unix domain socket (AF_UNIX, SOCK_STREAM, via libuv)',
+    }),
     backend: BACKEND,
   } satisfies Capabilities,
 

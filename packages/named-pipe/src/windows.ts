@@ -23,8 +23,6 @@ const MAX_PIPE_PATH_CHARS = 256;
  * it); on Windows the flag still closes the race between check and create.
  */
 export const windowsBackend: PipeBackend = {
-  backend: 'win32',
-  primitive: 'Windows named pipe (\\\\.\\pipe\\, byte mode, via libuv)',
   pathFor(name: string): string {
     const path = PIPE_PREFIX + name;
     if (path.length > MAX_PIPE_PATH_CHARS) {

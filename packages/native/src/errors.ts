@@ -1,42 +1,34 @@
-import { errnoName, portableErrnoCode, win32Code, win32ErrorName } from '@ipckit/sys';
-import { WIN32 } from './loader.js';
-
-/**
- * The errors this package throws: a plain Error with Node's SystemError
- * fields. `code` is portable (the POSIX-style names @ipckit/core's IpcError
- * uses); `errno` and `osCode` keep what the OS said; `syscall` names the call.
- */
-export interface NativeError extends Error {
-  code: string;
-  errno?: number;
-  osCode?: string;
-  syscall?: string;
-}
+import { IpcError, type IpcErrorCode } from '@ipckit/core';
+import { systemError } from '@ipckit/sys';
 
 /** A bad argument, raised before any syscall. */
-export function invalidArgument(message: string): NativeError {
-  return Object.assign(new Error(`EINVAL: ${message}`), { code: 'EINVAL' });
+export function invalidArgument(message: string): IpcError {
+  return new IpcError('EINVAL', message);
 }
 
 /** Use of a closed waiter. */
-export function closedError(): NativeError {
-  return Object.assign(new Error('ECLOSED: the waiter is closed'), { code: 'ECLOSED' });
+export function closedError(): IpcError {
+  return new IpcError('ECLOSED', 'the waiter is closed');
 }
 
+/** The codes the addon raises itself, before or instead of an OS call, as portable codes. */
+const ADDON_CODES: Readonly<Record<string, IpcErrorCode>> = {
+  EINVAL: 'EINVAL',
+  ECLOSED: 'ECLOSED',
+  // A second wait() while one is pending is a misuse of the waiter, not an OS condition.
+  EBUSY: 'EINVAL',
+};
+
 /**
- * Completes an error from the addon. Errors from a failed OS call carry only
- * `errno` and `syscall`; this adds `code` and `osCode` for the current OS.
- * Errors that already have a `code` (EINVAL, ECLOSED, EBUSY) pass through.
+ * What the addon threw, as an IpcError. A failed OS call arrives with only
+ * the OS's number (`errno`: GetLastError() on Windows, errno elsewhere) and
+ * `syscall`; @ipckit/sys names it and gives its portable code.
  */
-export function fromNative(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
-  const e = error as Partial<NativeError>;
-  if (typeof e.code === 'string' || typeof e.errno !== 'number') return error;
-  // The addon reports GetLastError() on Windows and errno elsewhere; @ipckit/sys names both.
-  const osCode = WIN32 ? win32ErrorName(e.errno) : errnoName(e.errno);
-  const code = WIN32 ? win32Code(e.errno) : portableErrnoCode(e.errno);
-  e.code = code;
-  e.osCode = osCode;
-  e.message = `${code}: ${e.message ?? ''} (${osCode})`;
-  return error;
+export function fromNative(error: unknown): IpcError {
+  if (error instanceof IpcError) return error;
+  const e = (error ?? {}) as { code?: unknown; errno?: unknown; syscall?: unknown; message?: unknown };
+  const message = String(e.message ?? error);
+  if (typeof e.errno === 'number') return systemError(e.errno, typeof e.syscall === 'string' ? e.syscall : 'unknown', undefined, message.replace(/ failed with OS error \d+$/, ' failed'));
+  const code = typeof e.code === 'string' ? ADDON_CODES[e.code] : undefined;
+  return new IpcError(code ?? 'EIO', message, { cause: error });
 }

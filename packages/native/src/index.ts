@@ -6,7 +6,6 @@
  */
 export { openWaiter, Waiter, MAX_NAME_BYTES, type WaitResult } from './waiter.js';
 export { detach, isDetached } from './detach.js';
-export type { NativeError } from './errors.js';
 export { candidatePaths, loadedFrom } from './loader.js';
 
 import { loadNative } from './loader.js';

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { IpcError } from '@ipckit/core';
+import { ARCH, PLATFORM } from '@ipckit/sys';
 
 /** What the compiled addon (src/addon.cc) exports. */
 export interface NativeBinding {
@@ -30,11 +32,8 @@ const require = createRequire(import.meta.url);
 // src/ and dist/ both sit one level below the package root.
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
-/** True on Windows, where the addon reports GetLastError() codes rather than errno. */
-export const WIN32: boolean = process.platform === 'win32';
-
 /** Where the loader looks, in order: the local node-gyp build, then the shipped prebuild. */
-export function candidatePaths(platform: string = process.platform, arch: string = process.arch): string[] {
+export function candidatePaths(platform: string = PLATFORM, arch: string = ARCH): string[] {
   return [
     join(packageRoot, 'build', 'Release', 'ipckit_native.node'),
     join(packageRoot, 'prebuilds', `${platform}-${arch}`, 'ipckit_native.node'),
@@ -62,12 +61,10 @@ export function loadNative(): NativeBinding {
       failures.push(`  ${path}: ${why}`);
     }
   }
-  throw Object.assign(
-    new Error(
-      `@ipckit/native: no addon could be loaded for ${process.platform}-${process.arch}; tried:\n${failures.join('\n')}\n` +
-        'Build it with `npm rebuild @ipckit/native` (needs a C++ toolchain and Python for node-gyp).',
-    ),
-    { code: 'ENOTSUP' },
+  throw new IpcError(
+    'ENOTSUP',
+    `@ipckit/native: no addon could be loaded for ${PLATFORM}-${ARCH}; tried:\n${failures.join('\n')}\n` +
+      'Build it with `npm rebuild @ipckit/native` (needs a C++ toolchain and Python for node-gyp).',
   );
 }
 

@@ -78,7 +78,7 @@ export class Waiter {
   /**
    * Sleeps on a background thread while the word holds `expected`, at most
    * `timeoutMs` (default: no limit), and resolves through the event loop.
-   * One pending wait per Waiter (a second rejects with code EBUSY); open
+   * One pending wait per Waiter (a second rejects with IpcError EINVAL); open
    * another Waiter on the same word for concurrent waits. While pending, the
    * wait keeps the process alive unless {@link unref} was called.
    */
@@ -165,8 +165,8 @@ export class Waiter {
  * @param name Names the Windows event (`Local\ipckit-<name>`); both processes
  *   pass the same. Non-empty, at most {@link MAX_NAME_BYTES} UTF-8 bytes, no
  *   `\`, `/` or control characters. Validated but unused on Linux.
- * @throws Error with code EINVAL for a bad argument (before any syscall), or
- *   the OS's error (with `errno` and `syscall`) if the event cannot be created.
+ * @throws IpcError EINVAL for a bad argument (before any syscall), or
+ *   the OS's error (an IpcError with `errno`, `osCode` and `syscall`) if the event cannot be created; ENOTSUP when no addon loads here.
  */
 export function openWaiter(buffer: ArrayBuffer, byteOffset: number, name: string): Waiter {
   if (!types.isArrayBuffer(buffer)) {

@@ -1,6 +1,3 @@
-import koffi from 'koffi';
-import type { Backend } from '@ipckit/core';
-
 /** An open OS object: a Windows HANDLE or a POSIX file descriptor. */
 export type OsHandle = number | bigint;
 
@@ -18,9 +15,6 @@ export interface Mapping {
 
 /** What the region code asks of the OS; one implementation per OS (windows.ts, posix.ts). */
 export interface ShmBackend {
-  readonly backend: Backend;
-  /** The OS primitive, in words. */
-  readonly primitive: string;
   /** View offsets must be multiples of this: 64 KiB on Windows, the page size on POSIX. */
   granularity(): number;
   /** The OS object name for a user-given name (already checked by {@link checkRegionName}). */
@@ -37,8 +31,11 @@ export interface ShmBackend {
   open(osName: string, readOnly: boolean): { handle: OsHandle; size: number };
   /** Opens (or creates) a file and makes it at least `size` bytes (0: keep its size). */
   openFile(path: string, size: number, readOnly: boolean, create: boolean): { handle: OsHandle; size: number; existed: boolean };
-  /** Maps `length` bytes at `offset`, a multiple of {@link granularity}; returns the base pointer. */
-  mapAligned(handle: OsHandle, offset: number, length: number, readOnly: boolean, path: string): unknown;
+  /**
+   * Maps `length` bytes at `offset`, a multiple of {@link granularity}; returns
+   * the base pointer and an ArrayBuffer over the mapped memory.
+   */
+  mapAligned(handle: OsHandle, offset: number, length: number, readOnly: boolean, path: string): { base: unknown; buffer: ArrayBuffer };
   /** Unmaps a view for good (munmap / UnmapViewOfFile); its ArrayBuffer is already detached. */
   unmap(mapping: Mapping): void;
   /**
@@ -83,46 +80,4 @@ export interface ShmBackend {
 export interface ProcessWatch {
   alive(): boolean;
   close(): void;
-}
-
-/** The backend's kind without loading it. */
-export const BACKEND: Backend = process.platform === 'win32' ? 'win32' : 'posix';
-
-/** Size in bytes of C `long` on this platform: 4 on Windows (LLP64), 8 on 64-bit POSIX (LP64). */
-export const C_LONG_BYTES: 4 | 8 = process.platform === 'win32' ? 4 : 8;
-
-/** True on Linux, where POSIX shm objects are files in /dev/shm that can be listed. */
-export const SHM_LISTABLE: boolean = process.platform === 'linux';
-
-let selected: ShmBackend | undefined;
-let loading: Promise<ShmBackend> | undefined;
-
-/** The backend for this OS, loaded on first use so the other OS's code never loads. */
-export async function shmBackend(): Promise<ShmBackend> {
-  if (selected) return selected;
-  loading ??= (process.platform === 'win32'
-    ? import('./windows.js').then((m) => m.windowsBackend)
-    : import('./posix.js').then((m) => m.posixBackend)
-  ).then((b) => (selected = b));
-  return loading;
-}
-
-/** The backend if already loaded (for synchronous paths that run after an async open). */
-export function loadedBackend(): ShmBackend {
-  if (!selected) throw new Error('shared-memory backend used before it was loaded');
-  return selected;
-}
-
-/**
- * Maps `length` bytes at any `offset`: the OS maps from the offset rounded
- * down to the backend's granularity (64 KiB on Windows, the page on POSIX),
- * and `delta` says where the caller's bytes start in the mapping.
- */
-export function mapView(backend: ShmBackend, handle: OsHandle, offset: number, length: number, readOnly: boolean, path: string): Mapping {
-  const granularity = backend.granularity();
-  const aligned = Math.floor(offset / granularity) * granularity;
-  const delta = offset - aligned;
-  const mapLength = length + delta;
-  const base = backend.mapAligned(handle, aligned, mapLength, readOnly, path);
-  return { base, mapLength, delta, buffer: koffi.view(base, mapLength) };
 }

@@ -43,10 +43,9 @@ function spin(ready: () => boolean, ms: number): boolean {
   }
 }
 
+/** Errors from ring reads are IpcErrors; anything else (a bug) is reported as EIO. */
 function errorFrom(error: unknown): IpcError {
-  if (error instanceof IpcError) return error;
-  const e = error as { code?: unknown; message?: unknown };
-  return new IpcError(e.code === 'ECLOSED' ? 'ECLOSED' : 'EIO', String(e.message ?? error), { cause: error });
+  return error instanceof IpcError ? error : new IpcError('EIO', String(error), { cause: error });
 }
 
 function badTimeout(value: unknown): IpcError {

@@ -10,7 +10,7 @@
  * ```
  */
 import { IpcError } from '@ipckit/core';
-import { C_LONG_BYTES } from './backend.js';
+import { C_LONG_BYTES } from '@ipckit/sys';
 
 /** Scalar C types: fixed-width integers, `float`, `double`, and the platform-sized `long`/`ulong`. */
 export type ScalarType =

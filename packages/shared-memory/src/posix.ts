@@ -4,10 +4,15 @@
  * shm_unlink. Constants are Linux's (see @ipckit/sys/posix).
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import koffi from 'koffi';
 import { IpcError } from '@ipckit/core';
+import { IS_LINUX } from '@ipckit/sys';
 import {
+  ERRNO,
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_PRIVATE,
   MAP_SHARED,
+  NAME_MAX,
   MS_SYNC,
   O_CLOEXEC,
   O_CREAT,
@@ -23,18 +28,11 @@ import {
   libc,
   pageSize,
   posixError,
+  viewOf,
 } from '@ipckit/sys/posix';
-import { SHM_LISTABLE, type Mapping, type OsHandle, type ProcessWatch, type ShmBackend } from './backend.js';
+import type { OsHandle, ProcessWatch, ShmBackend } from './backend.js';
 
-// Linux values (mman-linux.h).
-const MAP_PRIVATE = 0x02;
-const MAP_FIXED = 0x10;
-const MAP_ANONYMOUS = 0x20;
-const EEXIST = 17;
-const ENOENT = 2;
-const EPERM = 1;
-/** NAME_MAX for a shm object (a file in /dev/shm). */
-const NAME_MAX = 255;
+const { EEXIST, ENOENT, EPERM } = ERRNO;
 
 /**
  * Regions ipckit creates get a small companion object, `<name>.ipckit-owner`,
@@ -88,7 +86,7 @@ function writeOwner(fd: number, ownerName: string): void {
   if (c.ftruncate(fd, OWNER_BYTES) !== 0) throw posixError('ftruncate', ownerName);
   const ptr = c.mmap(null, OWNER_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (isMapFailed(ptr)) throw posixError('mmap', ownerName);
-  const view = new DataView(koffi.view(ptr, OWNER_BYTES));
+  const view = new DataView(viewOf(ptr, OWNER_BYTES));
   view.setUint32(4, process.pid, true);
   view.setFloat64(8, startTime(process.pid), true);
   view.setUint32(0, OWNER_MAGIC, true);
@@ -104,7 +102,7 @@ function ownerState(ownerName: string): 'none' | 'alive' | 'dead' {
     if (sizeOf(fd, ownerName) < OWNER_BYTES) return 'alive'; // being written right now
     const ptr = c.mmap(null, OWNER_BYTES, PROT_READ, MAP_SHARED, fd, 0);
     if (isMapFailed(ptr)) return 'alive';
-    const view = new DataView(koffi.view(ptr, OWNER_BYTES));
+    const view = new DataView(viewOf(ptr, OWNER_BYTES));
     const magic = view.getUint32(0, true);
     const pid = view.getUint32(4, true);
     const started = view.getFloat64(8, true);
@@ -125,7 +123,7 @@ function peekMagic(osName: string): number | undefined {
     if (sizeOf(fd, osName) < 4) return undefined;
     const ptr = c.mmap(null, 4, PROT_READ, MAP_SHARED, fd, 0);
     if (isMapFailed(ptr)) return undefined;
-    const magic = new DataView(koffi.view(ptr, 4)).getUint32(0, true);
+    const magic = new DataView(viewOf(ptr, 4)).getUint32(0, true);
     c.munmap(ptr, 4);
     return magic;
   } finally {
@@ -192,8 +190,6 @@ function openCreated(osName: string, ownerName: string): { handle: OsHandle; siz
 }
 
 export const posixBackend: ShmBackend = {
-  backend: 'posix',
-  primitive: 'POSIX shared memory (shm_open + mmap MAP_SHARED)',
 
   granularity(): number {
     return (granularityCache ??= pageSize());
@@ -294,10 +290,10 @@ export const posixBackend: ShmBackend = {
     }
   },
 
-  mapAligned(handle, offset, length, readOnly, path): unknown {
+  mapAligned(handle, offset, length, readOnly, path) {
     const base = libc().mmap(null, length, readOnly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fdOf(handle), offset);
     if (isMapFailed(base)) throw posixError('mmap', path);
-    return base;
+    return { base, buffer: viewOf(base, length) };
   },
 
   unmap(mapping) {
@@ -348,7 +344,7 @@ export const posixBackend: ShmBackend = {
   },
 
   sweepStale(prefix, magic) {
-    if (!SHM_LISTABLE) return 0;
+    if (!IS_LINUX) return 0;
     let names: string[];
     try {
       names = readdirSync(SHM_DIR);

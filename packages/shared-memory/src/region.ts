@@ -4,9 +4,30 @@
  * leaves a way to crash the process.
  */
 import { detach } from '@ipckit/native';
-import { IpcError, validateInteger } from '@ipckit/core';
-import { mapView, shmBackend, type Mapping, type OsHandle, type ShmBackend } from './backend.js';
+import { IpcError } from '@ipckit/core';
+import { validateInteger } from '@ipckit/core/kit';
+import { backendLoader } from '@ipckit/sys';
+import type { Mapping, OsHandle, ShmBackend } from './backend.js';
 import type { StructLayout } from './layout.js';
+
+/** This OS's backend, loaded on first use so the other OS's code never loads. */
+export const shmBackend = backendLoader<ShmBackend>({
+  win32: async () => (await import('./windows.js')).windowsBackend,
+  posix: async () => (await import('./posix.js')).posixBackend,
+});
+
+/**
+ * Maps `length` bytes at any `offset`: the OS maps from the offset rounded
+ * down to the backend's granularity (64 KiB on Windows, the page on POSIX),
+ * and `delta` says where the caller's bytes start in the mapping.
+ */
+function mapView(backend: ShmBackend, handle: OsHandle, offset: number, length: number, readOnly: boolean, path: string): Mapping {
+  const granularity = backend.granularity();
+  const aligned = Math.floor(offset / granularity) * granularity;
+  const delta = offset - aligned;
+  const mapLength = length + delta;
+  return { ...backend.mapAligned(handle, aligned, mapLength, readOnly, path), mapLength, delta };
+}
 
 /** The largest region or view this package maps: 1 TiB (views over 4 GiB need a 64-bit ArrayBuffer length). */
 export const MAX_REGION_BYTES = 2 ** 40;

@@ -5,21 +5,12 @@
  * control region. docs/ring-protocol.md describes every byte.
  */
 import { openWaiter, type Waiter } from '@ipckit/native';
-import {
-  AsyncQueue,
-  IpcError,
-  validateInteger,
-  validateName,
-  type Capabilities,
-  type Channel,
-  type ConnectOptions,
-  type Listener,
-  type ListenOptions,
-  type Transport,
-} from '@ipckit/core';
-import { BACKEND, shmBackend, type ShmBackend } from './backend.js';
+import { IpcError, type Capabilities, type Channel, type ConnectOptions, type Listener, type ListenOptions, type Transport } from '@ipckit/core';
+import { AsyncQueue, recode, validateInteger, validateName } from '@ipckit/core/kit';
+import { BACKEND, byBackend } from '@ipckit/sys';
+import type { ShmBackend } from './backend.js';
 import { ShmChannel, WATCHDOG_MS, type WaitOptions } from './channel.js';
-import { SharedRegion, createRegion, openRegion } from './region.js';
+import { SharedRegion, createRegion, openRegion, shmBackend } from './region.js';
 import { RING_HEADER_BYTES, RING_MAGIC, RING_VERSION, STATE_CLOSED, W, checkCapacity, initRing, ringBytes } from './ring.js';
 
 /** Default largest message: 16 MiB (larger ones travel in fragments). */
@@ -297,7 +288,7 @@ async function listen(name: string, options: ShmListenOptions = {}): Promise<Lis
   backend.sweepStale(backend.osName('ipckit.p.'), RING_MAGIC);
   const control = await createRegion(controlName(backend, name), CONTROL_BYTES).catch((error: unknown) => {
     if (error instanceof IpcError && error.code === 'EADDRINUSE') {
-      throw new IpcError('EADDRINUSE', `shm://${name} is already served by a running process`, { errno: error.errno, osCode: error.osCode, syscall: error.syscall, path: error.path, cause: error });
+      throw recode(error, 'EADDRINUSE', `shm://${name} is already served by a running process`);
     }
     throw error;
   });
@@ -452,9 +443,10 @@ export const transport: ShmTransport = {
     maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     manyWriters: true,
     crossesMachines: false,
-    primitive: BACKEND === 'win32'
-      ? 'file mapping (CreateFileMappingW) with lock-free rings; named events for wake-ups'
-      : 'POSIX shared memory (shm_open + mmap) with lock-free rings; futex for wake-ups',
+    primitive: byBackend({
+      win32: 'file mapping (CreateFileMappingW) with lock-free rings; named events for wake-ups',
+      posix: 'POSIX shared memory (shm_open + mmap) with lock-free rings; futex for wake-ups',
+    }),
     backend: BACKEND,
   } satisfies Capabilities,
   listen,

@@ -3,11 +3,12 @@
  * (INVALID_HANDLE_VALUE) or on a file, OpenFileMappingW, MapViewOfFile.
  * A mapping object lives while any process holds a handle or a view of it.
  */
-import koffi from 'koffi';
 import { IpcError } from '@ipckit/core';
 import {
   CREATE_NEW,
+  ERROR_ACCESS_DENIED,
   ERROR_ALREADY_EXISTS,
+  ERROR_FILE_NOT_FOUND,
   FILE_ATTRIBUTE_NORMAL,
   FILE_MAP_READ,
   FILE_MAP_WRITE,
@@ -17,6 +18,10 @@ import {
   GENERIC_READ,
   GENERIC_WRITE,
   INVALID_HANDLE_VALUE,
+  MAX_PATH,
+  MEM_COMMIT,
+  MEM_RELEASE,
+  MEM_RESERVE,
   OPEN_EXISTING,
   PAGE_READONLY,
   PAGE_READWRITE,
@@ -25,19 +30,14 @@ import {
   WAIT_TIMEOUT,
   allocationGranularity,
   isBadHandle,
+  isNull,
   kernel32,
   regionSize,
+  viewOf,
   win32Error,
   type Handle,
 } from '@ipckit/sys/win32';
-import type { Mapping, OsHandle, ProcessWatch, ShmBackend } from './backend.js';
-
-const MEM_COMMIT = 0x1000;
-const MEM_RESERVE = 0x2000;
-const MEM_RELEASE = 0x8000;
-const ERROR_FILE_NOT_FOUND = 2;
-/** Object names are limited to MAX_PATH UTF-16 units. */
-const MAX_NAME_CHARS = 260;
+import type { OsHandle, ProcessWatch, ShmBackend } from './backend.js';
 
 /** File handles behind file-backed mapping handles (closed and flushed with them). */
 const fileHandles = new Map<OsHandle, Handle>();
@@ -55,7 +55,7 @@ function low(n: number): number {
 function mappingSize(handle: Handle, path: string): number {
   const k = kernel32();
   const ptr = k.MapViewOfFile(handle, FILE_MAP_READ, 0, 0, 0);
-  if (ptr === null || koffi.address(ptr) === 0n) throw win32Error('MapViewOfFile', path);
+  if (isNull(ptr)) throw win32Error('MapViewOfFile', path);
   try {
     return regionSize(ptr);
   } finally {
@@ -64,8 +64,6 @@ function mappingSize(handle: Handle, path: string): number {
 }
 
 export const windowsBackend: ShmBackend = {
-  backend: 'win32',
-  primitive: 'Windows file mapping (CreateFileMappingW / MapViewOfFile, paging-file backed)',
 
   granularity(): number {
     return (granularityCache ??= allocationGranularity());
@@ -83,7 +81,7 @@ export const windowsBackend: ShmBackend = {
     if (bare.length === 0 || bare.includes('\\')) {
       throw new IpcError('EINVAL', `region name ${JSON.stringify(name)}: only a Local\\ or Global\\ prefix may hold a backslash`);
     }
-    if (name.length > MAX_NAME_CHARS) throw new IpcError('EINVAL', `region name is ${name.length} characters; the limit is ${MAX_NAME_CHARS}`);
+    if (name.length > MAX_PATH) throw new IpcError('EINVAL', `region name is ${name.length} characters; the limit is ${MAX_PATH}`);
     return name;
   },
 
@@ -155,10 +153,10 @@ export const windowsBackend: ShmBackend = {
     }
   },
 
-  mapAligned(handle, offset, length, readOnly, path): unknown {
+  mapAligned(handle, offset, length, readOnly, path) {
     const base = kernel32().MapViewOfFile(handle, readOnly ? FILE_MAP_READ : FILE_MAP_WRITE, high(offset), low(offset), length);
-    if (base === null || koffi.address(base) === 0n) throw win32Error('MapViewOfFile', path);
-    return base;
+    if (isNull(base)) throw win32Error('MapViewOfFile', path);
+    return { base, buffer: viewOf(base, length) };
   },
 
   unmap(mapping) {
@@ -170,7 +168,7 @@ export const windowsBackend: ShmBackend = {
     k.UnmapViewOfFile(mapping.base);
     // Private zero pages at the same address, so a stale ArrayBuffer reads zeros instead of faulting.
     const placeholder = k.VirtualAlloc(mapping.base, mapping.mapLength, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    if (placeholder === null || koffi.address(placeholder) === 0n) return () => undefined;
+    if (isNull(placeholder)) return () => undefined;
     return () => {
       k.VirtualFree(placeholder, 0, MEM_RELEASE);
     };
@@ -214,7 +212,7 @@ export const windowsBackend: ShmBackend = {
     const h = k.OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
     if (isBadHandle(h)) {
       // ERROR_ACCESS_DENIED: it exists but we may not watch it; anything else: it is gone.
-      const denied = k.GetLastError() === 5;
+      const denied = k.GetLastError() === ERROR_ACCESS_DENIED;
       return { alive: () => denied, close: () => undefined };
     }
     let open = true;

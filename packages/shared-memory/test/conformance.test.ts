@@ -9,7 +9,7 @@ afterAll(async () => {
   // The suite SIGKILLs its listener peers: what they leave behind is exactly
   // what the next listen() sweeps (stale ipckit objects of dead processes).
   // Do that sweep now, and check that nothing else is left.
-  const { shmBackend } = await import('../src/backend.js');
+  const { shmBackend } = await import('../src/region.js');
   const { CONTROL_MAGIC } = await import('../src/transport.js');
   const backend = await shmBackend();
   backend.sweepStale(backend.osName(`ipckit.ipc-${process.pid}-`), CONTROL_MAGIC);

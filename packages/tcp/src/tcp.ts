@@ -1,21 +1,8 @@
 
 import { createServer, isIP } from 'node:net';
-import {
-  IpcError,
-  StreamChannel,
-  StreamListener,
-  connectSocket,
-  listenServer,
-  maxMessageBytesOption,
-  validateSignal,
-  type Capabilities,
-  type Channel,
-  type ConnectOptions,
-  type Listener,
-  type ListenOptions,
-  type Transport,
-} from '@ipckit/core';
-import { BACKEND } from './backend.js';
+import { IpcError, type Capabilities, type Channel, type ConnectOptions, type Listener, type ListenOptions, type Transport } from '@ipckit/core';
+import { StreamChannel, StreamListener, connectSocket, listenServer, maxMessageBytesOption, validateSignal } from '@ipckit/core/kit';
+import { BACKEND } from '@ipckit/sys';
 
 /** Default largest message: 16 MiB, as for pipes. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { connect, listen, resolveTransport } from '@ipckit/core';
+import { connect, listen } from '@ipckit/core';
+import { resolveTransport } from '@ipckit/core/kit';
 import { within } from '@ipckit/core/testing';
 import { formatEndpoint, parseEndpoint, transport } from '@ipckit/tcp';
 import { freePort } from '@ipckit/tcp/testing';

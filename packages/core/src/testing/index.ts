@@ -122,7 +122,8 @@ export function runConformance(api: TestApi, options: ConformanceOptions): void 
     test('reports honest capabilities', 5_000, async ({ t }) => {
       const caps = t.capabilities;
       assert.equal(caps.scheme, t.scheme);
-      assert.equal(caps.backend, process.platform === 'win32' ? 'win32' : 'posix');
+      // Which backend runs is @ipckit/sys's one platform fact (its own tests pin it to the OS).
+      assert.ok(caps.backend === 'win32' || caps.backend === 'posix', `backend ${String(caps.backend)}`);
       assert.ok(caps.maxMessageBytes >= 64 * 1024, 'every transport carries at least 64 KiB messages');
       assert.ok(caps.primitive.length > 0);
       for (const key of ['duplex', 'messageBoundaries', 'manyWriters', 'crossesMachines'] as const) {

@@ -6,10 +6,11 @@
  */
 import koffi from 'koffi';
 import { IpcError } from '@ipckit/core';
-import { errnoName, portableErrnoCode } from '../errors.js';
+import { errnoError } from '../errors.js';
+import { addressOf, type Pointer } from '../pointer.js';
 
-/** A native pointer as koffi hands it out (an opaque External). */
-export type Pointer = unknown;
+export { ERRNO } from '../errors.js';
+export { addressOf, isNull, viewOf, type Pointer } from '../pointer.js';
 
 export const O_RDONLY = 0o0;
 export const O_RDWR = 0o2;
@@ -22,6 +23,13 @@ export const O_CLOEXEC = 0o2000000;
 export const PROT_READ = 0x1;
 export const PROT_WRITE = 0x2;
 export const MAP_SHARED = 0x01;
+export const MAP_PRIVATE = 0x02;
+export const MAP_FIXED = 0x10;
+export const MAP_ANONYMOUS = 0x20;
+/** NAME_MAX: the longest file name, and so the longest shm_open name (a file in /dev/shm). */
+export const NAME_MAX = 255;
+/** sysconf(3) name of the page size on Linux. */
+const _SC_PAGESIZE = 30;
 export const MS_SYNC = 0x4;
 export const SEEK_END = 2;
 export const AF_UNIX = 1;
@@ -130,14 +138,7 @@ export function libc(): Libc {
  * saved it right after the call. Call it before any other FFI call.
  */
 export function posixError(syscall: string, path?: string, message?: string): IpcError {
-  const errno = koffi.errno();
-  const osCode = errnoName(errno);
-  return new IpcError(portableErrnoCode(errno), `${message ?? `${syscall} failed`}${path ? ` (${path})` : ''}: ${osCode}`, {
-    errno,
-    osCode,
-    syscall,
-    ...(path === undefined ? {} : { path }),
-  });
+  return errnoError(koffi.errno(), syscall, path, message);
 }
 
 /** The errno koffi saved after the last call (to tell EAGAIN from a failure). */
@@ -158,13 +159,12 @@ export function sockaddrUn(path: string): { addr: SockaddrUn; length: number } {
 
 /** The system page size (mmap offsets must be multiples of it). */
 export function pageSize(): number {
-  return libc().sysconf(30 /* _SC_PAGESIZE on Linux */);
+  return libc().sysconf(_SC_PAGESIZE);
 }
 
 /** True when the pointer is MAP_FAILED ((void *)-1) or NULL. */
 export function isMapFailed(pointer: Pointer): boolean {
-  if (pointer === null) return true;
-  const address = koffi.address(pointer);
+  const address = addressOf(pointer);
   return address === 0n || address === 0xffff_ffff_ffff_ffffn;
 }
 

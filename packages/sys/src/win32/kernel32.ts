@@ -6,13 +6,28 @@
  * koffi pointers, so `koffi.view(pointer, length)` gives an ArrayBuffer.
  */
 import koffi from 'koffi';
-import { IpcError } from '@ipckit/core';
-import { win32Code, win32ErrorName } from '../errors.js';
+import type { IpcError } from '@ipckit/core';
+import { win32CodeError } from '../errors.js';
+import type { Pointer } from '../pointer.js';
+
+export {
+  ERROR_ACCESS_DENIED,
+  ERROR_ALREADY_EXISTS,
+  ERROR_BROKEN_PIPE,
+  ERROR_FILE_EXISTS,
+  ERROR_FILE_NOT_FOUND,
+  ERROR_INSUFFICIENT_BUFFER,
+  ERROR_INVALID_PARAMETER,
+  ERROR_NOT_OWNER,
+  ERROR_PATH_NOT_FOUND,
+  ERROR_SEM_TIMEOUT,
+  ERROR_TOO_MANY_POSTS,
+  WAIT_TIMEOUT,
+} from '../errors.js';
+export { addressOf, isNull, viewOf, type Pointer } from '../pointer.js';
 
 /** A Win32 HANDLE as a pointer-sized integer. */
 export type Handle = number | bigint;
-/** A native pointer as koffi hands it out (an opaque External). */
-export type Pointer = unknown;
 
 export const INVALID_HANDLE_VALUE = -1;
 export const PAGE_READONLY = 0x02;
@@ -34,12 +49,17 @@ export const FILE_ATTRIBUTE_NORMAL = 0x80;
 export const FILE_FLAG_OPEN_REPARSE_POINT = 0x00200000;
 export const MAILSLOT_NO_MESSAGE = 0xffffffff;
 export const MAILSLOT_WAIT_FOREVER = 0xffffffff;
-export const ERROR_FILE_NOT_FOUND = 2;
-export const ERROR_ALREADY_EXISTS = 183;
 export const SYNCHRONIZE = 0x00100000;
 export const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
 export const WAIT_OBJECT_0 = 0;
-export const WAIT_TIMEOUT = 258;
+export const WAIT_ABANDONED = 0x80;
+export const WAIT_FAILED = 0xffffffff;
+export const INFINITE = 0xffffffff;
+export const MEM_COMMIT = 0x1000;
+export const MEM_RESERVE = 0x2000;
+export const MEM_RELEASE = 0x8000;
+/** Object names are limited to MAX_PATH UTF-16 units. */
+export const MAX_PATH = 260;
 export const STILL_ACTIVE = 259;
 
 /** SYSTEM_INFO (https://learn.microsoft.com/windows/win32/api/sysinfoapi/ns-sysinfoapi-system_info). */
@@ -161,14 +181,7 @@ export function kernel32(): Kernel32 {
  * nothing else may run in between.
  */
 export function win32Error(syscall: string, path?: string, message?: string): IpcError {
-  const code = kernel32().GetLastError();
-  const osCode = win32ErrorName(code);
-  return new IpcError(win32Code(code), `${message ?? `${syscall} failed`}${path ? ` (${path})` : ''}: ${osCode}`, {
-    errno: code,
-    osCode,
-    syscall,
-    ...(path === undefined ? {} : { path }),
-  });
+  return win32CodeError(kernel32().GetLastError(), syscall, path, message);
 }
 
 /** True when a returned HANDLE is NULL or INVALID_HANDLE_VALUE. */

@@ -1,8 +1,8 @@
 import type { Server, Socket } from 'node:net';
-import { IpcError, fromNodeError } from './errors.js';
+import { IpcError, fromNodeError } from '../errors.js';
 import { FRAME_HEADER_BYTES, FrameDecoder, checkMessageSize } from './framing.js';
 import { AsyncQueue } from './queue.js';
-import type { Channel, Listener } from './transport.js';
+import type { Channel, Listener } from '../transport.js';
 
 /** Messages up to this size are copied into one buffer with their header (one write, reusable caller buffer). */
 const COPY_LIMIT = 64 * 1024;

@@ -1,4 +1,4 @@
-import { IpcError } from './errors.js';
+import { IpcError } from '../errors.js';
 
 /** Callbacks an {@link AsyncQueue} uses to push back on its source. */
 export interface QueueHooks {
@@ -38,6 +38,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   /** True once `end()` or `fail()` was called. */
   get done(): boolean {
     return this.ended;
+  }
+
+  /** The next item without taking it, or undefined when none is buffered. */
+  peek(): T | undefined {
+    return this.size > 0 ? this.items[this.head] : undefined;
   }
 
   /** Adds an item; hands it straight to a waiting consumer if there is one. */

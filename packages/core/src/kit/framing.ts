@@ -1,4 +1,4 @@
-import { IpcError } from './errors.js';
+import { IpcError } from '../errors.js';
 
 /**
  * Message framing for byte-stream transports (pipes, sockets, TCP): each

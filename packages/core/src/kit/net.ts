@@ -1,7 +1,6 @@
 import { connect as netConnect, type ListenOptions as NetListenOptions, type NetConnectOpts, type Server, type Socket } from 'node:net';
-import { IpcError, fromNodeError } from './errors.js';
-import { MAX_FRAME_BYTES } from './framing.js';
-import { validateInteger } from './names.js';
+import { IpcError, fromNodeError, recode } from '../errors.js';
+import { timeoutOption } from './validate.js';
 
 /**
  * Helpers shared by the transports built on node:net (pipe:// and tcp://),
@@ -26,7 +25,7 @@ export function listenServer(server: Server, options: NetListenOptions, where: s
  * ETIMEDOUT when `timeoutMs` passes first.
  */
 export function connectSocket(options: NetConnectOpts, where: string, timeoutMs: number | undefined): Promise<Socket> {
-  const timeout = timeoutMs === undefined ? undefined : validateInteger(timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1);
+  const timeout = timeoutOption(timeoutMs);
   return new Promise<Socket>((resolve, reject) => {
     const socket = netConnect(options);
     let timer: NodeJS.Timeout | undefined;
@@ -44,17 +43,7 @@ export function connectSocket(options: NetConnectOpts, where: string, timeoutMs:
     socket.once('error', (error) => {
       clearTimeout(timer);
       const wrapped = fromNodeError(error, { path: where });
-      reject(
-        wrapped.code === 'ENOENT'
-          ? new IpcError('ENOENT', `nobody serves ${where}`, { errno: wrapped.errno, osCode: wrapped.osCode, syscall: wrapped.syscall, path: where, cause: error })
-          : wrapped,
-      );
+      reject(wrapped.code === 'ENOENT' ? recode(wrapped, 'ENOENT', `nobody serves ${where}`, where) : wrapped);
     });
   });
-}
-
-/** The `maxMessageBytes` option checked (EINVAL when bad), or `fallback` when not given. */
-export function maxMessageBytesOption(options: { maxMessageBytes?: number } | undefined, fallback: number): number {
-  const max = options?.maxMessageBytes;
-  return max === undefined ? fallback : validateInteger(max, 'maxMessageBytes', 0, MAX_FRAME_BYTES);
 }
