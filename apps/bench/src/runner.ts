@@ -121,8 +121,9 @@ class Session {
   async connectAll(server: Peer, clientRole: Role, clients: number, duplex: boolean): Promise<Peer[]> {
     const specs = Array.from({ length: clients }, () => this.spec(clientRole));
     const forks = this.target.family === 'cp';
-    const name = uniqueName('ipckit-bench');
-    const listened = await server.handle.request('listen', { name: this.target.id === 'tcp' ? '127.0.0.1:0' : name, ...(forks ? { clients: specs } : {}) });
+    const unique = uniqueName('ipckit-bench');
+    const name = this.target.listenName?.(unique) ?? unique;
+    const listened = await server.handle.request('listen', { name, ...(forks ? { clients: specs } : {}) });
     const connectName = String(listened['connectName']);
     const peers = await Promise.all(specs.map((spec) => (forks ? this.adopt(spec, server) : this.spawn(spec))));
     for (const peer of peers) {

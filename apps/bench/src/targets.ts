@@ -1,8 +1,9 @@
 /**
  * What the benchmark measures: one entry per transport or baseline. Adding a
  * transport is adding an entry here: its id, its scheme (any transport behind
- * the common interface runs through the `channel` family as it is), and the
- * scenarios it takes part in.
+ * the common interface runs through the `channel` family as it is), the
+ * scenarios it takes part in, and, when its names are not free-form, how it
+ * makes a name to listen on (`listenName`). The runner knows no transport by name.
  */
 import type { Capabilities } from '@ipckit/core';
 import { resolveTransport } from '@ipckit/core/kit';
@@ -34,6 +35,13 @@ export interface TargetDef {
   scenarios: ScenarioId[];
   /** One line for the report: what exactly runs. */
   description: string;
+  /**
+   * The name a server of this target listens on, made from a fresh unique
+   * name; without it, the unique name itself. The client connects to the
+   * name the listener reports, so a transport that picks part of its address
+   * when it listens (tcp's port) says so here.
+   */
+  listenName?(unique: string): string;
   probe(): Promise<Probe>;
 }
 
@@ -46,7 +54,7 @@ function describeError(error: unknown): string {
 }
 
 /** A transport behind the common interface: listen/connect by `scheme://name`. */
-function transportTarget(id: string, scheme: string, label: string, description: string): TargetDef {
+function transportTarget(id: string, scheme: string, label: string, description: string, naming: Pick<TargetDef, 'listenName'> = {}): TargetDef {
   return {
     id,
     label,
@@ -55,6 +63,7 @@ function transportTarget(id: string, scheme: string, label: string, description:
     scheme,
     scenarios: MESSAGE_SCENARIOS,
     description,
+    ...naming,
     async probe() {
       let caps: Capabilities;
       try {
@@ -114,7 +123,8 @@ export const TARGETS: readonly TargetDef[] = [
   },
   transportTarget('pipe', 'pipe', 'named-pipe', 'pipe:// through the common interface'),
   transportTarget('mailslot', 'mailslot', 'mailslot', 'mailslot:// through the common interface (one-way: ping-pong uses a second mailslot for replies)'),
-  transportTarget('tcp', 'tcp', 'tcp', 'tcp:// on 127.0.0.1 through the common interface'),
+  // Port 0: the OS picks a free port, the listener reports it (a name is not a tcp address).
+  transportTarget('tcp', 'tcp', 'tcp', 'tcp:// on 127.0.0.1 through the common interface', { listenName: () => '127.0.0.1:0' }),
   cpTarget('json'),
   cpTarget('advanced'),
   {
