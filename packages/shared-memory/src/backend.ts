@@ -57,11 +57,19 @@ export interface ShmBackend {
   unlink(osName: string): void;
   /**
    * Removes the region `osName` and its ownership record (POSIX) when the
-   * record names an ipckit creator that is no longer running and the region
-   * starts with the u32 `magic` (little-endian). Returns true when it did.
-   * Regions without a record (a native program's), with a live creator or
-   * another magic are never touched. Windows: always false (mapping objects
-   * go with their last handle, so nothing outlives a dead process).
+   * record names an ipckit creator that is no longer running. The caller
+   * vouches that the region is the kind it expects: it has it mapped and
+   * has read its magic (connect, on a control region). Regions without a
+   * record (a native program's) or with a live creator are never touched.
+   * Returns true when it removed them. Windows: always false (mapping
+   * objects go with their last handle, so nothing outlives a dead process).
+   */
+  removeIfOwnerDead(osName: string): boolean;
+  /**
+   * {@link removeIfOwnerDead} for a region the caller has not mapped: it
+   * also requires the region to start with the u32 `magic` (little-endian),
+   * reading it from the region, so another program's region under a name
+   * of ours is never removed.
    */
   removeIfStale(osName: string, magic: number): boolean;
   /**

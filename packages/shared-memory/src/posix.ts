@@ -328,19 +328,25 @@ export const posixBackend: ShmBackend = {
     c.shm_unlink(osName + OWNER_SUFFIX);
   },
 
-  removeIfStale(osName, magic) {
+  removeIfOwnerDead(osName) {
     const ownerName = osName + OWNER_SUFFIX;
-    if (ownerState(ownerName) !== 'dead' || peekMagic(osName) !== magic) return false;
-    // Looked at again just before unlinking: a new creator that replaced the
-    // stale objects in between has written a live record by now. (Names
-    // cannot be unlinked conditionally, so a creator racing in the last
-    // microseconds could still lose its fresh region; it is the same window
-    // create() has when it replaces a stale region.)
+    // Judged just before unlinking: a new creator that replaced the stale
+    // objects since the caller looked has written a live record by now.
+    // (Names cannot be unlinked conditionally, so a creator racing in the
+    // last microseconds could still lose its fresh region; it is the same
+    // window create() has when it replaces a stale region.)
     if (ownerState(ownerName) !== 'dead') return false;
     const c = libc();
     c.shm_unlink(osName);
     c.shm_unlink(ownerName);
     return true;
+  },
+
+  removeIfStale(osName, magic) {
+    // The record first: it is small, and most names have a live one, so the
+    // region is opened and mapped only for the few that may be stale.
+    if (ownerState(osName + OWNER_SUFFIX) !== 'dead' || peekMagic(osName) !== magic) return false;
+    return this.removeIfOwnerDead(osName);
   },
 
   sweepStale(prefix, magic) {

@@ -299,14 +299,27 @@ async function prepare(name: string): Promise<{ backend: ShmBackend; path: strin
 export async function createRegion(name: string, size: number, options: CreateRegionOptions = {}): Promise<SharedRegion> {
   checkSize(size);
   const { backend, path } = await prepare(name);
-  const made = backend.create(path, size, true);
-  return new SharedRegion(backend, { name, path, handle: made.handle, size: made.size, existed: false, origin: 'created', readOnly: false, unlink: options.unlinkOnClose !== false });
+  return createRegionAt(backend, path, size, name, options.unlinkOnClose !== false);
 }
 
 /** Opens the existing region `name` (made by ipckit or any native program); IpcError ENOENT when missing. */
 export async function openRegion(name: string, options: OpenRegionOptions = {}): Promise<SharedRegion> {
   const { backend, path } = await prepare(name);
-  const readOnly = options.readOnly === true;
+  return openRegionAt(backend, path, name, options.readOnly === true);
+}
+
+/**
+ * @internal {@link createRegion} by OS name (`path`, already checked or
+ * derived by the backend), for the transport, which checks its channel
+ * names once and derives every OS name itself.
+ */
+export function createRegionAt(backend: ShmBackend, path: string, size: number, name = path, unlink = true): SharedRegion {
+  const made = backend.create(path, size, true);
+  return new SharedRegion(backend, { name, path, handle: made.handle, size: made.size, existed: false, origin: 'created', readOnly: false, unlink });
+}
+
+/** @internal {@link openRegion} by OS name (`path`, already checked or derived by the backend). */
+export function openRegionAt(backend: ShmBackend, path: string, name = path, readOnly = false): SharedRegion {
   const opened = backend.open(path, readOnly);
   return new SharedRegion(backend, { name, path, handle: opened.handle, size: opened.size, existed: true, origin: 'opened', readOnly, unlink: false });
 }

@@ -195,6 +195,10 @@ export const windowsBackend: ShmBackend = {
     // Nothing to do: the object goes away with its last handle and view.
   },
 
+  removeIfOwnerDead() {
+    return false;
+  },
+
   removeIfStale() {
     return false;
   },
