@@ -8,6 +8,7 @@ import { openWaiter, type Waiter } from '@ipckit/native';
 import { IpcError, type Channel } from '@ipckit/core';
 import type { ProcessWatch } from './backend.js';
 import type { SharedRegion } from './region.js';
+import { ringBellName } from './rendezvous.js';
 import { RingReader, RingWriter, STATE_CLOSED, STATE_OPEN, ShortArrayError, W } from './ring.js';
 
 /** How long a sleeping side waits before it re-checks its peer (and as a guard against a lost wake-up). */
@@ -135,7 +136,7 @@ export interface ChannelInit {
   rxOffset: number;
   /** Byte offset of the ring this side writes. */
   txOffset: number;
-  /** A unique prefix for wait-object names (Windows events). */
+  /** The pair region's name: the ring bells' event names derive from it (ringBellName). */
   waitName: string;
   /** Which ring index is rx (for wait names that both sides derive alike). */
   rxIndex: 0 | 1;
@@ -190,11 +191,11 @@ export class ShmChannel implements Channel {
     this.#rx = new RingReader(buffer, base + init.rxOffset, init.maxMessageBytes);
     this.#tx = new RingWriter(buffer, base + init.txOffset);
     const txIndex = init.rxIndex === 0 ? 1 : 0;
-    const name = (ring: number, kind: string): string => `${init.waitName}.${ring}${kind}`;
-    this.#rxData = new Bell(this.#rx.h, W.dataBell, W.consumerSleeping, buffer, this.#rx.wordOffset(W.dataBell), name(init.rxIndex, 'd'));
-    this.#rxSpace = new Bell(this.#rx.h, W.spaceBell, W.producerSleeping, buffer, this.#rx.wordOffset(W.spaceBell), name(init.rxIndex, 's'));
-    this.#txSpace = new Bell(this.#tx.h, W.spaceBell, W.producerSleeping, buffer, this.#tx.wordOffset(W.spaceBell), name(txIndex, 's'));
-    this.#txData = new Bell(this.#tx.h, W.dataBell, W.consumerSleeping, buffer, this.#tx.wordOffset(W.dataBell), name(txIndex, 'd'));
+    const name = (ring: 0 | 1, bell: 'data' | 'space'): string => ringBellName(init.waitName, ring, bell);
+    this.#rxData = new Bell(this.#rx.h, W.dataBell, W.consumerSleeping, buffer, this.#rx.wordOffset(W.dataBell), name(init.rxIndex, 'data'));
+    this.#rxSpace = new Bell(this.#rx.h, W.spaceBell, W.producerSleeping, buffer, this.#rx.wordOffset(W.spaceBell), name(init.rxIndex, 'space'));
+    this.#txSpace = new Bell(this.#tx.h, W.spaceBell, W.producerSleeping, buffer, this.#tx.wordOffset(W.spaceBell), name(txIndex, 'space'));
+    this.#txData = new Bell(this.#tx.h, W.dataBell, W.consumerSleeping, buffer, this.#tx.wordOffset(W.dataBell), name(txIndex, 'data'));
     this.#peer = init.peer;
     this.#spinMs = (init.wait?.spinMicros ?? 50) / 1000;
     this.#syncSpinMs = (init.wait?.syncSpinMicros ?? 200) / 1000;

@@ -19,13 +19,7 @@ export {
 } from './region.js';
 export { defineStruct, type FieldInfo, type FieldType, type FieldValue, type ScalarType, type StructLayout, type StructOptions, type StructValue } from './layout.js';
 export { ShmChannel, WATCHDOG_MS, type WaitOptions } from './channel.js';
-export {
-  DEFAULT_MAX_MESSAGE_BYTES,
-  DEFAULT_RING_BYTES,
-  MAX_CHANNEL_NAME_BYTES,
-  transport,
-  type ShmTransport,
-  type ShmConnectOptions,
-  type ShmListenOptions,
-} from './transport.js';
+export { transport, type ShmTransport } from './transport.js';
+export { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_RING_BYTES, type ShmConnectOptions, type ShmListenOptions } from './options.js';
+export { MAX_CHANNEL_NAME_BYTES } from './rendezvous.js';
 export { RING_HEADER_BYTES, RING_MAGIC, RING_VERSION, initRing, ringBytes, RingReader, RingWriter } from './ring.js';

@@ -10,7 +10,7 @@ afterAll(async () => {
   // what the next listen() sweeps (stale ipckit objects of dead processes).
   // Do that sweep now, and check that nothing else is left.
   const { shmBackend } = await import('../src/region.js');
-  const { CONTROL_MAGIC } = await import('../src/transport.js');
+  const { CONTROL_MAGIC } = await import('../src/rendezvous.js');
   const backend = await shmBackend();
   backend.sweepStale(backend.osName(`ipckit.ipc-${process.pid}-`), CONTROL_MAGIC);
   expect(shmLeftovers()).toEqual([]);

@@ -1,12 +1,12 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isIpcError, uniqueName, type Channel } from '@ipckit/core';
-import { createRegion, openRegion, transport } from '../src/index.js';
-import { SLOTS_OFFSET, SLOT_ACCEPTING, SLOT_BYTES, SLOT_COUNT, SLOT_FREE, setAcceptDelayForTests } from '../src/transport.js';
+import { createRegion, openRegion, transport, type ShmListenOptions } from '../src/index.js';
+import { ACCEPT_DELAY_MS, type ListenInternals } from '../src/listener.js';
+import { SLOTS_OFFSET, SLOT_ACCEPTING, SLOT_BYTES, SLOT_COUNT, SLOT_FREE } from '../src/rendezvous.js';
 import { Child, fixture, shmLeftovers, watchdog } from './helpers.js';
 
 const children: Child[] = [];
 afterEach(async () => {
-  setAcceptDelayForTests(0);
   for (const c of children.splice(0)) await c.kill();
 });
 afterAll(() => {
@@ -21,8 +21,8 @@ describe('a client whose connect times out while the listener is accepting it', 
   it('frees its slot; the listener drops that channel and serves the next client in the same slot', async () => {
     const name = uniqueName('shmrace');
     // The listener pauses with the slot in state 5 (accepting) and the channel built.
-    setAcceptDelayForTests(1500);
-    const listener = await transport.listen(name);
+    const options: ShmListenOptions & ListenInternals = { [ACCEPT_DELAY_MS]: 1500 };
+    const listener = await transport.listen(name, options);
     const iterator = listener[Symbol.asyncIterator]();
     const control = await openRegion(`ipckit.${name}`);
     try {

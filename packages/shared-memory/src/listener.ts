@@ -1,0 +1,299 @@
+/**
+ * The listening side of `shm://name`: makes the control region, then
+ * accepts clients eagerly, as a socket server does (docs/ring-protocol.md
+ * §2 "Accepting"). The bytes it reads and writes are rendezvous.ts's.
+ */
+import type { Waiter } from '@ipckit/native';
+import { IpcError, type Channel, type Listener } from '@ipckit/core';
+import { AsyncQueue, recode, validateInteger } from '@ipckit/core/kit';
+import type { ShmBackend } from './backend.js';
+import { ShmChannel, WATCHDOG_MS, type WaitOptions } from './channel.js';
+import { maxMessageBytesOf, type ShmListenOptions } from './options.js';
+import { SharedRegion, createRegionAt, openRegionAt, shmBackend } from './region.js';
+import {
+  CONTROL_BYTES,
+  CONTROL_MAGIC,
+  CONTROL_PREFIX,
+  ControlBlock,
+  PAIR_PREFIX,
+  SLOT_ACCEPTED,
+  SLOT_ACCEPTING,
+  SLOT_CLAIMED,
+  SLOT_COUNT,
+  SLOT_FREE,
+  SLOT_REFUSED,
+  SLOT_REQUESTED,
+  checkChannelName,
+  controlRegionName,
+  type SlotRequest,
+} from './rendezvous.js';
+import { RING_HEADER_BYTES, RING_MAGIC, RING_VERSION, W, checkCapacity, ringBytes } from './ring.js';
+
+/**
+ * @internal The key of a test-only listen option, reachable from this
+ * package's own tests and nowhere else (index.ts does not export it, and
+ * the package exports only index and testing): a listener given
+ * `{ [ACCEPT_DELAY_MS]: ms }` pauses that long in every accept, with the
+ * slot in state 5 (accepting) and the channel built, just before it answers.
+ * races.test.ts uses it to make a client give up in that window.
+ */
+export const ACCEPT_DELAY_MS = Symbol('ipckit.shm.acceptDelayMs');
+
+/** @internal The listen options this module takes beyond the public ones. */
+export interface ListenInternals {
+  [ACCEPT_DELAY_MS]?: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Serves `shm://name`: sweeps what killed ipckit processes left behind,
+ * makes the control region (EADDRINUSE when a live process serves the
+ * name), and starts accepting.
+ */
+export async function listen(name: string, options: ShmListenOptions & ListenInternals = {}): Promise<Listener> {
+  checkChannelName(name);
+  const maxMessageBytes = maxMessageBytesOf(options);
+  const acceptDelayMs = validateInteger(options[ACCEPT_DELAY_MS] ?? 0, 'acceptDelayMs', 0, 60_000);
+  const backend = await shmBackend();
+  // Leftovers of ipckit processes that were killed (SIGKILL, crash) while
+  // serving or connecting: control regions and pair regions whose ownership
+  // record names a dead process and whose first word is our magic (POSIX).
+  backend.sweepStale(backend.osName(CONTROL_PREFIX), CONTROL_MAGIC);
+  backend.sweepStale(backend.osName(PAIR_PREFIX), RING_MAGIC);
+  let control: SharedRegion;
+  try {
+    control = createRegionAt(backend, backend.osName(controlRegionName(name)), CONTROL_BYTES);
+  } catch (error) {
+    if (error instanceof IpcError && error.code === 'EADDRINUSE') {
+      throw recode(error, 'EADDRINUSE', `shm://${name} is already served by a running process`);
+    }
+    throw error;
+  }
+  const block = new ControlBlock(control.bytes);
+  block.publish(backend.pid());
+  const listener = new ShmListener({ backend, name, control, block, maxMessageBytes, wait: options, acceptDelayMs });
+  options.signal?.addEventListener('abort', () => void listener.close(), { once: true });
+  return listener;
+}
+
+interface ListenerInit {
+  backend: ShmBackend;
+  name: string;
+  control: SharedRegion;
+  block: ControlBlock;
+  maxMessageBytes: number;
+  wait: WaitOptions;
+  acceptDelayMs: number;
+}
+
+/** The listening side: accepts clients eagerly, as a socket server does. */
+class ShmListener implements Listener {
+  readonly name: string;
+  readonly path: string;
+  readonly #backend: ShmBackend;
+  readonly #control: SharedRegion;
+  readonly #block: ControlBlock;
+  readonly #bell: Waiter;
+  readonly #queue = new AsyncQueue<Channel>(SLOT_COUNT);
+  readonly #maxMessageBytes: number;
+  readonly #wait: WaitOptions;
+  readonly #acceptDelayMs: number;
+  #closed = false;
+  readonly #loop: Promise<void>;
+  /** Accepts in progress: close() waits for them before it unmaps the control region. */
+  readonly #accepting = new Set<Promise<void>>();
+  /** Slots with an accept in progress: a scan must not start a second one on them (see #scan). */
+  readonly #acceptingSlots = new Set<number>();
+
+  constructor(init: ListenerInit) {
+    this.#backend = init.backend;
+    this.name = init.name;
+    this.path = init.control.path;
+    this.#control = init.control;
+    this.#block = init.block;
+    this.#maxMessageBytes = init.maxMessageBytes;
+    this.#wait = init.wait;
+    this.#acceptDelayMs = init.acceptDelayMs;
+    this.#bell = init.block.openAcceptBell(init.name);
+    this.#loop = this.#acceptLoop();
+  }
+
+  async #acceptLoop(): Promise<void> {
+    while (!this.#closed) {
+      const seq = this.#block.bell;
+      this.#scan();
+      if (this.#closed) return;
+      await this.#bell.wait(seq, WATCHDOG_MS).catch(() => undefined);
+    }
+  }
+
+  /** One look at every slot: starts accepts of requests, frees slots of dead clients. */
+  #scan(): void {
+    const block = this.#block;
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const state = block.slotState(slot);
+      if (state === SLOT_REQUESTED) {
+        // A client that gave up during an accept may have freed the slot, and
+        // a new client requested it again: that request waits until the old
+        // accept has failed its compare-exchange (it rescans then), or the
+        // old accept's answer (5 → 3) would go to the new client.
+        if (this.#acceptingSlots.has(slot)) continue;
+        // Ours now, so the next scan does not accept it twice.
+        if (block.moveSlot(slot, SLOT_REQUESTED, SLOT_ACCEPTING)) this.#accept(slot);
+      } else if (state === SLOT_CLAIMED || state === SLOT_ACCEPTED || state === SLOT_REFUSED) {
+        this.#freeIfClientDied(slot, state);
+      }
+    }
+  }
+
+  /** A client that died mid-connect would keep its slot taken forever: free it, and its pair region. */
+  #freeIfClientDied(slot: number, state: number): void {
+    const watch = this.#backend.watchProcess(this.#block.clientPid(slot));
+    const alive = watch.alive();
+    watch.close();
+    if (alive) return;
+    // Read before the slot is freed: another client may write its own name at once after.
+    const pairName = this.#block.slotName(slot);
+    if (!this.#block.moveSlot(slot, state, SLOT_FREE) || pairName === '') return;
+    try {
+      // POSIX: only an ipckit ring region whose ownership record names the dead client.
+      this.#backend.removeIfStale(this.#backend.checkRegionName(pairName), RING_MAGIC);
+    } catch {
+      // The name came from the client: not a valid region name, nothing of ours to remove.
+    }
+  }
+
+  /** Starts accepting `slot` (state 5, ours); the slot is skipped by scans until the accept is over. */
+  #accept(slot: number): void {
+    this.#acceptingSlots.add(slot);
+    const accepting: Promise<void> = this.#acceptSlot(slot).then(() => {
+      this.#accepting.delete(accepting);
+      this.#acceptingSlots.delete(slot);
+      // A request that came into this slot meanwhile was skipped: look again now.
+      if (!this.#closed && this.#block.slotState(slot) === SLOT_REQUESTED) this.#scan();
+    });
+    this.#accepting.add(accepting);
+  }
+
+  /** Opens the client's pair region, builds our channel end, and answers; never throws. */
+  async #acceptSlot(slot: number): Promise<void> {
+    const request = this.#block.requestOf(slot);
+    try {
+      const channel = this.#openChannel(request);
+      if (this.#acceptDelayMs > 0) await sleep(this.#acceptDelayMs);
+      this.#block.setServerPid(slot, this.#backend.pid());
+      if (!this.#closed && this.#answer(slot, SLOT_ACCEPTED, request.pairName)) {
+        this.#queue.push(channel);
+        return;
+      }
+      // Closing, or the client gave up and freed the slot: nobody will use
+      // this channel. Closing it marks both of our ring ends closed (the
+      // pair's name is already unlinked; the client unmaps its side).
+      await channel.close();
+    } catch {
+      // Refused below: the client unlinks its own pair region.
+    }
+    this.#answer(slot, SLOT_REFUSED, request.pairName);
+  }
+
+  /**
+   * Our end of the client's pair region. The name and capacity come from
+   * the client: the region must hold two rings of that capacity before we
+   * unlink it or write a byte (a refused region is the client's to remove).
+   */
+  #openChannel(request: SlotRequest): ShmChannel {
+    const backend = this.#backend;
+    const region = openRegionAt(backend, backend.checkRegionName(request.pairName));
+    try {
+      const [ring0, ring1] = ringsOf(region, request.capacity);
+      // Both sides have it mapped now: the name is no longer needed (POSIX).
+      backend.unlink(region.path);
+      ShmChannel.attach(ring0, ring1, backend.pid());
+      return new ShmChannel({
+        region,
+        rxOffset: 0,
+        txOffset: ringBytes(request.capacity),
+        rxIndex: 0,
+        waitName: request.pairName,
+        maxMessageBytes: this.#maxMessageBytes,
+        peer: backend.watchProcess(request.clientPid),
+        wait: this.#wait,
+      });
+    } catch (error) {
+      region.close();
+      throw error;
+    }
+  }
+
+  /** Answers `slot` by compare-exchange from 5 (see ControlBlock.answer) and wakes its client. */
+  #answer(slot: number, state: typeof SLOT_ACCEPTED | typeof SLOT_REFUSED, pairName: string): boolean {
+    if (!this.#block.answer(slot, state)) return false;
+    this.#wakeSlot(slot, pairName);
+    return true;
+  }
+
+  #wakeSlot(slot: number, pairName: string): void {
+    if (this.#control.closed) return;
+    try {
+      const ack = this.#block.openAckBell(slot, pairName);
+      ack.wake();
+      ack.close();
+    } catch {
+      // The client polls too; a lost wake only costs it a few milliseconds.
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Channel> {
+    return this.#queue[Symbol.asyncIterator]();
+  }
+
+  /**
+   * Stops accepting: waits for accepts in progress, refuses pending
+   * requests, and removes the control region. Channels already accepted
+   * stay open. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const block = this.#block;
+    block.markClosed();
+    this.#bell.close();
+    await this.#loop.catch(() => undefined);
+    // The control region stays mapped until every accept in progress has answered its slot.
+    await Promise.all([...this.#accepting]);
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const state = block.slotState(slot);
+      if ((state === SLOT_REQUESTED || state === SLOT_ACCEPTING) && block.moveSlot(slot, state, SLOT_REFUSED)) {
+        this.#wakeSlot(slot, block.slotName(slot));
+      }
+    }
+    this.#control.close();
+    this.#queue.end();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * The two ring headers of a client's pair region, checked: big enough for
+ * two rings of `capacity`, each with the ring magic, version and that
+ * capacity (EIO otherwise).
+ */
+function ringsOf(region: SharedRegion, capacity: number): [Int32Array, Int32Array] {
+  checkCapacity(capacity);
+  if (region.size < 2 * ringBytes(capacity)) throw new IpcError('EIO', `${region.path} is too small for two rings of ${capacity} bytes`);
+  const bytes = region.bytes;
+  const rings: [Int32Array, Int32Array] = [
+    new Int32Array(bytes.buffer, bytes.byteOffset, RING_HEADER_BYTES / 4),
+    new Int32Array(bytes.buffer, bytes.byteOffset + ringBytes(capacity), RING_HEADER_BYTES / 4),
+  ];
+  for (const ring of rings) {
+    if (Atomics.load(ring, W.magic) !== RING_MAGIC || Atomics.load(ring, W.version) !== RING_VERSION || Atomics.load(ring, W.capacity) !== capacity) {
+      throw new IpcError('EIO', `${region.path} does not hold two ipckit rings of ${capacity} bytes`);
+    }
+  }
+  return rings;
+}

@@ -1,0 +1,50 @@
+/**
+ * The options of `shm://` listen and connect, their defaults, and their
+ * checks: shared by listener.ts, connect.ts and transport.ts (which reports
+ * the defaults in its capabilities), so each is written once.
+ */
+import type { ConnectOptions, ListenOptions } from '@ipckit/core';
+import { validateInteger } from '@ipckit/core/kit';
+import type { WaitOptions } from './channel.js';
+import { checkCapacity } from './ring.js';
+
+/** Default largest message: 16 MiB (larger ones travel in fragments). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** The largest maximum a channel accepts (the fragment word has 31 bits). */
+export const MAX_MESSAGE_BYTES_LIMIT = 0x7fffffff;
+/** Default data bytes of each ring: 1 MiB. */
+export const DEFAULT_RING_BYTES = 1024 * 1024;
+/** How long connect waits for a free slot and an answer, unless told. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Options of {@link transport.listen} for shared memory. */
+export interface ShmListenOptions extends ListenOptions, WaitOptions {}
+
+/** Options of {@link transport.connect} for shared memory. */
+export interface ShmConnectOptions extends ConnectOptions, WaitOptions {
+  /** Data bytes of each of the two rings: a power of two, 4 KiB to 1 GiB. Default 1 MiB. */
+  ringBytes?: number;
+}
+
+/** The largest message a channel made with these options receives (EINVAL when out of range). */
+export function maxMessageBytesOf(options: { maxMessageBytes?: number }): number {
+  const max = options.maxMessageBytes;
+  return max === undefined ? DEFAULT_MAX_MESSAGE_BYTES : validateInteger(max, 'maxMessageBytes', 0, MAX_MESSAGE_BYTES_LIMIT);
+}
+
+/** Connect's options, checked (EINVAL) before anything is opened. */
+export interface ConnectSettings {
+  maxMessageBytes: number;
+  /** Data bytes of each ring. */
+  capacity: number;
+  timeoutMs: number;
+}
+
+/** Checks connect's options and fills in the defaults. */
+export function connectSettings(options: ShmConnectOptions): ConnectSettings {
+  return {
+    maxMessageBytes: maxMessageBytesOf(options),
+    capacity: checkCapacity(options.ringBytes ?? DEFAULT_RING_BYTES),
+    timeoutMs: options.timeoutMs === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : validateInteger(options.timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1),
+  };
+}
