@@ -4,9 +4,9 @@
  * copy them out. Waiting spins briefly, then sleeps in the kernel through
  * @ipckit/native (futex / named event), so an idle side uses no CPU.
  */
-import { openWaiter, type Waiter } from '@ipckit/native';
 import { IpcError, type Channel } from '@ipckit/core';
 import type { ProcessWatch } from './backend.js';
+import { Bell } from './bell.js';
 import type { SharedRegion } from './region.js';
 import { ringBellName } from './rendezvous.js';
 import { RingReader, RingWriter, STATE_CLOSED, STATE_OPEN, ShortArrayError, W } from './ring.js';
@@ -51,82 +51,6 @@ function errorFrom(error: unknown): IpcError {
 
 function badTimeout(value: unknown): IpcError {
   return new IpcError('EINVAL', `timeoutMs must be a number >= 0 or Infinity, got ${String(value)}`);
-}
-
-/** One side's sleeping spot: a bell word, a sleeping flag, and waiters on the bell. */
-class Bell {
-  readonly #buffer: ArrayBuffer;
-  readonly #offset: number;
-  readonly #name: string;
-  #async: Waiter | undefined;
-  #sync: Waiter | undefined;
-
-  constructor(
-    readonly h: Int32Array,
-    readonly bellWord: number,
-    readonly sleepingWord: number,
-    buffer: ArrayBuffer,
-    byteOffset: number,
-    name: string,
-  ) {
-    this.#buffer = buffer;
-    this.#offset = byteOffset;
-    this.#name = name;
-    this.#async = openWaiter(buffer, byteOffset, name);
-  }
-
-  /** The waker's side: after publishing, ring the bell if the other side sleeps. */
-  notify(): void {
-    if (Atomics.load(this.h, this.sleepingWord) !== 0) this.ring();
-  }
-
-  /** Rings unconditionally (close, reset): changes the word, then wakes. */
-  ring(): void {
-    Atomics.add(this.h, this.bellWord, 1);
-    this.#async?.wake();
-  }
-
-  /** Sleeps (async) until rung or `timeoutMs`, unless `ready()` already holds after announcing the sleep. */
-  async sleep(ready: () => boolean, timeoutMs: number): Promise<void> {
-    const waiter = this.#async;
-    if (!waiter) return;
-    const seq = Atomics.load(this.h, this.bellWord);
-    Atomics.store(this.h, this.sleepingWord, 1);
-    try {
-      if (ready()) return;
-      await waiter.wait(seq, timeoutMs);
-    } finally {
-      if (this.#async) Atomics.store(this.h, this.sleepingWord, 0);
-    }
-  }
-
-  /** The blocking form, for worker threads. */
-  sleepSync(ready: () => boolean, timeoutMs: number): void {
-    if (!this.#async) return;
-    const waiter = (this.#sync ??= openWaiter(this.#buffer, this.#offset, this.#name));
-    const seq = Atomics.load(this.h, this.bellWord);
-    Atomics.store(this.h, this.sleepingWord, 1);
-    try {
-      if (ready()) return;
-      waiter.waitSync(seq, timeoutMs);
-    } finally {
-      Atomics.store(this.h, this.sleepingWord, 0);
-    }
-  }
-
-  /** Interrupts our own pending sleep (from this process). */
-  interrupt(): void {
-    this.#async?.wake();
-  }
-
-  close(): void {
-    const a = this.#async;
-    const s = this.#sync;
-    this.#async = undefined;
-    this.#sync = undefined;
-    a?.close();
-    s?.close();
-  }
 }
 
 /** How a channel is wired into its region. */
