@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, listen, uniqueName, type Channel } from '@ipckit/core';
 import { resolveTransport } from '@ipckit/core/kit';
-import { PeerSet, SequenceChecker, patternMessage, sameBytes, sequenceMessage, within } from '@ipckit/core/testing';
+import { PeerProcess, PeerSet, SequenceChecker, patternMessage, sameBytes, sequenceMessage, within } from '@ipckit/core/testing';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   connectMailslot,
@@ -125,7 +125,7 @@ describe('mailslot', () => {
     const listener = await track(listenMailslot(name));
     const writer = peers().start('send-sequence', name, '5', String(count));
     let writerDone = false;
-    void writer.waitFor('done').then(() => (writerDone = true), () => undefined);
+    void writer.waitForEvent('done').then(() => (writerDone = true), () => undefined);
     // Nobody takes messages yet: the process buffer fills to its mark, then the OS queue.
     await until(() => listener.info().buffered >= 64 && listener.info().nextMessageBytes !== undefined);
     await sleep(300);
@@ -217,7 +217,7 @@ describe.runIf(isPosix)('mailslot on POSIX (Unix datagram socket)', () => {
   it('replaces the stale socket of a server that crashed, and never removes a non-socket', async () => {
     const name = uniqueName('ms');
     const holder = peers().start('hold', name);
-    await holder.waitFor('ready');
+    await holder.waitForEvent('ready');
     await expect(listenMailslot(name)).rejects.toMatchObject({ code: 'EADDRINUSE' });
     await holder.kill(); // SIGKILL: the socket file stays behind
     const path = await mailslotPath(name);
@@ -279,21 +279,18 @@ describe.runIf(haveCc)('mailslot interop with native programs (plain socket call
     const readerExe = build('mailslot_reader');
     const name = uniqueName('ms');
     await (await listenMailslot(uniqueName('ms'))).close(); // makes sure the directory exists
-    const reader = spawn(readerExe, [await mailslotPath(name), '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    open.push({ close: () => reader.kill('SIGKILL') });
-    let output = '';
-    reader.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
-    await within(10_000, 'native reader ready', until(() => output.includes('ready\n')).then(() => undefined));
+    const reader = new PeerProcess(readerExe, [await mailslotPath(name), '3'], { timeoutMs: 10_000 });
+    open.push({ close: () => reader.kill() });
+    expect(await reader.nextLine()).toBe('ready');
     const writer = await track(connect(`mailslot://${name}`));
     await writer.send(new TextEncoder().encode('from-node'));
     await writer.send(new Uint8Array(0));
     await writer.send(sequenceMessage(1, 60));
-    const code = await within(10_000, 'native reader exit', new Promise((resolve) => reader.on('exit', resolve)));
-    expect(code).toBe(0);
-    const lines = output.trim().split('\n');
-    expect(lines[1]).toMatch(/^9 [0-9a-f]{8} from-node$/);
-    expect(lines[2]).toMatch(/^0 811c9dc5 $/);
-    expect(lines[3]).toMatch(/^72 [0-9a-f]{8} -$/);
+    expect(await reader.exit()).toBe(0);
+    // One line a message: its size, its FNV-1a and the text when printable (lines come trimmed).
+    expect(await reader.nextLine()).toMatch(/^9 [0-9a-f]{8} from-node$/);
+    expect(await reader.nextLine()).toBe('0 811c9dc5');
+    expect(await reader.nextLine()).toMatch(/^72 [0-9a-f]{8} -$/);
   });
 });
 

@@ -10,16 +10,33 @@
  * import { conformanceOptions } from '../src/testing.js';
  * runConformance({ describe, test: (name, fn, ms) => it(name, fn, ms) }, conformanceOptions);
  * ```
+ *
+ * It also holds the test support every package shares, so none keeps a copy:
+ * `PeerProcess` (run a peer script or native program, read its stdout lines
+ * and JSON events, wait, write, kill), `report`/`runPeer` (the peer script's
+ * side of those events), and `within` (the one watchdog).
  */
 import { strict as assert } from 'node:assert';
 import { IpcError } from '../errors.js';
 import { uniqueName as defaultUniqueName } from '../names.js';
 import type { Channel, Listener, Transport } from '../transport.js';
 import { SequenceChecker, patternMessage, sameBytes, sequenceMessage } from './messages.js';
-import { type Peer, PeerSet } from './peers.js';
+import type { PeerProcess } from './peer-process.js';
+import { PeerSet } from './peers.js';
+import { within } from './watchdog.js';
 
 export { SequenceChecker, fnv1a, patternMessage, readSequenceMessage, sameBytes, sequenceMessage } from './messages.js';
-export { Peer, PeerSet, type PeerEvent } from './peers.js';
+export {
+  PeerProcess,
+  type EventMatch,
+  type LineMatch,
+  type PeerEvent,
+  type PeerProcessOptions,
+  type RunResult,
+} from './peer-process.js';
+export { PeerSet } from './peers.js';
+export { report, runPeer } from './report.js';
+export { within } from './watchdog.js';
 
 /** The two functions of a test framework the suite needs. */
 export interface TestApi {
@@ -51,19 +68,6 @@ export interface ConformanceOptions {
 
 /** The names every transport must reject with EINVAL before any syscall. */
 export const COMMON_BAD_NAMES: readonly string[] = ['', 'x'.repeat(4096), 'nul\0byte', 'a/b', 'a\\b', '..', '.', '../escape', 'line\nbreak'];
-
-/** Awaits `promise`, failing with a clear message if it does not settle in `ms`. */
-export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`watchdog: ${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Asserts that `promise` rejects with an IpcError of one of `codes`; returns it. */
 export async function rejectsWith(promise: Promise<unknown>, ...codes: string[]): Promise<IpcError> {
@@ -106,7 +110,7 @@ export function runConformance(api: TestApi, options: ConformanceOptions): void 
     api.test(
       name,
       async () => {
-        const ctx = new TestContext(await transport(), await freshName(), new PeerSet(options.moduleUrl), freshName);
+        const ctx = new TestContext(await transport(), await freshName(), new PeerSet(options.moduleUrl, budget), freshName);
         try {
           // Our own watchdog fires a little before the framework's, so peers are killed and the reason is clear.
           await within(budget - 500, name, body(ctx));
@@ -150,7 +154,7 @@ export function runConformance(api: TestApi, options: ConformanceOptions): void 
       // The name is free again once closed.
       await ctx.track(await t.listen(name)).close();
       const other = await ctx.freshName();
-      await ctx.peers.start('hold', other).waitFor('ready');
+      await ctx.peers.start('hold', other).waitForEvent('ready');
       await rejectsWith(t.listen(other), 'EADDRINUSE');
     });
 
@@ -357,7 +361,7 @@ async function assertSendOnly(ctx: TestContext): Promise<void> {
 /** What each test gets: the transport, a fresh name, its peers, and cleanup. */
 class TestContext {
   private readonly closers: Array<() => Promise<void>> = [];
-  echoPeer: Peer | undefined;
+  echoPeer: PeerProcess | undefined;
 
   constructor(
     readonly t: Transport,
@@ -380,7 +384,7 @@ class TestContext {
   /** Connects to an echo server running in a peer process. */
   async echoChannel(): Promise<Channel> {
     this.echoPeer = this.peers.start('echo-server', this.name);
-    await this.echoPeer.waitFor('ready');
+    await this.echoPeer.waitForEvent('ready');
     return this.trackChannel(await this.t.connect(this.name));
   }
 

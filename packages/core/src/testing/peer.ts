@@ -5,11 +5,7 @@
  */
 import type { Channel, Transport } from '../transport.js';
 import { patternMessage, sequenceMessage } from './messages.js';
-
-/** Writes one event line; resolves once written (stdout may be asynchronous, e.g. a pipe on Windows). */
-function report(event: string, extra: Record<string, unknown> = {}): Promise<void> {
-  return new Promise((resolve) => process.stdout.write(`${JSON.stringify({ event, ...extra })}\n`, () => resolve()));
-}
+import { report, runPeer } from './report.js';
 
 /** Serves each channel by sending every message straight back. */
 async function echo(channel: Channel): Promise<void> {
@@ -78,11 +74,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  async (error: unknown) => {
-    const e = error as { code?: unknown; message?: unknown };
-    await report('error', { code: e?.code, message: String(e?.message ?? error) });
-    process.exit(1);
-  },
-);
+void runPeer(main);
