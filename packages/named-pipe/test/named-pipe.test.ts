@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { lstat, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, listen, uniqueName, type Channel, type Listener } from '@ipckit/core';
 import { resolveTransport } from '@ipckit/core/kit';
-import { within } from '@ipckit/core/testing';
+import { PeerProcess, within } from '@ipckit/core/testing';
 import { connectStream, listenStream, pipePath, transport } from '@ipckit/named-pipe';
 import { runtimeDirectory as socketDirectory } from '@ipckit/sys';
 
@@ -79,8 +78,8 @@ describe.runIf(isPosix)('named-pipe on POSIX', () => {
     const name = uniqueName('np');
     const path = await pipePath(name);
     // A server process that dies without cleaning up leaves its socket file behind.
-    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
-    await new Promise((resolve) => child.on('exit', resolve));
+    const child = new PeerProcess(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    expect(await child.exit()).toBe(null); // killed by its own signal
     expect((await lstat(path)).isSocket()).toBe(true);
     const listener = await transport.listen(name);
     open.push(listener);
@@ -131,33 +130,11 @@ describe('named-pipe listen options', () => {
 });
 
 /** Runs an ES module snippet in its own process; `process.argv[1..]` are `args`. Lines it prints are collected. */
-function child(script: string, ...args: string[]) {
-  const proc = spawn(process.execPath, ['--input-type=module', '-e', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const waiting: Array<() => void> = [];
-  proc.stdout.setEncoding('utf8').on('data', (text: string) => {
-    out += text;
-    for (const wake of waiting.splice(0)) wake();
-  });
-  proc.stderr.setEncoding('utf8').on('data', (text: string) => (err += text));
-  const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => {
-    for (const wake of waiting.splice(0)) wake();
-    resolve(code);
-  }));
-  open.push({ close: () => proc.kill('SIGKILL') });
-  return {
-    proc,
-    exited,
-    async line(prefix: string): Promise<string> {
-      for (;;) {
-        const found = out.split('\n').find((l) => l.startsWith(prefix));
-        if (found !== undefined) return found.slice(prefix.length);
-        if (proc.exitCode !== null) throw new Error(`child exited before "${prefix}": ${err}`);
-        await new Promise<void>((resolve) => waiting.push(resolve));
-      }
-    },
-  };
+/** Runs `script` as an ES module in a peer process, killed after the test. */
+function child(script: string, ...args: string[]): PeerProcess {
+  const proc = PeerProcess.module(script, args, { timeoutMs: 10_000 });
+  open.push({ close: () => proc.kill() });
+  return proc;
 }
 
 const PIPE_URL = new URL('../dist/index.js', import.meta.url).href;
@@ -203,7 +180,7 @@ describe('named-pipe: review fixes', () => {
       PIPE_URL,
       name,
     );
-    await within(10_000, 'child ready', server.line('ready'));
+    await server.waitForLine('ready');
     const channel = await transport.connect(name);
     open.push(channel);
     // The queued connection is closed: our iteration ends, and nothing keeps the server process alive.
@@ -214,7 +191,7 @@ describe('named-pipe: review fixes', () => {
         expect(['EPIPE', 'ECONNRESET']).toContain((error as { code?: string }).code);
       }
     })());
-    expect(await within(10_000, 'server exit', server.exited)).toBe(0);
+    expect(await server.exit()).toBe(0);
   });
 
   it('a send waiting for drain when close() is called resolves once its bytes are flushed, and they arrive', async () => {
@@ -240,7 +217,7 @@ describe('named-pipe: review fixes', () => {
       PIPE_URL,
       name,
     );
-    await within(10_000, 'child ready', reader.line('ready'));
+    await reader.waitForLine('ready');
     const channel = (await transport.connect(name)) as Channel & { socket: import('node:net').Socket };
     open.push(channel);
     const message = new Uint8Array(64 * 1024).fill(7);
@@ -257,9 +234,10 @@ describe('named-pipe: review fixes', () => {
     expect(pending).toBeDefined();
     const outcome = pending!.then(() => 'resolved', (error: unknown) => `rejected ${String((error as { code?: string }).code)}`);
     const closing = channel.close();
-    reader.proc.stdin.write('go\n');
+    reader.write('go\n');
     expect(await within(10_000, 'pending send', outcome)).toBe('resolved');
     await within(10_000, 'close', closing);
-    expect(Number(await within(10_000, 'reader count', reader.line('bytes ')))).toBe(sent * (message.length + 4));
+    const count = await reader.waitForLine(/^bytes \d+$/);
+    expect(Number(count.slice('bytes '.length))).toBe(sent * (message.length + 4));
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openWaiter } from '../src/index.js';
-import { region, startPeer, uniqueName, wakeUntil, watchdog } from './helpers.js';
+import { within } from '@ipckit/core/testing';
+import { region, startPeer, uniqueName, wakeUntil } from './helpers.js';
 
 // Two real processes mapping the same file MAP_SHARED: the futex is keyed by
 // the file's page, not by either process's address, so wake-ups cross over.
@@ -14,13 +15,12 @@ describe.runIf(process.platform === 'linux')('Waiter across processes', () => {
     const pending = w.wait(0);
     const peer = startPeer('wake-loop', r, 64, name);
     try {
-      expect(await watchdog(pending, 15_000, 'cross-process wake')).toBe('woken');
+      expect(await within(15_000, 'cross-process wake', pending)).toBe('woken');
       Atomics.store(r.words, 17, 1); // tells the peer to stop waking
-      const end = await watchdog(peer.exited, 15_000, 'peer exit');
-      expect(end.code, end.stderr).toBe(0);
+      expect(await peer.exit(), peer.stderr).toBe(0);
     } finally {
       w.close();
-      peer.kill();
+      await peer.kill();
       r.dispose();
     }
   });
@@ -39,12 +39,11 @@ describe.runIf(process.platform === 'linux')('Waiter across processes', () => {
         }
         return seen;
       };
-      expect(await watchdog(consume(), 15_000, 'consumer loop')).toBe(42);
-      const end = await watchdog(peer.exited, 15_000, 'peer exit');
-      expect(end.code, end.stderr).toBe(0);
+      expect(await within(15_000, 'consumer loop', consume())).toBe(42);
+      expect(await peer.exit(), peer.stderr).toBe(0);
     } finally {
       w.close();
-      peer.kill();
+      await peer.kill();
       r.dispose();
     }
   });
@@ -55,13 +54,13 @@ describe.runIf(process.platform === 'linux')('Waiter across processes', () => {
     const w = openWaiter(r.buffer, 256, name);
     const peer = startPeer('wait', r, 256, name);
     try {
-      await watchdog(peer.line((o) => o.ready === true), 15_000, 'peer ready');
-      const result = await wakeUntil(() => w.wake(), peer.line((o) => 'result' in o), 15_000);
+      await peer.waitForEvent((o) => o.ready === true);
+      const result = await wakeUntil(() => w.wake(), peer.waitForEvent((o) => 'result' in o), 15_000);
       expect(result).toEqual({ result: 'woken', value: 0 });
-      expect((await watchdog(peer.exited, 15_000, 'peer exit')).code).toBe(0);
+      expect(await peer.exit(), peer.stderr).toBe(0);
     } finally {
       w.close();
-      peer.kill();
+      await peer.kill();
       r.dispose();
     }
   });
@@ -75,7 +74,7 @@ describe.runIf(process.platform === 'linux')('Waiter across processes', () => {
     const ROUNDS = 1000;
     let timeouts = 0;
     try {
-      await watchdog(peer.line((o) => o.ready === true), 15_000, 'peer ready');
+      await peer.waitForEvent((o) => o.ready === true);
       const run = async (): Promise<void> => {
         for (let i = 1; i <= ROUNDS; i++) {
           Atomics.store(r.words, 128, i); // store, THEN wake
@@ -90,16 +89,16 @@ describe.runIf(process.platform === 'linux')('Waiter across processes', () => {
         Atomics.store(r.words, 128, -1);
         ping.wake();
       };
-      await watchdog(run(), 60_000, `${ROUNDS} round trips`);
+      await within(60_000, `${ROUNDS} round trips`, run());
       expect(timeouts).toBe(0);
-      expect(await watchdog(peer.line((o) => 'rounds' in o), 15_000, 'peer report')).toEqual({
+      expect(await peer.waitForEvent((o) => 'rounds' in o)).toEqual({
         rounds: ROUNDS,
         timeouts: 0,
       });
     } finally {
       ping.close();
       pong.close();
-      peer.kill();
+      await peer.kill();
       r.dispose();
     }
   });
@@ -108,12 +107,11 @@ describe.runIf(process.platform === 'linux')('Waiter across processes', () => {
     const r = region();
     const peer = startPeer('exit-idle', r, 0, uniqueName());
     try {
-      expect(await watchdog(peer.line((o) => 'closed' in o), 15_000, 'peer output')).toEqual({ closed: 'closed' });
-      const end = await watchdog(peer.exited, 15_000, 'peer exit');
-      expect(end.code, end.stderr).toBe(0);
-      expect(await peer.line((o) => 'first' in o)).toEqual({ first: 'timed-out' });
+      expect(await peer.waitForEvent((o) => 'closed' in o)).toEqual({ closed: 'closed' });
+      expect(await peer.exit(), peer.stderr).toBe(0);
+      expect(await peer.waitForEvent((o) => 'first' in o)).toEqual({ first: 'timed-out' });
     } finally {
-      peer.kill();
+      await peer.kill();
       r.dispose();
     }
   });

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PeerProcess, within } from '@ipckit/core/testing';
 import { mapShared, type SharedMapping } from './fixtures/shm.mjs';
 
 export const PEER = fileURLToPath(new URL('./fixtures/peer.mjs', import.meta.url));
@@ -35,74 +35,9 @@ export function region(): Region {
   };
 }
 
-/** Rejects after `ms`: a watchdog so a broken wake-up fails instead of hanging. */
-export function watchdog<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`watchdog: ${what} took over ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-}
-
-export interface Peer {
-  /** Resolves with the first JSON line for which `pick` returns true. */
-  line(pick: (o: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
-  kill(): void;
-}
-
-/** Starts test/fixtures/peer.mjs in a separate node process. */
-export function startPeer(mode: string, r: Region, offset: number, name: string): Peer {
-  const child = spawn(process.execPath, [PEER, mode, r.file, String(SIZE), String(offset), name], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  const listeners = new Set<() => void>();
-  let buf = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      lines.push(JSON.parse(buf.slice(0, nl)) as Record<string, unknown>);
-      buf = buf.slice(nl + 1);
-      for (const l of listeners) l();
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
-    child.on('exit', (code, signal) => {
-      // let the last stdout chunk arrive
-      setImmediate(() => {
-        resolve({ code, signal, stderr });
-        for (const l of listeners) l();
-      });
-    });
-  });
-  let done = false;
-  void exited.then(() => (done = true));
-  return {
-    line(pick) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const found = lines.find(pick);
-          if (found !== undefined) {
-            listeners.delete(check);
-            resolve(found);
-          } else if (done) {
-            listeners.delete(check);
-            reject(new Error(`peer exited without the expected line; stderr:\n${stderr}`));
-          }
-        };
-        listeners.add(check);
-        check();
-      });
-    },
-    exited,
-    kill() {
-      child.kill('SIGKILL');
-    },
-  };
+/** Starts test/fixtures/peer.mjs in a separate node process; it prints one JSON line per event. */
+export function startPeer(mode: string, r: Region, offset: number, name: string): PeerProcess {
+  return PeerProcess.node(PEER, [mode, r.file, String(SIZE), String(offset), name], { timeoutMs: 15_000 });
 }
 
 /**
@@ -113,7 +48,7 @@ export function startPeer(mode: string, r: Region, offset: number, name: string)
 export async function wakeUntil<T>(wake: () => void, promise: Promise<T>, ms = 10_000): Promise<T> {
   const timer = setInterval(wake, 5);
   try {
-    return await watchdog(promise, ms, 'wake-up');
+    return await within(ms, 'wake-up', promise);
   } finally {
     clearInterval(timer);
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { within } from '@ipckit/core/testing';
 import { candidatePaths, loadedFrom, openWaiter, primitive } from '../src/index.js';
-import { region, uniqueName, wakeUntil, watchdog } from './helpers.js';
+import { region, uniqueName, wakeUntil } from './helpers.js';
 
 // In-process behaviour: results, timeouts, close(), ref/unref. The
 // cross-process wake-ups are in cross-process.test.ts.
@@ -16,7 +17,7 @@ describe.runIf(process.platform === 'linux')('Waiter (one process)', () => {
       const w = openWaiter(r.buffer, 8, uniqueName());
       Atomics.store(r.words, 2, 5);
       expect(w.load()).toBe(5);
-      expect(await watchdog(w.wait(4), 5_000, 'wait')).toBe('not-equal');
+      expect(await within(5_000, 'wait', w.wait(4))).toBe('not-equal');
       expect(w.waitSync(4)).toBe('not-equal');
       // the word is compared as an unsigned 32-bit value; -1 and 0xffffffff are the same word
       Atomics.store(r.words, 2, -1);
@@ -33,8 +34,8 @@ describe.runIf(process.platform === 'linux')('Waiter (one process)', () => {
     const r = region();
     try {
       const w = openWaiter(r.buffer, 0, uniqueName());
-      expect(await watchdog(w.wait(0, 20), 5_000, 'wait')).toBe('timed-out');
-      expect(await watchdog(w.wait(0, 0), 5_000, 'wait')).toBe('timed-out');
+      expect(await within(5_000, 'wait', w.wait(0, 20))).toBe('timed-out');
+      expect(await within(5_000, 'wait', w.wait(0, 0))).toBe('timed-out');
       expect(w.waitSync(0, 20)).toBe('timed-out');
       expect(w.waitSync(0, 0.5)).toBe('timed-out');
       w.close();
@@ -55,7 +56,7 @@ describe.runIf(process.platform === 'linux')('Waiter (one process)', () => {
         producer.wake();
       }, 10);
       // 'woken', or 'not-equal' if the store landed before the thread slept
-      expect(['woken', 'not-equal']).toContain(await watchdog(pending, 10_000, 'wake'));
+      expect(['woken', 'not-equal']).toContain(await within(10_000, 'wake', pending));
       expect(consumer.load()).toBe(1);
       consumer.close();
       producer.close();
@@ -70,7 +71,7 @@ describe.runIf(process.platform === 'linux')('Waiter (one process)', () => {
       const w = openWaiter(r.buffer, 0, uniqueName());
       const pending = w.wait(0);
       w.close();
-      expect(await watchdog(pending, 5_000, 'closed wait')).toBe('closed');
+      expect(await within(5_000, 'closed wait', pending)).toBe('closed');
       expect(w.closed).toBe(true);
       w.close(); // idempotent
       await expect(w.wait(0)).rejects.toMatchObject({ code: 'ECLOSED' });
@@ -88,7 +89,7 @@ describe.runIf(process.platform === 'linux')('Waiter (one process)', () => {
       const first = w.wait(0, 10_000);
       await expect(w.wait(0, 10)).rejects.toMatchObject({ code: 'EINVAL' });
       expect(await wakeUntil(() => w.wake(), first)).toBe('woken');
-      expect(await watchdog(w.wait(0, 10), 5_000, 'second wait')).toBe('timed-out');
+      expect(await within(5_000, 'second wait', w.wait(0, 10))).toBe('timed-out');
       w.close();
     } finally {
       r.dispose();

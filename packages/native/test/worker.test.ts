@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { within } from '@ipckit/core/testing';
 import { openWaiter } from '../src/index.js';
-import { region, SIZE, uniqueName, wakeUntil, watchdog, WORKER } from './helpers.js';
+import { region, SIZE, uniqueName, wakeUntil, WORKER } from './helpers.js';
 
 describe.runIf(process.platform === 'linux')('waitSync in a worker thread', () => {
   it('blocks the worker until the main thread wakes it, without blocking the main thread', async () => {
@@ -22,7 +23,7 @@ describe.runIf(process.platform === 'linux')('waitSync in a worker thread', () =
       expect(await wakeUntil(() => w.wake(), result, 15_000)).toEqual({ result: 'woken' });
       expect(messages[0]).toEqual({ ready: true });
       // the main thread kept running timers while the worker slept
-      expect(await watchdog(new Promise((res) => setTimeout(() => res('tick'), 1)), 5_000, 'timer')).toBe('tick');
+      expect(await within(5_000, 'timer', new Promise((res) => setTimeout(() => res('tick'), 1)))).toBe('tick');
     } finally {
       await worker.terminate();
       w.close();

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { connect, listen } from '@ipckit/core';
 import { resolveTransport } from '@ipckit/core/kit';
-import { within } from '@ipckit/core/testing';
+import { PeerProcess, within } from '@ipckit/core/testing';
 import { formatEndpoint, parseEndpoint, transport } from '@ipckit/tcp';
 import { freePort } from '@ipckit/tcp/testing';
 
@@ -72,10 +71,9 @@ describe('tcp: review fixes', () => {
       const listener = await transport.listen('127.0.0.1:0');
       listener.server.once('connection', () => void listener.close());
       console.log(listener.name);`;
-    const proc = spawn(process.execPath, ['--input-type=module', '-e', script, new URL('../dist/index.js', import.meta.url).href], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = PeerProcess.module(script, [new URL('../dist/index.js', import.meta.url).href], { timeoutMs: 10_000 });
     try {
-      const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
-      const name = await within(10_000, 'child ready', new Promise<string>((resolve) => proc.stdout.setEncoding('utf8').once('data', (text: string) => resolve(text.trim()))));
+      const name = await proc.nextLine();
       const channel = await transport.connect(name);
       await within(10_000, 'channel end', (async () => {
         try {
@@ -85,9 +83,9 @@ describe('tcp: review fixes', () => {
         }
       })());
       await channel.close();
-      expect(await within(10_000, 'server exit', exited)).toBe(0);
+      expect(await proc.exit()).toBe(0);
     } finally {
-      proc.kill('SIGKILL');
+      await proc.kill();
     }
   });
 });
