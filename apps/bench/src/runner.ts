@@ -77,6 +77,7 @@ class Session {
       role,
       ...(this.target.scheme ? { scheme: this.target.scheme } : {}),
       ...(this.target.serialization ? { serialization: this.target.serialization } : {}),
+      ...(this.target.receiveInto ? { receiveInto: true } : {}),
       maxSize: this.maxSize,
       watchdogMs: this.profile.watchdogMs,
     };

@@ -10,7 +10,8 @@ interface ShmModule {
   transport?: { capabilities: { backend: string; primitive: string; maxMessageBytes: number } };
 }
 
-export async function probeShmSync(): Promise<Probe> {
+/** `receiveInto`: the variant that receives with receiveSync(into) into one reused array. */
+export async function probeShmSync(receiveInto: boolean): Promise<Probe> {
   let module: ShmModule;
   try {
     module = (await import('@ipckit/shared-memory' as string)) as ShmModule;
@@ -24,7 +25,7 @@ export async function probeShmSync(): Promise<Probe> {
   const caps = module.transport.capabilities;
   return {
     available: true,
-    backend: `${caps.backend}: ${caps.primitive}; ShmChannel.sendSync/receiveSync in a worker thread of each peer`,
+    backend: `${caps.backend}: ${caps.primitive}; ShmChannel.sendSync/${receiveInto ? 'receiveSync(into) into one reused array' : 'receiveSync()'} in a worker thread of each peer`,
     duplex: true,
     // A thread blocked in receiveSync serves one channel: a many-writer reader needs the async API.
     manyWriters: false,

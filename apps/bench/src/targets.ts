@@ -32,6 +32,8 @@ export interface TargetDef {
   family: Family | 'memcpy';
   scheme?: string;
   serialization?: 'json' | 'advanced';
+  /** shm-sync family: receive with `receiveSync(into)` into one array the peer owns, instead of a new array per message. */
+  receiveInto?: boolean;
   scenarios: ScenarioId[];
   /** One line for the report: what exactly runs. */
   description: string;
@@ -82,6 +84,23 @@ function transportTarget(id: string, scheme: string, label: string, description:
   };
 }
 
+/** @ipckit/shared-memory's own synchronous API, which the common interface does not have. */
+function shmSyncTarget(id: string, label: string, receiveInto: boolean, description: string): TargetDef {
+  return {
+    id,
+    label,
+    kind: 'transport',
+    family: 'shm-sync',
+    receiveInto,
+    scenarios: MESSAGE_SCENARIOS,
+    description,
+    async probe() {
+      const { probeShmSync } = await import('./shm-sync-probe.js');
+      return probeShmSync(receiveInto);
+    },
+  };
+}
+
 function cpTarget(serialization: 'json' | 'advanced'): TargetDef {
   return {
     id: `cp-${serialization}`,
@@ -109,18 +128,18 @@ function cpTarget(serialization: 'json' | 'advanced'): TargetDef {
 /** The table. Order is the order of the report. */
 export const TARGETS: readonly TargetDef[] = [
   transportTarget('shm', 'shm', 'shm (async)', 'shm:// through the common interface (lock-free rings, async wake-ups)'),
-  {
-    id: 'shm-sync',
-    label: 'shm (sync API)',
-    kind: 'transport',
-    family: 'shm-sync',
-    scenarios: MESSAGE_SCENARIOS,
-    description: "@ipckit/shared-memory's synchronous channel API (blocking send/receive, meant for worker threads), run in a worker thread of each peer",
-    async probe() {
-      const { probeShmSync } = await import('./shm-sync-probe.js');
-      return probeShmSync();
-    },
-  },
+  shmSyncTarget(
+    'shm-sync',
+    'shm (sync API)',
+    false,
+    "@ipckit/shared-memory's synchronous channel API (blocking sendSync/receiveSync(), meant for worker threads; a new array per received message), run in a worker thread of each peer",
+  ),
+  shmSyncTarget(
+    'shm-sync-into',
+    'shm (sync, receiveSync(into))',
+    true,
+    'the same, but every receive is receiveSync(into): copied into one array the peer owns, no allocation per message (the echo sends back a view of it)',
+  ),
   transportTarget('pipe', 'pipe', 'named-pipe', 'pipe:// through the common interface'),
   transportTarget('mailslot', 'mailslot', 'mailslot', 'mailslot:// through the common interface (one-way: ping-pong uses a second mailslot for replies)'),
   // Port 0: the OS picks a free port, the listener reports it (a name is not a tcp address).

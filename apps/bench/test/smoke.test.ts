@@ -1,6 +1,6 @@
 /**
- * Smoke test: the real CLI, `--quick` on two transports, writing JSON, and
- * the JSON's shape. No timing assertions: the speed goals live in the
+ * Smoke test: the real CLI, `--quick` on pipe and tcp, then on shm's
+ * receiveSync(into) target, writing JSON, and the JSON's shape. No timing assertions: the speed goals live in the
  * benchmark itself, not in tests.
  */
 import { spawnSync } from 'node:child_process';
@@ -86,8 +86,31 @@ describe('ipckit-bench --quick', () => {
       expectPositiveNumbers(r['peakRssBytes'], `${where} peakRssBytes`);
       if (r['target'] === 'tcp' && r['scenario'] !== 'memcpy') expectPositiveNumbers(r['ratios'].toPipe, `${where} ratios.toPipe`);
     }
+
     const html = readFileSync(htmlFile, 'utf8');
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+  });
+
+  it('measures shm sync with receiveSync(into) as its own target', () => {
+    const jsonFile = join(dir, 'into.json');
+    const run = spawnSync(
+      process.execPath,
+      [CLI, '--quick', '--transports', 'shm-sync-into', '--baselines', 'none', '--sizes', '64', '--json', jsonFile, '--progress', 'none'],
+      { encoding: 'utf8', timeout: 110_000 },
+    );
+    expect(run.status, `exit ${run.status}\n${run.stdout}\n${run.stderr}`).toBe(0);
+    const data = JSON.parse(readFileSync(jsonFile, 'utf8')) as Record<string, any>;
+    const target = (data['targets'] as Array<Record<string, any>>).find((t) => t['id'] === 'shm-sync-into');
+    expect(target?.['available'], `shm-sync-into available: ${String(target?.['reason'])}`).toBe(true);
+    expect(String(target?.['backend'])).toContain('receiveSync(into)');
+    const results = data['results'] as Array<Record<string, any>>;
+    for (const scenario of ['ping-pong', 'stream']) {
+      const r = results.find((x) => x['target'] === 'shm-sync-into' && x['scenario'] === scenario);
+      expect(r, `shm-sync-into ${scenario}`).toBeDefined();
+      expectPositiveNumbers(r![scenario === 'ping-pong' ? 'latencyNs' : 'throughput'], `shm-sync-into ${scenario}`);
+    }
+    // One blocked thread serves one channel: fan-in is listed as not measured, with the reason.
+    expect((data['skipped'] as Array<Record<string, any>>).some((s) => s['target'] === 'shm-sync-into' && s['scenario'] === 'fan-in')).toBe(true);
   });
 });

@@ -1,22 +1,26 @@
 /**
  * The worker thread of a shm sync-API peer: listens or connects on shm://,
  * then uses only ShmChannel.sendSync / receiveSync. See shm-sync.ts.
+ *
+ * With `spec.receiveInto`, every receive is `receiveSync(into)` into one
+ * array made once: no allocation per message, the way to receive large ones.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { connect, listen, type Channel } from '@ipckit/core';
+import type { ShmChannel } from '@ipckit/shared-memory';
 import { bytePayload, encodeSamples, pingLoopSync, since, snapshot } from './common.js';
 import type { PeerSpec } from './spec.js';
 
-interface SyncChannel extends Channel {
-  sendSync(message: Uint8Array, timeoutMs?: number): void;
-  receiveSync(timeoutMs?: number): Uint8Array | undefined;
-}
+/** What this worker uses of a shm:// channel (reached through core's connect/listen). */
+type SyncChannel = Channel & Pick<ShmChannel, 'sendSync' | 'receiveSync'>;
 
 type Json = Record<string, unknown>;
 
 const { spec, until } = workerData as { spec: PeerSpec; until: Int32Array };
 const port = parentPort!;
 const options = { maxMessageBytes: Math.max(spec.maxSize, 1024) };
+/** receiveSync(into)'s array: the largest message this peer will see. */
+const into = spec.receiveInto ? new Uint8Array(options.maxMessageBytes) : undefined;
 let channel: SyncChannel | undefined;
 
 function asSync(ch: Channel): SyncChannel {
@@ -25,10 +29,27 @@ function asSync(ch: Channel): SyncChannel {
   return ch as SyncChannel;
 }
 
+/**
+ * A receive that allocates nothing with `into`: the message is `into`'s first
+ * `length` bytes, and the view of them is made once per new length (one size
+ * per phase here), as a real receiver of fixed-size messages would.
+ */
+function receiver(ch: SyncChannel, timeoutMs?: number): () => Uint8Array | undefined {
+  if (into === undefined) return () => ch.receiveSync(timeoutMs);
+  let view = into.subarray(0, 0);
+  return () => {
+    const length = ch.receiveSync(into, timeoutMs);
+    if (length === undefined) return undefined;
+    if (view.length !== length) view = into.subarray(0, length);
+    return view;
+  };
+}
+
 /** Blocks this thread: echoes everything until the peer closes. */
 function echo(ch: SyncChannel): void {
+  const receive = receiver(ch);
   for (;;) {
-    const message = ch.receiveSync();
+    const message = receive();
     if (message === undefined) return;
     ch.sendSync(message);
   }
@@ -36,10 +57,11 @@ function echo(ch: SyncChannel): void {
 
 /** Blocks this thread: counts everything until the peer closes; reports when the armed count is reached. */
 function count(ch: SyncChannel): void {
+  const receive = receiver(ch);
   let n = 0;
   let bytes = 0;
   for (;;) {
-    const message = ch.receiveSync();
+    const message = receive();
     if (message === undefined) return;
     bytes += message.byteLength;
     if (++n === Atomics.load(until, 0)) {
@@ -79,9 +101,10 @@ const handlers: Record<string, (args: Json) => Promise<Json> | Json> = {
     const ch = channel!;
     const payload = bytePayload(Number(args['size']));
     const timeout = spec.watchdogMs;
+    const receive = receiver(ch, timeout);
     const roundTrip = (): void => {
       ch.sendSync(payload, timeout);
-      if (ch.receiveSync(timeout) === undefined) throw new Error('the channel closed during the round trip');
+      if (receive() === undefined) throw new Error('the channel closed during the round trip');
     };
     const r = pingLoopSync(roundTrip, { count: Number(args['count']), budgetMs: Number(args['budgetMs'] ?? 0), record: args['record'] === true });
     return { count: r.count, elapsedNs: r.elapsedNs, cpu: r.cpu, ...(r.samples ? { samples: encodeSamples(r.samples) } : {}) };

@@ -11,6 +11,8 @@ export interface PeerSpec {
   scheme?: string;
   /** cp family: child_process serialization. */
   serialization?: 'json' | 'advanced';
+  /** shm-sync family: receive with receiveSync(into) into one array this peer owns. */
+  receiveInto?: boolean;
   /** The largest message this peer will send or receive (atomics sizes its mapping by it). */
   maxSize: number;
   /** Spin-loop watchdog for synchronous families, ms. */

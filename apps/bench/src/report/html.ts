@@ -9,6 +9,7 @@ import { logLogChart, type Series } from './svg-chart.js';
 const PALETTE: Record<string, string> = {
   shm: '#1b9e77',
   'shm-sync': '#66a61e',
+  'shm-sync-into': '#a6d854',
   pipe: '#d95f02',
   mailslot: '#7570b3',
   tcp: '#e7298a',
