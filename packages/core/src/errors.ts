@@ -18,6 +18,8 @@ export type IpcErrorCode =
   | 'EPIPE'
   /** The operation did not finish in the time allowed. */
   | 'ETIMEDOUT'
+  /** The caller aborted the operation (its AbortSignal); `cause` is the signal's reason. */
+  | 'ECANCELED'
   /** The OS refused access (permissions, an unsafe shared directory). */
   | 'EACCES'
   /** This object was closed by its owner; it cannot be used any more. */
@@ -99,6 +101,8 @@ const NODE_CODE_MAP: Readonly<Record<string, IpcErrorCode>> = {
   ERR_STREAM_DESTROYED: 'ECLOSED',
   ERR_STREAM_WRITE_AFTER_END: 'EPIPE',
   ETIMEDOUT: 'ETIMEDOUT',
+  ECANCELED: 'ECANCELED',
+  ABORT_ERR: 'ECANCELED',
   EACCES: 'EACCES',
   EPERM: 'EACCES',
   ENOMEM: 'ENOMEM',

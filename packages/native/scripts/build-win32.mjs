@@ -80,10 +80,11 @@ function resolvePackageDir(name) {
 
 const addonApiDir = resolvePackageDir('node-addon-api');
 const headersDir = resolvePackageDir('node-api-headers');
-const sources = ['src/addon.cc', 'src/wait_word_win32.cc'];
+const sources = ['src/addon.cc', 'src/sync_thread.cc', 'src/wait_word_win32.cc', 'src/blocking_ops_win32.cc'];
 const inputs = [
   ...sources,
   'src/wait_word.h',
+  'src/blocking_ops.h',
   'scripts/build-win32.mjs',
   join(addonApiDir, 'napi.h'),
   join(addonApiDir, 'napi-inl.h'),

@@ -438,8 +438,14 @@ Napi::Value IsDetached(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, detached);
 }
 
+// sync_thread.cc
+Napi::Function DefineNativeSyncThread(Napi::Env env);
+void DefineMutexFunctions(Napi::Env env, Napi::Object exports);
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeWaiter", NativeWaiter::Define(env));
+  exports.Set("NativeSyncThread", DefineNativeSyncThread(env));
+  DefineMutexFunctions(env, exports);
   exports.Set("detach", Napi::Function::New<Detach>(env, "detach"));
   exports.Set("isDetached", Napi::Function::New<IsDetached>(env, "isDetached"));
   exports.Set("primitive", Napi::String::New(env, WaitWord::Primitive()));

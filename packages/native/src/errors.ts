@@ -6,9 +6,9 @@ export function invalidArgument(message: string): IpcError {
   return new IpcError('EINVAL', message);
 }
 
-/** Use of a closed waiter. */
-export function closedError(): IpcError {
-  return new IpcError('ECLOSED', 'the waiter is closed');
+/** Use of a closed waiter or sync thread. */
+export function closedError(what = 'waiter'): IpcError {
+  return new IpcError('ECLOSED', `the ${what} is closed`);
 }
 
 /** The codes the addon raises itself, before or instead of an OS call, as portable codes. */

@@ -15,6 +15,35 @@ export interface NativeBinding {
   /** True when the ArrayBuffer is detached. */
   isDetached(buffer: ArrayBuffer): boolean;
   readonly NativeWaiter: new (buffer: ArrayBuffer, byteOffset: number, name: string) => NativeWaiterHandle;
+  readonly NativeSyncThread: new () => NativeSyncThreadHandle;
+  /** sizeof(pthread_mutex_t); 0 where process-shared robust mutexes are not supported (Windows). */
+  readonly mutexSize: number;
+  mutexInit(buffer: ArrayBuffer, byteOffset: number): void;
+  mutexTryLock(buffer: ArrayBuffer, byteOffset: number): 'acquired' | 'abandoned' | 'busy';
+  mutexLock(buffer: ArrayBuffer, byteOffset: number, timeoutMs: number): 'acquired' | 'abandoned' | 'timed-out';
+  mutexUnlock(buffer: ArrayBuffer, byteOffset: number): void;
+}
+
+/** How a blocking operation of a {@link NativeSyncThreadHandle} ended, and on which object. */
+export interface NativeOutcome {
+  result: 'done' | 'abandoned' | 'not-equal' | 'timed-out' | 'cancelled';
+  index: number;
+}
+
+/** The addon's sync thread; {@link SyncThread} wraps it. */
+export interface NativeSyncThreadHandle {
+  waitHandles(handles: bigint[], timeoutMs: number): Promise<NativeOutcome>;
+  waitHandlesSync(handles: bigint[], timeoutMs: number): NativeOutcome;
+  releaseMutex(handle: bigint): void;
+  semWait(address: bigint, timeoutMs: number): Promise<NativeOutcome>;
+  semWaitSync(address: bigint, timeoutMs: number): NativeOutcome;
+  waitWords(buffers: ArrayBuffer[], offsets: number[], expected: number[], timeoutMs: number): Promise<NativeOutcome>;
+  waitWordsSync(buffers: ArrayBuffer[], offsets: number[], expected: number[], timeoutMs: number): NativeOutcome;
+  wakeWord(buffer: ArrayBuffer, offset: number, count: number): void;
+  cancel(): void;
+  close(): void;
+  ref(): NativeSyncThreadHandle;
+  unref(): NativeSyncThreadHandle;
 }
 
 /** The addon's waiter object; {@link Waiter} wraps it. */

@@ -95,6 +95,20 @@ function bind() {
     mmap_at: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)') as
       (addr: Pointer, length: number, prot: number, flags: number, fd: number, offset: number) => Pointer,
 
+    // Named semaphores (sem_overview(7)); sem_t pointers stay opaque
+    /** sem_open(3): `sem_open(name, oflag)` or, with O_CREAT, `sem_open(name, oflag, 'uint32_t', mode, 'uint32_t', value)`. */
+    sem_open: lib.func('void *sem_open(const char *name, int oflag, ...)') as (name: string, oflag: number, ...modeAndValue: unknown[]) => Pointer,
+    /** sem_close(3). */
+    sem_close: lib.func('int sem_close(void *sem)') as (sem: Pointer) => number,
+    /** sem_unlink(3). */
+    sem_unlink: lib.func('int sem_unlink(const char *name)') as (name: string) => number,
+    /** sem_post(3). */
+    sem_post: lib.func('int sem_post(void *sem)') as (sem: Pointer) => number,
+    /** sem_trywait(3): -1 with EAGAIN when the count is 0. */
+    sem_trywait: lib.func('int sem_trywait(void *sem)') as (sem: Pointer) => number,
+    /** sem_getvalue(3). */
+    sem_getvalue: lib.func('int sem_getvalue(void *sem, _Out_ int *value)') as (sem: Pointer, value: number[]) => number,
+
     // Unix datagram sockets
     /** socket(2). */
     socket: lib.func('int socket(int domain, int type, int protocol)') as (domain: number, type: number, protocol: number) => number,

@@ -50,6 +50,9 @@ export const FILE_FLAG_OPEN_REPARSE_POINT = 0x00200000;
 export const MAILSLOT_NO_MESSAGE = 0xffffffff;
 export const MAILSLOT_WAIT_FOREVER = 0xffffffff;
 export const SYNCHRONIZE = 0x00100000;
+export const MUTEX_MODIFY_STATE = 0x0001;
+export const SEMAPHORE_MODIFY_STATE = 0x0002;
+export const EVENT_MODIFY_STATE = 0x0002;
 export const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
 export const WAIT_OBJECT_0 = 0;
 export const WAIT_ABANDONED = 0x80;
@@ -109,6 +112,28 @@ function bind() {
     GetExitCodeProcess: lib.func('int __stdcall GetExitCodeProcess(intptr_t hProcess, _Out_ uint32_t *code)') as (h: Handle, out: number[]) => number,
     /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-waitforsingleobject */
     WaitForSingleObject: lib.func('uint32_t __stdcall WaitForSingleObject(intptr_t h, uint32_t ms)') as (h: Handle, ms: number) => number,
+
+    // Named synchronization objects (their waits and ReleaseMutex run on @ipckit/native's threads)
+    /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-createmutexw */
+    CreateMutexW: lib.func('intptr_t __stdcall CreateMutexW(void *sa, int initialOwner, const char16_t *name)') as (sa: null, initialOwner: number, name: string) => Handle,
+    /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-openmutexw */
+    OpenMutexW: lib.func('intptr_t __stdcall OpenMutexW(uint32_t access, int inherit, const char16_t *name)') as (access: number, inherit: number, name: string) => Handle,
+    /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-createsemaphorew */
+    CreateSemaphoreW: lib.func('intptr_t __stdcall CreateSemaphoreW(void *sa, int32_t initial, int32_t maximum, const char16_t *name)') as
+      (sa: null, initial: number, maximum: number, name: string) => Handle,
+    /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-opensemaphorew */
+    OpenSemaphoreW: lib.func('intptr_t __stdcall OpenSemaphoreW(uint32_t access, int inherit, const char16_t *name)') as (access: number, inherit: number, name: string) => Handle,
+    /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-releasesemaphore */
+    ReleaseSemaphore: lib.func('int __stdcall ReleaseSemaphore(intptr_t h, int32_t count, _Out_ int32_t *previous)') as (h: Handle, count: number, previous: number[]) => number,
+    /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-createeventw */
+    CreateEventW: lib.func('intptr_t __stdcall CreateEventW(void *sa, int manualReset, int initialState, const char16_t *name)') as
+      (sa: null, manualReset: number, initialState: number, name: string) => Handle,
+    /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-openeventw */
+    OpenEventW: lib.func('intptr_t __stdcall OpenEventW(uint32_t access, int inherit, const char16_t *name)') as (access: number, inherit: number, name: string) => Handle,
+    /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-setevent */
+    SetEvent: lib.func('int __stdcall SetEvent(intptr_t h)') as (h: Handle) => number,
+    /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-resetevent */
+    ResetEvent: lib.func('int __stdcall ResetEvent(intptr_t h)') as (h: Handle) => number,
 
     // File mappings
     /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-createfilemappingw */
