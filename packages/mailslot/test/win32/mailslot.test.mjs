@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { connect, uniqueName } from '@ipckit/core';
-import { SequenceChecker, fnv1a, patternMessage, sameBytes, sequenceMessage } from '@ipckit/core/testing';
+import { PeerProcess, SequenceChecker, fnv1a, patternMessage, sameBytes, sequenceMessage, within } from '@ipckit/core/testing';
 import { DEFAULT_MAX_MESSAGE_BYTES, connectMailslot, listenMailslot, mailslotPath } from '@ipckit/mailslot';
-import { Proc, errorOf, ms, nativeProgram, run, underWine, within } from '../../../../tools/windows/test-helpers.mjs';
+import { errorOf, ms, nativeProgram, underWine } from '../../../../tools/windows/test-helpers.mjs';
 
 if (process.platform !== 'win32') throw new Error('these are the Windows tests: run them with Windows Node (the Windows lane runs them under Wine)');
 
@@ -18,7 +18,7 @@ const open = [];
 const procs = [];
 const track = (item) => (open.push(item), item);
 const peer = (...args) => {
-  const p = Proc.node(new URL('peer.mjs', import.meta.url), ...args);
+  const p = PeerProcess.node(new URL('peer.mjs', import.meta.url), args);
   procs.push(p);
   return p;
 };
@@ -119,7 +119,7 @@ describe('names: one server per name, no server no writer', () => {
 
     const m = name();
     const holder = peer('hold', m);
-    assert.equal((await holder.event('ready')).path, `\\\\.\\mailslot\\${m}`);
+    assert.equal((await holder.waitForEvent('ready')).path, `\\\\.\\mailslot\\${m}`);
     assert.equal((await errorOf(() => listenMailslot(m)))?.code, 'EADDRINUSE');
     // A writer from here reaches the other process's slot. (Closed before the server goes: under
     // Wine an open writer keeps a slot's name alive, see tools/windows/README.md.)
@@ -200,8 +200,8 @@ describe('many writers', () => {
     while (checker.received < writers * count) checker.accept(await next(messages));
     for (let i = 1; i <= writers; i++) assert.equal(checker.countOf(i), count, `writer ${i}`);
     for (const p of running) {
-      assert.equal((await p.event('ready')).event, 'ready');
-      assert.equal((await p.event('done')).sent, count);
+      assert.equal((await p.waitForEvent('ready')).event, 'ready');
+      assert.equal((await p.waitForEvent('done')).sent, count);
       assert.equal(await p.exit(), 0);
     }
     await sleep(100);
@@ -215,7 +215,7 @@ describe('interop with native programs (CreateFileA + WriteFile, CreateMailslotA
     const exe = nativeProgram('mailslot_writer', import.meta.url);
     const n = name();
     const listener = track(await listenMailslot(n, { maxMessageBytes: 100_000 }));
-    const r = await run(exe, [listener.path, 'hello', 'world', '+0', '+100000']);
+    const r = await PeerProcess.run(exe, [listener.path, 'hello', 'world', '+0', '+100000']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'sent 4');
     const messages = await incoming(listener);
@@ -230,18 +230,18 @@ describe('interop with native programs (CreateFileA + WriteFile, CreateMailslotA
   test('a Node writer (connect("mailslot://name")) reaches a native reader', T(60_000), async () => {
     const exe = nativeProgram('mailslot_reader', import.meta.url);
     const n = name();
-    const reader = new Proc(exe, [await mailslotPath(n), '3'], 'mailslot_reader');
+    const reader = new PeerProcess(exe, [await mailslotPath(n), '3'], { label: 'mailslot_reader' });
     procs.push(reader);
-    assert.equal(await reader.line(ms(30_000)), 'ready');
+    assert.equal(await reader.nextLine(ms(30_000)), 'ready');
     assert.equal((await errorOf(() => listenMailslot(n)))?.code, 'EADDRINUSE', 'the native reader holds the name');
     const writer = await connect(`mailslot://${n}`);
     const third = sequenceMessage(1, 60);
     await writer.send(text('from-node'));
     await writer.send(new Uint8Array(0));
     await writer.send(third);
-    assert.equal(await reader.line(), `9 ${fnv1a(text('from-node')).toString(16).padStart(8, '0')} from-node`);
-    assert.equal(await reader.line(), '0 811c9dc5');
-    assert.equal(await reader.line(), `72 ${fnv1a(third).toString(16).padStart(8, '0')} -`);
+    assert.equal(await reader.nextLine(), `9 ${fnv1a(text('from-node')).toString(16).padStart(8, '0')} from-node`);
+    assert.equal(await reader.nextLine(), '0 811c9dc5');
+    assert.equal(await reader.nextLine(), `72 ${fnv1a(third).toString(16).padStart(8, '0')} -`);
     assert.equal(await reader.exit(), 0);
     await writer.close(); // under Wine an open writer would keep the slot's name alive
     // The reader has closed its slot: the name is gone with it.

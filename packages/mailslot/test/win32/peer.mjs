@@ -4,10 +4,8 @@
 //                                           0..count-1 of <writer>, closes, {"event":"done"}
 //   hold <name>                             listenMailslot, {"event":"ready","path":..}, waits for a line
 //                                           on stdin (or to be killed), closes, exits
-import { sequenceMessage } from '@ipckit/core/testing';
+import { report, runPeer, sequenceMessage } from '@ipckit/core/testing';
 import { connectMailslot, listenMailslot } from '@ipckit/mailslot';
-import { report, runPeer } from '../../../../tools/windows/test-helpers.mjs';
-
 
 const [cmd, name, a, b] = process.argv.slice(2);
 await runPeer(async () => {

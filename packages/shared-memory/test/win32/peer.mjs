@@ -11,8 +11,8 @@
 //                                        garbage, then read and write them: {"event":"done","seen":[..]}
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { report, runPeer } from '@ipckit/core/testing';
 import { createRegion, openFileRegion, openRegion } from '@ipckit/shared-memory';
-import { report, runPeer } from '../../../../tools/windows/test-helpers.mjs';
 
 const quitLine = () => new Promise((resolve) => process.stdin.once('data', resolve));
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import { uniqueName } from '@ipckit/core';
+import { PeerProcess } from '@ipckit/core/testing';
 import {
   createRegion,
   defineStruct,
@@ -17,7 +18,7 @@ import {
   openRegion,
   viewGranularity,
 } from '@ipckit/shared-memory';
-import { Proc, codeOf, errorOf, ms, nativeProgram, run } from '../../../../tools/windows/test-helpers.mjs';
+import { codeOf, errorOf, ms, nativeProgram } from '../../../../tools/windows/test-helpers.mjs';
 
 if (process.platform !== 'win32') throw new Error('these are the Windows tests: run them with Windows Node (the Windows lane runs them under Wine)');
 
@@ -28,7 +29,7 @@ const open = [];
 const procs = [];
 const track = (region) => (open.push(region), region);
 const peer = (...args) => {
-  const p = Proc.node(new URL('peer.mjs', import.meta.url), ...args);
+  const p = PeerProcess.node(new URL('peer.mjs', import.meta.url), args);
   procs.push(p);
   return p;
 };
@@ -47,10 +48,10 @@ describe('names: native names pass through', () => {
     assert.equal(r.path, n, 'the OS name is the name as given, no prefix added');
     r.write(new TextEncoder().encode('hello'), 10);
     const w = peer('write', n, '100', '42');
-    await w.event('done');
+    await w.waitForEvent('done');
     assert.equal(r.read(100, 1)[0], 42);
     const rd = peer('read', n, '10', '5');
-    assert.deepEqual((await rd.event('done')).bytes, [...new TextEncoder().encode('hello')]);
+    assert.deepEqual((await rd.waitForEvent('done')).bytes, [...new TextEncoder().encode('hello')]);
   });
 
   test('Local\\ names the same object as the bare name, both ways and across processes', T(60_000), async () => {
@@ -64,7 +65,7 @@ describe('names: native names pass through', () => {
     const b = name();
     const bare = track(await createRegion(b, 100));
     const w = peer('write', `Local\\${b}`, '3', '77');
-    await w.event('done');
+    await w.waitForEvent('done');
     assert.equal(bare.read(3, 1)[0], 77);
   });
 
@@ -82,7 +83,7 @@ describe('names: native names pass through', () => {
 
     const m = name();
     const holder = peer('create', m, '4096', '5');
-    await holder.event('ready');
+    await holder.waitForEvent('ready');
     assert.equal(await codeOf(() => createRegion(m, 4096)), 'EADDRINUSE');
     const found = track(await openOrCreateRegion(m, 4096));
     assert.equal(found.existed, true);
@@ -110,9 +111,9 @@ describe('native programs: a C program (CreateFileMappingW) and Node share regio
   test('a region the C program made with CreateFileMappingW(..., L"MapTrans-...") opens from Node by that name', T(90_000), async () => {
     const exe = nativeProgram('student', import.meta.url);
     const n = `MapTrans-${name()}`;
-    const c = new Proc(exe, ['create', n, '99041232', 'SecBug'], 'student create');
+    const c = new PeerProcess(exe, ['create', n, '99041232', 'SecBug'], { label: 'student create' });
     procs.push(c);
-    assert.equal(await c.line(ms(30_000)), 'ready');
+    assert.equal(await c.nextLine(ms(30_000)), 'ready');
     const r = track(await openRegion(n));
     // Windows does not tell an opened mapping's exact size: the view's size, rounded up to the page.
     assert.equal(r.size, PAGE);
@@ -123,11 +124,11 @@ describe('native programs: a C program (CreateFileMappingW) and Node share regio
     assert.equal(again.existed, true);
     // Node writes; a second run of the C program reads it (as its own `long`).
     r.writeStruct(Student, { ID: -5, name: 'from node' });
-    const read = await run(exe, ['read', n]);
+    const read = await PeerProcess.run(exe, ['read', n]);
     assert.equal(read.code, 0, read.stderr);
     assert.deepEqual(JSON.parse(read.stdout), { id: -5, name: 'from node', size: 24 });
     // The creator leaves; our handles keep the object (and its contents) alive.
-    c.say();
+    c.write('quit\n');
     assert.equal(await c.exit(), 0);
     assert.deepEqual(track(await openRegion(n)).readStruct(Student), { ID: -5, name: 'from node' });
     for (const region of open.splice(0)) region.close();
@@ -139,10 +140,10 @@ describe('native programs: a C program (CreateFileMappingW) and Node share regio
     const n = name();
     const r = track(await createRegion(n, Student.size));
     r.writeStruct(Student, { ID: 7, name: 'from node' });
-    const read = await run(exe, ['read', `Local\\${n}`]);
+    const read = await PeerProcess.run(exe, ['read', `Local\\${n}`]);
     assert.equal(read.code, 0, read.stderr);
     assert.deepEqual(JSON.parse(read.stdout), { id: 7, name: 'from node', size: 24 });
-    const write = await run(exe, ['write', n, '-2147483648', 'from C']);
+    const write = await PeerProcess.run(exe, ['write', n, '-2147483648', 'from C']);
     assert.equal(write.code, 0, write.stderr);
     assert.deepEqual(r.readStruct(Student), { ID: -2147483648, name: 'from C' });
     // Byte for byte: a 4-byte little-endian long, then the name at offset 4.
@@ -156,13 +157,13 @@ describe('lifetime on Windows: the object lives while any handle is open', () =>
     const r = track(await createRegion(n, 4096));
     r.write(new Uint8Array([77]), 4000);
     const holder = peer('hold', n);
-    assert.equal((await holder.event('ready')).size, 4096);
+    assert.equal((await holder.waitForEvent('ready')).size, 4096);
     r.close();
     // Only the other process holds it now.
     const reopened = track(await openRegion(n));
     assert.equal(reopened.read(4000, 1)[0], 77);
     reopened.close();
-    holder.say();
+    holder.write('quit\n');
     assert.equal(await holder.exit(), 0);
     assert.equal(await codeOf(() => openRegion(n)), 'ENOENT');
   });
@@ -170,7 +171,7 @@ describe('lifetime on Windows: the object lives while any handle is open', () =>
   test('a creator that is killed takes its region with it, unless someone else holds it', T(90_000), async () => {
     const alone = name();
     const a = peer('create', alone, '8192', '1');
-    await a.event('ready');
+    await a.waitForEvent('ready');
     assert.equal(track(await openRegion(alone)).read(8191, 1)[0], 1);
     for (const region of open.splice(0)) region.close();
     await a.kill();
@@ -178,7 +179,7 @@ describe('lifetime on Windows: the object lives while any handle is open', () =>
 
     const shared = name();
     const b = peer('create', shared, '8192', '2');
-    await b.event('ready');
+    await b.waitForEvent('ready');
     const held = track(await openRegion(shared));
     await b.kill();
     assert.equal(held.read(0, 1)[0], 2);
@@ -222,7 +223,7 @@ describe('views at any offset (64 KiB allocation granularity)', () => {
     const o = track(await openRegion(n));
     const v = o.view(2 * gran + 3, 64);
     const w = peer('write', n, String(2 * gran + 3 + 63), '201');
-    await w.event('done');
+    await w.waitForEvent('done');
     assert.equal(v.bytes[63], 201);
     assert.equal(await codeOf(() => o.view(o.size - 10, 11)), 'EINVAL');
     assert.equal(await codeOf(() => o.view(0, 0)), 'EINVAL');
@@ -236,7 +237,7 @@ describe('the size of an opened region', () => {
     assert.equal(r.size, 10_000);
     assert.equal(r.bytes.length, 10_000);
     assert.equal(track(await openRegion(n)).size, 12_288);
-    const other = await peer('read', n, '0', '1').event('done');
+    const other = await peer('read', n, '0', '1').waitForEvent('done');
     assert.equal(other.size, 12_288);
     // openOrCreate on an existing region keeps the region's own size, not the one asked.
     assert.equal(track(await openOrCreateRegion(n, 100)).size, 12_288);
@@ -302,7 +303,7 @@ describe('file-backed mappings', () => {
     assert.equal(readFileSync(path).subarray(65_537, 65_539).toString(), 'AB');
     // Another process maps the same file: one set of pages.
     const w = peer('file-write', path, '99999', '90');
-    await w.event('done');
+    await w.waitForEvent('done');
     assert.equal(r.read(99_999, 1)[0], 90);
     // Never shrinks: a smaller size keeps the file's.
     assert.equal(track(await openFileRegion(path, { size: 10 })).size, 100_000);
@@ -379,7 +380,7 @@ describe('use after close never crashes', () => {
     r.write(new Uint8Array([21]), 0);
     r.write(new Uint8Array([22]), 2 * 65_536 + 15);
     const p = peer('use-after-close', n, String(2 * 65_536));
-    const { seen } = await p.event('done');
+    const { seen } = await p.waitForEvent('done');
     // Each is 'detached' (length 0) or the value the peer itself last wrote to its private pages (999 & 0xff).
     for (const s of seen) assert.ok(s === 'detached' || s === 999 % 256, `stale array saw ${s}`);
     assert.equal(await p.exit(), 0, 'no access violation');
