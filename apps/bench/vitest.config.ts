@@ -1,12 +1,5 @@
-import { defineConfig } from 'vitest/config';
+// The workspace's one Vitest configuration (tools/vitest-preset); this file is what @nx/vitest
+// infers the project's `test` target from. The smoke test runs real transports end to end: longer.
+import { vitestPreset } from '@ipckit/vitest-preset';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 30_000,
-    pool: 'forks',
-    // One line per test, so CI logs show every conformance test by name.
-    reporters: ['verbose'],
-  },
-});
+export default vitestPreset({ testTimeout: 120_000 });

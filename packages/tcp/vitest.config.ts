@@ -1,12 +1,3 @@
-import { defineConfig } from 'vitest/config';
-
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-    pool: 'forks',
-    // One line per test, so CI logs show every conformance test by name.
-    reporters: ['verbose'],
-  },
-});
+// The workspace's one Vitest configuration (tools/vitest-preset); this file is what @nx/vitest
+// infers the project's `test` target from.
+export { default } from '@ipckit/vitest-preset';
