@@ -4,7 +4,7 @@
  * with Node's own baselines, in one run.
  *
  *   ipckit-bench [--quick] [--transports LIST] [--baselines LIST] [--scenarios LIST]
- *                [--sizes LIST] [--writers N] [--json FILE] [--html FILE] [--windows]
+ *                [--sizes LIST] [--writers N] [--idle-seconds S] [--json FILE] [--html FILE] [--windows]
  *   ipckit-bench compare A.json B.json
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,8 @@ import type { BenchRun, ScenarioId } from './results.js';
 import { runBench } from './runner.js';
 import { BASELINE_IDS, TARGETS, TRANSPORT_IDS } from './targets.js';
 
-const MESSAGE_SCENARIOS: ScenarioId[] = ['ping-pong', 'stream', 'fan-in'];
+/** What --scenarios chooses from (memcpy runs with its baseline). */
+const SCENARIO_IDS: ScenarioId[] = ['ping-pong', 'stream', 'fan-in', 'idle'];
 
 const USAGE = `ipckit-bench — ipckit's transports side by side: latency, throughput and cost
 
@@ -32,10 +33,12 @@ Options
   --quick                 fewer sizes and shorter phases: under a minute (default run: under ten)
   --transports LIST       ${TRANSPORT_IDS.join(',')} (default: all), or none
   --baselines LIST        ${BASELINE_IDS.join(',')} (default: all), or none
-  --scenarios LIST        ${MESSAGE_SCENARIOS.join(',')} (default: all)
+  --scenarios LIST        ${SCENARIO_IDS.join(',')} (default: all)
   --sizes LIST            message sizes, e.g. 8,64,1k,64k,1m (default: ${PROFILES.default.sizes.map(formatSize).join(', ').replace(/ /g, '')};
                           --quick: ${PROFILES.quick.sizes.map(formatSize).join(', ').replace(/ /g, '')})
   --writers N             writer processes for fan-in (default ${PROFILES.default.writers}; --quick ${PROFILES.quick.writers})
+  --idle-seconds S        the idle window: a connected channel, nothing sent, CPU per process
+                          (default ${PROFILES.default.idleMs / 1000}; --quick ${PROFILES.quick.idleMs / 1000})
   --json FILE             write the run (environment, backends, every figure) as JSON
   --html FILE             write a self-contained HTML report with log-scale charts
   --windows               run the same benchmark under Windows Node in Wine (the Windows lane);
@@ -43,7 +46,8 @@ Options
   --progress MODE         bar (default on a terminal), lines, none
   -h, --help              this text
 
-Every latency is a round trip; every throughput is one-way. Each peer is its own OS process.`;
+Every latency is a round trip; every throughput is one-way; idle CPU is a share of one core,
+per process. Each peer is its own OS process.`;
 
 function list(value: string | undefined, known: string[], what: string): string[] | undefined {
   if (value === undefined) return undefined;
@@ -88,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
       scenarios: { type: 'string' },
       sizes: { type: 'string' },
       writers: { type: 'string' },
+      'idle-seconds': { type: 'string' },
       json: { type: 'string' },
       html: { type: 'string' },
       windows: { type: 'boolean', default: false },
@@ -116,9 +121,14 @@ async function main(argv: string[]): Promise<number> {
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError('--writers must be an integer from 1 to 64');
     profile.writers = n;
   }
+  if (values['idle-seconds'] !== undefined) {
+    const seconds = Number(values['idle-seconds']);
+    if (!(seconds >= 0.1 && seconds <= 600)) throw new UsageError('--idle-seconds must be a number from 0.1 to 600');
+    profile.idleMs = Math.round(seconds * 1000);
+  }
   const transports = list(values.transports, TRANSPORT_IDS, 'transport') ?? TRANSPORT_IDS;
   const baselines = list(values.baselines, BASELINE_IDS, 'baseline') ?? BASELINE_IDS;
-  const scenarios = (list(values.scenarios, MESSAGE_SCENARIOS, 'scenario') ?? MESSAGE_SCENARIOS) as ScenarioId[];
+  const scenarios = (list(values.scenarios, SCENARIO_IDS, 'scenario') ?? SCENARIO_IDS) as ScenarioId[];
   const targets = TARGETS.map((t) => t.id).filter((id) => transports.includes(id) || baselines.includes(id));
   if (targets.length === 0) throw new UsageError('nothing to measure: --transports and --baselines are both empty');
 
@@ -153,7 +163,8 @@ async function main(argv: string[]): Promise<number> {
   if (values.html) console.error(`HTML report written to ${write(values.html, renderHtml(run))}`);
   // Under Wine stdout is a file nobody reads; the outer run prints the table.
   if (!values['under-wine']) console.log(renderTable(run));
-  return run.results.length > 0 ? 0 : 1;
+  // Nothing measured at all (every target unavailable or failed) is a failure.
+  return run.results.length + (run.idle?.length ?? 0) > 0 ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

@@ -73,3 +73,9 @@ export function formatRatio(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '–';
   return `×${sig(value)}`;
 }
+
+/** A percentage of one core as "0.38 %" (or "–"). */
+export function formatPercent(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return '–';
+  return `${sig(value)} %`;
+}

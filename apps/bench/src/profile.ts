@@ -12,6 +12,9 @@ export interface Profile {
   streamBudgetMs: number;
   streamMin: number;
   streamMax: number;
+  /** Idle: the window measured, and the pause before it (past any spin before sleeping). */
+  idleMs: number;
+  idleSettleMs: number;
   /** memcpy (tinybench): time per size. */
   memcpyMs: number;
   /** Writer processes for fan-in. */
@@ -40,6 +43,8 @@ export const PROFILES: Readonly<Record<'quick' | 'default', Profile>> = {
     streamBudgetMs: 120,
     streamMin: 40,
     streamMax: 300_000,
+    idleMs: 500,
+    idleSettleMs: 250,
     memcpyMs: 60,
     writers: 3,
     watchdogMs: 60_000,
@@ -56,6 +61,8 @@ export const PROFILES: Readonly<Record<'quick' | 'default', Profile>> = {
     streamBudgetMs: 800,
     streamMin: 200,
     streamMax: 3_000_000,
+    idleMs: 2000,
+    idleSettleMs: 250,
     memcpyMs: 300,
     writers: 4,
     watchdogMs: 120_000,

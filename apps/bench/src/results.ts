@@ -6,11 +6,11 @@
 /** Bumped when a field changes meaning; `compare` refuses other schemas. */
 export const SCHEMA = 'ipckit-bench/1';
 
-/** The measurements. Every label says round trip or one-way. */
-export type ScenarioId = 'ping-pong' | 'stream' | 'fan-in' | 'memcpy';
+/** The measurements. Every label says round trip, one-way or no traffic. */
+export type ScenarioId = 'ping-pong' | 'stream' | 'fan-in' | 'idle' | 'memcpy';
 
-/** What a figure measures: a message there and back, or messages in one direction. */
-export type Direction = 'round trip' | 'one-way' | 'in-process copy';
+/** What a figure measures: a message there and back, messages in one direction, or a channel with nothing on it. */
+export type Direction = 'round trip' | 'one-way' | 'in-process copy' | 'no traffic';
 
 export interface ScenarioInfo {
   id: ScenarioId;
@@ -37,6 +37,12 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     title: 'fan-in throughput',
     direction: 'one-way',
     description: 'N writer processes send at once to one reader process; from the first send to the reader\'s last receive',
+  },
+  idle: {
+    id: 'idle',
+    title: 'idle CPU',
+    direction: 'no traffic',
+    description: 'one writer process connected to one reader process that waits in receive (after one message, so past any spin before sleeping), nothing sent for a few seconds: the CPU each process uses, as a share of one core',
   },
   memcpy: {
     id: 'memcpy',
@@ -104,6 +110,24 @@ export interface CaseResult {
   ratios: Ratios;
 }
 
+/** One target's idle measure: a connected channel with nothing sent on it. */
+export interface IdleResult {
+  target: string;
+  targetLabel: string;
+  kind: 'transport' | 'baseline';
+  /** Human label, e.g. "shm (async) · idle, no traffic · 2 s". */
+  label: string;
+  /** The idle window measured, wall clock, nanoseconds. */
+  durationNs: number;
+  /**
+   * CPU time (user + system, every thread) of each process over the window,
+   * as a percentage of one core: `reader` waits in receive, `writer` is
+   * connected and sends nothing.
+   */
+  cpuPercent: Record<string, number>;
+  peakRssBytes: Record<string, number>;
+}
+
 export interface SkippedCase {
   target: string;
   scenario: ScenarioId;
@@ -149,6 +173,8 @@ export interface RunOptionsRecord {
   targets: string[];
   writers: number;
   budgetMs: number;
+  /** The idle window, ms (absent in runs made before the idle measure). */
+  idleMs?: number;
 }
 
 export interface BenchRun {
@@ -160,6 +186,8 @@ export interface BenchRun {
   environment: Environment;
   targets: TargetInfo[];
   results: CaseResult[];
+  /** The idle measure, one entry per target (absent in runs made before it existed). */
+  idle?: IdleResult[];
   skipped: SkippedCase[];
   notes: string[];
 }

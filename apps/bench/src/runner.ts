@@ -15,7 +15,7 @@ import { decodeSamples, type CpuSnapshot } from './peers/common.js';
 import { encodeSpec, type PeerSpec, type Role } from './peers/spec.js';
 import type { Profile } from './profile.js';
 import { computeRatios } from './ratios.js';
-import { SCENARIOS, SCHEMA, type BenchRun, type CaseResult, type ScenarioId, type SkippedCase, type TargetInfo } from './results.js';
+import { SCENARIOS, SCHEMA, type BenchRun, type CaseResult, type IdleResult, type ScenarioId, type SkippedCase, type TargetInfo } from './results.js';
 import { clampCount, latencyStats } from './stats.js';
 import { TARGETS, type Probe, type TargetDef } from './targets.js';
 
@@ -47,7 +47,15 @@ interface Planned {
   target: TargetDef;
   probe: Probe;
   scenario: ScenarioId;
+  /** Message sizes, one case each; the idle measure is one case with none. */
   sizes: number[];
+}
+
+/** The one message the idle measure sends before its window. */
+const IDLE_MESSAGE_BYTES = 8;
+
+function casesOf(p: Planned): number {
+  return p.scenario === 'idle' ? 1 : p.sizes.length;
 }
 
 /** A peer process the orchestrator started (or one a peer forked: then `child` is undefined). */
@@ -173,6 +181,12 @@ function caseLabel(target: TargetDef, scenario: ScenarioId, size: number, writer
   return `${target.label} · ${what} · ${formatSize(size)}`;
 }
 
+function idleLabel(target: TargetDef, idleMs: number): string {
+  return `${target.label} · idle, ${SCENARIOS.idle.direction} · ${idleMs / 1000} s`;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 function cpuCost(byRole: Record<string, CpuSnapshot>, messages: number): CaseResult['cpu'] {
   let user = 0;
   let system = 0;
@@ -288,6 +302,43 @@ async function runStreaming(session: Session, plan: Planned, profile: Profile, w
   }
 }
 
+/**
+ * Idle: one writer connected to one reader waiting in receive, nothing sent
+ * for `idleMs`; the CPU each process uses over that window, as a share of one
+ * core. What a spin-then-sleep transport costs when there is nothing to do.
+ */
+async function runIdle(session: Session, plan: Planned, profile: Profile, idle: IdleResult[]): Promise<void> {
+  const reader = await session.spawn(session.spec('reader'));
+  const [writer] = await session.connectAll(reader, 'writer', 1, plan.probe.duplex !== false);
+  const timeout = profile.watchdogMs;
+  // One message first: the channel is proven to work and the reader goes back to waiting, as after real traffic.
+  // (Events are kept until asked for, so waiting after the send misses nothing.)
+  await reader.handle.request('arm', { until: 1 });
+  await writer!.handle.request('send', { size: IDLE_MESSAGE_BYTES, count: 1 }, timeout);
+  await reader.handle.waitEvent('reached', (e) => e['count'] === 1, timeout);
+  // Past any spin before sleeping (microseconds for shm) and the side channel's own replies.
+  await sleep(profile.idleSettleMs);
+  const peers = [reader, writer!];
+  const t0 = process.hrtime.bigint();
+  const before = await Promise.all(peers.map(async (p) => cpuOf(await p.handle.request('cpu'))));
+  await sleep(profile.idleMs);
+  const after = await Promise.all(peers.map(async (p) => cpuOf(await p.handle.request('cpu'))));
+  const wallNs = Number(process.hrtime.bigint() - t0);
+  const percent = (i: number): number => {
+    const d = delta(before[i]!, after[i]!);
+    return ((d.userUs + d.systemUs) * 1000 * 100) / wallNs;
+  };
+  idle.push({
+    target: plan.target.id,
+    targetLabel: plan.target.label,
+    kind: plan.target.kind,
+    label: idleLabel(plan.target, profile.idleMs),
+    durationNs: wallNs,
+    cpuPercent: { reader: percent(0), writer: percent(1) },
+    peakRssBytes: { reader: after[0]!.maxRssBytes, writer: after[1]!.maxRssBytes },
+  });
+}
+
 function plan(config: RunConfig, probes: Map<string, Probe>, skipped: SkippedCase[]): Planned[] {
   const planned: Planned[] = [];
   for (const target of TARGETS) {
@@ -296,6 +347,10 @@ function plan(config: RunConfig, probes: Map<string, Probe>, skipped: SkippedCas
     if (!probe?.available) continue;
     for (const scenario of target.scenarios) {
       if (scenario !== 'memcpy' && !config.scenarios.includes(scenario)) continue;
+      if (scenario === 'idle') {
+        planned.push({ target, probe, scenario, sizes: [] });
+        continue;
+      }
       if (scenario === 'fan-in' && probe.manyWriters === false) {
         skipped.push({ target: target.id, scenario, reason: probe.noFanIn ?? `${target.label} does not take many writers on one name` });
         continue;
@@ -345,9 +400,10 @@ export async function runBench(config: RunConfig): Promise<BenchRun> {
 
   const skipped: SkippedCase[] = [];
   const planned = plan(config, probes, skipped);
-  const total = planned.reduce((n, p) => n + p.sizes.length, 0);
+  const total = planned.reduce((n, p) => n + casesOf(p), 0);
   let done = 0;
   const results: CaseResult[] = [];
+  const idle: IdleResult[] = [];
   const control = new ControlServer();
   await control.start();
   try {
@@ -355,20 +411,25 @@ export async function runBench(config: RunConfig): Promise<BenchRun> {
       const writers = p.scenario === 'fan-in' ? config.profile.writers : 1;
       const groupStart = done;
       const each = (size: number): void => progress.start(caseLabel(p.target, p.scenario, size, writers), done++, total);
-      const session = new Session(control, p.target, config.profile, Math.max(...p.sizes));
+      const maxSize = p.scenario === 'idle' ? IDLE_MESSAGE_BYTES : Math.max(...p.sizes);
+      const session = new Session(control, p.target, config.profile, maxSize);
       try {
         if (p.scenario === 'memcpy') await runMemcpy(p.target, p.sizes, config.profile, each, results, caseLabel);
         else if (p.scenario === 'ping-pong') await runPingPong(session, p, config.profile, each, results);
-        else await runStreaming(session, p, config.profile, writers, each, results);
+        else if (p.scenario === 'idle') {
+          progress.start(idleLabel(p.target, config.profile.idleMs), done++, total);
+          await runIdle(session, p, config.profile, idle);
+        } else await runStreaming(session, p, config.profile, writers, each, results);
       } catch (error) {
-        const measured = new Set(results.filter((r) => r.target === p.target.id && r.scenario === p.scenario).map((r) => r.sizeBytes));
         const reason = `failed: ${firstLine(error)}`;
+        if (p.scenario === 'idle') skipped.push({ target: p.target.id, scenario: p.scenario, reason });
+        const measured = new Set(results.filter((r) => r.target === p.target.id && r.scenario === p.scenario).map((r) => r.sizeBytes));
         for (const size of p.sizes) if (!measured.has(size)) skipped.push({ target: p.target.id, scenario: p.scenario, sizeBytes: size, reason });
         progress.note(`${p.target.label} ${p.scenario}: ${reason}`);
       } finally {
         await session.close();
       }
-      done = groupStart + p.sizes.length;
+      done = groupStart + casesOf(p);
     }
   } finally {
     await control.close();
@@ -382,6 +443,7 @@ export async function runBench(config: RunConfig): Promise<BenchRun> {
     'Peak memory is each process\'s maxRSS; the peers of one scenario serve every size in turn (smallest first), so it is the peak up to that size.',
     'MB/s counts payload bytes, 1 MB = 10^6 bytes.',
   ];
+  if (idle.length) notes.push(`Idle CPU is each process's user + system time over ${config.profile.idleMs / 1000} s with nothing sent, as a percentage of one core (100 % = one core busy).`);
   if (environment.underWine) notes.unshift(`${environment.label}.`);
   return {
     schema: SCHEMA,
@@ -395,10 +457,12 @@ export async function runBench(config: RunConfig): Promise<BenchRun> {
       targets: config.targets,
       writers: config.profile.writers,
       budgetMs: config.profile.pingBudgetMs,
+      ...(config.scenarios.includes('idle') ? { idleMs: config.profile.idleMs } : {}),
     },
     environment,
     targets,
     results,
+    idle,
     skipped,
     notes,
   };

@@ -48,6 +48,8 @@ export interface TargetDef {
 }
 
 const MESSAGE_SCENARIOS: ScenarioId[] = ['ping-pong', 'stream', 'fan-in'];
+/** A transport also takes part in the idle measure (baselines spin or have no idle state worth a figure). */
+const TRANSPORT_SCENARIOS: ScenarioId[] = [...MESSAGE_SCENARIOS, 'idle'];
 
 function describeError(error: unknown): string {
   const e = error as { message?: unknown; cause?: { message?: unknown } };
@@ -63,7 +65,7 @@ function transportTarget(id: string, scheme: string, label: string, description:
     kind: 'transport',
     family: 'channel',
     scheme,
-    scenarios: MESSAGE_SCENARIOS,
+    scenarios: TRANSPORT_SCENARIOS,
     description,
     ...naming,
     async probe() {
@@ -92,7 +94,7 @@ function shmSyncTarget(id: string, label: string, receiveInto: boolean, descript
     kind: 'transport',
     family: 'shm-sync',
     receiveInto,
-    scenarios: MESSAGE_SCENARIOS,
+    scenarios: TRANSPORT_SCENARIOS,
     description,
     async probe() {
       const { probeShmSync } = await import('./shm-sync-probe.js');

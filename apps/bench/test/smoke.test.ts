@@ -87,8 +87,25 @@ describe('ipckit-bench --quick', () => {
       if (r['target'] === 'tcp' && r['scenario'] !== 'memcpy') expectPositiveNumbers(r['ratios'].toPipe, `${where} ratios.toPipe`);
     }
 
+    // The idle measure: one entry per transport, each process's CPU as a share of one core.
+    expect(run.stdout).toContain('Idle CPU');
+    const idle = data['idle'] as Array<Record<string, any>>;
+    for (const id of ['pipe', 'tcp']) {
+      const entry = idle.find((r) => r['target'] === id);
+      expect(entry, `${id} idle`).toBeDefined();
+      expect(entry!['label']).toContain('no traffic');
+      expectPositiveNumbers(entry!['durationNs'], `${id} idle durationNs`);
+      expectPositiveNumbers(entry!['peakRssBytes'], `${id} idle peakRssBytes`);
+      for (const role of ['reader', 'writer']) {
+        const percent = entry!['cpuPercent'][role];
+        expect(Number.isFinite(percent) && percent >= 0, `${id} idle cpuPercent.${role} = ${percent}`).toBe(true);
+      }
+    }
+    expect(data['options'].idleMs).toBeGreaterThan(0);
+
     const html = readFileSync(htmlFile, 'utf8');
     expect(html).toContain('<svg');
+    expect(html).toContain('Idle CPU');
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   });
 
@@ -96,7 +113,7 @@ describe('ipckit-bench --quick', () => {
     const jsonFile = join(dir, 'into.json');
     const run = spawnSync(
       process.execPath,
-      [CLI, '--quick', '--transports', 'shm-sync-into', '--baselines', 'none', '--sizes', '64', '--json', jsonFile, '--progress', 'none'],
+      [CLI, '--quick', '--transports', 'shm-sync-into', '--baselines', 'none', '--sizes', '64', '--idle-seconds', '0.2', '--json', jsonFile, '--progress', 'none'],
       { encoding: 'utf8', timeout: 110_000 },
     );
     expect(run.status, `exit ${run.status}\n${run.stdout}\n${run.stderr}`).toBe(0);
@@ -112,5 +129,6 @@ describe('ipckit-bench --quick', () => {
     }
     // One blocked thread serves one channel: fan-in is listed as not measured, with the reason.
     expect((data['skipped'] as Array<Record<string, any>>).some((s) => s['target'] === 'shm-sync-into' && s['scenario'] === 'fan-in')).toBe(true);
+    expect((data['idle'] as Array<Record<string, any>>).some((r) => r['target'] === 'shm-sync-into')).toBe(true);
   });
 });

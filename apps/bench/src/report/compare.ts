@@ -1,9 +1,9 @@
 /**
  * `compare A.json B.json`: every case present in both runs, B against A.
  * Latency: B's p50 / A's p50 (below 1 is faster). Throughput: B's MB/s / A's
- * (above 1 is faster). CPU per message: B / A.
+ * (above 1 is faster). CPU per message: B / A. Idle CPU: B's share of a core / A's.
  */
-import { formatMBps, formatNs, formatSize } from '../format.js';
+import { formatMBps, formatNs, formatPercent, formatSize } from '../format.js';
 import { SCHEMA, type BenchRun, type CaseResult } from '../results.js';
 import { textTable } from './text-table.js';
 
@@ -48,6 +48,22 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
     }
   }
   for (const ra of mapA.values()) onlyOne.push(`only in A: ${ra.label}`);
+  const idleA = new Map((a.idle ?? []).map((r) => [r.target, r]));
+  for (const rb of b.idle ?? []) {
+    const ra = idleA.get(rb.target);
+    if (!ra) {
+      onlyOne.push(`only in B: ${rb.label}`);
+      continue;
+    }
+    idleA.delete(rb.target);
+    for (const role of Object.keys(rb.cpuPercent)) {
+      const pa = ra.cpuPercent[role];
+      const pb = rb.cpuPercent[role];
+      if (pa === undefined || pb === undefined) continue;
+      rows.push([role === 'reader' ? rb.targetLabel : '', `idle CPU, ${role} (% of a core)`, '', formatPercent(pa), formatPercent(pb), change(pb / pa, true), '']);
+    }
+  }
+  for (const ra of idleA.values()) onlyOne.push(`only in A: ${ra.label}`);
   const head = [
     `A: ${names[0]} — ${a.environment.label}, ${a.environment.cpuModel}, Node ${a.environment.node}, ${a.options.profile}, ${a.createdAt}`,
     `B: ${names[1]} — ${b.environment.label}, ${b.environment.cpuModel}, Node ${b.environment.node}, ${b.options.profile}, ${b.createdAt}`,

@@ -2,7 +2,7 @@
  * The HTML report: one self-contained file (inline CSS and SVG, no script,
  * no fonts, no network) that opens offline in any browser.
  */
-import { formatBytes, formatCount, formatMBps, formatNs, formatRatio, formatSize } from '../format.js';
+import { formatBytes, formatCount, formatMBps, formatNs, formatPercent, formatRatio, formatSize, sig } from '../format.js';
 import { SCENARIOS, type BenchRun, type CaseResult } from '../results.js';
 import { logLogChart, type Series } from './svg-chart.js';
 
@@ -98,6 +98,9 @@ export function renderHtml(run: BenchRun): string {
     formatMBps(r.throughput?.megabytesPerSec), r.ratios.toCeiling === undefined ? '–' : `${(r.ratios.toCeiling * 100).toPrecision(2)}%`, formatRatio(r.ratios.toPipe),
     formatNs(r.cpu.perMessageNs), rss(r), formatCount(r.operations)]);
 
+  const idle = run.idle ?? [];
+  const idleRows = idle.map((r) => [r.targetLabel, formatPercent(r.cpuPercent['reader']), formatPercent(r.cpuPercent['writer']), `${sig(r.durationNs / 1e9)} s`,
+    Object.entries(r.peakRssBytes).map(([role, b]) => `${role} ${formatBytes(b)}`).join(', ')]);
   const targetRows = run.targets.map((t) => [t.label, t.kind, t.available ? (t.backend ?? '') : `not available: ${t.reason ?? ''}`]);
   const skippedRows = run.skipped.map((s) => [s.target, s.scenario, s.sizeBytes ? formatSize(s.sizeBytes) : 'all', s.reason]);
   const envRows = [
@@ -142,6 +145,7 @@ ${e.underWine ? `<p class="wine">${esc(e.label)}. These figures come from Window
 <li><b>Throughput</b> is <b>one-way</b>: writers send as fast as backpressure lets them; the clock runs from the first send to the reader's last receive. MB/s counts payload bytes (1 MB = 10<sup>6</sup> bytes).</li>
 <li><b>×floor</b>: the p50 over the <i>Atomics floor</i> (two processes spinning on a shared mapping — nothing in JavaScript is faster). <b>×pipe</b>: over named-pipe at the same size. <b>of memcpy</b>: share of the single-thread copy bandwidth, the ceiling.</li>
 <li><b>CPU/msg</b>: user + system time of every process of the case during the measured phase, per message (a round trip is two). Busy-polling transports spend CPU to save latency; this column shows the price.</li>
+<li><b>Idle CPU</b>: a connected channel with nothing sent on it; each process's user + system time over the window as a share of one core (100 % = a core kept busy). What waiting costs.</li>
 <li>Every peer is a separate OS process. Both axes of every chart are logarithmic. Hover a point for its figures.</li>
 </ul>
 <h2>Charts</h2>
@@ -154,6 +158,8 @@ ${ping.length ? table(['target', 'size', 'p50', 'p90', 'p99', 'p99.9', 'max', '�
 ${stream.length ? table(['target', 'size', 'messages', 'payload', 'of memcpy', '×pipe', 'CPU/msg', 'peak RSS', 'messages sent'], tputRows(stream)) : '<p class="empty">not measured</p>'}
 <h2>Fan-in throughput — one-way, ${writers} writers → 1 reader</h2>
 ${fanIn.length ? table(['target', 'size', 'messages', 'payload', 'of memcpy', '×pipe', 'CPU/msg', 'peak RSS', 'messages sent'], tputRows(fanIn)) : '<p class="empty">not measured</p>'}
+<h2>Idle CPU — no traffic, % of one core per process</h2>
+${idle.length ? table(['target', 'reader (waiting in receive)', 'writer (connected, idle)', 'window', 'peak RSS'], idleRows, 1) : '<p class="empty">not measured</p>'}
 <h2>memcpy ceiling — in-process copy, single thread</h2>
 ${memcpy.length ? table(['target', 'size', 'per copy', 'bandwidth'], memcpy.map((r) => [r.targetLabel, formatSize(r.sizeBytes), formatNs(r.cpu.perMessageNs), formatMBps(r.throughput?.megabytesPerSec)])) : '<p class="empty">not measured</p>'}
 <h2>Targets and backends</h2>

@@ -1,6 +1,6 @@
 /** The terminal report: the run's environment, compact matrices, then every figure. */
-import { formatBytes, formatCount, formatMBps, formatNs, formatRatio, formatSize } from '../format.js';
-import { SCENARIOS, type BenchRun, type CaseResult, type ScenarioId } from '../results.js';
+import { formatBytes, formatCount, formatMBps, formatNs, formatPercent, formatRatio, formatSize, sig } from '../format.js';
+import { SCENARIOS, type BenchRun, type CaseResult, type IdleResult, type ScenarioId } from '../results.js';
 import { textTable } from './text-table.js';
 
 function byTarget(results: CaseResult[]): Map<string, CaseResult[]> {
@@ -75,6 +75,17 @@ function throughputTable(results: CaseResult[], scenario: ScenarioId): string {
   ], rows);
 }
 
+/** The idle measure: one row per target, CPU of each process as a share of one core. */
+export function idleTable(idle: IdleResult[], idleMs: number | undefined): string {
+  const seconds = (idleMs ?? Math.round((idle[0]?.durationNs ?? 0) / 1e6)) / 1000;
+  const rows = idle.map((r) => [r.targetLabel, formatPercent(r.cpuPercent['reader']), formatPercent(r.cpuPercent['writer']),
+    Object.values(r.peakRssBytes).map((b) => formatBytes(b).replace(' MiB', '')).join('/') + ' MiB']);
+  return `Idle CPU, % of one core per process (a connected channel, nothing sent for ${sig(seconds)} s)\n${textTable([
+    { header: 'target' }, { header: 'reader (waiting in receive)', align: 'right' }, { header: 'writer (connected, idle)', align: 'right' },
+    { header: 'peak RSS reader/writer', align: 'right' },
+  ], rows)}`;
+}
+
 export function renderHeader(run: BenchRun): string {
   const e = run.environment;
   const lines = [
@@ -108,6 +119,8 @@ export function renderTable(run: BenchRun): string {
   const writers = fanIn[0]?.writers ?? run.options.writers;
   const m3 = matrix(`Fan-in throughput, one-way, payload MB/s (${writers} writers → 1 reader)`, fanIn, (r) => formatMBps(r.throughput?.megabytesPerSec));
   for (const m of [m1, m2, m3]) if (m) out.push('', m);
+  const idle = run.idle ?? [];
+  if (idle.length) out.push('', idleTable(idle, run.options.idleMs));
 
   if (ping.length) out.push('', `── ${SCENARIOS['ping-pong'].title}, ROUND TRIP ──  (×floor: p50 over the Atomics floor's; ×pipe: over named-pipe's; CPU/msg: both processes, a round trip is 2 messages)`, latencyTable(ping));
   if (stream.length) out.push('', `── ${SCENARIOS.stream.title}, ONE-WAY, 1 writer → 1 reader ──  (of memcpy: share of the single-thread copy ceiling; ×pipe: MB/s over named-pipe's)`, throughputTable(stream, 'stream'));
