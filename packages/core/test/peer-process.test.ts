@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { PeerProcess, within } from '../src/testing/index.js';
 
@@ -95,6 +96,13 @@ describe('PeerProcess', () => {
   it('runs a native program by path; run() collects its output to the end', async () => {
     const result = await PeerProcess.run(process.execPath, ['-e', `console.log('a'); console.log('b'); console.error('warn'); process.exitCode = 4;`]);
     expect(result).toEqual({ code: 4, stdout: 'a\nb', stderr: 'warn\n' });
+  });
+
+  it('watches a process someone else started', async () => {
+    const p = new PeerProcess(spawn(process.execPath, ['-e', 'console.log(process.argv[1])', 'given'], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    expect(p.label).toMatch(/^node(\.exe)? -e$/);
+    expect(await p.nextLine()).toBe('given');
+    expect(await p.exit()).toBe(0);
   });
 
   it('a program that cannot start fails its waits with the spawn error', async () => {

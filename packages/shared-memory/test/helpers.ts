@@ -1,72 +1,52 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { PeerProcess, within } from '@ipckit/core/testing';
 
 export const fixture = (file: string): string => fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
 
-/** Fails `promise` after `ms` with a clear message. */
-export async function watchdog<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`watchdog: ${what} took over ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Fails `promise` after `ms` with a clear message: core's within(), in this package's argument order. */
+export function watchdog<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return within(ms, what, promise);
 }
 
-/** A child process whose stdout lines can be awaited. */
+/** A child process whose stdout lines can be awaited: core's PeerProcess, under this package's names. */
 export class Child {
-  readonly lines: string[] = [];
-  stderr = '';
-  readonly exited: Promise<number | null>;
-  #waiters: Array<() => void> = [];
+  readonly #peer: PeerProcess;
 
-  constructor(readonly proc: ChildProcess) {
-    let buffered = '';
-    proc.stdout?.setEncoding('utf8').on('data', (text: string) => {
-      buffered += text;
-      let i: number;
-      while ((i = buffered.indexOf('\n')) >= 0) {
-        this.lines.push(buffered.slice(0, i).trim());
-        buffered = buffered.slice(i + 1);
-      }
-      for (const w of this.#waiters.splice(0)) w();
-    });
-    proc.stderr?.setEncoding('utf8').on('data', (text: string) => (this.stderr += text));
-    this.exited = new Promise((resolve) => proc.on('exit', (code) => {
-      for (const w of this.#waiters.splice(0)) w();
-      resolve(code);
-    }));
+  /** Watches a process already started with piped stdio, or wraps a PeerProcess. */
+  constructor(proc: ChildProcess | PeerProcess) {
+    this.#peer = proc instanceof PeerProcess ? proc : new PeerProcess(proc, [], { timeoutMs: 10_000 });
   }
 
   static node(script: string, ...args: string[]): Child {
-    return new Child(spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    return new Child(PeerProcess.node(script, args, { timeoutMs: 10_000 }));
   }
 
   static exe(path: string, ...args: string[]): Child {
-    return new Child(spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+    return new Child(new PeerProcess(path, args, { timeoutMs: 10_000 }));
   }
 
-  async line(ms = 10_000): Promise<string> {
-    const take = async (): Promise<string> => {
-      for (;;) {
-        const line = this.lines.shift();
-        if (line !== undefined) return line;
-        if (this.proc.exitCode !== null || this.proc.signalCode !== null) throw new Error(`child exited (${this.proc.exitCode ?? this.proc.signalCode}) without output: ${this.stderr}`);
-        await new Promise<void>((resolve) => this.#waiters.push(resolve));
-      }
-    };
-    return watchdog(take(), ms, 'child output');
+  get proc(): ChildProcess {
+    return this.#peer.child;
+  }
+
+  get stderr(): string {
+    return this.#peer.stderr;
+  }
+
+  /** The exit code, once the process ended and its output was read. */
+  get exited(): Promise<number | null> {
+    return this.#peer.exited;
+  }
+
+  /** The next stdout line (each line is handed out once). */
+  line(ms = 10_000): Promise<string> {
+    return this.#peer.nextLine(ms);
   }
 
   async kill(): Promise<void> {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
-    await this.exited;
+    await this.#peer.kill();
   }
 }
 

@@ -103,11 +103,21 @@ export class PeerProcess {
     return { code, stdout: proc.lines.join('\n'), stderr: proc.stderr };
   }
 
-  /** Starts `file` (a native executable, or node itself) with `args`. */
-  constructor(file: string, args: readonly string[] = [], options: PeerProcessOptions = {}) {
-    this.label = options.label ?? labelOf(file, args);
+  /**
+   * Starts `program` (a native executable, or node itself) with `args`; or
+   * watches a ChildProcess someone else started (with piped stdout and
+   * stderr; `args`, `env` and `cwd` are then unused).
+   */
+  constructor(program: string | ChildProcess, args: readonly string[] = [], options: PeerProcessOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs();
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true, env: options.env, cwd: options.cwd });
+    let child: ChildProcess;
+    if (typeof program === 'string') {
+      this.label = options.label ?? labelOf(program, args);
+      child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true, env: options.env, cwd: options.cwd });
+    } else {
+      child = program;
+      this.label = options.label ?? labelOf(child.spawnfile, child.spawnargs.slice(1));
+    }
     this.child = child;
     let buffered = '';
     child.stdout?.setEncoding('utf8');
