@@ -1,5 +1,5 @@
 /** The terminal report: the run's environment, compact matrices, then every figure. */
-import { formatBytes, formatCount, formatMBps, formatNs, formatPercent, formatRatio, formatSize, sig } from '../format.js';
+import { formatBytes, formatCount, formatMBps, formatNs, formatPercent, formatRatio, formatSize } from '../format.js';
 import { SCENARIOS, type BenchRun, type CaseResult, type IdleResult, type ScenarioId } from '../results.js';
 import { textTable } from './text-table.js';
 
@@ -80,7 +80,7 @@ export function idleTable(idle: IdleResult[], idleMs: number | undefined): strin
   const seconds = (idleMs ?? Math.round((idle[0]?.durationNs ?? 0) / 1e6)) / 1000;
   const rows = idle.map((r) => [r.targetLabel, formatPercent(r.cpuPercent['reader']), formatPercent(r.cpuPercent['writer']),
     Object.values(r.peakRssBytes).map((b) => formatBytes(b).replace(' MiB', '')).join('/') + ' MiB']);
-  return `Idle CPU, % of one core per process (a connected channel, nothing sent for ${sig(seconds)} s)\n${textTable([
+  return `Idle CPU, % of one core per process (a connected channel, nothing sent for ${Number(seconds.toPrecision(3))} s)\n${textTable([
     { header: 'target' }, { header: 'reader (waiting in receive)', align: 'right' }, { header: 'writer (connected, idle)', align: 'right' },
     { header: 'peak RSS reader/writer', align: 'right' },
   ], rows)}`;
