@@ -140,9 +140,9 @@ function child(script: string, ...args: string[]): PeerProcess {
 const PIPE_URL = new URL('../dist/index.js', import.meta.url).href;
 
 describe('named-pipe: review fixes', () => {
-  it('listen with an already-aborted signal rejects with ECLOSED and holds nothing', async () => {
+  it('listen with an already-aborted signal rejects with ECANCELED and holds nothing', async () => {
     const name = uniqueName('np-abort');
-    await expect(transport.listen(name, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ECLOSED' });
+    await expect(transport.listen(name, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ECANCELED' });
     open.push(await transport.listen(name));
   });
 

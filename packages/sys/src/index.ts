@@ -17,4 +17,5 @@ export {
   win32CodeError,
   win32ErrorName,
 } from './errors.js';
+export { posixObjectName, win32ObjectName } from './object-names.js';
 export { MAX_SOCKET_PATH_BYTES, checkPrivateDirectory, ensurePrivateDirectory, runtimeDirectory, socketPath } from './runtime-dir.js';

@@ -43,8 +43,8 @@ describe('tcp', () => {
 });
 
 describe('tcp: review fixes', () => {
-  it('listen with an already-aborted signal rejects with ECLOSED before binding', async () => {
-    await expect(transport.listen('127.0.0.1:0', { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'IpcError', code: 'ECLOSED' });
+  it('listen with an already-aborted signal rejects with ECANCELED before binding', async () => {
+    await expect(transport.listen('127.0.0.1:0', { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'IpcError', code: 'ECANCELED' });
   });
 
   it('listen with a signal that is not an AbortSignal rejects with EINVAL and leaves the port free', async () => {

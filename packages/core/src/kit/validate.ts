@@ -55,14 +55,15 @@ export function validateInteger(value: unknown, what: string, min: number, max: 
 
 /**
  * Checks a `signal` option before any syscall: IpcError EINVAL when it is not
- * an AbortSignal, ECLOSED when it is already aborted (nothing is created).
+ * an AbortSignal, ECANCELED when it is already aborted (nothing is created or
+ * started; `cause` is the signal's reason).
  */
 export function validateSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) {
     throw new IpcError('EINVAL', `signal must be an AbortSignal, got ${signal === null ? 'null' : typeof signal}`);
   }
-  if (signal.aborted) throw new IpcError('ECLOSED', 'the listen was aborted');
+  if (signal.aborted) throw new IpcError('ECANCELED', 'the operation was aborted before it started', { cause: signal.reason });
   return signal;
 }
 

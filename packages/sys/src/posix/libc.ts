@@ -26,8 +26,6 @@ export const MAP_SHARED = 0x01;
 export const MAP_PRIVATE = 0x02;
 export const MAP_FIXED = 0x10;
 export const MAP_ANONYMOUS = 0x20;
-/** NAME_MAX: the longest file name, and so the longest shm_open name (a file in /dev/shm). */
-export const NAME_MAX = 255;
 /** sysconf(3) name of the page size on Linux. */
 const _SC_PAGESIZE = 30;
 export const MS_SYNC = 0x4;

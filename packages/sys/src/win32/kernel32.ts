@@ -61,8 +61,6 @@ export const INFINITE = 0xffffffff;
 export const MEM_COMMIT = 0x1000;
 export const MEM_RESERVE = 0x2000;
 export const MEM_RELEASE = 0x8000;
-/** Object names are limited to MAX_PATH UTF-16 units. */
-export const MAX_PATH = 260;
 export const STILL_ACTIVE = 259;
 
 /** SYSTEM_INFO (https://learn.microsoft.com/windows/win32/api/sysinfoapi/ns-sysinfoapi-system_info). */
