@@ -26,11 +26,11 @@ export interface ShmBackend {
    * EADDRINUSE (after a stale one left by a dead ipckit creator is replaced);
    * otherwise an existing one is opened and `existed` is true.
    */
-  create(osName: string, size: number, exclusive: boolean): { handle: OsHandle; existed: boolean; size: number };
-  /** Opens an existing object; ENOENT when missing. */
-  open(osName: string, readOnly: boolean): { handle: OsHandle; size: number };
+  create(osName: string, size: number, exclusive: boolean, options: CreateOptions): { handle: OsHandle; existed: boolean; size: number };
+  /** Opens an existing object; ENOENT when missing, EACCES when it is not a region of ours (see {@link OpenOptions}). */
+  open(osName: string, readOnly: boolean, options: OpenOptions): { handle: OsHandle; size: number };
   /** Opens (or creates) a file and makes it at least `size` bytes (0: keep its size). */
-  openFile(path: string, size: number, readOnly: boolean, create: boolean): { handle: OsHandle; size: number; existed: boolean };
+  openFile(path: string, size: number, readOnly: boolean, create: boolean, followSymlinks: boolean): { handle: OsHandle; size: number; existed: boolean };
   /**
    * Maps `length` bytes at `offset`, a multiple of {@link granularity}; returns
    * the base pointer and an ArrayBuffer over the mapped memory.
@@ -51,10 +51,11 @@ export interface ShmBackend {
   /** Closes the handle or descriptor. */
   closeHandle(handle: OsHandle): void;
   /**
-   * Forgets the name (POSIX shm_unlink and the ownership record); a no-op on
-   * Windows, where the object goes with its last handle.
+   * Forgets the name (POSIX shm_unlink and the ownership record); true when
+   * a region was there. Windows: false, a no-op (the object goes with its
+   * last handle).
    */
-  unlink(osName: string): void;
+  unlink(osName: string): boolean;
   /**
    * Removes the region `osName` and its ownership record (POSIX) when the
    * record names an ipckit creator that is no longer running. The caller
@@ -82,6 +83,26 @@ export interface ShmBackend {
   pid(): number;
   /** Watches a process: `alive()` is false once it has exited. */
   watchProcess(pid: number): ProcessWatch;
+}
+
+/** How an existing region may be opened. */
+export interface OpenOptions {
+  /**
+   * POSIX: also open a region another user owns (deliberate sharing between
+   * users). By default such a region is refused with EACCES: its owner could
+   * read what is written, or truncate it under the mapping.
+   */
+  allowOtherOwner: boolean;
+}
+
+/** How a region is created (and, when `exclusive` is false, opened). */
+export interface CreateOptions extends OpenOptions {
+  /**
+   * POSIX: the region is kept on purpose (unlinkOnClose: false). Its
+   * ownership record says so, and a kept region is never taken for a crashed
+   * creator's leftovers: it is never replaced or swept.
+   */
+  keep: boolean;
 }
 
 /** A cheap, repeatable liveness check of one process. */

@@ -11,6 +11,7 @@ export {
   openFileRegion,
   openOrCreateRegion,
   openRegion,
+  unlinkRegion,
   viewGranularity,
   type CreateRegionOptions,
   type FileRegionOptions,

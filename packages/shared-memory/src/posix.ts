@@ -3,26 +3,26 @@
  * for file-backed mappings. Objects live in /dev/shm (Linux) until
  * shm_unlink. Constants are Linux's (see @ipckit/sys/posix).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { fstatSync, readFileSync, readdirSync } from 'node:fs';
 import { IpcError } from '@ipckit/core';
-import { IS_LINUX } from '@ipckit/sys';
+import { recode } from '@ipckit/core/kit';
+import { IS_LINUX, posixObjectName } from '@ipckit/sys';
 import {
   ERRNO,
   MAP_ANONYMOUS,
   MAP_FIXED,
   MAP_PRIVATE,
   MAP_SHARED,
-  NAME_MAX,
   MS_SYNC,
   O_CLOEXEC,
   O_CREAT,
   O_EXCL,
+  O_NOFOLLOW,
   O_NONBLOCK,
   O_RDONLY,
   O_RDWR,
   PROT_READ,
   PROT_WRITE,
-  SEEK_END,
   isMapFailed,
   lastErrno,
   libc,
@@ -30,20 +30,75 @@ import {
   posixError,
   viewOf,
 } from '@ipckit/sys/posix';
-import type { OsHandle, ProcessWatch, ShmBackend } from './backend.js';
+import type { CreateOptions, OpenOptions, OsHandle, ProcessWatch, ShmBackend } from './backend.js';
 
-const { EEXIST, ENOENT, EPERM } = ERRNO;
+const { EEXIST, ELOOP, ENOENT, EPERM } = ERRNO;
 
 /**
- * Regions ipckit creates get a small companion object, `<name>.ipckit-owner`,
- * holding the creator's pid and start time. A region whose companion names a
- * process that is gone was left by a crashed creator: the next create of that
- * name replaces it. Regions without a companion (made by other programs) are
- * never replaced.
+ * Regions ipckit creates get a small companion object, `<name>.ipckit-owner`:
+ * the ownership record, holding the creator's pid, its start time and
+ * whether the region is kept on purpose (unlinkOnClose: false). The rule
+ * (docs/shared-memory.md, "Lifetime"): ipckit replaces or sweeps a region
+ * only when its record is believed (a regular file of this user, as the
+ * region is), names a creator that is no longer running, and does not say
+ * the region was kept. Regions without a believed record (made by other
+ * programs or other users) are never replaced or removed.
  */
 export const OWNER_SUFFIX = '.ipckit-owner';
 const OWNER_MAGIC = 0x4f435049; // 'IPCO'
-const OWNER_BYTES = 16;
+/** magic u32, pid u32, start time f64, flags u32, reserved u32. */
+const OWNER_BYTES = 24;
+/** Record flag: the region is kept on purpose; never take it for a crashed creator's. */
+const OWNER_KEPT = 1;
+
+/** What an ownership record says, as far as it is believed. */
+interface OwnerRecord {
+  /** `none`: no record; `foreign`: one not believed (not a regular file of this user, or beside another user's region). */
+  state: 'none' | 'foreign' | 'alive' | 'dead';
+  kept: boolean;
+}
+
+const MY_UID = process.getuid?.();
+
+/**
+ * Opens an shm object without ever blocking: O_NONBLOCK makes a FIFO
+ * planted in /dev/shm open at once (it is then refused as not a regular
+ * file; without it, shm_open would wait forever for a writer, and the event
+ * loop with it). glibc's shm_open adds O_NOFOLLOW, so a planted symlink fails
+ * with ELOOP. Returns the descriptor or -1 (errno set).
+ */
+function shmOpen(name: string, flags: number, mode = 0): number {
+  return libc().shm_open(name, flags | O_NONBLOCK | O_CLOEXEC, mode);
+}
+
+/**
+ * Refuses (EACCES, closing `fd`) an object that is not a regular file, or
+ * that another user owns unless `allowOtherOwner`.
+ */
+function checkObject(fd: number, path: string, allowOtherOwner: boolean): { size: number; uid: number } {
+  const info = fstatSync(fd);
+  if (!info.isFile()) {
+    libc().close(fd);
+    throw new IpcError('EACCES', `${path} is not a regular file (something else was put under that name); refusing it`, { path, syscall: 'fstat' });
+  }
+  if (!allowOtherOwner && MY_UID !== undefined && info.uid !== MY_UID) {
+    libc().close(fd);
+    throw new IpcError('EACCES', `${path} belongs to uid ${info.uid}, not to us (uid ${MY_UID}); pass allowOtherOwner to share regions between users`, { path, syscall: 'fstat' });
+  }
+  return { size: info.size, uid: info.uid };
+}
+
+/** The uid owning a regular file object, or undefined when it is missing or not a regular file. */
+function objectUid(osName: string): number | undefined {
+  const fd = shmOpen(osName, O_RDONLY);
+  if (fd < 0) return undefined;
+  try {
+    const info = fstatSync(fd);
+    return info.isFile() ? info.uid : undefined;
+  } finally {
+    libc().close(fd);
+  }
+}
 
 let granularityCache: number | undefined;
 
@@ -73,14 +128,9 @@ function processAlive(pid: number, started?: number): boolean {
   return true;
 }
 
-function sizeOf(fd: number, path: string): number {
-  const size = libc().lseek(fd, 0, SEEK_END);
-  if (size < 0) throw posixError('lseek', path);
-  return Number(size);
-}
 
 /** Fills a fresh ownership record (open on `fd`) with this process's pid and start time. */
-function writeOwner(fd: number, ownerName: string): void {
+function writeOwner(fd: number, ownerName: string, kept: boolean): void {
   const c = libc();
   if (c.fchmod(fd, 0o600) !== 0) throw posixError('fchmod', ownerName);
   if (c.ftruncate(fd, OWNER_BYTES) !== 0) throw posixError('ftruncate', ownerName);
@@ -89,38 +139,58 @@ function writeOwner(fd: number, ownerName: string): void {
   const view = new DataView(viewOf(ptr, OWNER_BYTES));
   view.setUint32(4, process.pid, true);
   view.setFloat64(8, startTime(process.pid), true);
+  view.setUint32(16, kept ? OWNER_KEPT : 0, true);
   view.setUint32(0, OWNER_MAGIC, true);
   c.munmap(ptr, OWNER_BYTES);
 }
 
-/** `none`: no ownership record (not made by ipckit); `alive`/`dead`: its creator's state. */
-function ownerState(ownerName: string): 'none' | 'alive' | 'dead' {
+/**
+ * Reads the ownership record of a region. It is believed only when it is a
+ * regular file of this user, and (when the region exists) the region is this
+ * user's too: a record another user planted beside our region, or beside a
+ * native program's, is ignored, so it can never get a region replaced.
+ */
+function readOwner(ownerName: string, regionUid: number | undefined): OwnerRecord {
+  const foreign: OwnerRecord = { state: 'foreign', kept: false };
   const c = libc();
-  const fd = c.shm_open(ownerName, O_RDONLY | O_CLOEXEC, 0);
-  if (fd < 0) return lastErrno() === ENOENT ? 'none' : 'alive';
+  const fd = shmOpen(ownerName, O_RDONLY);
+  if (fd < 0) return lastErrno() === ENOENT ? { state: 'none', kept: false } : foreign;
   try {
-    if (sizeOf(fd, ownerName) < OWNER_BYTES) return 'alive'; // being written right now
+    const info = fstatSync(fd);
+    if (!info.isFile() || (MY_UID !== undefined && info.uid !== MY_UID)) return foreign;
+    if (regionUid !== undefined && regionUid !== info.uid) return foreign;
+    if (info.size < OWNER_BYTES) return { state: 'alive', kept: false }; // being written right now
     const ptr = c.mmap(null, OWNER_BYTES, PROT_READ, MAP_SHARED, fd, 0);
-    if (isMapFailed(ptr)) return 'alive';
+    if (isMapFailed(ptr)) return { state: 'alive', kept: false };
     const view = new DataView(viewOf(ptr, OWNER_BYTES));
     const magic = view.getUint32(0, true);
     const pid = view.getUint32(4, true);
     const started = view.getFloat64(8, true);
+    const kept = (view.getUint32(16, true) & OWNER_KEPT) !== 0;
     c.munmap(ptr, OWNER_BYTES);
-    if (magic !== OWNER_MAGIC) return 'alive';
-    return processAlive(pid, started) ? 'alive' : 'dead';
+    // 0: its creator is writing it right now (the magic goes in last).
+    if (magic === 0) return { state: 'alive', kept: false };
+    if (magic !== OWNER_MAGIC) return foreign;
+    return { state: processAlive(pid, started) ? 'alive' : 'dead', kept };
   } finally {
     c.close(fd);
   }
 }
 
-/** The first u32 (little-endian) of the region `osName`, or undefined when it cannot be read. */
+/** True when the record of `osName` is believed, names a dead creator and does not keep the region. */
+function staleOwner(osName: string): boolean {
+  const record = readOwner(osName + OWNER_SUFFIX, objectUid(osName));
+  return record.state === 'dead' && !record.kept;
+}
+
+/** The first u32 (little-endian) of the region `osName` (a regular file of ours), or undefined when it cannot be read. */
 function peekMagic(osName: string): number | undefined {
   const c = libc();
-  const fd = c.shm_open(osName, O_RDONLY | O_CLOEXEC, 0);
+  const fd = shmOpen(osName, O_RDONLY);
   if (fd < 0) return undefined;
   try {
-    if (sizeOf(fd, osName) < 4) return undefined;
+    const info = fstatSync(fd);
+    if (!info.isFile() || (MY_UID !== undefined && info.uid !== MY_UID) || info.size < 4) return undefined;
     const ptr = c.mmap(null, 4, PROT_READ, MAP_SHARED, fd, 0);
     if (isMapFailed(ptr)) return undefined;
     const magic = new DataView(viewOf(ptr, 4)).getUint32(0, true);
@@ -147,20 +217,15 @@ function sleepSync(ms: number): void {
 /** Where Linux keeps shm_open objects (the only POSIX system that lets us list them). */
 const SHM_DIR = '/dev/shm';
 
-function openExisting(osName: string, readOnly: boolean): { handle: OsHandle; size: number } {
-  const c = libc();
-  const fd = c.shm_open(osName, (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
+function openExisting(osName: string, readOnly: boolean, options: OpenOptions): { handle: OsHandle; size: number } {
+  const fd = shmOpen(osName, readOnly ? O_RDONLY : O_RDWR);
   if (fd < 0) {
     const error = posixError('shm_open', osName);
-    if (error.code === 'ENOENT') throw new IpcError('ENOENT', `no shared memory region named ${osName}`, { errno: error.errno, osCode: error.osCode, syscall: 'shm_open', path: osName });
+    if (error.code === 'ENOENT') throw recode(error, 'ENOENT', `no shared memory region named ${osName}`);
+    if (error.errno === ELOOP) throw recode(error, 'EACCES', `${osName} is a symbolic link; refusing to follow it`);
     throw error;
   }
-  try {
-    return { handle: fd, size: sizeOf(fd, osName) };
-  } catch (error) {
-    c.close(fd);
-    throw error;
-  }
+  return { handle: fd, size: checkObject(fd, osName, options.allowOtherOwner).size };
 }
 
 /**
@@ -169,11 +234,11 @@ function openExisting(osName: string, readOnly: boolean): { handle: OsHandle; si
  * then the region (size 0), then sets the size, so for a few microseconds the
  * region may be missing or empty: wait for it, briefly and boundedly.
  */
-function openCreated(osName: string, ownerName: string): { handle: OsHandle; size: number } {
+function openCreated(osName: string, ownerName: string, options: OpenOptions): { handle: OsHandle; size: number } {
   for (let attempt = 0; ; attempt++) {
     let opened: { handle: OsHandle; size: number } | undefined;
     try {
-      opened = openExisting(osName, false);
+      opened = openExisting(osName, false, options);
     } catch (error) {
       if (!(error instanceof IpcError && error.code === 'ENOENT')) throw error;
     }
@@ -200,52 +265,50 @@ export const posixBackend: ShmBackend = {
   },
 
   checkRegionName(name: string): string {
-    if (typeof name !== 'string' || name.length === 0) throw new IpcError('EINVAL', 'region name must be a non-empty string');
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(name)) throw new IpcError('EINVAL', `region name ${JSON.stringify(name)} holds a NUL or control character`);
-    const bare = name.startsWith('/') ? name.slice(1) : name;
-    if (bare.length === 0 || bare === '.' || bare === '..') throw new IpcError('EINVAL', `region name ${JSON.stringify(name)} is not a valid shm_open name`);
-    if (bare.includes('/')) throw new IpcError('EINVAL', `region name ${JSON.stringify(name)} holds a slash after the leading one`);
-    const bytes = Buffer.byteLength(bare);
-    const max = NAME_MAX - OWNER_SUFFIX.length;
-    if (bytes > max) throw new IpcError('EINVAL', `region name is ${bytes} bytes; the limit here is ${max}`);
-    return `/${bare}`;
+    return posixObjectName(name, 'region name', OWNER_SUFFIX.length);
   },
 
-  create(osName, size, exclusive) {
+  create(osName, size, exclusive, options: CreateOptions) {
     const c = libc();
     const ownerName = osName + OWNER_SUFFIX;
     for (let attempt = 0; ; attempt++) {
       // The ownership record first, so there is never an ipckit region without one.
-      const ownerFd = c.shm_open(ownerName, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600);
+      const ownerFd = shmOpen(ownerName, O_RDWR | O_CREAT | O_EXCL, 0o600);
       if (ownerFd < 0) {
         if (lastErrno() !== EEXIST) throw posixError('shm_open', ownerName);
-        const state = ownerState(ownerName);
-        if (state === 'dead' && attempt < 3) {
-          // Left behind by a creator that crashed: replace, never reuse its contents.
+        const regionUid = objectUid(osName);
+        const record = readOwner(ownerName, regionUid);
+        if (record.state === 'dead' && !record.kept && attempt < 3 && (regionUid === undefined || regionUid === MY_UID)) {
+          // Left behind by a creator of ours that crashed: replace, never reuse its contents.
           c.shm_unlink(osName);
           c.shm_unlink(ownerName);
           continue;
         }
-        if (exclusive) throw new IpcError('EADDRINUSE', `shared memory region ${osName} already exists (created by a running process)`, { syscall: 'shm_open', path: osName, osCode: 'EEXIST', errno: EEXIST });
-        return { ...openCreated(osName, ownerName), existed: true };
+        // The record went away meanwhile (its creator failed, or replaced a stale region): try again.
+        if (record.state === 'none' && attempt < 3) continue;
+        if (exclusive) throw new IpcError('EADDRINUSE', `shared memory region ${osName} already exists`, { syscall: 'shm_open', path: osName, osCode: 'EEXIST', errno: EEXIST });
+        if (record.state === 'foreign' && regionUid === undefined) {
+          throw new IpcError('EACCES', `${ownerName} is not an ownership record of ours (another user's, or not a regular file) and no region is there: the name is taken`, { syscall: 'shm_open', path: osName });
+        }
+        // A live creator may still be setting it up; a kept region, or one whose record is not ours, is opened as it is.
+        return { ...(record.state === 'alive' ? openCreated(osName, ownerName, options) : openExisting(osName, false, options)), existed: true };
       }
       try {
-        writeOwner(ownerFd, ownerName);
+        writeOwner(ownerFd, ownerName, options.keep);
       } catch (error) {
         c.shm_unlink(ownerName);
         throw error;
       } finally {
         c.close(ownerFd);
       }
-      const fd = c.shm_open(osName, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600);
+      const fd = shmOpen(osName, O_RDWR | O_CREAT | O_EXCL, 0o600);
       if (fd < 0) {
         const error = posixError('shm_open', osName);
         c.shm_unlink(ownerName);
         if (error.code !== 'EADDRINUSE') throw error;
         // It exists without an ownership record: another program's region. Never replaced.
-        if (exclusive) throw new IpcError('EADDRINUSE', `shared memory region ${osName} already exists`, { errno: error.errno, osCode: error.osCode, syscall: 'shm_open', path: osName });
-        return { ...openExisting(osName, false), existed: true };
+        if (exclusive) throw recode(error, 'EADDRINUSE', `shared memory region ${osName} already exists`);
+        return { ...openExisting(osName, false, options), existed: true };
       }
       // Owner-only, whatever the umask says.
       const failed = c.fchmod(fd, 0o600) !== 0 ? 'fchmod' : c.ftruncate(fd, size) !== 0 ? 'ftruncate' : undefined;
@@ -260,24 +323,33 @@ export const posixBackend: ShmBackend = {
     }
   },
 
-  open(osName, readOnly) {
-    return openExisting(osName, readOnly);
+  open(osName, readOnly, options) {
+    return openExisting(osName, readOnly, options);
   },
 
-  openFile(path, size, readOnly, create) {
+  openFile(path, size, readOnly, create, followSymlinks) {
     const c = libc();
     let existed = true;
     // O_NONBLOCK: harmless for a regular file, and a FIFO's open(2) returns at
-    // once instead of blocking the thread until a writer comes (it then fails
-    // below: a FIFO has no size to map). https://man7.org/linux/man-pages/man7/fifo.7.html
-    let fd = c.open(path, (readOnly ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC, 0);
+    // once instead of blocking the thread until a writer comes (it is then
+    // refused: not a regular file). https://man7.org/linux/man-pages/man7/fifo.7.html
+    // O_NOFOLLOW: a symlink planted in a shared (sticky) directory is refused
+    // (ELOOP) instead of followed to a file of ours, unless asked for.
+    const nofollow = followSymlinks ? 0 : O_NOFOLLOW;
+    let fd = c.open(path, (readOnly ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC | nofollow, 0);
     if (fd < 0 && create && lastErrno() === ENOENT) {
-      fd = c.open(path, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK | O_CLOEXEC, 0o600);
+      fd = c.open(path, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK | O_CLOEXEC | nofollow, 0o600);
       existed = false;
     }
-    if (fd < 0) throw posixError('open', path);
+    if (fd < 0) {
+      const error = posixError('open', path);
+      if (error.errno === ELOOP && !followSymlinks) throw recode(error, 'EACCES', `${path} is a symbolic link; refusing to follow it (pass followSymlinks to allow it)`);
+      throw error;
+    }
     try {
-      let current = sizeOf(fd, path);
+      const info = fstatSync(fd);
+      if (!info.isFile()) throw new IpcError('EINVAL', `${path} is not a regular file; only regular files can be mapped`, { path, syscall: 'fstat' });
+      let current = info.size;
       if (size > current) {
         if (readOnly) throw new IpcError('EINVAL', `file ${path} is ${current} bytes, smaller than the ${size} asked, and opened read-only`, { path });
         if (c.ftruncate(fd, size) !== 0) throw posixError('ftruncate', path);
@@ -324,8 +396,9 @@ export const posixBackend: ShmBackend = {
 
   unlink(osName) {
     const c = libc();
-    c.shm_unlink(osName);
+    const removed = c.shm_unlink(osName) === 0;
     c.shm_unlink(osName + OWNER_SUFFIX);
+    return removed;
   },
 
   removeIfOwnerDead(osName) {
@@ -335,7 +408,7 @@ export const posixBackend: ShmBackend = {
     // (Names cannot be unlinked conditionally, so a creator racing in the
     // last microseconds could still lose its fresh region; it is the same
     // window create() has when it replaces a stale region.)
-    if (ownerState(ownerName) !== 'dead') return false;
+    if (!staleOwner(osName)) return false;
     const c = libc();
     c.shm_unlink(osName);
     c.shm_unlink(ownerName);
@@ -345,7 +418,7 @@ export const posixBackend: ShmBackend = {
   removeIfStale(osName, magic) {
     // The record first: it is small, and most names have a live one, so the
     // region is opened and mapped only for the few that may be stale.
-    if (ownerState(osName + OWNER_SUFFIX) !== 'dead' || peekMagic(osName) !== magic) return false;
+    if (!staleOwner(osName) || peekMagic(osName) !== magic) return false;
     return this.removeIfOwnerDead(osName);
   },
 

@@ -5,7 +5,7 @@
  */
 import { detach } from '@ipckit/native';
 import { IpcError } from '@ipckit/core';
-import { validateInteger } from '@ipckit/core/kit';
+import { validateInteger, validateSignal } from '@ipckit/core/kit';
 import { backendLoader } from '@ipckit/sys';
 import type { Mapping, OsHandle, ShmBackend } from './backend.js';
 import type { StructLayout } from './layout.js';
@@ -36,19 +36,50 @@ export const MAX_REGION_BYTES = 2 ** 40;
 export interface CreateRegionOptions {
   /**
    * Forget the name when this region is closed (POSIX shm_unlink), if this
-   * process created it. Default true. Windows objects go with their last handle anyway.
+   * process created it. Default true. With false the region is kept on
+   * purpose: it outlives its creator, even one that crashes, and is never
+   * replaced or swept as a crashed creator's leftovers; remove it with
+   * {@link unlinkRegion}. Windows objects go with their last handle anyway.
    */
   unlinkOnClose?: boolean;
+  /** See {@link OpenRegionOptions.allowOtherOwner} (openOrCreateRegion, when the region exists). */
+  allowOtherOwner?: boolean;
 }
 
 /** Options for {@link openRegion}. */
 export interface OpenRegionOptions {
   /** Map for reading only. The memory is then only reachable through copying read methods. */
   readOnly?: boolean;
+  /**
+   * Also open a region another user owns, for deliberate sharing between
+   * users. By default such a region is refused with EACCES: its owner can
+   * read everything written to it and can truncate it under the mapping.
+   *
+   * Platform-specific behaviour: POSIX only (the file owner of the shm
+   * object). On Windows access is decided by the object's security
+   * descriptor when it is opened.
+   */
+  allowOtherOwner?: boolean;
+  /**
+   * Wait up to this many milliseconds for the region to be created, instead
+   * of failing with ENOENT at once (ETIMEDOUT when it is still missing).
+   */
+  waitMs?: number;
+  /** Aborting it ends the wait with ECANCELED. */
+  signal?: AbortSignal;
 }
 
 /** Options for {@link openFileRegion}. */
-export interface FileRegionOptions extends OpenRegionOptions {
+export interface FileRegionOptions extends Pick<OpenRegionOptions, 'readOnly'> {
+  /**
+   * Follow a symbolic link at `path`. Default false: a link is refused with
+   * EACCES, so a link planted in a shared directory (/tmp) cannot redirect
+   * the mapping, and its growth, to a file of yours.
+   *
+   * Platform-specific behaviour: POSIX (O_NOFOLLOW). Windows follows links
+   * (planting one there needs a privilege).
+   */
+  followSymlinks?: boolean;
   /** Grow the file to at least this many bytes (never shrinks it). Default: its current size. */
   size?: number;
   /** Create the file (mode 0600 on POSIX) when it does not exist. Default false. */
@@ -302,10 +333,58 @@ export async function createRegion(name: string, size: number, options: CreateRe
   return createRegionAt(backend, path, size, name, options.unlinkOnClose !== false);
 }
 
-/** Opens the existing region `name` (made by ipckit or any native program); IpcError ENOENT when missing. */
+/**
+ * Opens the existing region `name` (made by ipckit or any native program);
+ * IpcError ENOENT when missing (or, with `waitMs`, ETIMEDOUT once it stayed
+ * missing that long), EACCES when another user owns it (see
+ * {@link OpenRegionOptions.allowOtherOwner}) or it is not a shared memory object.
+ */
 export async function openRegion(name: string, options: OpenRegionOptions = {}): Promise<SharedRegion> {
+  const waitMs = options.waitMs === undefined ? 0 : validateInteger(options.waitMs, 'waitMs', 0, 2 ** 31 - 1);
+  const signal = options.signal === undefined ? undefined : validateSignal(options.signal);
   const { backend, path } = await prepare(name);
-  return openRegionAt(backend, path, name, options.readOnly === true);
+  const open = (): SharedRegion => openRegionAt(backend, path, name, options.readOnly === true, options.allowOtherOwner === true);
+  if (waitMs === 0 && signal === undefined) return open();
+  const deadline = performance.now() + waitMs;
+  for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    try {
+      return open();
+    } catch (error) {
+      if (!(error instanceof IpcError && error.code === 'ENOENT')) throw error;
+      if (signal?.aborted) throw new IpcError('ECANCELED', `waiting for the region ${path} was aborted`, { path, cause: signal.reason });
+      const left = deadline - performance.now();
+      if (left <= 0) throw new IpcError('ETIMEDOUT', `no shared memory region ${path} appeared within ${waitMs} ms`, { path, cause: error });
+      await abortableSleep(Math.min(pause, left), signal);
+    }
+  }
+}
+
+/** Sleeps `ms`, or less when `signal` aborts first. */
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Removes the name `name`: a later open fails with ENOENT and a create makes
+ * a new region; processes that have the region mapped keep it until they
+ * close it. True when a region of that name was there. Use it for a region
+ * kept with `unlinkOnClose: false`, or one a native program left.
+ *
+ * Platform-specific behaviour: POSIX shm_unlink (and ipckit's ownership
+ * record). On Windows a file mapping has no name to remove: it goes when its
+ * last handle closes; this returns false and does nothing.
+ */
+export async function unlinkRegion(name: string): Promise<boolean> {
+  const { backend, path } = await prepare(name);
+  return backend.unlink(path);
 }
 
 /**
@@ -314,13 +393,13 @@ export async function openRegion(name: string, options: OpenRegionOptions = {}):
  * names once and derives every OS name itself.
  */
 export function createRegionAt(backend: ShmBackend, path: string, size: number, name = path, unlink = true): SharedRegion {
-  const made = backend.create(path, size, true);
+  const made = backend.create(path, size, true, { keep: !unlink, allowOtherOwner: false });
   return new SharedRegion(backend, { name, path, handle: made.handle, size: made.size, existed: false, origin: 'created', readOnly: false, unlink });
 }
 
 /** @internal {@link openRegion} by OS name (`path`, already checked or derived by the backend). */
-export function openRegionAt(backend: ShmBackend, path: string, name = path, readOnly = false): SharedRegion {
-  const opened = backend.open(path, readOnly);
+export function openRegionAt(backend: ShmBackend, path: string, name = path, readOnly = false, allowOtherOwner = false): SharedRegion {
+  const opened = backend.open(path, readOnly, { allowOtherOwner });
   return new SharedRegion(backend, { name, path, handle: opened.handle, size: opened.size, existed: true, origin: 'opened', readOnly, unlink: false });
 }
 
@@ -331,7 +410,7 @@ export function openRegionAt(backend: ShmBackend, path: string, name = path, rea
 export async function openOrCreateRegion(name: string, size: number, options: CreateRegionOptions = {}): Promise<SharedRegion> {
   checkSize(size);
   const { backend, path } = await prepare(name);
-  const made = backend.create(path, size, false);
+  const made = backend.create(path, size, false, { keep: options.unlinkOnClose === false, allowOtherOwner: options.allowOtherOwner === true });
   return new SharedRegion(backend, {
     name, path, handle: made.handle, size: made.size, existed: made.existed, origin: made.existed ? 'opened' : 'created', readOnly: false,
     unlink: !made.existed && options.unlinkOnClose !== false,
@@ -347,7 +426,7 @@ export async function openFileRegion(path: string, options: FileRegionOptions = 
   const size = options.size === undefined ? 0 : checkSize(options.size);
   const backend = await shmBackend();
   const readOnly = options.readOnly === true;
-  const opened = backend.openFile(path, size, readOnly, options.create === true);
+  const opened = backend.openFile(path, size, readOnly, options.create === true, options.followSymlinks === true);
   return new SharedRegion(backend, { name: path, path, handle: opened.handle, size: opened.size, existed: opened.existed, origin: 'file', readOnly, unlink: false });
 }
 

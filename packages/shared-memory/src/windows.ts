@@ -4,6 +4,7 @@
  * A mapping object lives while any process holds a handle or a view of it.
  */
 import { IpcError } from '@ipckit/core';
+import { win32ObjectName } from '@ipckit/sys';
 import {
   CREATE_NEW,
   ERROR_ACCESS_DENIED,
@@ -18,7 +19,6 @@ import {
   GENERIC_READ,
   GENERIC_WRITE,
   INVALID_HANDLE_VALUE,
-  MAX_PATH,
   MEM_COMMIT,
   MEM_RELEASE,
   MEM_RESERVE,
@@ -74,15 +74,7 @@ export const windowsBackend: ShmBackend = {
   },
 
   checkRegionName(name: string): string {
-    if (typeof name !== 'string' || name.length === 0) throw new IpcError('EINVAL', 'region name must be a non-empty string');
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(name)) throw new IpcError('EINVAL', `region name ${JSON.stringify(name)} holds a NUL or control character`);
-    const bare = name.replace(/^(Local|Global)\\/, '');
-    if (bare.length === 0 || bare.includes('\\')) {
-      throw new IpcError('EINVAL', `region name ${JSON.stringify(name)}: only a Local\\ or Global\\ prefix may hold a backslash`);
-    }
-    if (name.length > MAX_PATH) throw new IpcError('EINVAL', `region name is ${name.length} characters; the limit is ${MAX_PATH}`);
-    return name;
+    return win32ObjectName(name, 'region name');
   },
 
   create(osName, size, exclusive) {
@@ -119,6 +111,8 @@ export const windowsBackend: ShmBackend = {
     }
   },
 
+  // Windows: `followSymlinks` is not acted on: CreateFileW follows a symbolic link, and planting
+  // one needs SeCreateSymbolicLinkPrivilege (or Developer Mode); docs/security.md says so.
   openFile(path, size, readOnly, create) {
     const k = kernel32();
     const access = readOnly ? GENERIC_READ : GENERIC_READ | GENERIC_WRITE;
@@ -193,6 +187,7 @@ export const windowsBackend: ShmBackend = {
 
   unlink() {
     // Nothing to do: the object goes away with its last handle and view.
+    return false;
   },
 
   removeIfOwnerDead() {
