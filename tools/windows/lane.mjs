@@ -92,7 +92,11 @@ async function preflight() {
 }
 
 function indent(text, prefix = '  | ') {
-  return text.trimEnd().split('\n').map((l) => prefix + l).join('\n');
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => prefix + l)
+    .join('\n');
 }
 
 /**
@@ -165,7 +169,12 @@ function runTransport(pkg, { timeoutMs, timeoutScale }) {
 function packageTestFiles(pkg) {
   const dir = join(pkg.root, 'test', 'win32');
   if (!existsSync(dir)) return null;
-  return { dir, files: readdirSync(dir).filter((f) => f.endsWith('.test.mjs')).sort() };
+  return {
+    dir,
+    files: readdirSync(dir)
+      .filter((f) => f.endsWith('.test.mjs'))
+      .sort(),
+  };
 }
 
 /**
@@ -266,7 +275,9 @@ async function main() {
   const installed = ensureToolchain({ wine: true, mingw: true, log });
   if (installed.length) log(`installed ${installed.join(', ')}`);
 
-  let packages = TRANSPORTS.filter((t) => !only || only.includes(t)).map(packageInfo).filter(Boolean);
+  let packages = TRANSPORTS.filter((t) => !only || only.includes(t))
+    .map(packageInfo)
+    .filter(Boolean);
   if (packages.length === 0) throw new Error(`no transport package found under packages/ (${(only ?? TRANSPORTS).join(', ')})`);
   // Each transport is built on its own, so one that does not build (its dist would be stale) is
   // reported and skipped while the others still run.

@@ -19,8 +19,7 @@ const { conformanceOptions } = await import(specifier);
 if (!conformanceOptions) throw new Error(`${specifier} exports no conformanceOptions`);
 
 const scale = Number(process.env.IPCKIT_TIMEOUT_SCALE ?? '');
-const options = Number.isFinite(scale) && scale > 0
-  ? { ...conformanceOptions, timeoutScale: (conformanceOptions.timeoutScale ?? 1) * scale }
-  : conformanceOptions;
+const options =
+  Number.isFinite(scale) && scale > 0 ? { ...conformanceOptions, timeoutScale: (conformanceOptions.timeoutScale ?? 1) * scale } : conformanceOptions;
 
 runConformance({ describe, test: (testName, fn, timeoutMs) => it(testName, { timeout: timeoutMs }, fn) }, options);

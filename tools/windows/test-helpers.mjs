@@ -45,7 +45,9 @@ export function nativeProgram(name, testDir) {
   const source = fileURLToPath(new URL(sources[name], testDir));
   const cc = spawnSync('gcc', ['-O2', '-Wall', '-o', out, source], { encoding: 'utf8' });
   if (cc.status !== 0) {
-    throw new Error(`no IPCKIT_NATIVE_DIR and \`gcc ${source}\` failed (${cc.error?.message ?? cc.stderr}): put mingw-w64 gcc on PATH, or run the Windows lane`);
+    throw new Error(
+      `no IPCKIT_NATIVE_DIR and \`gcc ${source}\` failed (${cc.error?.message ?? cc.stderr}): put mingw-w64 gcc on PATH, or run the Windows lane`,
+    );
   }
   built.set(name, out);
   return out;

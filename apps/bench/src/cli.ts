@@ -53,7 +53,10 @@ function list(value: string | undefined, known: string[], what: string): string[
   if (value === undefined) return undefined;
   if (value === 'all') return known;
   if (value === 'none' || value === '') return [];
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = items.filter((i) => !known.includes(i));
   if (unknown.length) throw new UsageError(`unknown ${what} ${unknown.join(', ')} (known: ${known.join(', ')})`);
   return items;
@@ -141,8 +144,14 @@ async function main(argv: string[]): Promise<number> {
     const { runUnderWine } = await import('./windows.js');
     const forwarded = argv.filter((a, i) => {
       const previous = argv[i - 1];
-      return a !== '--windows' && !['--json', '--html', '--progress'].includes(a) && !['--json', '--html', '--progress'].includes(previous ?? '')
-        && !a.startsWith('--json=') && !a.startsWith('--html=') && !a.startsWith('--progress=');
+      return (
+        a !== '--windows' &&
+        !['--json', '--html', '--progress'].includes(a) &&
+        !['--json', '--html', '--progress'].includes(previous ?? '') &&
+        !a.startsWith('--json=') &&
+        !a.startsWith('--html=') &&
+        !a.startsWith('--progress=')
+      );
     });
     run = await runUnderWine(forwarded, progress, values.quick ? 20 * 60_000 : 60 * 60_000);
     run.command = commandLine(argv);

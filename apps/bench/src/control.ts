@@ -43,7 +43,11 @@ export class PeerHandle {
   private readonly eventWaiters: Array<() => void> = [];
   private failure: Error | undefined;
 
-  constructor(readonly id: string, private readonly socket: Socket, private readonly describeFailure: () => string) {
+  constructor(
+    readonly id: string,
+    private readonly socket: Socket,
+    private readonly describeFailure: () => string,
+  ) {
     lineReader(socket, (message) => this.onMessage(message));
     socket.on('close', () => this.fail(new Error(`peer ${id} closed its control connection${this.describeFailure()}`)));
     socket.on('error', () => undefined);
@@ -203,7 +207,10 @@ export type Handler = (args: Json) => Promise<Json | void> | Json | void;
 export class ControlClient {
   private readonly handlers = new Map<string, Handler>();
 
-  private constructor(private readonly socket: Socket, private readonly id: string) {
+  private constructor(
+    private readonly socket: Socket,
+    private readonly id: string,
+  ) {
     lineReader(socket, (message) => void this.dispatch(message));
   }
 

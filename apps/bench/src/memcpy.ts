@@ -58,7 +58,7 @@ export async function runMemcpy(
       operations: totalCopies,
       writers: 1,
       durationNs: result.totalTime * 1e6,
-      throughput: { messagesPerSec: 1e9 / nsPerCopy, megabytesPerSec: size / nsPerCopy * 1e3 },
+      throughput: { messagesPerSec: 1e9 / nsPerCopy, megabytesPerSec: (size / nsPerCopy) * 1e3 },
       // tinybench's warm-up and bookkeeping are in this process's CPU time too: report the measured time per copy instead.
       cpu: { perMessageNs: nsPerCopy, userNs: cpu.userUs * 1000, systemNs: cpu.systemUs * 1000, byRole: { process: (cpu.userUs + cpu.systemUs) * 1000 } },
       peakRssBytes: { process: cpu.maxRssBytes },

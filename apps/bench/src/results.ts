@@ -36,13 +36,14 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     id: 'fan-in',
     title: 'fan-in throughput',
     direction: 'one-way',
-    description: 'N writer processes send at once to one reader process; from the first send to the reader\'s last receive',
+    description: "N writer processes send at once to one reader process; from the first send to the reader's last receive",
   },
   idle: {
     id: 'idle',
     title: 'idle CPU',
     direction: 'no traffic',
-    description: 'one writer process connected to one reader process that waits in receive (after one message, so past any spin before sleeping), nothing sent for a few seconds: the CPU each process uses, as a share of one core',
+    description:
+      'one writer process connected to one reader process that waits in receive (after one message, so past any spin before sleeping), nothing sent for a few seconds: the CPU each process uses, as a share of one core',
   },
   memcpy: {
     id: 'memcpy',

@@ -143,9 +143,7 @@ class Session {
   }
 
   async close(): Promise<void> {
-    await Promise.all(
-      this.peers.map((peer) => peer.handle.request('exit', {}, 5000).catch(() => undefined)),
-    );
+    await Promise.all(this.peers.map((peer) => peer.handle.request('exit', {}, 5000).catch(() => undefined)));
     for (const peer of this.peers) peer.handle.close();
     await Promise.all(
       this.children.map(
@@ -177,7 +175,8 @@ function delta(a: CpuSnapshot, b: CpuSnapshot): CpuSnapshot {
 
 function caseLabel(target: TargetDef, scenario: ScenarioId, size: number, writers: number): string {
   const info = SCENARIOS[scenario];
-  const what = scenario === 'fan-in' ? `fan-in ${writers}→1 ${info.direction}` : scenario === 'memcpy' ? 'memcpy (in-process copy)' : `${scenario} ${info.direction}`;
+  const what =
+    scenario === 'fan-in' ? `fan-in ${writers}→1 ${info.direction}` : scenario === 'memcpy' ? 'memcpy (in-process copy)' : `${scenario} ${info.direction}`;
   return `${target.label} · ${what} · ${formatSize(size)}`;
 }
 
@@ -242,7 +241,14 @@ async function runPingPong(session: Session, plan: Planned, profile: Profile, ea
 }
 
 /** Streaming (1 writer) and fan-in (N writers): one reader process; from the first send to the last receive. */
-async function runStreaming(session: Session, plan: Planned, profile: Profile, writersCount: number, each: (size: number) => void, results: CaseResult[]): Promise<void> {
+async function runStreaming(
+  session: Session,
+  plan: Planned,
+  profile: Profile,
+  writersCount: number,
+  each: (size: number) => void,
+  results: CaseResult[],
+): Promise<void> {
   const reader = await session.spawn(session.spec('reader'));
   const writers = await session.connectAll(reader, 'writer', writersCount, plan.probe.duplex !== false);
   const timeout = profile.watchdogMs;
@@ -274,7 +280,11 @@ async function runStreaming(session: Session, plan: Planned, profile: Profile, w
     let rate = probe.messages / (probe.elapsedNs / 1e9);
     const warm = await round(size, clampCount((rate * profile.streamWarmMs) / 1000 / writers.length, 8, profile.streamMax));
     rate = warm.messages / (warm.elapsedNs / 1e9);
-    const perWriter = clampCount((rate * profile.streamBudgetMs) / 1000 / writers.length, Math.ceil(profile.streamMin / writers.length), Math.ceil(profile.streamMax / writers.length));
+    const perWriter = clampCount(
+      (rate * profile.streamBudgetMs) / 1000 / writers.length,
+      Math.ceil(profile.streamMin / writers.length),
+      Math.ceil(profile.streamMax / writers.length),
+    );
     const m = await round(size, perWriter);
     const seconds = m.elapsedNs / 1e9;
     const byRole: Record<string, CpuSnapshot> = { reader: m.readerCpu };
@@ -358,7 +368,12 @@ function plan(config: RunConfig, probes: Map<string, Probe>, skipped: SkippedCas
       const sizes: number[] = [];
       for (const size of config.profile.sizes) {
         if (probe.maxMessageBytes !== undefined && size > probe.maxMessageBytes) {
-          skipped.push({ target: target.id, scenario, sizeBytes: size, reason: `${formatSize(size)} is over ${target.label}'s largest message (${probe.maxMessageBytes} bytes)` });
+          skipped.push({
+            target: target.id,
+            scenario,
+            sizeBytes: size,
+            reason: `${formatSize(size)} is over ${target.label}'s largest message (${probe.maxMessageBytes} bytes)`,
+          });
         } else sizes.push(size);
       }
       if (sizes.length) planned.push({ target, probe, scenario, sizes });
@@ -440,10 +455,13 @@ export async function runBench(config: RunConfig): Promise<BenchRun> {
   const notes = [
     'Latency figures are round trips (a message there and back); throughput figures are one-way.',
     'CPU per message is user + system time of every process of the case over the measured phase, divided by the messages (a round trip is two messages).',
-    'Peak memory is each process\'s maxRSS; the peers of one scenario serve every size in turn (smallest first), so it is the peak up to that size.',
+    "Peak memory is each process's maxRSS; the peers of one scenario serve every size in turn (smallest first), so it is the peak up to that size.",
     'MB/s counts payload bytes, 1 MB = 10^6 bytes.',
   ];
-  if (idle.length) notes.push(`Idle CPU is each process's user + system time over ${config.profile.idleMs / 1000} s with nothing sent, as a percentage of one core (100 % = one core busy).`);
+  if (idle.length)
+    notes.push(
+      `Idle CPU is each process's user + system time over ${config.profile.idleMs / 1000} s with nothing sent, as a percentage of one core (100 % = one core busy).`,
+    );
   if (environment.underWine) notes.unshift(`${environment.label}.`);
   return {
     schema: SCHEMA,

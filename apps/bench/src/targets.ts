@@ -154,7 +154,8 @@ export const TARGETS: readonly TargetDef[] = [
     kind: 'baseline',
     family: 'atomics',
     scenarios: ['ping-pong'],
-    description: 'bare Atomics.store/Atomics.load spin ping-pong over a named shared mapping between two processes, copying the message in and out: the JavaScript floor',
+    description:
+      'bare Atomics.store/Atomics.load spin ping-pong over a named shared mapping between two processes, copying the message in and out: the JavaScript floor',
     async probe() {
       try {
         return { available: true, backend: `${mappingSource()}; both sides spin`, duplex: true, maxMessageBytes: 1 << 30 };

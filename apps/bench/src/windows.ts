@@ -63,7 +63,16 @@ export async function runUnderWine(args: string[], progress: Progress, timeoutMs
     rmSync(stderrFile, { force: true });
     log('starting the benchmark under Windows Node in Wine (the first run prepares Wine and node.exe; peers start slowly under Wine)');
     const result = await lane.runWindowsNode({
-      args: [lane.toWindowsPath(CLI), ...args, '--json', lane.toWindowsPath(jsonFile), '--progress', 'lines', '--under-wine', ...(version ? ['--wine-version', version] : [])],
+      args: [
+        lane.toWindowsPath(CLI),
+        ...args,
+        '--json',
+        lane.toWindowsPath(jsonFile),
+        '--progress',
+        'lines',
+        '--under-wine',
+        ...(version ? ['--wine-version', version] : []),
+      ],
       cwd: lane.REPO_ROOT,
       timeoutMs,
       logName: 'bench',
@@ -71,7 +80,9 @@ export async function runUnderWine(args: string[], progress: Progress, timeoutMs
     });
     if (result.timedOut) throw new Error(`node.exe did not finish within ${Math.round(timeoutMs / 1000)} s (log: ${result.stdoutFile})`);
     if (!existsSync(jsonFile)) {
-      throw new Error(`node.exe exited with ${result.code ?? result.signal} and wrote no JSON:\n${(result.stdout + result.stderr).trim().split('\n').slice(-30).join('\n')}`);
+      throw new Error(
+        `node.exe exited with ${result.code ?? result.signal} and wrote no JSON:\n${(result.stdout + result.stderr).trim().split('\n').slice(-30).join('\n')}`,
+      );
     }
     const run = checkRun(JSON.parse(readFileSync(jsonFile, 'utf8')), jsonFile);
     if (!run.environment.underWine) throw new Error('the inner run does not say it ran under Wine');

@@ -61,7 +61,10 @@ describe('ipckit-bench --quick', () => {
     const results = data['results'] as Array<Record<string, any>>;
     for (const id of ['pipe', 'tcp']) {
       for (const scenario of ['ping-pong', 'stream', 'fan-in']) {
-        expect(results.some((r) => r['target'] === id && r['scenario'] === scenario), `${id} ${scenario}`).toBe(true);
+        expect(
+          results.some((r) => r['target'] === id && r['scenario'] === scenario),
+          `${id} ${scenario}`,
+        ).toBe(true);
       }
     }
     expect(results.some((r) => r['target'] === 'memcpy')).toBe(true);
@@ -113,7 +116,22 @@ describe('ipckit-bench --quick', () => {
     const jsonFile = join(dir, 'into.json');
     const run = spawnSync(
       process.execPath,
-      [CLI, '--quick', '--transports', 'shm-sync-into', '--baselines', 'none', '--sizes', '64', '--idle-seconds', '0.2', '--json', jsonFile, '--progress', 'none'],
+      [
+        CLI,
+        '--quick',
+        '--transports',
+        'shm-sync-into',
+        '--baselines',
+        'none',
+        '--sizes',
+        '64',
+        '--idle-seconds',
+        '0.2',
+        '--json',
+        jsonFile,
+        '--progress',
+        'none',
+      ],
       { encoding: 'utf8', timeout: 110_000 },
     );
     expect(run.status, `exit ${run.status}\n${run.stdout}\n${run.stderr}`).toBe(0);

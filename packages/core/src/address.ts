@@ -47,7 +47,10 @@ export async function resolveTransport(scheme: string): Promise<Transport> {
   if (registered) return registered;
   const packageName = KNOWN_PACKAGES[scheme];
   if (packageName === undefined) {
-    throw new IpcError('ENOTSUP', `no transport serves "${scheme}://"; known: ${[...new Set([...Object.keys(KNOWN_PACKAGES), ...registry.keys()])].join(', ')}`);
+    throw new IpcError(
+      'ENOTSUP',
+      `no transport serves "${scheme}://"; known: ${[...new Set([...Object.keys(KNOWN_PACKAGES), ...registry.keys()])].join(', ')}`,
+    );
   }
   let module: { transport?: Transport };
   try {

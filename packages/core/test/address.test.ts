@@ -24,8 +24,14 @@ describe('addresses', () => {
     const fake = {
       scheme: 'fake',
       capabilities: {} as Transport['capabilities'],
-      listen: async (name: string) => { calls.push(`listen ${name}`); return {} as never; },
-      connect: async (name: string) => { calls.push(`connect ${name}`); return {} as never; },
+      listen: async (name: string) => {
+        calls.push(`listen ${name}`);
+        return {} as never;
+      },
+      connect: async (name: string) => {
+        calls.push(`connect ${name}`);
+        return {} as never;
+      },
     } satisfies Transport;
     registerTransport(fake);
     await listen('fake://a');

@@ -7,7 +7,9 @@ const TESTING_URL = new URL('../dist/testing/index.js', import.meta.url).href;
 
 describe('PeerProcess', () => {
   it('keeps every stdout line, trimmed, and parses the JSON ones as events', async () => {
-    const p = PeerProcess.module(`console.log('  plain  '); console.log(''); console.log(JSON.stringify({ event: 'ready', n: 1 })); console.log('[1]'); process.stdout.write('last, no newline');`);
+    const p = PeerProcess.module(
+      `console.log('  plain  '); console.log(''); console.log(JSON.stringify({ event: 'ready', n: 1 })); console.log('[1]'); process.stdout.write('last, no newline');`,
+    );
     expect(await p.exit()).toBe(0);
     expect(p.lines).toEqual(['plain', '{"event":"ready","n":1}', '[1]', 'last, no newline']);
     expect(p.events).toEqual([{ event: 'ready', n: 1 }]);
@@ -76,7 +78,9 @@ describe('PeerProcess', () => {
   });
 
   it('writes to stdin and closes it', async () => {
-    const p = PeerProcess.module(`process.stdin.setEncoding('utf8').on('data', (t) => process.stdout.write(t.toUpperCase())).on('end', () => console.log('eof'));`);
+    const p = PeerProcess.module(
+      `process.stdin.setEncoding('utf8').on('data', (t) => process.stdout.write(t.toUpperCase())).on('end', () => console.log('eof'));`,
+    );
     p.write('ping\n');
     expect(await p.nextLine()).toBe('PING');
     p.endInput();

@@ -6,7 +6,10 @@ describe('AsyncQueue', () => {
     const queue = new AsyncQueue<number>();
     queue.push(1);
     queue.push(2);
-    setTimeout(() => { queue.push(3); queue.end(); }, 5);
+    setTimeout(() => {
+      queue.push(3);
+      queue.end();
+    }, 5);
     const got: number[] = [];
     for await (const n of queue) got.push(n);
     expect(got).toEqual([1, 2, 3]);

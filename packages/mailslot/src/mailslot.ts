@@ -208,7 +208,9 @@ export class MailslotSender implements Channel {
     if (this.isClosed) return Promise.reject(new IpcError('ECLOSED', 'the channel was closed', { path: this.path }));
     if (!(message instanceof Uint8Array)) return Promise.reject(new IpcError('EINVAL', 'a message must be a Uint8Array'));
     if (message.length > this.maxMessageBytes) {
-      return Promise.reject(new IpcError('EMSGSIZE', `the message is ${message.length} bytes; this channel's maximum is ${this.maxMessageBytes}`, { path: this.path }));
+      return Promise.reject(
+        new IpcError('EMSGSIZE', `the message is ${message.length} bytes; this channel's maximum is ${this.maxMessageBytes}`, { path: this.path }),
+      );
     }
     const sending = this.chain.then(() => this.writer.write(message));
     this.chain = sending.catch(() => undefined);

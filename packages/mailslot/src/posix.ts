@@ -208,7 +208,9 @@ class PosixReader implements SlotReader {
   }
 
   setReadTimeout(): void {
-    throw new IpcError('ENOTSUP', 'a Unix datagram socket read by ipckit has no read timeout: reads are driven by readiness (poll), never blocking', { path: this.path });
+    throw new IpcError('ENOTSUP', 'a Unix datagram socket read by ipckit has no read timeout: reads are driven by readiness (poll), never blocking', {
+      path: this.path,
+    });
   }
 
   async close(): Promise<void> {
@@ -303,9 +305,15 @@ export const posixBackend: MailslotBackend = {
           chmodSync(path, 0o600);
           return new PosixReader(fd, path, lstatSync(path).ino, options.maxMessageBytes);
         } catch (error) {
-          try { unlinkSync(path); } catch { /* gone */ }
+          try {
+            unlinkSync(path);
+          } catch {
+            /* gone */
+          }
           closeQuietly(fd);
-          throw error instanceof IpcError ? error : new IpcError('EIO', `preparing the mailslot socket ${path} failed: ${String(error)}`, { path, cause: error });
+          throw error instanceof IpcError
+            ? error
+            : new IpcError('EIO', `preparing the mailslot socket ${path} failed: ${String(error)}`, { path, cause: error });
         }
       }
       const error = posixError('bind', path);
@@ -316,7 +324,8 @@ export const posixBackend: MailslotBackend = {
         try {
           unlinkSync(path);
         } catch (unlinkError) {
-          if ((unlinkError as { code?: string }).code !== 'ENOENT') throw new IpcError('EACCES', `cannot remove the stale mailslot socket ${path}`, { path, syscall: 'unlink', cause: unlinkError });
+          if ((unlinkError as { code?: string }).code !== 'ENOENT')
+            throw new IpcError('EACCES', `cannot remove the stale mailslot socket ${path}`, { path, syscall: 'unlink', cause: unlinkError });
         }
         continue;
       }

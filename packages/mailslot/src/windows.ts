@@ -222,7 +222,10 @@ class WindowsWriter implements SlotWriter {
       };
       k.WriteFile.async(this.handle, message, message.length, this.written, null, done);
     });
-    this.inFlight = writing.then(() => undefined, () => undefined);
+    this.inFlight = writing.then(
+      () => undefined,
+      () => undefined,
+    );
     return writing;
   }
 

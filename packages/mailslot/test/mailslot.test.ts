@@ -125,7 +125,10 @@ describe('mailslot', () => {
     const listener = await track(listenMailslot(name));
     const writer = peers().start('send-sequence', name, '5', String(count));
     let writerDone = false;
-    void writer.waitForEvent('done').then(() => (writerDone = true), () => undefined);
+    void writer.waitForEvent('done').then(
+      () => (writerDone = true),
+      () => undefined,
+    );
     // Nobody takes messages yet: the process buffer fills to its mark, then the OS queue.
     await until(() => listener.info().buffered >= 64 && listener.info().nextMessageBytes !== undefined);
     await sleep(300);
@@ -144,7 +147,13 @@ describe('mailslot', () => {
   it('tells the size of the next message and how many wait, as far as the OS can', async () => {
     const name = uniqueName('ms');
     const listener = await track(listenMailslot(name));
-    expect(listener.info()).toMatchObject({ maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, nextMessageBytes: undefined, messagesWaiting: 0, buffered: 0, discarded: 0 });
+    expect(listener.info()).toMatchObject({
+      maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+      nextMessageBytes: undefined,
+      messagesWaiting: 0,
+      buffered: 0,
+      discarded: 0,
+    });
     const writer = await track(connectMailslot(name));
     for (const size of [5, 7, 0]) await writer.send(new Uint8Array(size));
     await until(() => listener.info().buffered === 3);
@@ -295,7 +304,7 @@ describe.runIf(haveCc)('mailslot interop with native programs (plain socket call
 });
 
 describe('mailslot: review fixes', () => {
-  it('closing the receiver channel ends the listener\'s iteration too (they are one slot)', async () => {
+  it("closing the receiver channel ends the listener's iteration too (they are one slot)", async () => {
     const listener = await track(listenMailslot(uniqueName('ms-rx')));
     const iterator = listener[Symbol.asyncIterator]();
     const receiver = (await iterator.next()).value as Channel;
@@ -304,7 +313,7 @@ describe('mailslot: review fixes', () => {
     expect(await within(5_000, 'listener iteration', rest)).toMatchObject({ done: true });
   });
 
-  it('a receiver that fails ends the listener\'s iteration too', async () => {
+  it("a receiver that fails ends the listener's iteration too", async () => {
     const listener = await track(listenMailslot(uniqueName('ms-fail')));
     const iterator = listener[Symbol.asyncIterator]();
     await iterator.next();

@@ -1,15 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { IpcError, type Capabilities, type Channel, type ConnectOptions, type Listener, type ListenOptions, type Transport } from '@ipckit/core';
-import {
-  StreamChannel,
-  StreamListener,
-  connectSocket,
-  listenServer,
-  maxMessageBytesOption,
-  recode,
-  validateName,
-  validateSignal,
-} from '@ipckit/core/kit';
+import { StreamChannel, StreamListener, connectSocket, listenServer, maxMessageBytesOption, recode, validateName, validateSignal } from '@ipckit/core/kit';
 import { BACKEND, backendLoader, byBackend } from '@ipckit/sys';
 import type { PipeBackend } from './backend.js';
 

@@ -78,7 +78,10 @@ describe.runIf(isPosix)('named-pipe on POSIX', () => {
     const name = uniqueName('np');
     const path = await pipePath(name);
     // A server process that dies without cleaning up leaves its socket file behind.
-    const child = new PeerProcess(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    const child = new PeerProcess(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`,
+    ]);
     expect(await child.exit()).toBe(null); // killed by its own signal
     expect((await lstat(path)).isSocket()).toBe(true);
     const listener = await transport.listen(name);
@@ -184,13 +187,17 @@ describe('named-pipe: review fixes', () => {
     const channel = await transport.connect(name);
     open.push(channel);
     // The queued connection is closed: our iteration ends, and nothing keeps the server process alive.
-    await within(10_000, 'channel end', (async () => {
-      try {
-        for await (const _ of channel) void _;
-      } catch (error) {
-        expect(['EPIPE', 'ECONNRESET']).toContain((error as { code?: string }).code);
-      }
-    })());
+    await within(
+      10_000,
+      'channel end',
+      (async () => {
+        try {
+          for await (const _ of channel) void _;
+        } catch (error) {
+          expect(['EPIPE', 'ECONNRESET']).toContain((error as { code?: string }).code);
+        }
+      })(),
+    );
     expect(await server.exit()).toBe(0);
   });
 
@@ -223,16 +230,23 @@ describe('named-pipe: review fixes', () => {
     const message = new Uint8Array(64 * 1024).fill(7);
     let sent = 0;
     let pending: Promise<void> | undefined;
-    await within(20_000, 'filling', (async () => {
-      for (let i = 0; i < 100_000 && pending === undefined; i++) {
-        const sending = channel.send(message);
-        sent++;
-        if (channel.socket.writableNeedDrain) pending = sending;
-        else await sending;
-      }
-    })());
+    await within(
+      20_000,
+      'filling',
+      (async () => {
+        for (let i = 0; i < 100_000 && pending === undefined; i++) {
+          const sending = channel.send(message);
+          sent++;
+          if (channel.socket.writableNeedDrain) pending = sending;
+          else await sending;
+        }
+      })(),
+    );
     expect(pending).toBeDefined();
-    const outcome = pending!.then(() => 'resolved', (error: unknown) => `rejected ${String((error as { code?: string }).code)}`);
+    const outcome = pending!.then(
+      () => 'resolved',
+      (error: unknown) => `rejected ${String((error as { code?: string }).code)}`,
+    );
     const closing = channel.close();
     reader.write('go\n');
     expect(await within(10_000, 'pending send', outcome)).toBe('resolved');

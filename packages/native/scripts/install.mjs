@@ -30,7 +30,10 @@ if (!process.env.npm_config_nodedir) {
 let gyp = process.env.npm_config_node_gyp;
 if (!gyp) {
   const require = createRequire(import.meta.url);
-  for (const candidate of ['node-gyp/bin/node-gyp.js', join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')]) {
+  for (const candidate of [
+    'node-gyp/bin/node-gyp.js',
+    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  ]) {
     try {
       gyp = candidate.startsWith('node-gyp') ? require.resolve(candidate) : candidate;
       if (existsSync(gyp)) break;

@@ -28,7 +28,8 @@ export function fromNative(error: unknown): IpcError {
   if (error instanceof IpcError) return error;
   const e = (error ?? {}) as { code?: unknown; errno?: unknown; syscall?: unknown; message?: unknown };
   const message = String(e.message ?? error);
-  if (typeof e.errno === 'number') return systemError(e.errno, typeof e.syscall === 'string' ? e.syscall : 'unknown', undefined, message.replace(/ failed with OS error \d+$/, ' failed'));
+  if (typeof e.errno === 'number')
+    return systemError(e.errno, typeof e.syscall === 'string' ? e.syscall : 'unknown', undefined, message.replace(/ failed with OS error \d+$/, ' failed'));
   const code = typeof e.code === 'string' ? ADDON_CODES[e.code] : undefined;
   return new IpcError(code ?? 'EIO', message, { cause: error });
 }

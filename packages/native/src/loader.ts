@@ -63,10 +63,7 @@ const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** Where the loader looks, in order: the local node-gyp build, then the shipped prebuild. */
 export function candidatePaths(platform: string = PLATFORM, arch: string = ARCH): string[] {
-  return [
-    join(packageRoot, 'build', 'Release', 'ipckit_native.node'),
-    join(packageRoot, 'prebuilds', `${platform}-${arch}`, 'ipckit_native.node'),
-  ];
+  return [join(packageRoot, 'build', 'Release', 'ipckit_native.node'), join(packageRoot, 'prebuilds', `${platform}-${arch}`, 'ipckit_native.node')];
 }
 
 let cached: { binding: NativeBinding; path: string } | undefined;

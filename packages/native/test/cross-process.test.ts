@@ -55,7 +55,11 @@ describe.runIf(process.platform === 'linux')('Waiter across processes', () => {
     const peer = startPeer('wait', r, 256, name);
     try {
       await peer.waitForEvent((o) => o.ready === true);
-      const result = await wakeUntil(() => w.wake(), peer.waitForEvent((o) => 'result' in o), 15_000);
+      const result = await wakeUntil(
+        () => w.wake(),
+        peer.waitForEvent((o) => 'result' in o),
+        15_000,
+      );
       expect(result).toEqual({ result: 'woken', value: 0 });
       expect(await peer.exit(), peer.stderr).toBe(0);
     } finally {

@@ -89,4 +89,3 @@ export class Bell {
     s?.close();
   }
 }
-

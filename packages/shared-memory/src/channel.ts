@@ -160,7 +160,8 @@ export class ShmChannel implements Channel {
 
   #checkMessage(message: Uint8Array): IpcError | undefined {
     if (!(message instanceof Uint8Array)) return new IpcError('EINVAL', 'a message must be a Uint8Array');
-    if (message.length > this.maxMessageBytes) return new IpcError('EMSGSIZE', `a ${message.length}-byte message is over this channel's maximum of ${this.maxMessageBytes}`);
+    if (message.length > this.maxMessageBytes)
+      return new IpcError('EMSGSIZE', `a ${message.length}-byte message is over this channel's maximum of ${this.maxMessageBytes}`);
     return undefined;
   }
 
@@ -253,7 +254,8 @@ export class ShmChannel implements Channel {
     return message;
   }
 
-  #readableNow = (): boolean => this.#closed || this.#rx.readable() || this.#failure !== undefined || Atomics.load(this.#rx.h, W.producerState) === STATE_CLOSED;
+  #readableNow = (): boolean =>
+    this.#closed || this.#rx.readable() || this.#failure !== undefined || Atomics.load(this.#rx.h, W.producerState) === STATE_CLOSED;
 
   /** The next message, or done. One consumer at a time. */
   next(): Promise<IteratorResult<Uint8Array>> {

@@ -133,7 +133,8 @@ class ConnectAttempt {
     for (;;) {
       this.#slot = block.claimSlot();
       if (this.#slot >= 0) return this.#slot;
-      if (performance.now() > this.#deadline) throw new IpcError('ETIMEDOUT', `every slot of shm://${this.#name} stayed busy for ${this.#settings.timeoutMs} ms`);
+      if (performance.now() > this.#deadline)
+        throw new IpcError('ETIMEDOUT', `every slot of shm://${this.#name} stayed busy for ${this.#settings.timeoutMs} ms`);
       await sleep(SLOT_RETRY_MS);
     }
   }

@@ -18,7 +18,16 @@ export {
   type OpenRegionOptions,
   type RegionOrigin,
 } from './region.js';
-export { defineStruct, type FieldInfo, type FieldType, type FieldValue, type ScalarType, type StructLayout, type StructOptions, type StructValue } from './layout.js';
+export {
+  defineStruct,
+  type FieldInfo,
+  type FieldType,
+  type FieldValue,
+  type ScalarType,
+  type StructLayout,
+  type StructOptions,
+  type StructValue,
+} from './layout.js';
 export { ShmChannel, WATCHDOG_MS, type WaitOptions } from './channel.js';
 export { transport, type ShmTransport } from './transport.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_RING_BYTES, type ShmConnectOptions, type ShmListenOptions } from './options.js';

@@ -13,9 +13,7 @@ import { IpcError } from '@ipckit/core';
 import { C_LONG_BYTES } from '@ipckit/sys';
 
 /** Scalar C types: fixed-width integers, `float`, `double`, and the platform-sized `long`/`ulong`. */
-export type ScalarType =
-  | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
-  | 'float' | 'double' | 'long' | 'ulong';
+export type ScalarType = 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float' | 'double' | 'long' | 'ulong';
 /** A field type: a scalar, `char[N]` (a NUL-terminated UTF-8 string) or `uint8[N]` (raw bytes). */
 export type FieldType = ScalarType | `char[${number}]` | `uint8[${number}]`;
 
@@ -60,7 +58,16 @@ export interface StructOptions {
 }
 
 const SCALAR_SIZES: Readonly<Record<Exclude<ScalarType, 'long' | 'ulong'>, number>> = {
-  int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, float: 4, double: 8,
+  int8: 1,
+  uint8: 1,
+  int16: 2,
+  uint16: 2,
+  int32: 4,
+  uint32: 4,
+  int64: 8,
+  uint64: 8,
+  float: 4,
+  double: 8,
 };
 
 const encoder = new TextEncoder();
@@ -94,14 +101,22 @@ function scalarCodec(type: ScalarType, longBytes: 4 | 8): Codec {
   const size = SCALAR_SIZES[sized];
   const base = { size, align: size };
   switch (sized) {
-    case 'int8': return { ...base, get: (v, a) => v.getInt8(a), set: (v, a, x, n) => v.setInt8(a, num(x, n)) };
-    case 'uint8': return { ...base, get: (v, a) => v.getUint8(a), set: (v, a, x, n) => v.setUint8(a, num(x, n)) };
-    case 'int16': return { ...base, get: (v, a) => v.getInt16(a, le), set: (v, a, x, n) => v.setInt16(a, num(x, n), le) };
-    case 'uint16': return { ...base, get: (v, a) => v.getUint16(a, le), set: (v, a, x, n) => v.setUint16(a, num(x, n), le) };
-    case 'int32': return { ...base, get: (v, a) => v.getInt32(a, le), set: (v, a, x, n) => v.setInt32(a, num(x, n), le) };
-    case 'uint32': return { ...base, get: (v, a) => v.getUint32(a, le), set: (v, a, x, n) => v.setUint32(a, num(x, n), le) };
-    case 'float': return { ...base, get: (v, a) => v.getFloat32(a, le), set: (v, a, x, n) => v.setFloat32(a, num(x, n), le) };
-    case 'double': return { ...base, get: (v, a) => v.getFloat64(a, le), set: (v, a, x, n) => v.setFloat64(a, num(x, n), le) };
+    case 'int8':
+      return { ...base, get: (v, a) => v.getInt8(a), set: (v, a, x, n) => v.setInt8(a, num(x, n)) };
+    case 'uint8':
+      return { ...base, get: (v, a) => v.getUint8(a), set: (v, a, x, n) => v.setUint8(a, num(x, n)) };
+    case 'int16':
+      return { ...base, get: (v, a) => v.getInt16(a, le), set: (v, a, x, n) => v.setInt16(a, num(x, n), le) };
+    case 'uint16':
+      return { ...base, get: (v, a) => v.getUint16(a, le), set: (v, a, x, n) => v.setUint16(a, num(x, n), le) };
+    case 'int32':
+      return { ...base, get: (v, a) => v.getInt32(a, le), set: (v, a, x, n) => v.setInt32(a, num(x, n), le) };
+    case 'uint32':
+      return { ...base, get: (v, a) => v.getUint32(a, le), set: (v, a, x, n) => v.setUint32(a, num(x, n), le) };
+    case 'float':
+      return { ...base, get: (v, a) => v.getFloat32(a, le), set: (v, a, x, n) => v.setFloat32(a, num(x, n), le) };
+    case 'double':
+      return { ...base, get: (v, a) => v.getFloat64(a, le), set: (v, a, x, n) => v.setFloat64(a, num(x, n), le) };
     case 'int64':
       return asNumber
         ? { ...base, get: (v, a) => Number(v.getBigInt64(a, le)), set: (v, a, x, n) => v.setBigInt64(a, big(x, n), le) }

@@ -83,7 +83,10 @@ function checkObject(fd: number, path: string, allowOtherOwner: boolean): { size
   }
   if (!allowOtherOwner && MY_UID !== undefined && info.uid !== MY_UID) {
     libc().close(fd);
-    throw new IpcError('EACCES', `${path} belongs to uid ${info.uid}, not to us (uid ${MY_UID}); pass allowOtherOwner to share regions between users`, { path, syscall: 'fstat' });
+    throw new IpcError('EACCES', `${path} belongs to uid ${info.uid}, not to us (uid ${MY_UID}); pass allowOtherOwner to share regions between users`, {
+      path,
+      syscall: 'fstat',
+    });
   }
   return { size: info.size, uid: info.uid };
 }
@@ -127,7 +130,6 @@ function processAlive(pid: number, started?: number): boolean {
   }
   return true;
 }
-
 
 /** Fills a fresh ownership record (open on `fd`) with this process's pid and start time. */
 function writeOwner(fd: number, ownerName: string, kept: boolean): void {
@@ -248,14 +250,17 @@ function openCreated(osName: string, ownerName: string, options: OpenOptions): {
     const wait = CREATE_RACE_WAITS_MS[attempt];
     if (wait === undefined) {
       const what = opened === undefined ? 'does not exist' : 'is still 0 bytes';
-      throw new IpcError('ETIMEDOUT', `shared memory region ${osName} ${what} after 100 ms: its ownership record ${ownerName} names a running process that has not finished creating it`, { syscall: 'shm_open', path: osName });
+      throw new IpcError(
+        'ETIMEDOUT',
+        `shared memory region ${osName} ${what} after 100 ms: its ownership record ${ownerName} names a running process that has not finished creating it`,
+        { syscall: 'shm_open', path: osName },
+      );
     }
     sleepSync(wait);
   }
 }
 
 export const posixBackend: ShmBackend = {
-
   granularity(): number {
     return (granularityCache ??= pageSize());
   },
@@ -286,9 +291,19 @@ export const posixBackend: ShmBackend = {
         }
         // The record went away meanwhile (its creator failed, or replaced a stale region): try again.
         if (record.state === 'none' && attempt < 3) continue;
-        if (exclusive) throw new IpcError('EADDRINUSE', `shared memory region ${osName} already exists`, { syscall: 'shm_open', path: osName, osCode: 'EEXIST', errno: EEXIST });
+        if (exclusive)
+          throw new IpcError('EADDRINUSE', `shared memory region ${osName} already exists`, {
+            syscall: 'shm_open',
+            path: osName,
+            osCode: 'EEXIST',
+            errno: EEXIST,
+          });
         if (record.state === 'foreign' && regionUid === undefined) {
-          throw new IpcError('EACCES', `${ownerName} is not an ownership record of ours (another user's, or not a regular file) and no region is there: the name is taken`, { syscall: 'shm_open', path: osName });
+          throw new IpcError(
+            'EACCES',
+            `${ownerName} is not an ownership record of ours (another user's, or not a regular file) and no region is there: the name is taken`,
+            { syscall: 'shm_open', path: osName },
+          );
         }
         // A live creator may still be setting it up; a kept region, or one whose record is not ours, is opened as it is.
         return { ...(record.state === 'alive' ? openCreated(osName, ownerName, options) : openExisting(osName, false, options)), existed: true };
@@ -343,7 +358,8 @@ export const posixBackend: ShmBackend = {
     }
     if (fd < 0) {
       const error = posixError('open', path);
-      if (error.errno === ELOOP && !followSymlinks) throw recode(error, 'EACCES', `${path} is a symbolic link; refusing to follow it (pass followSymlinks to allow it)`);
+      if (error.errno === ELOOP && !followSymlinks)
+        throw recode(error, 'EACCES', `${path} is a symbolic link; refusing to follow it (pass followSymlinks to allow it)`);
       throw error;
     }
     try {

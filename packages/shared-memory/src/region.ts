@@ -113,7 +113,15 @@ export class SharedView {
   readonly readOnly: boolean;
 
   /** @internal */
-  constructor(backend: ShmBackend, mapping: Mapping | undefined, offset: number, length: number, readOnly: boolean, label: string, handle: OsHandle | undefined) {
+  constructor(
+    backend: ShmBackend,
+    mapping: Mapping | undefined,
+    offset: number,
+    length: number,
+    readOnly: boolean,
+    label: string,
+    handle: OsHandle | undefined,
+  ) {
     this.#backend = backend;
     this.#mapping = mapping;
     this.offset = offset;
@@ -412,7 +420,13 @@ export async function openOrCreateRegion(name: string, size: number, options: Cr
   const { backend, path } = await prepare(name);
   const made = backend.create(path, size, false, { keep: options.unlinkOnClose === false, allowOtherOwner: options.allowOtherOwner === true });
   return new SharedRegion(backend, {
-    name, path, handle: made.handle, size: made.size, existed: made.existed, origin: made.existed ? 'opened' : 'created', readOnly: false,
+    name,
+    path,
+    handle: made.handle,
+    size: made.size,
+    existed: made.existed,
+    origin: made.existed ? 'opened' : 'created',
+    readOnly: false,
     unlink: !made.existed && options.unlinkOnClose !== false,
   });
 }
@@ -427,7 +441,16 @@ export async function openFileRegion(path: string, options: FileRegionOptions = 
   const backend = await shmBackend();
   const readOnly = options.readOnly === true;
   const opened = backend.openFile(path, size, readOnly, options.create === true, options.followSymlinks === true);
-  return new SharedRegion(backend, { name: path, path, handle: opened.handle, size: opened.size, existed: opened.existed, origin: 'file', readOnly, unlink: false });
+  return new SharedRegion(backend, {
+    name: path,
+    path,
+    handle: opened.handle,
+    size: opened.size,
+    existed: opened.existed,
+    origin: 'file',
+    readOnly,
+    unlink: false,
+  });
 }
 
 /** The granularity view offsets are aligned to on this OS (loads the backend). */

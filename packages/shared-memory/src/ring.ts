@@ -53,7 +53,13 @@ export function ringBytes(capacity: number): number {
 
 /** Checks a ring capacity: a power of two from 4 KiB to 1 GiB. */
 export function checkCapacity(capacity: unknown): number {
-  if (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < MIN_RING_CAPACITY || capacity > MAX_RING_CAPACITY || (capacity & (capacity - 1)) !== 0) {
+  if (
+    typeof capacity !== 'number' ||
+    !Number.isInteger(capacity) ||
+    capacity < MIN_RING_CAPACITY ||
+    capacity > MAX_RING_CAPACITY ||
+    (capacity & (capacity - 1)) !== 0
+  ) {
     throw new IpcError('EINVAL', `ring capacity must be a power of two from ${MIN_RING_CAPACITY} to ${MAX_RING_CAPACITY}, got ${String(capacity)}`);
   }
   return capacity;
@@ -131,7 +137,8 @@ class RingBase {
     this.byteOffset = byteOffset;
     this.h = new Int32Array(buffer, byteOffset, RING_HEADER_BYTES / 4);
     if (Atomics.load(this.h, W.magic) !== RING_MAGIC) throw new IpcError('EIO', 'shared memory does not hold an ipckit ring (bad magic)');
-    if (this.h[W.version] !== RING_VERSION) throw new IpcError('ENOTSUP', `ring version ${String(this.h[W.version])} is not supported (this is ${RING_VERSION})`);
+    if (this.h[W.version] !== RING_VERSION)
+      throw new IpcError('ENOTSUP', `ring version ${String(this.h[W.version])} is not supported (this is ${RING_VERSION})`);
     const capacity = checkCapacity(this.h[W.capacity]);
     if (buffer.byteLength < byteOffset + RING_HEADER_BYTES + capacity) throw new IpcError('EIO', 'the ring is larger than the mapping that holds it');
     this.capacity = capacity;
@@ -339,7 +346,7 @@ export class RingReader extends RingBase {
       }
       const next = (tail + ((length + RECORD_HEADER_BYTES + 7) & ~7)) >>> 0;
       this.#tail = next;
-      if (((next - this.#published) >>> 0) >= this.#publishEvery) this.publish();
+      if ((next - this.#published) >>> 0 >= this.#publishEvery) this.publish();
       return length;
     }
   }
@@ -423,6 +430,6 @@ export class RingReader extends RingBase {
 
   #consume(length: number, now: boolean): void {
     this.#tail = (this.#tail + align8(RECORD_HEADER_BYTES + length)) >>> 0;
-    if (now || ((this.#tail - this.#published) >>> 0) >= this.#publishEvery) this.publish();
+    if (now || (this.#tail - this.#published) >>> 0 >= this.#publishEvery) this.publish();
   }
 }

@@ -64,7 +64,6 @@ function mappingSize(handle: Handle, path: string): number {
 }
 
 export const windowsBackend: ShmBackend = {
-
   granularity(): number {
     return (granularityCache ??= allocationGranularity());
   },
@@ -85,7 +84,12 @@ export const windowsBackend: ShmBackend = {
     const existed = k.GetLastError() === ERROR_ALREADY_EXISTS;
     if (existed && exclusive) {
       k.CloseHandle(handle);
-      throw new IpcError('EADDRINUSE', `file mapping ${osName} already exists`, { errno: ERROR_ALREADY_EXISTS, osCode: 'ERROR_ALREADY_EXISTS', syscall: 'CreateFileMappingW', path: osName });
+      throw new IpcError('EADDRINUSE', `file mapping ${osName} already exists`, {
+        errno: ERROR_ALREADY_EXISTS,
+        osCode: 'ERROR_ALREADY_EXISTS',
+        syscall: 'CreateFileMappingW',
+        path: osName,
+      });
     }
     try {
       return { handle, existed, size: existed ? mappingSize(handle, osName) : size };
@@ -100,7 +104,13 @@ export const windowsBackend: ShmBackend = {
     const handle = k.OpenFileMappingW(readOnly ? FILE_MAP_READ : FILE_MAP_READ | FILE_MAP_WRITE, 0, osName);
     if (isBadHandle(handle)) {
       const error = win32Error('OpenFileMappingW', osName);
-      if (error.errno === ERROR_FILE_NOT_FOUND) throw new IpcError('ENOENT', `no file mapping named ${osName}`, { errno: error.errno, osCode: error.osCode, syscall: 'OpenFileMappingW', path: osName });
+      if (error.errno === ERROR_FILE_NOT_FOUND)
+        throw new IpcError('ENOENT', `no file mapping named ${osName}`, {
+          errno: error.errno,
+          osCode: error.osCode,
+          syscall: 'OpenFileMappingW',
+          path: osName,
+        });
       throw error;
     }
     try {
@@ -132,7 +142,8 @@ export const windowsBackend: ShmBackend = {
       const out: Array<number | bigint> = [0];
       if (!k.GetFileSizeEx(file, out)) throw win32Error('GetFileSizeEx', path);
       let current = Number(out[0]);
-      if (size > current && readOnly) throw new IpcError('EINVAL', `file ${path} is ${current} bytes, smaller than the ${size} asked, and opened read-only`, { path });
+      if (size > current && readOnly)
+        throw new IpcError('EINVAL', `file ${path} is ${current} bytes, smaller than the ${size} asked, and opened read-only`, { path });
       const target = Math.max(size, current);
       if (target === 0) throw new IpcError('EINVAL', `file ${path} is empty; give a size to map it`, { path });
       // CreateFileMapping grows the file to the size asked.

@@ -17,7 +17,10 @@ async function pair(ringBytes?: number, maxMessageBytes?: number): Promise<{ cli
   const name = uniqueName('shmc');
   const listener = await transport.listen(name, maxMessageBytes === undefined ? {} : { maxMessageBytes });
   closers.push(() => listener.close());
-  const client = await transport.connect(name, { ...(ringBytes === undefined ? {} : { ringBytes }), ...(maxMessageBytes === undefined ? {} : { maxMessageBytes }) });
+  const client = await transport.connect(name, {
+    ...(ringBytes === undefined ? {} : { ringBytes }),
+    ...(maxMessageBytes === undefined ? {} : { maxMessageBytes }),
+  });
   closers.push(() => client.close());
   const accepted = await listener[Symbol.asyncIterator]().next();
   const server = accepted.value as Channel;
@@ -133,7 +136,9 @@ describe('shm channel', () => {
     const channel = (await listener[Symbol.asyncIterator]().next()).value as Channel;
     closers.push(() => channel.close());
     expect(await child.line()).toBe('ready');
-    const pending = channel[Symbol.asyncIterator]().next().catch((e: unknown) => e);
+    const pending = channel[Symbol.asyncIterator]()
+      .next()
+      .catch((e: unknown) => e);
     const killedAt = performance.now();
     await child.kill();
     const error = await watchdog(pending, 5_000, 'reset noticed');

@@ -44,25 +44,29 @@ describe('a client whose connect times out while the listener is accepting it', 
       expect(slotState(words, 0)).toBe(SLOT_FREE);
 
       // A second client takes the first free slot: the one the first client just gave back.
-      const client = await watchdog(transport.connect(name), 10_000, 'the second client\'s connect');
+      const client = await watchdog(transport.connect(name), 10_000, "the second client's connect");
       try {
         await client.send(text('hello'));
         // The listener's first channel must be this client's, not one to the client that gave up.
-        const server = (await watchdog(iterator.next(), 10_000, 'the listener\'s first channel')).value as Channel;
-        const got = await watchdog(server[Symbol.asyncIterator]().next(), 5_000, 'the first message on the listener\'s first channel');
+        const server = (await watchdog(iterator.next(), 10_000, "the listener's first channel")).value as Channel;
+        const got = await watchdog(server[Symbol.asyncIterator]().next(), 5_000, "the first message on the listener's first channel");
         expect(new TextDecoder().decode(got.value as Uint8Array)).toBe('hello');
         await server.close();
       } finally {
         await client.close();
       }
       // No slot stays taken by the exchange.
-      await watchdog((async () => {
-        for (;;) {
-          const busy = Array.from({ length: SLOT_COUNT }, (_, i) => slotState(words, i)).filter((s) => s !== SLOT_FREE);
-          if (busy.length === 0) return;
-          await sleep(5);
-        }
-      })(), 5_000, 'every slot to be free again');
+      await watchdog(
+        (async () => {
+          for (;;) {
+            const busy = Array.from({ length: SLOT_COUNT }, (_, i) => slotState(words, i)).filter((s) => s !== SLOT_FREE);
+            if (busy.length === 0) return;
+            await sleep(5);
+          }
+        })(),
+        5_000,
+        'every slot to be free again',
+      );
     } finally {
       control.close();
       await listener.close();
@@ -94,11 +98,20 @@ describe.runIf(process.platform === 'linux')('openOrCreateRegion from many proce
         const results = await Promise.all(children.map((child) => child.line(20_000)));
         const errors = results.filter((r) => !r.startsWith('ok '));
         expect(errors, `round ${round}`).toEqual([]);
-        expect(results.filter((r) => r === `ok false ${size}`), `round ${round}: one creator`).toHaveLength(1);
-        expect(results.filter((r) => r === `ok true ${size}`), `round ${round}: the others opened it`).toHaveLength(peers - 1);
+        expect(
+          results.filter((r) => r === `ok false ${size}`),
+          `round ${round}: one creator`,
+        ).toHaveLength(1);
+        expect(
+          results.filter((r) => r === `ok true ${size}`),
+          `round ${round}: the others opened it`,
+        ).toHaveLength(peers - 1);
         const region = await openRegion(regionName);
         try {
-          expect(Atomics.load(new Int32Array(region.bytes.buffer, region.bytes.byteOffset, 1), 0), `round ${round}: every peer counted in the same region`).toBe(peers);
+          expect(
+            Atomics.load(new Int32Array(region.bytes.buffer, region.bytes.byteOffset, 1), 0),
+            `round ${round}: every peer counted in the same region`,
+          ).toBe(peers);
         } finally {
           region.close();
         }

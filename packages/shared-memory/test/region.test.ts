@@ -5,15 +5,7 @@ import { join } from 'node:path';
 import koffi from 'koffi';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isIpcError, uniqueName } from '@ipckit/core';
-import {
-  createRegion,
-  defineStruct,
-  openFileRegion,
-  openOrCreateRegion,
-  openRegion,
-  viewGranularity,
-  type SharedRegion,
-} from '../src/index.js';
+import { createRegion, defineStruct, openFileRegion, openOrCreateRegion, openRegion, viewGranularity, type SharedRegion } from '../src/index.js';
 import { Child, fixture, shmLeftovers, watchdog } from './helpers.js';
 
 const posix = process.platform !== 'win32';
@@ -121,7 +113,7 @@ describe('views', () => {
     const gran = await viewGranularity();
     expect(gran % 4096).toBe(0);
     const r = track(await createRegion(name(), gran * 3));
-    const offset = gran + 12_345 % gran + 3;
+    const offset = gran + (12_345 % gran) + 3;
     const v = r.view(offset, 100);
     expect(v.offset).toBe(offset);
     v.write(new Uint8Array([1, 2, 3]));
@@ -161,7 +153,18 @@ describe('views', () => {
     r.close();
     expect(r.closed).toBe(true);
     expect(v.closed).toBe(true);
-    for (const fn of [() => r.bytes, () => v.bytes, () => r.read(0, 1), () => r.write(new Uint8Array(1)), () => r.flush(), () => v.read(0, 1), () => v.write(new Uint8Array(1)), () => r.view(0, 1), () => r.readStruct(defineStruct({ a: 'int32' })), () => v.flush()]) {
+    for (const fn of [
+      () => r.bytes,
+      () => v.bytes,
+      () => r.read(0, 1),
+      () => r.write(new Uint8Array(1)),
+      () => r.flush(),
+      () => v.read(0, 1),
+      () => v.write(new Uint8Array(1)),
+      () => r.view(0, 1),
+      () => r.readStruct(defineStruct({ a: 'int32' })),
+      () => v.flush(),
+    ]) {
       expect(await codeOf(fn)).toBe('ECLOSED');
     }
     // Detached: the memory is unmapped, and nothing in JavaScript can reach it any more.
@@ -234,7 +237,7 @@ describe('file-backed regions', () => {
 });
 
 describe('C structs', () => {
-  it('lays out the articles\' struct student as the platform C compiler does (24 bytes on Windows, 32 on 64-bit Linux)', () => {
+  it("lays out the articles' struct student as the platform C compiler does (24 bytes on Windows, 32 on 64-bit Linux)", () => {
     const win = defineStruct({ ID: 'long', name: 'char[20]' }, { platform: 'win32' });
     const lin = defineStruct({ ID: 'long', name: 'char[20]' }, { platform: 'posix' });
     expect([win.size, win.offsetOf('name')]).toEqual([24, 4]);
@@ -250,7 +253,16 @@ describe('C structs', () => {
     const fields = { a: 'int8', b: 'double', c: 'int16', d: 'uint64', e: 'float', f: 'char[5]', g: 'uint32', h: 'uint8[3]', i: 'int64', j: 'ulong' } as const;
     const layout = defineStruct(fields);
     const cType = koffi.struct(`mixed_${process.pid}`, {
-      a: 'int8_t', b: 'double', c: 'int16_t', d: 'uint64_t', e: 'float', f: koffi.array('char', 5), g: 'uint32_t', h: koffi.array('uint8_t', 3), i: 'int64_t', j: 'unsigned long',
+      a: 'int8_t',
+      b: 'double',
+      c: 'int16_t',
+      d: 'uint64_t',
+      e: 'float',
+      f: koffi.array('char', 5),
+      g: 'uint32_t',
+      h: koffi.array('uint8_t', 3),
+      i: 'int64_t',
+      j: 'unsigned long',
     });
     expect(layout.size).toBe(koffi.sizeof(cType));
     for (const f of layout.fields) expect(f.offset, f.name).toBe(koffi.offsetof(cType, f.name));

@@ -43,13 +43,17 @@ describe('the listener and a client that names something other than a ring regio
         nameBytes.set(new TextEncoder().encode(victimName));
         Atomics.store(words, slotWord(slot, 0), 2);
         Atomics.add(words, 5, 1); // the listener also polls every 250 ms: no wake needed
-        const answer = await watchdog((async () => {
-          for (;;) {
-            const state = Atomics.load(words, slotWord(slot, 0));
-            if (state === 3 || state === 4) return state;
-            await sleep(5);
-          }
-        })(), 10_000, 'the listener\'s answer');
+        const answer = await watchdog(
+          (async () => {
+            for (;;) {
+              const state = Atomics.load(words, slotWord(slot, 0));
+              if (state === 3 || state === 4) return state;
+              await sleep(5);
+            }
+          })(),
+          10_000,
+          "the listener's answer",
+        );
         Atomics.store(words, slotWord(slot, 0), 0);
         expect(answer).toBe(4); // refused
       } finally {
@@ -76,11 +80,17 @@ describe('sync timeouts are validated', () => {
       lines.push(line);
     }
     expect(lines).toEqual([
-      'receive NaN EINVAL', 'receiveInto NaN EINVAL', 'send NaN EINVAL',
-      'receive -1 EINVAL', 'receiveInto -1 EINVAL', 'send -1 EINVAL',
-      'receive soon EINVAL', 'receiveInto soon EINVAL', 'send soon EINVAL',
+      'receive NaN EINVAL',
+      'receiveInto NaN EINVAL',
+      'send NaN EINVAL',
+      'receive -1 EINVAL',
+      'receiveInto -1 EINVAL',
+      'send -1 EINVAL',
+      'receive soon EINVAL',
+      'receiveInto soon EINVAL',
+      'send soon EINVAL',
     ]);
-    expect(await watchdog(child.exited, 10_000, 'the child\'s exit')).toBe(0);
+    expect(await watchdog(child.exited, 10_000, "the child's exit")).toBe(0);
   });
 });
 

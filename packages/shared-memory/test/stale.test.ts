@@ -28,12 +28,16 @@ async function killedListener(name: string): Promise<void> {
 }
 
 describe.runIf(linux)('a listener that was killed (POSIX: its objects outlive it)', () => {
-  it('connect reports ENOENT at once and removes the dead listener\'s control region and ownership record', async () => {
+  it("connect reports ENOENT at once and removes the dead listener's control region and ownership record", async () => {
     const name = uniqueName('shms');
     await killedListener(name);
     // SIGKILL ran no cleanup: the control region and its record are still there.
     expect([inShm(`/ipckit.${name}`), inShm(`/ipckit.${name}.ipckit-owner`)]).toEqual([true, true]);
-    const error = await watchdog(transport.connect(name, { timeoutMs: 60_000 }).catch((e: unknown) => e), 5_000, 'connect to a dead listener');
+    const error = await watchdog(
+      transport.connect(name, { timeoutMs: 60_000 }).catch((e: unknown) => e),
+      5_000,
+      'connect to a dead listener',
+    );
     expect(isIpcError(error, 'ENOENT'), String(error)).toBe(true);
     expect([inShm(`/ipckit.${name}`), inShm(`/ipckit.${name}.ipckit-owner`)]).toEqual([false, false]);
     // And the name can be served again.
@@ -51,7 +55,7 @@ describe.runIf(linux)('a listener that was killed (POSIX: its objects outlive it
     expect([inShm(`/ipckit.${dead}`), inShm(`/ipckit.${dead}.ipckit-owner`)]).toEqual([false, false]);
   });
 
-  it('a region under a control name that is not ipckit\'s (a native program\'s, no ownership record) is never removed', async () => {
+  it("a region under a control name that is not ipckit's (a native program's, no ownership record) is never removed", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ipckit-stale-'));
     try {
       const exe = join(dir, 'student');
@@ -60,7 +64,11 @@ describe.runIf(linux)('a listener that was killed (POSIX: its objects outlive it
       const c = Child.exe(exe, 'create', `/ipckit.${name}`, '5', 'native');
       children.push(c);
       expect(await c.line()).toBe('ready');
-      const error = await watchdog(transport.connect(name).catch((e: unknown) => e), 5_000, 'connect to a native region');
+      const error = await watchdog(
+        transport.connect(name).catch((e: unknown) => e),
+        5_000,
+        'connect to a native region',
+      );
       expect(isIpcError(error, 'ENOENT'), String(error)).toBe(true);
       listeners.push(await transport.listen(uniqueName('shms'))); // a sweep
       expect(inShm(`/ipckit.${name}`)).toBe(true);

@@ -35,5 +35,4 @@ describe.runIf(process.platform !== 'win32')('the private socket directory', () 
       await rm(base, { recursive: true, force: true });
     }
   });
-
 });

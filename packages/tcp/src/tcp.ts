@@ -1,4 +1,3 @@
-
 import { createServer, isIP } from 'node:net';
 import { IpcError, type Capabilities, type Channel, type ConnectOptions, type Listener, type ListenOptions, type Transport } from '@ipckit/core';
 import { StreamChannel, StreamListener, connectSocket, listenServer, maxMessageBytesOption, validateSignal } from '@ipckit/core/kit';

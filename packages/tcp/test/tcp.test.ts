@@ -49,7 +49,10 @@ describe('tcp: review fixes', () => {
 
   it('listen with a signal that is not an AbortSignal rejects with EINVAL and leaves the port free', async () => {
     const port = await freePort();
-    await expect(transport.listen(`127.0.0.1:${port}`, { signal: 'abort' as unknown as AbortSignal })).rejects.toMatchObject({ name: 'IpcError', code: 'EINVAL' });
+    await expect(transport.listen(`127.0.0.1:${port}`, { signal: 'abort' as unknown as AbortSignal })).rejects.toMatchObject({
+      name: 'IpcError',
+      code: 'EINVAL',
+    });
     await (await transport.listen(`127.0.0.1:${port}`)).close();
   });
 
@@ -75,13 +78,17 @@ describe('tcp: review fixes', () => {
     try {
       const name = await proc.nextLine();
       const channel = await transport.connect(name);
-      await within(10_000, 'channel end', (async () => {
-        try {
-          for await (const _ of channel) void _;
-        } catch (error) {
-          expect(['EPIPE', 'ECONNRESET']).toContain((error as { code?: string }).code);
-        }
-      })());
+      await within(
+        10_000,
+        'channel end',
+        (async () => {
+          try {
+            for await (const _ of channel) void _;
+          } catch (error) {
+            expect(['EPIPE', 'ECONNRESET']).toContain((error as { code?: string }).code);
+          }
+        })(),
+      );
       await channel.close();
       expect(await proc.exit()).toBe(0);
     } finally {

@@ -43,14 +43,16 @@ export function shmSyncPeer(spec: PeerSpec, control: ControlClient): { close(): 
   };
   worker.on('error', (error) => fail(error));
   worker.on('exit', (code) => fail(new Error(`the shm sync worker exited (${code})`)));
-  const relay = (cmd: string) => (args: Json): Promise<Json> => {
-    if (failure) return Promise.reject(failure);
-    const id = ++seq;
-    return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      worker.postMessage({ seq: id, cmd, args });
-    });
-  };
+  const relay =
+    (cmd: string) =>
+    (args: Json): Promise<Json> => {
+      if (failure) return Promise.reject(failure);
+      const id = ++seq;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ seq: id, cmd, args });
+      });
+    };
   for (const cmd of ['listen', 'connect', 'pp', 'send']) control.on(cmd, relay(cmd));
   control.on('arm', async (args) => {
     Atomics.store(until, 0, Number(args['until']));

@@ -37,14 +37,35 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
     }
     mapA.delete(key(rb));
     if (rb.latencyNs && ra.latencyNs) {
-      rows.push([rb.targetLabel, `${rb.scenario} (round trip) p50`, formatSize(rb.sizeBytes), formatNs(ra.latencyNs.p50), formatNs(rb.latencyNs.p50),
-        change(rb.latencyNs.p50 / ra.latencyNs.p50, true), change(rb.cpu.perMessageNs / ra.cpu.perMessageNs, true)]);
-      rows.push(['', `${rb.scenario} (round trip) p99`, '', formatNs(ra.latencyNs.p99), formatNs(rb.latencyNs.p99), change(rb.latencyNs.p99 / ra.latencyNs.p99, true), '']);
+      rows.push([
+        rb.targetLabel,
+        `${rb.scenario} (round trip) p50`,
+        formatSize(rb.sizeBytes),
+        formatNs(ra.latencyNs.p50),
+        formatNs(rb.latencyNs.p50),
+        change(rb.latencyNs.p50 / ra.latencyNs.p50, true),
+        change(rb.cpu.perMessageNs / ra.cpu.perMessageNs, true),
+      ]);
+      rows.push([
+        '',
+        `${rb.scenario} (round trip) p99`,
+        '',
+        formatNs(ra.latencyNs.p99),
+        formatNs(rb.latencyNs.p99),
+        change(rb.latencyNs.p99 / ra.latencyNs.p99, true),
+        '',
+      ]);
     } else if (rb.throughput && ra.throughput) {
       const dir = rb.scenario === 'memcpy' ? 'in-process' : 'one-way';
-      rows.push([rb.targetLabel, `${rb.scenario}${rb.writers > 1 ? ` ${rb.writers}→1` : ''} (${dir})`, formatSize(rb.sizeBytes), formatMBps(ra.throughput.megabytesPerSec),
-        formatMBps(rb.throughput.megabytesPerSec), change(rb.throughput.megabytesPerSec / ra.throughput.megabytesPerSec, false),
-        rb.scenario === 'memcpy' ? '' : change(rb.cpu.perMessageNs / ra.cpu.perMessageNs, true)]);
+      rows.push([
+        rb.targetLabel,
+        `${rb.scenario}${rb.writers > 1 ? ` ${rb.writers}→1` : ''} (${dir})`,
+        formatSize(rb.sizeBytes),
+        formatMBps(ra.throughput.megabytesPerSec),
+        formatMBps(rb.throughput.megabytesPerSec),
+        change(rb.throughput.megabytesPerSec / ra.throughput.megabytesPerSec, false),
+        rb.scenario === 'memcpy' ? '' : change(rb.cpu.perMessageNs / ra.cpu.perMessageNs, true),
+      ]);
     }
   }
   for (const ra of mapA.values()) onlyOne.push(`only in A: ${ra.label}`);
@@ -60,7 +81,15 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
       const pa = ra.cpuPercent[role];
       const pb = rb.cpuPercent[role];
       if (pa === undefined || pb === undefined) continue;
-      rows.push([role === 'reader' ? rb.targetLabel : '', `idle CPU, ${role} (% of a core)`, '', formatPercent(pa), formatPercent(pb), change(pb / pa, true), '']);
+      rows.push([
+        role === 'reader' ? rb.targetLabel : '',
+        `idle CPU, ${role} (% of a core)`,
+        '',
+        formatPercent(pa),
+        formatPercent(pb),
+        change(pb / pa, true),
+        '',
+      ]);
     }
   }
   for (const ra of idleA.values()) onlyOne.push(`only in A: ${ra.label}`);
@@ -72,9 +101,17 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
     head.push('Warning: the runs come from different platforms; compare the ratios within each run rather than these figures.');
   }
   if (a.environment.underWine || b.environment.underWine) head.push('Note: a run under Wine: absolute numbers are not Windows numbers.');
-  const body = textTable([
-    { header: 'target' }, { header: 'figure' }, { header: 'size' }, { header: 'A', align: 'right' }, { header: 'B', align: 'right' },
-    { header: 'B vs A', align: 'right' }, { header: 'CPU/msg B vs A', align: 'right' },
-  ], rows);
+  const body = textTable(
+    [
+      { header: 'target' },
+      { header: 'figure' },
+      { header: 'size' },
+      { header: 'A', align: 'right' },
+      { header: 'B', align: 'right' },
+      { header: 'B vs A', align: 'right' },
+      { header: 'CPU/msg B vs A', align: 'right' },
+    ],
+    rows,
+  );
   return [...head, '', body, ...(onlyOne.length ? ['', ...onlyOne] : [])].join('\n');
 }

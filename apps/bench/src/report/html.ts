@@ -45,7 +45,12 @@ function series(results: CaseResult[], value: (r: CaseResult) => number | undefi
 
 /** Decade ticks without trailing zeros: 100 ns, 1 µs, 10 µs, ... */
 function nsTick(ns: number): string {
-  const units: Array<[number, string]> = [[1e9, 's'], [1e6, 'ms'], [1e3, 'µs'], [1, 'ns']];
+  const units: Array<[number, string]> = [
+    [1e9, 's'],
+    [1e6, 'ms'],
+    [1e3, 'µs'],
+    [1, 'ns'],
+  ];
   for (const [scale, unit] of units) if (ns >= scale) return `${Number((ns / scale).toPrecision(3))} ${unit}`;
   return `${Number(ns.toPrecision(3))} ns`;
 }
@@ -59,7 +64,9 @@ function table(headers: string[], rows: string[][], numericFrom = 2): string {
 }
 
 function rss(r: CaseResult): string {
-  return Object.entries(r.peakRssBytes).map(([role, b]) => `${role} ${formatBytes(b)}`).join(', ');
+  return Object.entries(r.peakRssBytes)
+    .map(([role, b]) => `${role} ${formatBytes(b)}`)
+    .join(', ');
 }
 
 export function renderHtml(run: BenchRun): string {
@@ -72,35 +79,127 @@ export function renderHtml(run: BenchRun): string {
   const byte = { xLabel: 'message size (bytes, log scale)', xTick: formatSize };
 
   const charts = [
-    logLogChart(series(ping, (r) => r.latencyNs?.p50, (r) => `p50 ${formatNs(r.latencyNs?.p50)}, p99 ${formatNs(r.latencyNs?.p99)}`, ['atomics']), {
-      title: 'Ping-pong latency by size — ROUND TRIP, p50 (lower is better)', yLabel: 'round trip p50 (log scale)', yTick: nsTick, ...byte,
-    }),
-    logLogChart(series(ping, (r) => r.latencyNs?.p99, (r) => `p99 ${formatNs(r.latencyNs?.p99)}, p99.9 ${formatNs(r.latencyNs?.p999)}`, ['atomics']), {
-      title: 'Ping-pong latency by size — ROUND TRIP, p99 (lower is better)', yLabel: 'round trip p99 (log scale)', yTick: nsTick, ...byte,
-    }),
-    logLogChart(series([...stream, ...memcpy], (r) => r.throughput?.megabytesPerSec, (r) => `${formatMBps(r.throughput?.megabytesPerSec)}, ${formatCount(r.throughput?.messagesPerSec)} msg/s`, ['memcpy']), {
-      title: 'Streaming throughput by size — ONE-WAY, 1 writer → 1 reader (higher is better)', yLabel: 'payload MB/s (log scale)', yTick: mbTick, ...byte,
-    }),
-    logLogChart(series(stream, (r) => r.throughput?.messagesPerSec, (r) => `${formatCount(r.throughput?.messagesPerSec)} msg/s`), {
-      title: 'Streaming message rate by size — ONE-WAY (higher is better)', yLabel: 'messages/s (log scale)', yTick: countTick, ...byte,
-    }),
-    logLogChart(series([...fanIn, ...memcpy], (r) => r.throughput?.megabytesPerSec, (r) => `${formatMBps(r.throughput?.megabytesPerSec)}, ${formatCount(r.throughput?.messagesPerSec)} msg/s`, ['memcpy']), {
-      title: `Fan-in throughput by size — ONE-WAY, ${writers} writers → 1 reader (higher is better)`, yLabel: 'payload MB/s (log scale)', yTick: mbTick, ...byte,
-    }),
-    logLogChart(series([...ping, ...stream], (r) => r.cpu.perMessageNs, (r) => `${formatNs(r.cpu.perMessageNs)} CPU per message (${r.scenario})`), {
-      title: 'CPU time per message by size — both processes, user + system (lower is better)', yLabel: 'CPU per message (log scale)', yTick: nsTick, ...byte,
-    }),
+    logLogChart(
+      series(
+        ping,
+        (r) => r.latencyNs?.p50,
+        (r) => `p50 ${formatNs(r.latencyNs?.p50)}, p99 ${formatNs(r.latencyNs?.p99)}`,
+        ['atomics'],
+      ),
+      {
+        title: 'Ping-pong latency by size — ROUND TRIP, p50 (lower is better)',
+        yLabel: 'round trip p50 (log scale)',
+        yTick: nsTick,
+        ...byte,
+      },
+    ),
+    logLogChart(
+      series(
+        ping,
+        (r) => r.latencyNs?.p99,
+        (r) => `p99 ${formatNs(r.latencyNs?.p99)}, p99.9 ${formatNs(r.latencyNs?.p999)}`,
+        ['atomics'],
+      ),
+      {
+        title: 'Ping-pong latency by size — ROUND TRIP, p99 (lower is better)',
+        yLabel: 'round trip p99 (log scale)',
+        yTick: nsTick,
+        ...byte,
+      },
+    ),
+    logLogChart(
+      series(
+        [...stream, ...memcpy],
+        (r) => r.throughput?.megabytesPerSec,
+        (r) => `${formatMBps(r.throughput?.megabytesPerSec)}, ${formatCount(r.throughput?.messagesPerSec)} msg/s`,
+        ['memcpy'],
+      ),
+      {
+        title: 'Streaming throughput by size — ONE-WAY, 1 writer → 1 reader (higher is better)',
+        yLabel: 'payload MB/s (log scale)',
+        yTick: mbTick,
+        ...byte,
+      },
+    ),
+    logLogChart(
+      series(
+        stream,
+        (r) => r.throughput?.messagesPerSec,
+        (r) => `${formatCount(r.throughput?.messagesPerSec)} msg/s`,
+      ),
+      {
+        title: 'Streaming message rate by size — ONE-WAY (higher is better)',
+        yLabel: 'messages/s (log scale)',
+        yTick: countTick,
+        ...byte,
+      },
+    ),
+    logLogChart(
+      series(
+        [...fanIn, ...memcpy],
+        (r) => r.throughput?.megabytesPerSec,
+        (r) => `${formatMBps(r.throughput?.megabytesPerSec)}, ${formatCount(r.throughput?.messagesPerSec)} msg/s`,
+        ['memcpy'],
+      ),
+      {
+        title: `Fan-in throughput by size — ONE-WAY, ${writers} writers → 1 reader (higher is better)`,
+        yLabel: 'payload MB/s (log scale)',
+        yTick: mbTick,
+        ...byte,
+      },
+    ),
+    logLogChart(
+      series(
+        [...ping, ...stream],
+        (r) => r.cpu.perMessageNs,
+        (r) => `${formatNs(r.cpu.perMessageNs)} CPU per message (${r.scenario})`,
+      ),
+      {
+        title: 'CPU time per message by size — both processes, user + system (lower is better)',
+        yLabel: 'CPU per message (log scale)',
+        yTick: nsTick,
+        ...byte,
+      },
+    ),
   ];
 
-  const latencyRows = ping.map((r) => [r.targetLabel, formatSize(r.sizeBytes), formatNs(r.latencyNs?.p50), formatNs(r.latencyNs?.p90), formatNs(r.latencyNs?.p99),
-    formatNs(r.latencyNs?.p999), formatNs(r.latencyNs?.max), formatRatio(r.ratios.toFloor), formatRatio(r.ratios.toPipe), formatNs(r.cpu.perMessageNs), rss(r), formatCount(r.operations)]);
-  const tputRows = (list: CaseResult[]): string[][] => list.map((r) => [r.targetLabel, formatSize(r.sizeBytes), `${formatCount(r.throughput?.messagesPerSec)}/s`,
-    formatMBps(r.throughput?.megabytesPerSec), r.ratios.toCeiling === undefined ? '–' : `${(r.ratios.toCeiling * 100).toPrecision(2)}%`, formatRatio(r.ratios.toPipe),
-    formatNs(r.cpu.perMessageNs), rss(r), formatCount(r.operations)]);
+  const latencyRows = ping.map((r) => [
+    r.targetLabel,
+    formatSize(r.sizeBytes),
+    formatNs(r.latencyNs?.p50),
+    formatNs(r.latencyNs?.p90),
+    formatNs(r.latencyNs?.p99),
+    formatNs(r.latencyNs?.p999),
+    formatNs(r.latencyNs?.max),
+    formatRatio(r.ratios.toFloor),
+    formatRatio(r.ratios.toPipe),
+    formatNs(r.cpu.perMessageNs),
+    rss(r),
+    formatCount(r.operations),
+  ]);
+  const tputRows = (list: CaseResult[]): string[][] =>
+    list.map((r) => [
+      r.targetLabel,
+      formatSize(r.sizeBytes),
+      `${formatCount(r.throughput?.messagesPerSec)}/s`,
+      formatMBps(r.throughput?.megabytesPerSec),
+      r.ratios.toCeiling === undefined ? '–' : `${(r.ratios.toCeiling * 100).toPrecision(2)}%`,
+      formatRatio(r.ratios.toPipe),
+      formatNs(r.cpu.perMessageNs),
+      rss(r),
+      formatCount(r.operations),
+    ]);
 
   const idle = run.idle ?? [];
-  const idleRows = idle.map((r) => [r.targetLabel, formatPercent(r.cpuPercent['reader']), formatPercent(r.cpuPercent['writer']), `${sig(r.durationNs / 1e9)} s`,
-    Object.entries(r.peakRssBytes).map(([role, b]) => `${role} ${formatBytes(b)}`).join(', ')]);
+  const idleRows = idle.map((r) => [
+    r.targetLabel,
+    formatPercent(r.cpuPercent['reader']),
+    formatPercent(r.cpuPercent['writer']),
+    `${sig(r.durationNs / 1e9)} s`,
+    Object.entries(r.peakRssBytes)
+      .map(([role, b]) => `${role} ${formatBytes(b)}`)
+      .join(', '),
+  ]);
   const targetRows = run.targets.map((t) => [t.label, t.kind, t.available ? (t.backend ?? '') : `not available: ${t.reason ?? ''}`]);
   const skippedRows = run.skipped.map((s) => [s.target, s.scenario, s.sizeBytes ? formatSize(s.sizeBytes) : 'all', s.reason]);
   const envRows = [
@@ -161,7 +260,14 @@ ${fanIn.length ? table(['target', 'size', 'messages', 'payload', 'of memcpy', '�
 <h2>Idle CPU — no traffic, % of one core per process</h2>
 ${idle.length ? table(['target', 'reader (waiting in receive)', 'writer (connected, idle)', 'window', 'peak RSS'], idleRows, 1) : '<p class="empty">not measured</p>'}
 <h2>memcpy ceiling — in-process copy, single thread</h2>
-${memcpy.length ? table(['target', 'size', 'per copy', 'bandwidth'], memcpy.map((r) => [r.targetLabel, formatSize(r.sizeBytes), formatNs(r.cpu.perMessageNs), formatMBps(r.throughput?.megabytesPerSec)])) : '<p class="empty">not measured</p>'}
+${
+  memcpy.length
+    ? table(
+        ['target', 'size', 'per copy', 'bandwidth'],
+        memcpy.map((r) => [r.targetLabel, formatSize(r.sizeBytes), formatNs(r.cpu.perMessageNs), formatMBps(r.throughput?.megabytesPerSec)]),
+      )
+    : '<p class="empty">not measured</p>'
+}
 <h2>Targets and backends</h2>
 ${table(['target', 'kind', 'backend'], targetRows, 99)}
 ${skippedRows.length ? `<h2>Not measured</h2>${table(['target', 'scenario', 'size', 'why'], skippedRows, 99)}` : ''}
@@ -169,7 +275,9 @@ ${skippedRows.length ? `<h2>Not measured</h2>${table(['target', 'scenario', 'siz
 ${table(['', ''], envRows, 99)}
 <h2>Notes</h2>
 <ul>${run.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>
-<p>Scenarios: ${Object.values(SCENARIOS).map((s) => `<b>${esc(s.title)}</b> (${esc(s.direction)}): ${esc(s.description)}`).join('; ')}.</p>
+<p>Scenarios: ${Object.values(SCENARIOS)
+    .map((s) => `<b>${esc(s.title)}</b> (${esc(s.direction)}): ${esc(s.description)}`)
+    .join('; ')}.</p>
 </body>
 </html>
 `;

@@ -44,7 +44,9 @@ export function logLogChart(series: Series[], options: ChartOptions): string {
   const py = (y: number): number => margin.top + plotH - ((Math.log10(y) - yMin) / (yMax - yMin)) * plotH;
 
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(options.title)}">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(options.title)}">`,
+  );
   parts.push(`<text x="${margin.left}" y="20" class="title">${escapeXml(options.title)}</text>`);
   // Grid: decades (and 2×, 5× in light lines) on y; every measured size on x.
   for (let d = yMin; d <= yMax; d++) {
@@ -73,7 +75,9 @@ export function logLogChart(series: Series[], options: ChartOptions): string {
     const d = points.map((p, j) => `${j ? 'L' : 'M'}${px(p.x).toFixed(1)} ${py(p.y).toFixed(1)}`).join(' ');
     parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     for (const p of points) {
-      parts.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3.5" fill="${s.color}"><title>${escapeXml(`${s.name}: ${p.tip}`)}</title></circle>`);
+      parts.push(
+        `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3.5" fill="${s.color}"><title>${escapeXml(`${s.name}: ${p.tip}`)}</title></circle>`,
+      );
     }
     const ly = margin.top + 8 + i * 20;
     const lx = margin.left + plotW + 14;

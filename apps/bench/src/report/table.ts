@@ -23,16 +23,23 @@ function matrix(title: string, results: CaseResult[], value: (r: CaseResult) => 
   const sizes = sizesOf(results);
   const rows: string[][] = [];
   for (const [, list] of byTarget(results)) {
-    rows.push([list[0]!.targetLabel, ...sizes.map((s) => {
-      const r = list.find((x) => x.sizeBytes === s);
-      return r ? value(r) : '–';
-    })]);
+    rows.push([
+      list[0]!.targetLabel,
+      ...sizes.map((s) => {
+        const r = list.find((x) => x.sizeBytes === s);
+        return r ? value(r) : '–';
+      }),
+    ]);
   }
   return `${title}\n${textTable([{ header: 'target' }, ...sizes.map((s) => ({ header: formatSize(s), align: 'right' as const }))], rows)}`;
 }
 
 function rss(r: CaseResult): string {
-  return Object.values(r.peakRssBytes).map((b) => formatBytes(b).replace(' MiB', '')).join('/') + ' MiB';
+  return (
+    Object.values(r.peakRssBytes)
+      .map((b) => formatBytes(b).replace(' MiB', ''))
+      .join('/') + ' MiB'
+  );
 }
 
 function latencyTable(results: CaseResult[]): string {
@@ -41,17 +48,39 @@ function latencyTable(results: CaseResult[]): string {
     if (rows.length) rows.push([]);
     for (const r of results.filter((x) => x.sizeBytes === size)) {
       const l = r.latencyNs!;
-      rows.push([formatSize(size), r.targetLabel, formatNs(l.p50), formatNs(l.p90), formatNs(l.p99), formatNs(l.p999), formatNs(l.max),
-        formatRatio(r.ratios.toFloor), formatRatio(r.ratios.toPipe), formatNs(r.cpu.perMessageNs), rss(r), formatCount(r.operations)]);
+      rows.push([
+        formatSize(size),
+        r.targetLabel,
+        formatNs(l.p50),
+        formatNs(l.p90),
+        formatNs(l.p99),
+        formatNs(l.p999),
+        formatNs(l.max),
+        formatRatio(r.ratios.toFloor),
+        formatRatio(r.ratios.toPipe),
+        formatNs(r.cpu.perMessageNs),
+        rss(r),
+        formatCount(r.operations),
+      ]);
     }
   }
-  return textTable([
-    { header: 'size' }, { header: 'target' },
-    { header: 'p50', align: 'right' }, { header: 'p90', align: 'right' }, { header: 'p99', align: 'right' },
-    { header: 'p99.9', align: 'right' }, { header: 'max', align: 'right' },
-    { header: '×floor', align: 'right' }, { header: '×pipe', align: 'right' },
-    { header: 'CPU/msg', align: 'right' }, { header: 'peak RSS client/server', align: 'right' }, { header: 'round trips', align: 'right' },
-  ], rows);
+  return textTable(
+    [
+      { header: 'size' },
+      { header: 'target' },
+      { header: 'p50', align: 'right' },
+      { header: 'p90', align: 'right' },
+      { header: 'p99', align: 'right' },
+      { header: 'p99.9', align: 'right' },
+      { header: 'max', align: 'right' },
+      { header: '×floor', align: 'right' },
+      { header: '×pipe', align: 'right' },
+      { header: 'CPU/msg', align: 'right' },
+      { header: 'peak RSS client/server', align: 'right' },
+      { header: 'round trips', align: 'right' },
+    ],
+    rows,
+  );
 }
 
 function throughputTable(results: CaseResult[], scenario: ScenarioId): string {
@@ -60,30 +89,55 @@ function throughputTable(results: CaseResult[], scenario: ScenarioId): string {
     if (rows.length) rows.push([]);
     for (const r of results.filter((x) => x.sizeBytes === size)) {
       const t = r.throughput!;
-      rows.push([formatSize(size), r.targetLabel, `${formatCount(t.messagesPerSec)}/s`, formatMBps(t.megabytesPerSec),
-        r.ratios.toCeiling === undefined ? '–' : `${(r.ratios.toCeiling * 100).toPrecision(2)}%`, formatRatio(r.ratios.toPipe),
-        formatNs(r.cpu.perMessageNs), rss(r), formatCount(r.operations)]);
+      rows.push([
+        formatSize(size),
+        r.targetLabel,
+        `${formatCount(t.messagesPerSec)}/s`,
+        formatMBps(t.megabytesPerSec),
+        r.ratios.toCeiling === undefined ? '–' : `${(r.ratios.toCeiling * 100).toPrecision(2)}%`,
+        formatRatio(r.ratios.toPipe),
+        formatNs(r.cpu.perMessageNs),
+        rss(r),
+        formatCount(r.operations),
+      ]);
     }
   }
-  return textTable([
-    { header: 'size' }, { header: 'target' },
-    { header: 'messages', align: 'right' }, { header: 'payload', align: 'right' },
-    { header: 'of memcpy', align: 'right' }, { header: '×pipe', align: 'right' },
-    { header: 'CPU/msg', align: 'right' },
-    { header: scenario === 'fan-in' ? 'peak RSS reader/writers' : 'peak RSS reader/writer', align: 'right' },
-    { header: 'messages sent', align: 'right' },
-  ], rows);
+  return textTable(
+    [
+      { header: 'size' },
+      { header: 'target' },
+      { header: 'messages', align: 'right' },
+      { header: 'payload', align: 'right' },
+      { header: 'of memcpy', align: 'right' },
+      { header: '×pipe', align: 'right' },
+      { header: 'CPU/msg', align: 'right' },
+      { header: scenario === 'fan-in' ? 'peak RSS reader/writers' : 'peak RSS reader/writer', align: 'right' },
+      { header: 'messages sent', align: 'right' },
+    ],
+    rows,
+  );
 }
 
 /** The idle measure: one row per target, CPU of each process as a share of one core. */
 export function idleTable(idle: IdleResult[], idleMs: number | undefined): string {
   const seconds = (idleMs ?? Math.round((idle[0]?.durationNs ?? 0) / 1e6)) / 1000;
-  const rows = idle.map((r) => [r.targetLabel, formatPercent(r.cpuPercent['reader']), formatPercent(r.cpuPercent['writer']),
-    Object.values(r.peakRssBytes).map((b) => formatBytes(b).replace(' MiB', '')).join('/') + ' MiB']);
-  return `Idle CPU, % of one core per process (a connected channel, nothing sent for ${Number(seconds.toPrecision(3))} s)\n${textTable([
-    { header: 'target' }, { header: 'reader (waiting in receive)', align: 'right' }, { header: 'writer (connected, idle)', align: 'right' },
-    { header: 'peak RSS reader/writer', align: 'right' },
-  ], rows)}`;
+  const rows = idle.map((r) => [
+    r.targetLabel,
+    formatPercent(r.cpuPercent['reader']),
+    formatPercent(r.cpuPercent['writer']),
+    Object.values(r.peakRssBytes)
+      .map((b) => formatBytes(b).replace(' MiB', ''))
+      .join('/') + ' MiB',
+  ]);
+  return `Idle CPU, % of one core per process (a connected channel, nothing sent for ${Number(seconds.toPrecision(3))} s)\n${textTable(
+    [
+      { header: 'target' },
+      { header: 'reader (waiting in receive)', align: 'right' },
+      { header: 'writer (connected, idle)', align: 'right' },
+      { header: 'peak RSS reader/writer', align: 'right' },
+    ],
+    rows,
+  )}`;
 }
 
 export function renderHeader(run: BenchRun): string {
@@ -115,20 +169,37 @@ export function renderTable(run: BenchRun): string {
 
   out.push('', '── Summary ──');
   const m1 = matrix('Ping-pong latency, round trip, p50', ping, (r) => formatNs(r.latencyNs?.p50));
-  const m2 = matrix('Streaming throughput, one-way, payload MB/s (1 writer → 1 reader)', [...stream, ...memcpy], (r) => formatMBps(r.throughput?.megabytesPerSec));
+  const m2 = matrix('Streaming throughput, one-way, payload MB/s (1 writer → 1 reader)', [...stream, ...memcpy], (r) =>
+    formatMBps(r.throughput?.megabytesPerSec),
+  );
   const writers = fanIn[0]?.writers ?? run.options.writers;
   const m3 = matrix(`Fan-in throughput, one-way, payload MB/s (${writers} writers → 1 reader)`, fanIn, (r) => formatMBps(r.throughput?.megabytesPerSec));
   for (const m of [m1, m2, m3]) if (m) out.push('', m);
   const idle = run.idle ?? [];
   if (idle.length) out.push('', idleTable(idle, run.options.idleMs));
 
-  if (ping.length) out.push('', `── ${SCENARIOS['ping-pong'].title}, ROUND TRIP ──  (×floor: p50 over the Atomics floor's; ×pipe: over named-pipe's; CPU/msg: both processes, a round trip is 2 messages)`, latencyTable(ping));
-  if (stream.length) out.push('', `── ${SCENARIOS.stream.title}, ONE-WAY, 1 writer → 1 reader ──  (of memcpy: share of the single-thread copy ceiling; ×pipe: MB/s over named-pipe's)`, throughputTable(stream, 'stream'));
+  if (ping.length)
+    out.push(
+      '',
+      `── ${SCENARIOS['ping-pong'].title}, ROUND TRIP ──  (×floor: p50 over the Atomics floor's; ×pipe: over named-pipe's; CPU/msg: both processes, a round trip is 2 messages)`,
+      latencyTable(ping),
+    );
+  if (stream.length)
+    out.push(
+      '',
+      `── ${SCENARIOS.stream.title}, ONE-WAY, 1 writer → 1 reader ──  (of memcpy: share of the single-thread copy ceiling; ×pipe: MB/s over named-pipe's)`,
+      throughputTable(stream, 'stream'),
+    );
   if (fanIn.length) out.push('', `── ${SCENARIOS['fan-in'].title}, ONE-WAY, ${writers} writers → 1 reader ──`, throughputTable(fanIn, 'fan-in'));
   if (memcpy.length) {
-    out.push('', `── ${SCENARIOS.memcpy.title} (single thread, in-process: the ceiling) ──`,
-      textTable([{ header: 'size' }, { header: 'per copy', align: 'right' }, { header: 'bandwidth', align: 'right' }],
-        memcpy.map((r) => [formatSize(r.sizeBytes), formatNs(r.cpu.perMessageNs), formatMBps(r.throughput?.megabytesPerSec)])));
+    out.push(
+      '',
+      `── ${SCENARIOS.memcpy.title} (single thread, in-process: the ceiling) ──`,
+      textTable(
+        [{ header: 'size' }, { header: 'per copy', align: 'right' }, { header: 'bandwidth', align: 'right' }],
+        memcpy.map((r) => [formatSize(r.sizeBytes), formatNs(r.cpu.perMessageNs), formatMBps(r.throughput?.megabytesPerSec)]),
+      ),
+    );
   }
   if (run.skipped.length) {
     out.push('', 'Not measured');

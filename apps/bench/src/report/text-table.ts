@@ -10,7 +10,12 @@ export function textTable(columns: Column[], rows: string[][], indent = '  '): s
     const width = widths[i] ?? 0;
     return columns[i]?.align === 'right' ? text.padStart(width) : text.padEnd(width);
   };
-  const line = (cells: string[]): string => indent + cells.map((c, i) => cell(c, i)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    indent +
+    cells
+      .map((c, i) => cell(c, i))
+      .join('  ')
+      .trimEnd();
   const out = [line(columns.map((c) => c.header)), indent + widths.map((w) => '─'.repeat(w)).join('  ')];
   for (const row of rows) out.push(row.length === 0 ? '' : line(row));
   return out.join('\n');

@@ -57,10 +57,7 @@ export class FrameDecoder {
         const length = new DataView(this.header.buffer).getUint32(0, true);
         this.headerFill = 0;
         if (length > this.maxMessageBytes) {
-          throw new IpcError(
-            'EMSGSIZE',
-            `peer announced a ${length}-byte frame, over this channel's maximum of ${this.maxMessageBytes} bytes`,
-          );
+          throw new IpcError('EMSGSIZE', `peer announced a ${length}-byte frame, over this channel's maximum of ${this.maxMessageBytes} bytes`);
         }
         if (length === 0) {
           onMessage(new Uint8Array(0));

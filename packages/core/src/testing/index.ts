@@ -26,14 +26,7 @@ import { PeerSet } from './peers.js';
 import { within } from './watchdog.js';
 
 export { SequenceChecker, fnv1a, patternMessage, readSequenceMessage, sameBytes, sequenceMessage } from './messages.js';
-export {
-  PeerProcess,
-  type EventMatch,
-  type LineMatch,
-  type PeerEvent,
-  type PeerProcessOptions,
-  type RunResult,
-} from './peer-process.js';
+export { PeerProcess, type EventMatch, type LineMatch, type PeerEvent, type PeerProcessOptions, type RunResult } from './peer-process.js';
 export { PeerSet } from './peers.js';
 export { report, runPeer } from './report.js';
 export { within } from './watchdog.js';
@@ -100,8 +93,7 @@ export function runConformance(api: TestApi, options: ConformanceOptions): void 
   const sequenceCount = options.sequenceCount ?? 10_000;
   const clientCount = options.clients ?? 4;
   let loaded: Promise<Transport> | undefined;
-  const transport = (): Promise<Transport> =>
-    (loaded ??= import(options.moduleUrl).then((m: { transport: Transport }) => m.transport));
+  const transport = (): Promise<Transport> => (loaded ??= import(options.moduleUrl).then((m: { transport: Transport }) => m.transport));
   const freshName = async (): Promise<string> => (options.uniqueName ? options.uniqueName() : defaultUniqueName('ipc'));
 
   /** Runs a test body with its own peers and resources, all cleaned up afterwards. */
@@ -216,9 +208,7 @@ export function runConformance(api: TestApi, options: ConformanceOptions): void 
       const { t } = ctx;
       const perClient = Math.ceil(sequenceCount / 10);
       const listener = ctx.track(await t.listen(ctx.name));
-      const writers = Array.from({ length: clientCount }, (_, i) =>
-        ctx.peers.start('send-sequence', ctx.name, String(i + 1), String(perClient)),
-      );
+      const writers = Array.from({ length: clientCount }, (_, i) => ctx.peers.start('send-sequence', ctx.name, String(i + 1), String(perClient)));
       const checker = new SequenceChecker();
       const total = clientCount * perClient;
       // A receiving error (lost, duplicated, reordered, corrupt) fails this test at once.
@@ -308,7 +298,7 @@ export function runConformance(api: TestApi, options: ConformanceOptions): void 
         await sending;
       });
 
-      duplexTest('a peer that closes ends the other side\'s iteration cleanly', 15_000, async (ctx) => {
+      duplexTest("a peer that closes ends the other side's iteration cleanly", 15_000, async (ctx) => {
         const listener = ctx.track(await ctx.t.listen(ctx.name));
         const peer = ctx.peers.start('send-and-close', ctx.name);
         const channel = ctx.trackChannel(await nextOf(listener[Symbol.asyncIterator](), 'listener'));

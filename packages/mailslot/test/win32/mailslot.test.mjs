@@ -81,7 +81,12 @@ describe('GetMailslotInfo / SetMailslotInfo through info() and setReadTimeout()'
     for (let size = 1; size <= 10; size++) assert.ok(sameBytes(await next(messages), patternMessage(size, size)), `message ${size}`);
     await sleep(200);
     assert.deepEqual(listener.info(), {
-      maxMessageBytes: 5000, nextMessageBytes: 11, messagesWaiting: 54 + (underWine ? 1 : 5), buffered: 54, discarded: 0, readTimeoutMs: 40,
+      maxMessageBytes: 5000,
+      nextMessageBytes: 11,
+      messagesWaiting: 54 + (underWine ? 1 : 5),
+      buffered: 54,
+      discarded: 0,
+      readTimeoutMs: 40,
     });
     // (Not asserted while the reader runs: a message its thread has just taken from the slot is in
     // neither count until it reaches the process, so the figures can be one message behind.)
@@ -90,7 +95,7 @@ describe('GetMailslotInfo / SetMailslotInfo through info() and setReadTimeout()'
     assert.deepEqual(listener.info(), { maxMessageBytes: 5000, nextMessageBytes: undefined, messagesWaiting: 0, buffered: 0, discarded: 0, readTimeoutMs: 40 });
   });
 
-  test('setReadTimeout changes the slot\'s read timeout (SetMailslotInfo) and the slot keeps working', T(30_000), async () => {
+  test("setReadTimeout changes the slot's read timeout (SetMailslotInfo) and the slot keeps working", T(30_000), async () => {
     const n = name();
     const listener = track(await listenMailslot(n));
     assert.equal(listener.info().readTimeoutMs, 100, 'the default read timeout');
@@ -148,35 +153,39 @@ describe('names: one server per name, no server no writer', () => {
 });
 
 describe('message size', () => {
-  test('over the slot\'s maximum: EMSGSIZE (Windows refuses the WriteFile; under Wine the reader discards it), and the slot keeps working', T(30_000), async () => {
-    const n = name();
-    const listener = track(await listenMailslot(n, { maxMessageBytes: 1000 }));
-    // A writer that knows the maximum refuses before any WriteFile.
-    const careful = track(await connectMailslot(n, { maxMessageBytes: 1000 }));
-    assert.equal((await errorOf(() => careful.send(new Uint8Array(1001))))?.code, 'EMSGSIZE');
-    // One that allows more leaves it to the slot (CreateMailslotW's nMaxMessageSize).
-    const loose = track(await connectMailslot(n, { maxMessageBytes: 4000 }));
-    const refused = await errorOf(() => loose.send(patternMessage(1001, 1)));
-    if (underWine) {
-      // Wine does not enforce nMaxMessageSize: the message is queued, and ipckit's reader (one
-      // byte of spare buffer) sees it is too big, drops it and counts it.
-      assert.equal(refused, null);
-      await until(() => listener.info().discarded === 1);
-    } else {
-      assert.equal(refused?.code, 'EMSGSIZE');
-      assert.equal(refused?.errno, 87); // ERROR_INVALID_PARAMETER
-      assert.equal(refused?.syscall, 'WriteFile');
-    }
-    await careful.send(patternMessage(1000, 2));
-    await loose.send(new Uint8Array(0));
-    await loose.send(patternMessage(999, 3));
-    const messages = await incoming(listener);
-    assert.ok(sameBytes(await next(messages), patternMessage(1000, 2)));
-    assert.equal((await next(messages)).length, 0);
-    assert.ok(sameBytes(await next(messages), patternMessage(999, 3)));
-    assert.equal(listener.info().discarded, underWine ? 1 : 0);
-    assert.equal(listener.info().maxMessageBytes, 1000);
-  });
+  test(
+    "over the slot's maximum: EMSGSIZE (Windows refuses the WriteFile; under Wine the reader discards it), and the slot keeps working",
+    T(30_000),
+    async () => {
+      const n = name();
+      const listener = track(await listenMailslot(n, { maxMessageBytes: 1000 }));
+      // A writer that knows the maximum refuses before any WriteFile.
+      const careful = track(await connectMailslot(n, { maxMessageBytes: 1000 }));
+      assert.equal((await errorOf(() => careful.send(new Uint8Array(1001))))?.code, 'EMSGSIZE');
+      // One that allows more leaves it to the slot (CreateMailslotW's nMaxMessageSize).
+      const loose = track(await connectMailslot(n, { maxMessageBytes: 4000 }));
+      const refused = await errorOf(() => loose.send(patternMessage(1001, 1)));
+      if (underWine) {
+        // Wine does not enforce nMaxMessageSize: the message is queued, and ipckit's reader (one
+        // byte of spare buffer) sees it is too big, drops it and counts it.
+        assert.equal(refused, null);
+        await until(() => listener.info().discarded === 1);
+      } else {
+        assert.equal(refused?.code, 'EMSGSIZE');
+        assert.equal(refused?.errno, 87); // ERROR_INVALID_PARAMETER
+        assert.equal(refused?.syscall, 'WriteFile');
+      }
+      await careful.send(patternMessage(1000, 2));
+      await loose.send(new Uint8Array(0));
+      await loose.send(patternMessage(999, 3));
+      const messages = await incoming(listener);
+      assert.ok(sameBytes(await next(messages), patternMessage(1000, 2)));
+      assert.equal((await next(messages)).length, 0);
+      assert.ok(sameBytes(await next(messages), patternMessage(999, 3)));
+      assert.equal(listener.info().discarded, underWine ? 1 : 0);
+      assert.equal(listener.info().maxMessageBytes, 1000);
+    },
+  );
 
   test('the default maximum (128 KiB) arrives whole', T(30_000), async () => {
     const n = name();
@@ -188,7 +197,7 @@ describe('message size', () => {
 });
 
 describe('many writers', () => {
-  test('8 writer processes x 10,000 messages: none lost or duplicated, each writer\'s order kept', T(240_000), async () => {
+  test("8 writer processes x 10,000 messages: none lost or duplicated, each writer's order kept", T(240_000), async () => {
     const n = name();
     const writers = 8;
     const count = 10_000;

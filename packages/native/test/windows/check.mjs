@@ -67,7 +67,12 @@ if (role === 'waker') {
   w.wake();
   check('remembered wake', w.waitSync(5, 1000), 'woken');
   check('consumed', w.waitSync(5, 0), 'timed-out');
-  try { openWaiter(ab, 2, 'x'); check('EINVAL', 'no throw', 'EINVAL'); } catch (e) { check('EINVAL', e.code, 'EINVAL'); }
+  try {
+    openWaiter(ab, 2, 'x');
+    check('EINVAL', 'no throw', 'EINVAL');
+  } catch (e) {
+    check('EINVAL', e.code, 'EINVAL');
+  }
   // cross-process: child wakes, we wait
   const t = Date.now();
   const pending = w.wait(5, 20000);
@@ -109,7 +114,9 @@ if (role === 'waker') {
     const { createRequire } = await import('node:module');
     const koffi = createRequire(import.meta.url)('koffi');
     const k32 = koffi.load('kernel32.dll');
-    const CreateFileMappingW = k32.func('void *__stdcall CreateFileMappingW(intptr_t file, void *sa, uint32_t protect, uint32_t hi, uint32_t lo, const char16_t *name)');
+    const CreateFileMappingW = k32.func(
+      'void *__stdcall CreateFileMappingW(intptr_t file, void *sa, uint32_t protect, uint32_t hi, uint32_t lo, const char16_t *name)',
+    );
     const MapViewOfFile = k32.func('void *__stdcall MapViewOfFile(void *h, uint32_t access, uint32_t hi, uint32_t lo, size_t n)');
     const UnmapViewOfFile = k32.func('int __stdcall UnmapViewOfFile(void *p)');
     const CloseHandle = k32.func('int __stdcall CloseHandle(void *h)');
@@ -126,7 +133,12 @@ if (role === 'waker') {
     const wbuf = new ArrayBuffer(8);
     const wd = openWaiter(wbuf, 0, `wine-${process.pid}-d`);
     detach(wbuf);
-    try { wd.load(); check('waiter on a detached buffer', 'no throw', 'ECLOSED'); } catch (e) { check('waiter on a detached buffer', e.code, 'ECLOSED'); }
+    try {
+      wd.load();
+      check('waiter on a detached buffer', 'no throw', 'ECLOSED');
+    } catch (e) {
+      check('waiter on a detached buffer', e.code, 'ECLOSED');
+    }
     wd.close();
   }
   // a process with an idle, an unref()d pending and a closed waiter exits

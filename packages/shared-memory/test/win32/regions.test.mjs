@@ -10,14 +10,7 @@ import { join } from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import { uniqueName } from '@ipckit/core';
 import { PeerProcess } from '@ipckit/core/testing';
-import {
-  createRegion,
-  defineStruct,
-  openFileRegion,
-  openOrCreateRegion,
-  openRegion,
-  viewGranularity,
-} from '@ipckit/shared-memory';
+import { createRegion, defineStruct, openFileRegion, openOrCreateRegion, openRegion, viewGranularity } from '@ipckit/shared-memory';
 import { codeOf, errorOf, ms, nativeProgram } from '../../../../tools/windows/test-helpers.mjs';
 
 if (process.platform !== 'win32') throw new Error('these are the Windows tests: run them with Windows Node (the Windows lane runs them under Wine)');
@@ -209,7 +202,13 @@ describe('views at any offset (64 KiB allocation granularity)', () => {
     const n = name();
     const size = gran * 3 + 1000;
     const r = track(await createRegion(n, size));
-    for (const [offset, length] of [[1, 10], [gran - 10, 20], [gran, 5], [2 * gran + 12_347, 100], [size - 1, 1]]) {
+    for (const [offset, length] of [
+      [1, 10],
+      [gran - 10, 20],
+      [gran, 5],
+      [2 * gran + 12_347, 100],
+      [size - 1, 1],
+    ]) {
       const v = r.view(offset, length);
       assert.equal(v.offset, offset);
       assert.equal(v.length, length);
@@ -357,7 +356,16 @@ describe('use after close never crashes', () => {
     r.close();
     assert.equal(r.closed, true);
     assert.equal(v.closed, true, 'closing a region closes its views');
-    for (const fn of [() => r.bytes, () => r.read(0, 1), () => r.write(new Uint8Array(1)), () => r.flush(), () => r.readStruct(Student), () => v.read(0, 1), () => v.bytes, () => r.view(0, 1)]) {
+    for (const fn of [
+      () => r.bytes,
+      () => r.read(0, 1),
+      () => r.write(new Uint8Array(1)),
+      () => r.flush(),
+      () => r.readStruct(Student),
+      () => v.read(0, 1),
+      () => v.bytes,
+      () => r.view(0, 1),
+    ]) {
       assert.equal(await codeOf(fn), 'ECLOSED');
     }
     // No access violation reading or writing the old arrays, and no stale shared data in them...
@@ -374,7 +382,7 @@ describe('use after close never crashes', () => {
     v.close();
   });
 
-  test('another process writing through a closed region\'s arrays after garbage collection exits cleanly and reaches no one', T(60_000), async () => {
+  test("another process writing through a closed region's arrays after garbage collection exits cleanly and reaches no one", T(60_000), async () => {
     const n = name();
     const r = track(await createRegion(n, 3 * 65_536));
     r.write(new Uint8Array([21]), 0);

@@ -73,8 +73,14 @@ function bind() {
     /** fchmod(2). */
     fchmod: lib.func('int fchmod(int fd, uint32_t mode)') as (fd: number, mode: number) => number,
     /** mmap(2); MAP_FAILED is (void *)-1. */
-    mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)') as
-      (addr: null, length: number, prot: number, flags: number, fd: number, offset: number) => Pointer,
+    mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)') as (
+      addr: null,
+      length: number,
+      prot: number,
+      flags: number,
+      fd: number,
+      offset: number,
+    ) => Pointer,
     /** munmap(2). */
     munmap: lib.func('int munmap(void *addr, size_t length)') as (addr: Pointer, length: number) => number,
     /** msync(2). */
@@ -90,8 +96,14 @@ function bind() {
      * @ipckit/shared-memory uses it to put private zero pages over a closed view, so stale
      * ArrayBuffers read zeros instead of faulting.
      */
-    mmap_at: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)') as
-      (addr: Pointer, length: number, prot: number, flags: number, fd: number, offset: number) => Pointer,
+    mmap_at: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)') as (
+      addr: Pointer,
+      length: number,
+      prot: number,
+      flags: number,
+      fd: number,
+      offset: number,
+    ) => Pointer,
 
     // Named semaphores (sem_overview(7)); sem_t pointers stay opaque
     /** sem_open(3): `sem_open(name, oflag)` or, with O_CREAT, `sem_open(name, oflag, 'uint32_t', mode, 'uint32_t', value)`. */
@@ -119,9 +131,21 @@ function bind() {
     /** recv(2). */
     recv: lib.func('intptr_t recv(int fd, _Out_ uint8_t *buf, size_t len, int flags)') as (fd: number, buf: Uint8Array, len: number, flags: number) => number,
     /** setsockopt(2) with an int value. */
-    setsockopt: lib.func('int setsockopt(int fd, int level, int name, const int *value, uint32_t len)') as (fd: number, level: number, name: number, value: number[], len: number) => number,
+    setsockopt: lib.func('int setsockopt(int fd, int level, int name, const int *value, uint32_t len)') as (
+      fd: number,
+      level: number,
+      name: number,
+      value: number[],
+      len: number,
+    ) => number,
     /** getsockopt(2) with an int value. */
-    getsockopt: lib.func('int getsockopt(int fd, int level, int name, _Inout_ int *value, _Inout_ uint32_t *len)') as (fd: number, level: number, name: number, value: number[], len: number[]) => number,
+    getsockopt: lib.func('int getsockopt(int fd, int level, int name, _Inout_ int *value, _Inout_ uint32_t *len)') as (
+      fd: number,
+      level: number,
+      name: number,
+      value: number[],
+      len: number[],
+    ) => number,
     /** ioctl(2) with an int out-parameter (FIONREAD). */
     ioctl_int: lib.func('ioctl', 'int', ['int', 'unsigned long', koffi.out(koffi.pointer('int'))]) as (fd: number, request: number, out: number[]) => number,
     /** unlink(2). */
@@ -203,11 +227,7 @@ export interface FdWatch {
  * `(status, events)`: status is 0 or a negative libuv error. (koffi's
  * index.d.ts omits the status argument; its src/koffi/src/uv.cc passes it.)
  */
-export function watchFd(
-  fd: number,
-  events: { readable?: boolean; writable?: boolean },
-  callback: (status: number, events: FdEvents) => void,
-): FdWatch {
+export function watchFd(fd: number, events: { readable?: boolean; writable?: boolean }, callback: (status: number, events: FdEvents) => void): FdWatch {
   const poll = koffi.node.poll as unknown as (
     fd: number,
     options: { readable?: boolean; writable?: boolean },

@@ -66,30 +66,30 @@ export const STILL_ACTIVE = 259;
 /** SYSTEM_INFO (https://learn.microsoft.com/windows/win32/api/sysinfoapi/ns-sysinfoapi-system_info). */
 function defineStructs(): void {
   koffi.struct('IPCKIT_SYSTEM_INFO', {
-  wProcessorArchitecture: 'uint16_t',
-  wReserved: 'uint16_t',
-  dwPageSize: 'uint32_t',
-  lpMinimumApplicationAddress: 'void *',
-  lpMaximumApplicationAddress: 'void *',
-  dwActiveProcessorMask: 'uintptr_t',
-  dwNumberOfProcessors: 'uint32_t',
-  dwProcessorType: 'uint32_t',
-  dwAllocationGranularity: 'uint32_t',
-  wProcessorLevel: 'uint16_t',
-  wProcessorRevision: 'uint16_t',
-});
+    wProcessorArchitecture: 'uint16_t',
+    wReserved: 'uint16_t',
+    dwPageSize: 'uint32_t',
+    lpMinimumApplicationAddress: 'void *',
+    lpMaximumApplicationAddress: 'void *',
+    dwActiveProcessorMask: 'uintptr_t',
+    dwNumberOfProcessors: 'uint32_t',
+    dwProcessorType: 'uint32_t',
+    dwAllocationGranularity: 'uint32_t',
+    wProcessorLevel: 'uint16_t',
+    wProcessorRevision: 'uint16_t',
+  });
 
   /** MEMORY_BASIC_INFORMATION (https://learn.microsoft.com/windows/win32/api/winnt/ns-winnt-memory_basic_information). */
   koffi.struct('IPCKIT_MEMORY_BASIC_INFORMATION', {
-  BaseAddress: 'void *',
-  AllocationBase: 'void *',
-  AllocationProtect: 'uint32_t',
-  PartitionId: 'uint16_t',
-  RegionSize: 'size_t',
-  State: 'uint32_t',
-  Protect: 'uint32_t',
-  Type: 'uint32_t',
-});
+    BaseAddress: 'void *',
+    AllocationBase: 'void *',
+    AllocationProtect: 'uint32_t',
+    PartitionId: 'uint16_t',
+    RegionSize: 'size_t',
+    State: 'uint32_t',
+    Protect: 'uint32_t',
+    Type: 'uint32_t',
+  });
 }
 
 function bind() {
@@ -105,7 +105,11 @@ function bind() {
     /** https://learn.microsoft.com/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocessid */
     GetCurrentProcessId: lib.func('uint32_t __stdcall GetCurrentProcessId()') as () => number,
     /** https://learn.microsoft.com/windows/win32/api/processthreadsapi/nf-processthreadsapi-openprocess */
-    OpenProcess: lib.func('intptr_t __stdcall OpenProcess(uint32_t access, int inherit, uint32_t pid)') as (access: number, inherit: number, pid: number) => Handle,
+    OpenProcess: lib.func('intptr_t __stdcall OpenProcess(uint32_t access, int inherit, uint32_t pid)') as (
+      access: number,
+      inherit: number,
+      pid: number,
+    ) => Handle,
     /** https://learn.microsoft.com/windows/win32/api/processthreadsapi/nf-processthreadsapi-getexitcodeprocess */
     GetExitCodeProcess: lib.func('int __stdcall GetExitCodeProcess(intptr_t hProcess, _Out_ uint32_t *code)') as (h: Handle, out: number[]) => number,
     /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-waitforsingleobject */
@@ -113,21 +117,49 @@ function bind() {
 
     // Named synchronization objects (their waits and ReleaseMutex run on @ipckit/native's threads)
     /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-createmutexw */
-    CreateMutexW: lib.func('intptr_t __stdcall CreateMutexW(void *sa, int initialOwner, const char16_t *name)') as (sa: null, initialOwner: number, name: string) => Handle,
+    CreateMutexW: lib.func('intptr_t __stdcall CreateMutexW(void *sa, int initialOwner, const char16_t *name)') as (
+      sa: null,
+      initialOwner: number,
+      name: string,
+    ) => Handle,
     /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-openmutexw */
-    OpenMutexW: lib.func('intptr_t __stdcall OpenMutexW(uint32_t access, int inherit, const char16_t *name)') as (access: number, inherit: number, name: string) => Handle,
+    OpenMutexW: lib.func('intptr_t __stdcall OpenMutexW(uint32_t access, int inherit, const char16_t *name)') as (
+      access: number,
+      inherit: number,
+      name: string,
+    ) => Handle,
     /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-createsemaphorew */
-    CreateSemaphoreW: lib.func('intptr_t __stdcall CreateSemaphoreW(void *sa, int32_t initial, int32_t maximum, const char16_t *name)') as
-      (sa: null, initial: number, maximum: number, name: string) => Handle,
+    CreateSemaphoreW: lib.func('intptr_t __stdcall CreateSemaphoreW(void *sa, int32_t initial, int32_t maximum, const char16_t *name)') as (
+      sa: null,
+      initial: number,
+      maximum: number,
+      name: string,
+    ) => Handle,
     /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-opensemaphorew */
-    OpenSemaphoreW: lib.func('intptr_t __stdcall OpenSemaphoreW(uint32_t access, int inherit, const char16_t *name)') as (access: number, inherit: number, name: string) => Handle,
+    OpenSemaphoreW: lib.func('intptr_t __stdcall OpenSemaphoreW(uint32_t access, int inherit, const char16_t *name)') as (
+      access: number,
+      inherit: number,
+      name: string,
+    ) => Handle,
     /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-releasesemaphore */
-    ReleaseSemaphore: lib.func('int __stdcall ReleaseSemaphore(intptr_t h, int32_t count, _Out_ int32_t *previous)') as (h: Handle, count: number, previous: number[]) => number,
+    ReleaseSemaphore: lib.func('int __stdcall ReleaseSemaphore(intptr_t h, int32_t count, _Out_ int32_t *previous)') as (
+      h: Handle,
+      count: number,
+      previous: number[],
+    ) => number,
     /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-createeventw */
-    CreateEventW: lib.func('intptr_t __stdcall CreateEventW(void *sa, int manualReset, int initialState, const char16_t *name)') as
-      (sa: null, manualReset: number, initialState: number, name: string) => Handle,
+    CreateEventW: lib.func('intptr_t __stdcall CreateEventW(void *sa, int manualReset, int initialState, const char16_t *name)') as (
+      sa: null,
+      manualReset: number,
+      initialState: number,
+      name: string,
+    ) => Handle,
     /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-openeventw */
-    OpenEventW: lib.func('intptr_t __stdcall OpenEventW(uint32_t access, int inherit, const char16_t *name)') as (access: number, inherit: number, name: string) => Handle,
+    OpenEventW: lib.func('intptr_t __stdcall OpenEventW(uint32_t access, int inherit, const char16_t *name)') as (
+      access: number,
+      inherit: number,
+      name: string,
+    ) => Handle,
     /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-setevent */
     SetEvent: lib.func('int __stdcall SetEvent(intptr_t h)') as (h: Handle) => number,
     /** https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-resetevent */
@@ -135,35 +167,59 @@ function bind() {
 
     // File mappings
     /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-createfilemappingw */
-    CreateFileMappingW: lib.func('intptr_t __stdcall CreateFileMappingW(intptr_t hFile, void *sa, uint32_t protect, uint32_t sizeHigh, uint32_t sizeLow, const char16_t *name)') as
-      (hFile: Handle, sa: null, protect: number, sizeHigh: number, sizeLow: number, name: string | null) => Handle,
+    CreateFileMappingW: lib.func(
+      'intptr_t __stdcall CreateFileMappingW(intptr_t hFile, void *sa, uint32_t protect, uint32_t sizeHigh, uint32_t sizeLow, const char16_t *name)',
+    ) as (hFile: Handle, sa: null, protect: number, sizeHigh: number, sizeLow: number, name: string | null) => Handle,
     /** https://learn.microsoft.com/windows/win32/api/memoryapi/nf-memoryapi-openfilemappingw */
-    OpenFileMappingW: lib.func('intptr_t __stdcall OpenFileMappingW(uint32_t access, int inherit, const char16_t *name)') as (access: number, inherit: number, name: string) => Handle,
+    OpenFileMappingW: lib.func('intptr_t __stdcall OpenFileMappingW(uint32_t access, int inherit, const char16_t *name)') as (
+      access: number,
+      inherit: number,
+      name: string,
+    ) => Handle,
     /** https://learn.microsoft.com/windows/win32/api/memoryapi/nf-memoryapi-mapviewoffile */
-    MapViewOfFile: lib.func('void * __stdcall MapViewOfFile(intptr_t h, uint32_t access, uint32_t offsetHigh, uint32_t offsetLow, size_t bytes)') as
-      (h: Handle, access: number, offsetHigh: number, offsetLow: number, bytes: number) => Pointer | null,
+    MapViewOfFile: lib.func('void * __stdcall MapViewOfFile(intptr_t h, uint32_t access, uint32_t offsetHigh, uint32_t offsetLow, size_t bytes)') as (
+      h: Handle,
+      access: number,
+      offsetHigh: number,
+      offsetLow: number,
+      bytes: number,
+    ) => Pointer | null,
     /** https://learn.microsoft.com/windows/win32/api/memoryapi/nf-memoryapi-unmapviewoffile */
     UnmapViewOfFile: lib.func('int __stdcall UnmapViewOfFile(void *base)') as (base: Pointer) => number,
     /** https://learn.microsoft.com/windows/win32/api/memoryapi/nf-memoryapi-flushviewoffile */
     FlushViewOfFile: lib.func('int __stdcall FlushViewOfFile(void *base, size_t bytes)') as (base: Pointer, bytes: number) => number,
     /** https://learn.microsoft.com/windows/win32/api/memoryapi/nf-memoryapi-virtualquery */
-    VirtualQuery: lib.func('size_t __stdcall VirtualQuery(void *address, _Out_ IPCKIT_MEMORY_BASIC_INFORMATION *info, size_t length)') as
-      (address: Pointer, out: Record<string, unknown>, length: number) => number,
+    VirtualQuery: lib.func('size_t __stdcall VirtualQuery(void *address, _Out_ IPCKIT_MEMORY_BASIC_INFORMATION *info, size_t length)') as (
+      address: Pointer,
+      out: Record<string, unknown>,
+      length: number,
+    ) => number,
 
     // Files
     /** https://learn.microsoft.com/windows/win32/api/fileapi/nf-fileapi-createfilew */
-    CreateFileW: lib.func('intptr_t __stdcall CreateFileW(const char16_t *name, uint32_t access, uint32_t share, void *sa, uint32_t disposition, uint32_t flags, intptr_t template)') as
-      (name: string, access: number, share: number, sa: null, disposition: number, flags: number, template: Handle) => Handle,
+    CreateFileW: lib.func(
+      'intptr_t __stdcall CreateFileW(const char16_t *name, uint32_t access, uint32_t share, void *sa, uint32_t disposition, uint32_t flags, intptr_t template)',
+    ) as (name: string, access: number, share: number, sa: null, disposition: number, flags: number, template: Handle) => Handle,
     /** https://learn.microsoft.com/windows/win32/api/fileapi/nf-fileapi-getfilesizeex */
     GetFileSizeEx: lib.func('int __stdcall GetFileSizeEx(intptr_t h, _Out_ int64_t *size)') as (h: Handle, out: Array<number | bigint>) => number,
     /** https://learn.microsoft.com/windows/win32/api/fileapi/nf-fileapi-flushfilebuffers */
     FlushFileBuffers: lib.func('int __stdcall FlushFileBuffers(intptr_t h)') as (h: Handle) => number,
     /** https://learn.microsoft.com/windows/win32/api/fileapi/nf-fileapi-readfile */
-    ReadFile: lib.func('int __stdcall ReadFile(intptr_t h, _Out_ uint8_t *buffer, uint32_t toRead, _Out_ uint32_t *read, void *overlapped)') as
-      ((h: Handle, buffer: Uint8Array, toRead: number, read: number[], overlapped: null) => number) & { async: (...args: unknown[]) => void },
+    ReadFile: lib.func('int __stdcall ReadFile(intptr_t h, _Out_ uint8_t *buffer, uint32_t toRead, _Out_ uint32_t *read, void *overlapped)') as ((
+      h: Handle,
+      buffer: Uint8Array,
+      toRead: number,
+      read: number[],
+      overlapped: null,
+    ) => number) & { async: (...args: unknown[]) => void },
     /** https://learn.microsoft.com/windows/win32/api/fileapi/nf-fileapi-writefile */
-    WriteFile: lib.func('int __stdcall WriteFile(intptr_t h, const uint8_t *buffer, uint32_t toWrite, _Out_ uint32_t *written, void *overlapped)') as
-      ((h: Handle, buffer: Uint8Array, toWrite: number, written: number[], overlapped: null) => number) & { async: (...args: unknown[]) => void },
+    WriteFile: lib.func('int __stdcall WriteFile(intptr_t h, const uint8_t *buffer, uint32_t toWrite, _Out_ uint32_t *written, void *overlapped)') as ((
+      h: Handle,
+      buffer: Uint8Array,
+      toWrite: number,
+      written: number[],
+      overlapped: null,
+    ) => number) & { async: (...args: unknown[]) => void },
 
     // Named pipes
     /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-waitnamedpipew */
@@ -171,18 +227,27 @@ function bind() {
 
     // Mailslots
     /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-createmailslotw */
-    CreateMailslotW: lib.func('intptr_t __stdcall CreateMailslotW(const char16_t *name, uint32_t maxMessageSize, uint32_t readTimeout, void *sa)') as
-      (name: string, maxMessageSize: number, readTimeout: number, sa: null) => Handle,
+    CreateMailslotW: lib.func('intptr_t __stdcall CreateMailslotW(const char16_t *name, uint32_t maxMessageSize, uint32_t readTimeout, void *sa)') as (
+      name: string,
+      maxMessageSize: number,
+      readTimeout: number,
+      sa: null,
+    ) => Handle,
     /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-getmailslotinfo */
-    GetMailslotInfo: lib.func('int __stdcall GetMailslotInfo(intptr_t h, _Out_ uint32_t *maxMessageSize, _Out_ uint32_t *nextSize, _Out_ uint32_t *messageCount, _Out_ uint32_t *readTimeout)') as
-      (h: Handle, max: number[] | null, next: number[] | null, count: number[] | null, timeout: number[] | null) => number,
+    GetMailslotInfo: lib.func(
+      'int __stdcall GetMailslotInfo(intptr_t h, _Out_ uint32_t *maxMessageSize, _Out_ uint32_t *nextSize, _Out_ uint32_t *messageCount, _Out_ uint32_t *readTimeout)',
+    ) as (h: Handle, max: number[] | null, next: number[] | null, count: number[] | null, timeout: number[] | null) => number,
     /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-setmailslotinfo */
     SetMailslotInfo: lib.func('int __stdcall SetMailslotInfo(intptr_t h, uint32_t readTimeout)') as (h: Handle, readTimeout: number) => number,
 
     // Virtual memory
     /** https://learn.microsoft.com/windows/win32/api/memoryapi/nf-memoryapi-virtualalloc */
-    VirtualAlloc: lib.func('void * __stdcall VirtualAlloc(void *address, size_t size, uint32_t type, uint32_t protect)') as
-      (address: Pointer, size: number, type: number, protect: number) => Pointer | null,
+    VirtualAlloc: lib.func('void * __stdcall VirtualAlloc(void *address, size_t size, uint32_t type, uint32_t protect)') as (
+      address: Pointer,
+      size: number,
+      type: number,
+      protect: number,
+    ) => Pointer | null,
     /** https://learn.microsoft.com/windows/win32/api/memoryapi/nf-memoryapi-virtualfree */
     VirtualFree: lib.func('int __stdcall VirtualFree(void *address, size_t size, uint32_t type)') as (address: Pointer, size: number, type: number) => number,
   };
@@ -225,4 +290,3 @@ export function regionSize(address: Pointer): number {
   if (kernel32().VirtualQuery(address, info, koffi.sizeof('IPCKIT_MEMORY_BASIC_INFORMATION')) === 0) throw win32Error('VirtualQuery');
   return Number(info['RegionSize']);
 }
-
