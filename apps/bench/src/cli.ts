@@ -181,7 +181,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof UsageError || (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) {
+    if (error instanceof UsageError || (error as { code?: string } | null | undefined)?.code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`ipckit-bench: ${(error as Error).message}\n\n${USAGE}`);
       process.exitCode = 2;
     } else {

@@ -201,7 +201,7 @@ export class ControlServer {
 }
 
 /** A command handler in a peer: returns the result, or throws. */
-export type Handler = (args: Json) => Promise<Json | void> | Json | void;
+export type Handler = (args: Json) => Promise<Json | undefined> | Json | undefined;
 
 /** The peer's end of the side channel. */
 export class ControlClient {
@@ -253,8 +253,8 @@ export class ControlClient {
       const result = await handler((message['args'] ?? {}) as Json);
       reply = { seq, ok: true, result: result ?? {} };
     } catch (error) {
-      const e = error as { code?: unknown; message?: unknown; stack?: unknown };
-      reply = { seq, ok: false, error: `${cmd}: ${e.code ? `${String(e.code)} ` : ''}${String(e.message ?? error)}` };
+      const e = error as { code?: string; message?: unknown; stack?: unknown };
+      reply = { seq, ok: false, error: `${cmd}: ${e.code ? `${e.code} ` : ''}${String(e.message ?? error)}` };
     }
     await new Promise<void>((resolve) => this.socket.write(`${JSON.stringify(reply)}\n`, () => resolve()));
   }

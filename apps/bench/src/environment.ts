@@ -14,7 +14,7 @@ export function collectEnvironment(options: { underWine?: boolean; wineVersion?:
     arch: arch(),
     underWine,
     ...(options.wineVersion ? { wineVersion: options.wineVersion } : {}),
-    cpuModel: cpuList[0]?.model?.trim() || 'unknown',
+    cpuModel: cpuList[0]?.model.trim() || 'unknown',
     cores: availableParallelism(),
     totalMemoryBytes: totalmem(),
     os: { type: type(), release: release(), version: version() },

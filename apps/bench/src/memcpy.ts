@@ -44,7 +44,7 @@ export async function runMemcpy(
     const task = bench.tasks[0];
     const result = task?.result;
     if (!result || !('latency' in result)) throw new Error(`tinybench did not complete the ${size}-byte copy (${result?.state ?? 'no result'})`);
-    const runs = result.latency.samplesCount ?? 0;
+    const runs = result.latency.samplesCount;
     const nsPerCopy = (result.latency.mean * 1e6) / copies;
     const totalCopies = Math.max(1, runs * copies);
     results.push({

@@ -19,7 +19,8 @@ export function createProgress(mode: 'bar' | 'lines' | 'none', stream: NodeJS.Wr
       const width = 24;
       const filled = Math.round(fraction * width);
       const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-      const columns = stream.columns ?? 100;
+      // Only a terminal has columns: `--progress bar` into a pipe or a file gets 100.
+      const columns = (stream.isTTY ? stream.columns : undefined) ?? 100;
       const text = `${bar} ${String(Math.round(fraction * 100)).padStart(3)}% ${done}/${total} ${elapsed()}  ${label}`;
       stream.write(`\r\x1b[K${text.slice(0, columns - 1)}`);
       drawn = true;

@@ -99,8 +99,8 @@ class Session {
     });
     this.children.push(child);
     let stderr = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (text: string) => {
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
       stderr = (stderr + text).slice(-3000);
     });
     const exited = new Promise((resolve) => {
@@ -149,7 +149,10 @@ class Session {
       this.children.map(
         (child) =>
           new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            if (child.exitCode !== null || child.signalCode !== null) {
+              resolve();
+              return;
+            }
             const timer = setTimeout(() => {
               child.kill('SIGKILL');
               resolve();
@@ -165,7 +168,8 @@ class Session {
 }
 
 function cpuOf(value: unknown): CpuSnapshot {
-  const v = value as Partial<CpuSnapshot> | undefined;
+  // Numbers as the peer sent them over JSON: Number() keeps a malformed field from poisoning the sums.
+  const v = value as { userUs?: unknown; systemUs?: unknown; maxRssBytes?: unknown } | undefined;
   return { userUs: Number(v?.userUs ?? 0), systemUs: Number(v?.systemUs ?? 0), maxRssBytes: Number(v?.maxRssBytes ?? 0) };
 }
 

@@ -5,6 +5,9 @@
  */
 import type { Probe } from './targets.js';
 
+/** Typed `string`, not the literal: TypeScript then leaves the import to run time and never resolves it at build. */
+const SHM_MODULE: string = '@ipckit/shared-memory';
+
 interface ShmModule {
   ShmChannel?: { prototype: { sendSync?: unknown; receiveSync?: unknown } };
   transport?: { capabilities: { backend: string; primitive: string; maxMessageBytes: number } };
@@ -14,9 +17,9 @@ interface ShmModule {
 export async function probeShmSync(receiveInto: boolean): Promise<Probe> {
   let module: ShmModule;
   try {
-    module = (await import('@ipckit/shared-memory' as string)) as ShmModule;
+    module = (await import(SHM_MODULE)) as ShmModule;
   } catch (error) {
-    return { available: false, reason: `@ipckit/shared-memory is not built (${String((error as Error).message ?? error).split('\n')[0]})` };
+    return { available: false, reason: `@ipckit/shared-memory is not built (${String((error as { message?: unknown }).message ?? error).split('\n')[0]})` };
   }
   const proto = module.ShmChannel?.prototype;
   if (!module.transport || typeof proto?.sendSync !== 'function' || typeof proto.receiveSync !== 'function') {

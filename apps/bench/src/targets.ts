@@ -51,10 +51,15 @@ const MESSAGE_SCENARIOS: ScenarioId[] = ['ping-pong', 'stream', 'fan-in'];
 /** A transport also takes part in the idle measure (baselines spin or have no idle state worth a figure). */
 const TRANSPORT_SCENARIOS: ScenarioId[] = [...MESSAGE_SCENARIOS, 'idle'];
 
+function firstLine(value: unknown): string {
+  return String(value).split('\n', 1)[0] ?? '';
+}
+
 function describeError(error: unknown): string {
-  const e = error as { message?: unknown; cause?: { message?: unknown } };
-  const cause = e?.cause?.message ? ` (${String(e.cause.message).split('\n')[0]})` : '';
-  return `${String(e?.message ?? error).split('\n')[0]}${cause}`;
+  const e = error as { message?: unknown; cause?: { message?: unknown } | null } | null | undefined;
+  const causeMessage = e?.cause?.message;
+  const cause = causeMessage ? ` (${firstLine(causeMessage)})` : '';
+  return `${firstLine(e?.message ?? error)}${cause}`;
 }
 
 /** A transport behind the common interface: listen/connect by `scheme://name`. */

@@ -15,6 +15,9 @@ const dir = mkdtempSync(join(tmpdir(), 'ipckit-bench-smoke-'));
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A JSON object read back from the run file: nothing in it is trusted until a check has looked at it. */
+type JsonObject = Record<string, unknown>;
+
 function expectPositiveNumbers(value: unknown, path: string): void {
   if (typeof value === 'number') {
     expect(Number.isFinite(value) && value > 0, `${path} = ${value} should be a number > 0`).toBe(true);
@@ -40,25 +43,27 @@ describe('ipckit-bench --quick', () => {
     expect(run.stdout).toContain('ROUND TRIP');
     expect(run.stdout).toContain('ONE-WAY');
 
-    const data = JSON.parse(readFileSync(jsonFile, 'utf8')) as Record<string, any>;
+    const data = JSON.parse(readFileSync(jsonFile, 'utf8')) as JsonObject;
     expect(data['schema']).toBe('ipckit-bench/1');
-    const env = data['environment'];
+    const env = data['environment'] as JsonObject;
     for (const field of ['cpuModel', 'platform', 'arch', 'kernel', 'node', 'label']) {
-      expect(typeof env[field] === 'string' && env[field].length > 0, `environment.${field}`).toBe(true);
+      const value = env[field];
+      expect(typeof value === 'string' && value.length > 0, `environment.${field}`).toBe(true);
     }
-    expect(env.cores).toBeGreaterThan(0);
-    expect(env.os.type).toBeTruthy();
-    expect(env.os.release).toBeTruthy();
-    expect(env.underWine).toBe(false);
+    expect(env['cores']).toBeGreaterThan(0);
+    const os = env['os'] as JsonObject;
+    expect(os['type']).toBeTruthy();
+    expect(os['release']).toBeTruthy();
+    expect(env['underWine']).toBe(false);
 
-    const targets = data['targets'] as Array<Record<string, any>>;
+    const targets = data['targets'] as JsonObject[];
     for (const id of ['pipe', 'tcp']) {
       const target = targets.find((t) => t['id'] === id);
       expect(target?.['available'], `${id} available`).toBe(true);
       expect(String(target?.['backend'])).toMatch(/posix|win32/);
     }
 
-    const results = data['results'] as Array<Record<string, any>>;
+    const results = data['results'] as JsonObject[];
     for (const id of ['pipe', 'tcp']) {
       for (const scenario of ['ping-pong', 'stream', 'fan-in']) {
         expect(
@@ -75,8 +80,9 @@ describe('ipckit-bench --quick', () => {
         expect(r['direction']).toBe('round trip');
         expect(where).toContain('round trip');
         expectPositiveNumbers(r['latencyNs'], `${where} latencyNs`);
-        expect(r['latencyNs'].p50).toBeLessThanOrEqual(r['latencyNs'].p99);
-        expect(r['latencyNs'].p99).toBeLessThanOrEqual(r['latencyNs'].max);
+        const latency = r['latencyNs'] as JsonObject;
+        expect(latency['p50']).toBeLessThanOrEqual(latency['p99'] as number);
+        expect(latency['p99']).toBeLessThanOrEqual(latency['max'] as number);
       } else if (r['scenario'] === 'memcpy') {
         expectPositiveNumbers(r['throughput'], `${where} throughput`);
       } else {
@@ -85,14 +91,14 @@ describe('ipckit-bench --quick', () => {
         expectPositiveNumbers(r['throughput'], `${where} throughput`);
       }
       for (const field of ['sizeBytes', 'operations', 'durationNs', 'writers']) expectPositiveNumbers(r[field], `${where} ${field}`);
-      expectPositiveNumbers(r['cpu'].perMessageNs, `${where} cpu.perMessageNs`);
+      expectPositiveNumbers((r['cpu'] as JsonObject)['perMessageNs'], `${where} cpu.perMessageNs`);
       expectPositiveNumbers(r['peakRssBytes'], `${where} peakRssBytes`);
-      if (r['target'] === 'tcp' && r['scenario'] !== 'memcpy') expectPositiveNumbers(r['ratios'].toPipe, `${where} ratios.toPipe`);
+      if (r['target'] === 'tcp' && r['scenario'] !== 'memcpy') expectPositiveNumbers((r['ratios'] as JsonObject)['toPipe'], `${where} ratios.toPipe`);
     }
 
     // The idle measure: one entry per transport, each process's CPU as a share of one core.
     expect(run.stdout).toContain('Idle CPU');
-    const idle = data['idle'] as Array<Record<string, any>>;
+    const idle = data['idle'] as JsonObject[];
     for (const id of ['pipe', 'tcp']) {
       const entry = idle.find((r) => r['target'] === id);
       expect(entry, `${id} idle`).toBeDefined();
@@ -100,11 +106,11 @@ describe('ipckit-bench --quick', () => {
       expectPositiveNumbers(entry!['durationNs'], `${id} idle durationNs`);
       expectPositiveNumbers(entry!['peakRssBytes'], `${id} idle peakRssBytes`);
       for (const role of ['reader', 'writer']) {
-        const percent = entry!['cpuPercent'][role];
-        expect(Number.isFinite(percent) && percent >= 0, `${id} idle cpuPercent.${role} = ${percent}`).toBe(true);
+        const percent = (entry!['cpuPercent'] as JsonObject)[role];
+        expect(typeof percent === 'number' && Number.isFinite(percent) && percent >= 0, `${id} idle cpuPercent.${role} = ${String(percent)}`).toBe(true);
       }
     }
-    expect(data['options'].idleMs).toBeGreaterThan(0);
+    expect((data['options'] as JsonObject)['idleMs']).toBeGreaterThan(0);
 
     const html = readFileSync(htmlFile, 'utf8');
     expect(html).toContain('<svg');
@@ -135,18 +141,18 @@ describe('ipckit-bench --quick', () => {
       { encoding: 'utf8', timeout: 110_000 },
     );
     expect(run.status, `exit ${run.status}\n${run.stdout}\n${run.stderr}`).toBe(0);
-    const data = JSON.parse(readFileSync(jsonFile, 'utf8')) as Record<string, any>;
-    const target = (data['targets'] as Array<Record<string, any>>).find((t) => t['id'] === 'shm-sync-into');
+    const data = JSON.parse(readFileSync(jsonFile, 'utf8')) as JsonObject;
+    const target = (data['targets'] as JsonObject[]).find((t) => t['id'] === 'shm-sync-into');
     expect(target?.['available'], `shm-sync-into available: ${String(target?.['reason'])}`).toBe(true);
     expect(String(target?.['backend'])).toContain('receiveSync(into)');
-    const results = data['results'] as Array<Record<string, any>>;
+    const results = data['results'] as JsonObject[];
     for (const scenario of ['ping-pong', 'stream']) {
       const r = results.find((x) => x['target'] === 'shm-sync-into' && x['scenario'] === scenario);
       expect(r, `shm-sync-into ${scenario}`).toBeDefined();
       expectPositiveNumbers(r![scenario === 'ping-pong' ? 'latencyNs' : 'throughput'], `shm-sync-into ${scenario}`);
     }
     // One blocked thread serves one channel: fan-in is listed as not measured, with the reason.
-    expect((data['skipped'] as Array<Record<string, any>>).some((s) => s['target'] === 'shm-sync-into' && s['scenario'] === 'fan-in')).toBe(true);
-    expect((data['idle'] as Array<Record<string, any>>).some((r) => r['target'] === 'shm-sync-into')).toBe(true);
+    expect((data['skipped'] as JsonObject[]).some((s) => s['target'] === 'shm-sync-into' && s['scenario'] === 'fan-in')).toBe(true);
+    expect((data['idle'] as JsonObject[]).some((r) => r['target'] === 'shm-sync-into')).toBe(true);
   });
 });

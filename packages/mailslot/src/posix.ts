@@ -121,7 +121,7 @@ function sendError(path: string): IpcError {
  * (EPROTOTYPE: pipe:// or a stranger) or a non-socket, is left alone.
  */
 function isStaleSocket(path: string): boolean {
-  let isSocket = false;
+  let isSocket: boolean;
   try {
     isSocket = lstatSync(path).isSocket();
   } catch {
@@ -179,7 +179,7 @@ class PosixReader implements SlotReader {
       return;
     }
     const c = libc();
-    for (let i = 0; i < READ_BATCH && !this.paused && !this.closed; i++) {
+    for (let i = 0; i < READ_BATCH && !this.stopped(); i++) {
       // MSG_TRUNC: the result is the datagram's real length even when it did not fit (unix(7), since Linux 3.4).
       const n = c.recv(this.fd, this.buffer, this.buffer.length, MSG_DONTWAIT | MSG_TRUNC);
       if (n < 0) {
@@ -194,6 +194,11 @@ class PosixReader implements SlotReader {
       if (n > this.maxMessageBytes) sink.oversized(n);
       else sink.message(this.buffer.slice(0, n));
     }
+  }
+
+  /** Whether reading must stop: a message handed to the sink may have paused or closed the reader. */
+  private stopped(): boolean {
+    return this.paused || this.closed;
   }
 
   queueInfo(): SlotQueueInfo {
@@ -261,14 +266,13 @@ class PosixWriter implements SlotWriter {
    */
   private writable(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, 100);
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
-        self.watch?.stop();
-        self.wake = undefined;
+        this.watch?.stop();
+        this.wake = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, 100);
       this.wake = done;
       if (this.watch) this.watch.start({ writable: true }, done);
       else this.watch = watchFd(this.fd, { writable: true }, done);

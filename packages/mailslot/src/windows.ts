@@ -47,6 +47,11 @@ export const DEFAULT_READ_TIMEOUT_MS = 100;
 /** What a koffi `.async` call hands its callback. */
 type AsyncDone = (error: unknown, result: number) => void;
 
+/** A koffi `.async` call that could not run at all (not a failed call: that is GetLastError's). */
+function couldNotRun(syscall: string, path: string, error: unknown): IpcError {
+  return new IpcError('EIO', `${syscall} on ${path} could not run: ${String(error)}`, { path, syscall, cause: error });
+}
+
 class WindowsReader implements SlotReader {
   private sink: SlotSink | undefined;
   private paused = true;
@@ -102,7 +107,7 @@ class WindowsReader implements SlotReader {
     if (!sink) return;
     if (error) {
       this.paused = true;
-      sink.error(new IpcError('EIO', `ReadFile on ${this.path} could not run: ${String(error)}`, { path: this.path, syscall: 'ReadFile', cause: error }));
+      sink.error(couldNotRun('ReadFile', this.path, error));
       return;
     }
     if (ok) {
@@ -159,7 +164,7 @@ class WindowsReader implements SlotReader {
     const t = timeout[0] as number;
     return {
       // What the slot really enforces (CreateMailslotW's nMaxMessageSize), not what we meant to ask.
-      maxMessageBytes: max[0] as number,
+      maxMessageBytes: max[0],
       nextMessageBytes: next[0] === MAILSLOT_NO_MESSAGE ? undefined : next[0],
       messagesWaiting: count[0],
       readTimeoutMs: t === MAILSLOT_WAIT_FOREVER ? Infinity : t,
@@ -203,7 +208,7 @@ class WindowsWriter implements SlotWriter {
     const writing = new Promise<void>((resolve, reject) => {
       const done: AsyncDone = (error, ok) => {
         if (error) {
-          reject(new IpcError('EIO', `WriteFile on ${this.path} could not run: ${String(error)}`, { path: this.path, syscall: 'WriteFile', cause: error }));
+          reject(couldNotRun('WriteFile', this.path, error));
           return;
         }
         if (ok) {

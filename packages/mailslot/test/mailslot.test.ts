@@ -4,18 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, listen, uniqueName, type Channel } from '@ipckit/core';
+import { connect, listen, uniqueName, type Channel, type Listener } from '@ipckit/core';
 import { resolveTransport } from '@ipckit/core/kit';
 import { PeerProcess, PeerSet, SequenceChecker, patternMessage, sameBytes, sequenceMessage, within } from '@ipckit/core/testing';
-import {
-  DEFAULT_MAX_MESSAGE_BYTES,
-  connectMailslot,
-  listenMailslot,
-  mailslotPath,
-  maxMessageBytesLimit,
-  transport,
-  type MailslotListener,
-} from '@ipckit/mailslot';
+import { DEFAULT_MAX_MESSAGE_BYTES, connectMailslot, listenMailslot, mailslotPath, maxMessageBytesLimit, transport } from '@ipckit/mailslot';
 import { conformanceOptions } from '@ipckit/mailslot/testing';
 import { runtimeDirectory as socketDirectory } from '@ipckit/sys';
 
@@ -54,7 +46,7 @@ async function nextMessage(iterator: AsyncIterator<Uint8Array>): Promise<Uint8Ar
   return result.value;
 }
 
-async function receiverOf(listener: MailslotListener): Promise<Channel> {
+async function receiverOf(listener: Listener): Promise<Channel> {
   const result = await listener[Symbol.asyncIterator]().next();
   if (result.done) throw new Error('the listener ended early');
   return result.value;
@@ -71,7 +63,7 @@ describe('mailslot', () => {
     const listener = await track(listen(`mailslot://${name}`));
     const writer = await track(connect(`mailslot://${name}`));
     await writer.send(new TextEncoder().encode('hi'));
-    const receiver = await receiverOf(listener as MailslotListener);
+    const receiver = await receiverOf(listener);
     expect(new TextDecoder().decode(await nextMessage(receiver[Symbol.asyncIterator]()))).toBe('hi');
     await expect(receiver.send(new Uint8Array(1))).rejects.toMatchObject({ code: 'ENOTSUP' });
   });
@@ -261,7 +253,7 @@ describe.runIf(isPosix)('mailslot on POSIX (Unix datagram socket)', () => {
 const haveCc = isPosix && spawnSync('cc', ['--version']).status === 0;
 
 describe.runIf(haveCc)('mailslot interop with native programs (plain socket calls)', () => {
-  let dir: string;
+  let dir: string | undefined;
   const build = (program: string): string => {
     dir ??= mkdtempSync(join(tmpdir(), 'ipckit-ms-native-'));
     const out = join(dir, program);

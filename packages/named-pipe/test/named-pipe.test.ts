@@ -1,6 +1,5 @@
-import { lstat, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, listen, uniqueName, type Channel, type Listener } from '@ipckit/core';
@@ -52,7 +51,7 @@ describe('named-pipe', () => {
   it('rejects a name whose path would pass the OS limit with EINVAL, never truncating', async () => {
     const room = isPosix ? 103 - Buffer.byteLength(`${socketDirectory()}/`) : 256 - 9;
     await expect(transport.listen('n'.repeat(room + 1))).rejects.toMatchObject({ code: 'EINVAL' });
-    const fits = `${uniqueName('np')}`.padEnd(room, 'z');
+    const fits = uniqueName('np').padEnd(room, 'z');
     const listener = await transport.listen(fits);
     open.push(listener);
     expect(listener.path.endsWith(fits)).toBe(true);
@@ -124,7 +123,9 @@ describe('named-pipe listen options', () => {
     const controller = new AbortController();
     const listener = await transport.listen(name, { signal: controller.signal });
     const iteration = (async () => {
-      for await (const _ of listener) void _;
+      for await (const _ of listener) {
+        // Drained: only the end of the iteration matters.
+      }
     })();
     controller.abort();
     await iteration;
@@ -192,7 +193,9 @@ describe('named-pipe: review fixes', () => {
       'channel end',
       (async () => {
         try {
-          for await (const _ of channel) void _;
+          for await (const _ of channel) {
+            // Drained: only the end of the iteration matters.
+          }
         } catch (error) {
           expect(['EPIPE', 'ECONNRESET']).toContain((error as { code?: string }).code);
         }

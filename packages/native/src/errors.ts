@@ -6,6 +6,11 @@ export function invalidArgument(message: string): IpcError {
   return new IpcError('EINVAL', message);
 }
 
+/** A bad argument value: `${rule}, got ${value}`. */
+export function invalidValue(rule: string, value: unknown): IpcError {
+  return invalidArgument(`${rule}, got ${String(value)}`);
+}
+
 /** Use of a closed waiter or sync thread. */
 export function closedError(what = 'waiter'): IpcError {
   return new IpcError('ECLOSED', `the ${what} is closed`);

@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { closedError, fromNative, invalidArgument } from './errors.js';
+import { closedError, fromNative, invalidArgument, invalidValue } from './errors.js';
 import { loadNative, type NativeWaiterHandle } from './loader.js';
 
 /**
@@ -18,7 +18,7 @@ const encoder = new TextEncoder();
 
 function checkWord(value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < -0x8000_0000 || value > 0xffff_ffff) {
-    throw invalidArgument(`expected must be a 32-bit integer, got ${String(value)}`);
+    throw invalidValue('expected must be a 32-bit integer', value);
   }
   return value >>> 0;
 }
@@ -26,7 +26,7 @@ function checkWord(value: unknown): number {
 function checkTimeout(value: unknown): number {
   if (value === undefined) return Infinity;
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw invalidArgument(`timeoutMs must be a number >= 0 or Infinity, got ${String(value)}`);
+    throw invalidValue('timeoutMs must be a number >= 0 or Infinity', value);
   }
   return value;
 }
@@ -118,7 +118,7 @@ export class Waiter {
   wake(count = 1): void {
     const handle = this.#open();
     if (typeof count !== 'number' || !(count >= 1) || (Number.isFinite(count) && !Number.isInteger(count))) {
-      throw invalidArgument(`count must be a positive integer or Infinity, got ${String(count)}`);
+      throw invalidValue('count must be a positive integer or Infinity', count);
     }
     try {
       handle.wake(count);
@@ -173,7 +173,7 @@ export function openWaiter(buffer: ArrayBuffer, byteOffset: number, name: string
     throw invalidArgument('buffer must be an ArrayBuffer (for example from koffi.view)');
   }
   if (typeof byteOffset !== 'number' || !Number.isInteger(byteOffset) || byteOffset < 0) {
-    throw invalidArgument(`byteOffset must be a non-negative integer, got ${String(byteOffset)}`);
+    throw invalidValue('byteOffset must be a non-negative integer', byteOffset);
   }
   if (byteOffset % 4 !== 0) throw invalidArgument(`byteOffset ${byteOffset} is not a multiple of 4`);
   if (byteOffset + 4 > buffer.byteLength) {

@@ -50,7 +50,7 @@ describe('detach', () => {
     const buffer = new ArrayBuffer(16);
     const w = openWaiter(buffer, 4, uniqueName());
     expect(detach(buffer)).toBe(true);
-    const closed = expect.objectContaining({ code: 'ECLOSED' });
+    const closed: unknown = expect.objectContaining({ code: 'ECLOSED' });
     expect(() => w.load()).toThrow(closed);
     expect(() => w.waitSync(0, 0)).toThrow(closed);
     expect(() => w.wake()).toThrow(closed);

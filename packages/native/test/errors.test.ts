@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openWaiter } from '../src/index.js';
 import { uniqueName } from './helpers.js';
 
-const einval = expect.objectContaining({ code: 'EINVAL' });
+const einval: unknown = expect.objectContaining({ code: 'EINVAL' });
 
 // Bad input is refused with EINVAL before it reaches the addon; these run on
 // every OS the addon loads on (a plain ArrayBuffer is enough).

@@ -169,7 +169,7 @@ function codecFor(type: FieldType, longBytes: 4 | 8, name: string): Codec {
     };
   }
   if (type in SCALAR_SIZES || type === 'long' || type === 'ulong') return scalarCodec(type as ScalarType, longBytes);
-  throw new IpcError('EINVAL', `field ${name}: unknown C type ${String(type)}`);
+  throw new IpcError('EINVAL', `field ${name}: unknown C type ${type}`);
 }
 
 /**

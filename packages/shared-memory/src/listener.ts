@@ -123,7 +123,6 @@ class ShmListener implements Listener {
     while (!this.#closed) {
       const seq = this.#block.bell;
       this.#scan();
-      if (this.#closed) return;
       await this.#bell.wait(seq, WATCHDOG_MS).catch(() => undefined);
     }
   }

@@ -34,8 +34,7 @@ describe.runIf(process.platform === 'linux')('a C program implements the ring pr
       const child = Child.exe(exe, name, String(capacity), ...sizes.map(String));
       const received: Uint8Array[] = [];
       const serving = (async () => {
-        const { value } = await listener[Symbol.asyncIterator]().next();
-        const channel = value as Channel;
+        const channel = (await listener[Symbol.asyncIterator]().next()).value as Channel;
         for await (const message of channel) {
           received.push(message);
           await channel.send(message);

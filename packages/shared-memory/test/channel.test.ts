@@ -13,7 +13,7 @@ afterAll(() => {
   expect(shmLeftovers()).toEqual([]);
 });
 
-async function pair(ringBytes?: number, maxMessageBytes?: number): Promise<{ client: ShmChannel; server: Channel; listener: Listener }> {
+async function pair(ringBytes?: number, maxMessageBytes?: number): Promise<{ client: ShmChannel; server: ShmChannel; listener: Listener }> {
   const name = uniqueName('shmc');
   const listener = await transport.listen(name, maxMessageBytes === undefined ? {} : { maxMessageBytes });
   closers.push(() => listener.close());
@@ -23,7 +23,7 @@ async function pair(ringBytes?: number, maxMessageBytes?: number): Promise<{ cli
   });
   closers.push(() => client.close());
   const accepted = await listener[Symbol.asyncIterator]().next();
-  const server = accepted.value as Channel;
+  const server = accepted.value as ShmChannel;
   closers.push(() => server.close());
   return { client, server, listener };
 }
@@ -77,7 +77,9 @@ describe('shm channel', () => {
     const listener = await transport.listen(name);
     closers.push(() => listener.close());
     const worker = new Worker(fixture('sync-worker.mjs'), { workerData: { name, ringBytes: 8192, into } });
-    closers.push(async () => void (await worker.terminate()));
+    closers.push(async () => {
+      await worker.terminate();
+    });
     const result = new Promise<{ echoed: number }>((resolve, reject) => {
       worker.on('message', (m: unknown) => {
         if (typeof m === 'object' && m !== null) resolve(m as { echoed: number });
@@ -105,7 +107,9 @@ describe('shm channel', () => {
     closers.push(() => listener.close());
     const count = 3000;
     const worker = new Worker(fixture('sync-sender.mjs'), { workerData: { name, ringBytes: 4096, count, size: 200 } });
-    closers.push(async () => void (await worker.terminate()));
+    closers.push(async () => {
+      await worker.terminate();
+    });
     const done = new Promise<{ sent: number }>((resolve, reject) => {
       worker.on('message', (m: unknown) => resolve(m as { sent: number }));
       worker.on('error', reject);
@@ -152,7 +156,7 @@ describe('shm channel', () => {
 
   it('receiveSync(into) copies into the array and returns the length; a short array gets EMSGSIZE and the message stays', async () => {
     const { client, server } = await pair(16_384);
-    const sync = server as ShmChannel;
+    const sync = server;
     const sizes = [64, 0, 3, 1016, 3000, 65];
     for (const [i, size] of sizes.entries()) await client.send(patternMessage(size, i));
     const into = new Uint8Array(4000);

@@ -29,9 +29,14 @@ describe('a client whose connect times out while the listener is accepting it', 
       const words = new Int32Array(control.bytes.buffer, control.bytes.byteOffset, control.size >> 2);
       let sawAccepting = false;
       let done = false;
-      const watching = (async () => {
-        for (; !done; await sleep(1)) if (slotState(words, 0) === SLOT_ACCEPTING) sawAccepting = true;
-      })();
+      // A named function, not an inline one: TypeScript would read `done` in it as the `false` above.
+      const watch = async (): Promise<void> => {
+        while (!done) {
+          if (slotState(words, 0) === SLOT_ACCEPTING) sawAccepting = true;
+          await sleep(1);
+        }
+      };
+      const watching = watch();
       const first = await transport.connect(name, { timeoutMs: 400 }).then(
         () => 'connected',
         (error: unknown) => (isIpcError(error) ? error.code : String(error)),

@@ -83,7 +83,9 @@ describe('tcp: review fixes', () => {
         'channel end',
         (async () => {
           try {
-            for await (const _ of channel) void _;
+            for await (const _ of channel) {
+              // Drained: only the end of the iteration matters.
+            }
           } catch (error) {
             expect(['EPIPE', 'ECONNRESET']).toContain((error as { code?: string }).code);
           }

@@ -40,7 +40,8 @@ export function atomicsPeer(spec: PeerSpec, control: ControlClient): { close(): 
 
   if (spec.role === 'echo') {
     let phaseCpu: CpuSnapshot | undefined;
-    let phaseError: unknown;
+    /** What the phase threw, boxed: a thrown value can be anything, even falsy. */
+    let phaseFailure: { error: unknown } | undefined;
     control.on('listen', async (args) => {
       mapping = await createMapping(String(args['name']), mappingSize(spec.maxSize));
       return { connectName: String(args['name']), source: mapping.source };
@@ -77,13 +78,13 @@ export function atomicsPeer(spec: PeerSpec, control: ControlClient): { close(): 
     control.on('begin', () => {
       const c0 = snapshot();
       phaseCpu = undefined;
-      phaseError = undefined;
+      phaseFailure = undefined;
       // Start spinning once this reply has been written.
       setImmediate(() => {
         try {
           echoUntilStop();
         } catch (error) {
-          phaseError = error;
+          phaseFailure = { error };
         }
         phaseCpu = since(c0);
       });
@@ -91,7 +92,7 @@ export function atomicsPeer(spec: PeerSpec, control: ControlClient): { close(): 
     });
     control.on('end', async () => {
       while (phaseCpu === undefined) await new Promise((resolve) => setImmediate(resolve));
-      if (phaseError) throw phaseError;
+      if (phaseFailure) throw phaseFailure.error;
       return { cpu: phaseCpu };
     });
   } else if (spec.role === 'pinger') {

@@ -12,8 +12,6 @@ import type { ControlClient } from '../control.js';
 import { Counter, bytePayload, pingLoop, sendLoop, snapshot, encodeSamples } from './common.js';
 import type { PeerSpec } from './spec.js';
 
-type Json = Record<string, unknown>;
-
 function address(spec: PeerSpec, name: string): string {
   return `${spec.scheme}://${name}`;
 }
@@ -51,6 +49,7 @@ export function channelPeer(spec: PeerSpec, control: ControlClient): { close(): 
       control.on('connect-reply', async (args) => {
         reply = await connect(address(spec, String(args['name'])), options);
         closers.push(() => reply!.close());
+        return {};
       });
       break;
     }
@@ -96,7 +95,7 @@ export function channelPeer(spec: PeerSpec, control: ControlClient): { close(): 
       serve((message) => counter.add(message.byteLength));
       control.on('arm', (args) => {
         counter.arm(Number(args['until']));
-        return snapshot() as unknown as Json;
+        return snapshot();
       });
       break;
     }

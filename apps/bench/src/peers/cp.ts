@@ -16,7 +16,6 @@ import type { ControlClient } from '../control.js';
 import { Counter, bytePayload, encodeSamples, pingLoop, sendLoop, snapshot } from './common.js';
 import { encodeSpec, type PeerSpec } from './spec.js';
 
-type Json = Record<string, unknown>;
 type Payload = string | Uint8Array;
 
 const PEER_SCRIPT = fileURLToPath(new URL('../peer.js', import.meta.url));
@@ -75,7 +74,7 @@ export function cpPeer(spec: PeerSpec, control: ControlClient, port: number): { 
       });
       control.on('arm', (args) => {
         counter.arm(Number(args['until']));
-        return snapshot() as unknown as Json;
+        return snapshot();
       });
       break;
     }
@@ -111,7 +110,7 @@ export function cpPeer(spec: PeerSpec, control: ControlClient, port: number): { 
   return {
     async close() {
       for (const child of children) child.kill();
-      if (process.channel) process.disconnect?.();
+      if (process.channel) process.disconnect();
     },
   };
 }

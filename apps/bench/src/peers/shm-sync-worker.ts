@@ -85,7 +85,7 @@ const handlers: Record<string, (args: Json) => Promise<Json> | Json> = {
             if (spec.role === 'echo') echo(ch);
             else count(ch);
           } catch (error) {
-            port.postMessage({ event: 'failed', message: String((error as Error).message ?? error) });
+            port.postMessage({ event: 'failed', message: String((error as { message?: unknown }).message ?? error) });
           }
         });
         return;
@@ -128,8 +128,8 @@ port.on('message', (message: { seq: number; cmd: string; args: Json }) => {
       if (!handler) throw new Error(`unknown command ${message.cmd}`);
       port.postMessage({ seq: message.seq, ok: true, result: await handler(message.args) });
     } catch (error) {
-      const e = error as { code?: unknown; message?: unknown };
-      port.postMessage({ seq: message.seq, ok: false, error: `${e.code ? `${String(e.code)} ` : ''}${String(e.message ?? error)}` });
+      const e = error as { code?: string; message?: unknown };
+      port.postMessage({ seq: message.seq, ok: false, error: `${e.code ? `${e.code} ` : ''}${String(e.message ?? error)}` });
     }
   })();
 });

@@ -20,7 +20,7 @@ function change(ratio: number, lowerIsBetter: boolean): string {
 }
 
 export function checkRun(value: unknown, file: string): BenchRun {
-  const run = value as Partial<BenchRun>;
+  const run = value as Partial<BenchRun> | null | undefined;
   if (run?.schema !== SCHEMA || !Array.isArray(run.results)) throw new Error(`${file} is not an ipckit-bench JSON file (schema ${SCHEMA})`);
   return run as BenchRun;
 }

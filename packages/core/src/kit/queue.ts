@@ -105,7 +105,9 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       return Promise.resolve({ value, done: false });
     }
     if (this.ended) {
-      return this.error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.error);
+      if (this.error === undefined) return Promise.resolve({ value: undefined, done: true });
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the queue hands on whatever fail() was given, unchanged, as the waiter path below does
+      return Promise.reject(this.error);
     }
     if (this.waiter) {
       return Promise.reject(new IpcError('EINVAL', 'this queue is already being read by another consumer'));

@@ -35,7 +35,7 @@ export class StreamChannel implements Channel {
       pause: () => socket.pause(),
       resume: () => socket.resume(),
     });
-    socket.setNoDelay?.(true);
+    socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       try {
         this.decoder.push(chunk, (message) => this.queue.push(message));

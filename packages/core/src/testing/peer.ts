@@ -38,7 +38,9 @@ async function main(): Promise<void> {
       await report('ready', { path: listener.path });
       for await (const channel of listener) {
         void (async () => {
-          for await (const _ of channel) void _;
+          for await (const _ of channel) {
+            // Drained: only the end of the iteration matters.
+          }
         })().catch(() => undefined);
       }
       return;

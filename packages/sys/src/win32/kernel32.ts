@@ -183,7 +183,7 @@ function bind() {
       offsetHigh: number,
       offsetLow: number,
       bytes: number,
-    ) => Pointer | null,
+    ) => Pointer,
     /** https://learn.microsoft.com/windows/win32/api/memoryapi/nf-memoryapi-unmapviewoffile */
     UnmapViewOfFile: lib.func('int __stdcall UnmapViewOfFile(void *base)') as (base: Pointer) => number,
     /** https://learn.microsoft.com/windows/win32/api/memoryapi/nf-memoryapi-flushviewoffile */
@@ -247,7 +247,7 @@ function bind() {
       size: number,
       type: number,
       protect: number,
-    ) => Pointer | null,
+    ) => Pointer,
     /** https://learn.microsoft.com/windows/win32/api/memoryapi/nf-memoryapi-virtualfree */
     VirtualFree: lib.func('int __stdcall VirtualFree(void *address, size_t size, uint32_t type)') as (address: Pointer, size: number, type: number) => number,
   };
