@@ -9,19 +9,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      '**/node_modules/**',
-      '**/dist/**',
-      '**/out-tsc/**',
-      '**/build/**',
-      '**/build-win32/**',
-      '.nx/**',
-      '.cache/**',
-      'coverage/**',
-      'tmp/**',
-      // being written; linted when it lands
-      'packages/sync/**',
-    ],
+    ignores: ['**/node_modules/**', '**/dist/**', '**/out-tsc/**', '**/build/**', '**/build-win32/**', '.nx/**', '.cache/**', 'coverage/**', 'tmp/**'],
   },
   js.configs.recommended,
   {

@@ -1,17 +1,18 @@
 // The Windows lane: `npm run test:windows`.
 //
 // Runs every transport's conformance suite under real Windows Node (node.exe) inside Wine on Linux,
-// then the package's own Windows tests (packages/<pkg>/test/win32/*.test.mjs, node:test), and
-// reports each as a line of win32 counts. Exits 1 on any failed test, on a suite or test folder that
+// then each project's own Windows tests (<project>/test/win32/*.test.mjs, node:test: the transports'
+// and @ipckit/sync's), and reports each as a line of win32 counts. One lane runs at a time on a
+// machine (a lock file in .cache/windows/; a second run waits). Exits 1 on any failed test, on a suite or test folder that
 // ran no tests, and on a node.exe that crashed or hung (watchdogs per suite and per test file).
 // Installs Wine and the mingw cross compiler through apt when missing; everything it downloads or
 // compiles is cached in .cache/windows/ (see wine.mjs). What Wine cannot prove: README.md here.
 //
-//   node tools/windows/lane.mjs [--no-build] [--only named-pipe[,tcp...]]
+//   node tools/windows/lane.mjs [--no-build] [--only named-pipe[,tcp,sync...]]
 //                               [--timeout-scale 2] [--transport-timeout-min 15] [--package-timeout-min 8]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensureToolchain, MINGW_CC } from './ensure-toolchain.mjs';
@@ -19,8 +20,21 @@ import { CACHE_DIR, killWineserver, LOG_DIR, prepareWindows, REPO_ROOT, runWindo
 
 export { runWindowsNode, toWindowsPath, killWineserver } from './wine.mjs';
 
-/** The transport packages, by folder under packages/. */
-const TRANSPORTS = ['named-pipe', 'tcp', 'shared-memory', 'mailslot'];
+/**
+ * What the lane runs, in order: each transport's conformance suite and its own Windows tests
+ * (<dir>/test/win32/*.test.mjs), and the Windows tests of the other projects that have some.
+ * `--only` takes the folder's last part (named-pipe, sync, ...).
+ */
+const PROJECTS = [
+  { dir: 'packages/named-pipe', conformance: true },
+  { dir: 'packages/tcp', conformance: true },
+  { dir: 'packages/shared-memory', conformance: true },
+  { dir: 'packages/mailslot', conformance: true },
+  { dir: 'packages/sync', conformance: false },
+];
+const SHORT_NAMES = PROJECTS.map((p) => basename(p.dir));
+/** One lane at a time on a machine: runs share one Wine prefix and end with `wineserver -k`. */
+const LOCK_FILE = join(CACHE_DIR, 'lane.lock');
 /** Where the C programs of the packages' Windows tests are cross-compiled to (gitignored). */
 const NATIVE_DIR = join(CACHE_DIR, 'native');
 /** The whole lane must end well inside half an hour on a 2-core machine. */
@@ -50,12 +64,47 @@ export function parseTap(text) {
   return { complete: 'tests' in summary && 'pass' in summary, summary, finished, failures };
 }
 
-function packageInfo(dir) {
-  const root = join(REPO_ROOT, 'packages', dir);
+function packageInfo(project) {
+  const root = join(REPO_ROOT, project.dir);
   const manifest = join(root, 'package.json');
   if (!existsSync(manifest)) return null;
   const { name } = JSON.parse(readFileSync(manifest, 'utf8'));
-  return { dir, name, root, built: existsSync(join(root, 'dist', 'testing.js')) };
+  return { ...project, dir: basename(project.dir), project, name, root, built: !project.conformance || existsSync(join(root, 'dist', 'testing.js')) };
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the machine's lane lock (a file holding the holder's pid), waiting while another live lane
+ * holds it; a lock whose holder died is taken over. Two lanes at once would kill each other's
+ * node.exe (`wineserver -k`), so the second one waits instead.
+ */
+async function takeLaneLock() {
+  mkdirSync(CACHE_DIR, { recursive: true });
+  let said = false;
+  for (;;) {
+    try {
+      writeFileSync(LOCK_FILE, String(process.pid), { flag: 'wx' });
+      return () => rmSync(LOCK_FILE, { force: true });
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+    }
+    const holder = Number(readFileSync(LOCK_FILE, 'utf8').trim());
+    if (!(holder > 0) || !alive(holder)) {
+      rmSync(LOCK_FILE, { force: true });
+      continue;
+    }
+    if (!said) log(`another Windows lane (pid ${holder}) is running; waiting for it`);
+    said = true;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }
 
 /** Builds one project (and, through Nx's dependsOn, what it needs); returns whether it built. */
@@ -267,25 +316,25 @@ async function main() {
   const packageTimeoutMs = Number(values['package-timeout-min']) * 60_000;
   const only = values.only?.flatMap((s) => s.split(',')).filter(Boolean);
   if (only) {
-    const unknown = only.filter((t) => !TRANSPORTS.includes(t));
-    if (unknown.length) throw new Error(`unknown transport ${unknown.join(', ')} (known: ${TRANSPORTS.join(', ')})`);
+    const unknown = only.filter((t) => !SHORT_NAMES.includes(t));
+    if (unknown.length) throw new Error(`unknown project ${unknown.join(', ')} (known: ${SHORT_NAMES.join(', ')})`);
   }
 
   // Both in one apt call when missing: Wine for this lane, mingw for @ipckit/native's win32 build.
   const installed = ensureToolchain({ wine: true, mingw: true, log });
   if (installed.length) log(`installed ${installed.join(', ')}`);
 
-  let packages = TRANSPORTS.filter((t) => !only || only.includes(t))
+  let packages = PROJECTS.filter((p) => !only || only.includes(basename(p.dir)))
     .map(packageInfo)
     .filter(Boolean);
-  if (packages.length === 0) throw new Error(`no transport package found under packages/ (${(only ?? TRANSPORTS).join(', ')})`);
+  if (packages.length === 0) throw new Error(`no project found (${(only ?? SHORT_NAMES).join(', ')})`);
   // Each transport is built on its own, so one that does not build (its dist would be stale) is
   // reported and skipped while the others still run.
   const buildFailed = new Set();
   if (!values['no-build']) {
-    if (!build(packageInfo('core')?.name ?? '@ipckit/core')) throw new Error('@ipckit/core does not build');
+    if (!build('@ipckit/core')) throw new Error('@ipckit/core does not build');
     for (const pkg of packages) if (!build(pkg.name)) buildFailed.add(pkg.dir);
-    packages = packages.map((p) => packageInfo(p.dir));
+    packages = packages.map((p) => packageInfo(p.project));
   }
   if (!existsSync(join(REPO_ROOT, 'packages', 'core', 'dist', 'testing', 'index.js'))) {
     throw new Error('packages/core/dist/testing/index.js is missing: build @ipckit/core');
@@ -311,11 +360,13 @@ async function main() {
       results.push({ label: pkg.dir, tests: 0, pass: 0, fail: 0, skipped: 0, problems: ['not run: the lane ran out of time'] });
       continue;
     }
-    const result = await runTransport(pkg, { timeoutMs: Math.min(transportTimeoutMs, left), timeoutScale });
-    results.push(result);
-    // After a crash, leftover peers must not disturb the next suite (a hang already killed them all).
-    // Otherwise leave the wineserver alone: other runWindowsNode users may share the prefix.
-    if (result.problems.length) killWineserver();
+    if (pkg.conformance) {
+      const result = await runTransport(pkg, { timeoutMs: Math.min(transportTimeoutMs, left), timeoutScale });
+      results.push(result);
+      // After a crash, leftover peers must not disturb the next suite (a hang already killed them all).
+      // Otherwise leave the wineserver alone: other runWindowsNode users may share the prefix.
+      if (result.problems.length) killWineserver();
+    }
     // Then the package's own Windows tests (test/win32/*.test.mjs), as a line of their own.
     const own = await runPackageTests(pkg, { deadline: laneStarted + LANE_BUDGET_MS, timeoutMs: packageTimeoutMs, timeoutScale });
     if (own) results.push(own);
@@ -339,11 +390,13 @@ async function main() {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const stop = () => {
     killWineserver();
+    if (existsSync(LOCK_FILE) && readFileSync(LOCK_FILE, 'utf8').trim() === String(process.pid)) rmSync(LOCK_FILE, { force: true });
     process.exit(130);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   let code = 1;
+  const release = await takeLaneLock();
   try {
     code = await main();
   } catch (err) {
@@ -351,6 +404,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     console.log('0 passed, 1 failed');
   } finally {
     killWineserver();
+    release();
   }
   process.exit(code);
 }

@@ -1,0 +1,304 @@
+/**
+ * Windows: the real kernel objects, so any program that uses the same names
+ * takes part: CreateMutexW / CreateSemaphoreW / CreateEventW (or the Open...W
+ * twins), waited on with WaitForMultipleObjects on @ipckit/native's threads.
+ * Objects are created with the default security descriptor of the process
+ * token (its user, SYSTEM and the logon session; nobody else), and vanish
+ * with their last handle.
+ */
+import { IpcError } from '@ipckit/core';
+import { recode } from '@ipckit/core/kit';
+import { SyncThread } from '@ipckit/native';
+import { win32ObjectName } from '@ipckit/sys';
+import {
+  ERROR_ALREADY_EXISTS,
+  ERROR_FILE_NOT_FOUND,
+  ERROR_TOO_MANY_POSTS,
+  EVENT_MODIFY_STATE,
+  MUTEX_MODIFY_STATE,
+  SEMAPHORE_MODIFY_STATE,
+  SYNCHRONIZE,
+  isBadHandle,
+  kernel32,
+  win32Error,
+  type Handle,
+} from '@ipckit/sys/win32';
+import type { EventHandle, LockResult, MutexHandle, OpenRequest, SemaphoreHandle, SyncBackend } from './backend.js';
+import { ThreadPool, remaining, timedOut, waitOn, type Deadline } from './wait.js';
+
+/** The largest count CreateSemaphoreW takes (a LONG). */
+const MAX_COUNT = 0x7fffffff;
+
+function asBig(handle: Handle): bigint {
+  return BigInt(handle);
+}
+
+/**
+ * Opens or creates one kernel object as `request.mode` asks: `create` fails
+ * with EADDRINUSE when the name exists (ERROR_ALREADY_EXISTS: the handle is
+ * closed again), `open` with ENOENT when it does not.
+ */
+function openObject(
+  request: OpenRequest,
+  kind: string,
+  create: () => Handle,
+  open: () => Handle,
+  createCall: string,
+  openCall: string,
+): { handle: Handle; existed: boolean } {
+  const k = kernel32();
+  if (request.mode === 'open') {
+    const handle = open();
+    if (isBadHandle(handle)) {
+      const error = win32Error(openCall, request.osName);
+      if (error.errno === ERROR_FILE_NOT_FOUND) throw recode(error, 'ENOENT', `no ${kind} named ${request.osName}`);
+      throw error;
+    }
+    return { handle, existed: true };
+  }
+  const handle = create();
+  if (isBadHandle(handle)) throw win32Error(createCall, request.osName);
+  // Read at once: a successful create leaves ERROR_ALREADY_EXISTS when it opened an existing object.
+  const existed = k.GetLastError() === ERROR_ALREADY_EXISTS;
+  if (existed && request.mode === 'create') {
+    k.CloseHandle(handle);
+    throw new IpcError('EADDRINUSE', `a ${kind} named ${request.osName} already exists`, {
+      errno: ERROR_ALREADY_EXISTS,
+      osCode: 'ERROR_ALREADY_EXISTS',
+      syscall: createCall,
+      path: request.osName,
+    });
+  }
+  return { handle, existed };
+}
+
+/** One object's handle and the threads its waits run on; waits on a closed handle are refused. */
+class Waitable {
+  readonly pool = new ThreadPool();
+  #handle: Handle | undefined;
+
+  constructor(
+    handle: Handle,
+    readonly existed: boolean,
+    readonly path: string,
+  ) {
+    this.#handle = handle;
+  }
+
+  get handle(): bigint {
+    if (this.#handle === undefined) throw new IpcError('ECLOSED', `${this.path} is closed`);
+    return asBig(this.#handle);
+  }
+
+  /** A zero-timeout wait: true when it took the object. */
+  tryTake(): boolean {
+    return this.pool.withSync((t) => t.waitHandlesSync([this.handle], 0)).result !== 'timed-out';
+  }
+
+  async take(deadline: Deadline, what: string): Promise<void> {
+    const handle = this.handle;
+    const outcome = await this.pool.with((t) => waitOn(t, deadline.signal, what, () => t.waitHandles([handle], remaining(deadline))));
+    if (outcome.result === 'timed-out') throw timedOut(what, deadline);
+  }
+
+  takeSync(timeoutMs: number): boolean {
+    const handle = this.handle;
+    return this.pool.withSync((t) => t.waitHandlesSync([handle], timeoutMs)).result !== 'timed-out';
+  }
+
+  close(): void {
+    const handle = this.#handle;
+    if (handle === undefined) return;
+    // Threads first: CloseHandle must not pull a handle from under a wait.
+    this.pool.close();
+    this.#handle = undefined;
+    kernel32().CloseHandle(handle);
+  }
+}
+
+/**
+ * A Windows mutex belongs to the thread that acquired it, and only that
+ * thread may release it. So each Mutex object waits and releases on one
+ * SyncThread of its own: the object, not the calling JavaScript thread, is
+ * the owner (the same rule as on POSIX, where the object's thread holds it).
+ */
+class WindowsMutex implements MutexHandle {
+  readonly #object: Waitable;
+  readonly #owner = new SyncThread();
+
+  constructor(object: Waitable) {
+    this.#object = object;
+  }
+
+  get existed(): boolean {
+    return this.#object.existed;
+  }
+
+  #result(result: string): LockResult | undefined {
+    return result === 'abandoned' ? 'abandoned' : result === 'done' ? 'acquired' : undefined;
+  }
+
+  tryLock(): LockResult | undefined {
+    return this.#result(this.#owner.waitHandlesSync([this.#object.handle], 0).result);
+  }
+
+  async lock(deadline: Deadline): Promise<LockResult> {
+    const handle = this.#object.handle;
+    const what = `acquiring the mutex ${this.#object.path}`;
+    const outcome = await waitOn(this.#owner, deadline.signal, what, () => this.#owner.waitHandles([handle], remaining(deadline)));
+    const result = this.#result(outcome.result);
+    if (result === undefined) throw timedOut(what, deadline);
+    return result;
+  }
+
+  lockSync(timeoutMs: number): LockResult | undefined {
+    return this.#result(this.#owner.waitHandlesSync([this.#object.handle], timeoutMs).result);
+  }
+
+  unlock(): void {
+    this.#owner.releaseMutex(this.#object.handle);
+  }
+
+  close(): void {
+    this.#owner.close();
+    this.#object.close();
+  }
+}
+
+class WindowsSemaphore implements SemaphoreHandle {
+  constructor(
+    readonly object: Waitable,
+    readonly max: number | undefined,
+  ) {}
+
+  get existed(): boolean {
+    return this.object.existed;
+  }
+
+  tryWait(): boolean {
+    return this.object.tryTake();
+  }
+
+  wait(deadline: Deadline): Promise<void> {
+    return this.object.take(deadline, `waiting on the semaphore ${this.object.path}`);
+  }
+
+  waitSync(timeoutMs: number): boolean {
+    return this.object.takeSync(timeoutMs);
+  }
+
+  post(count: number): number {
+    const previous = [0];
+    if (!kernel32().ReleaseSemaphore(this.object.handle, count, previous)) {
+      const error = win32Error('ReleaseSemaphore', this.object.path);
+      if (error.errno === ERROR_TOO_MANY_POSTS)
+        throw recode(error, 'EINVAL', `releasing ${count} would take the semaphore ${this.object.path} over its maximum; nothing was released`);
+      throw error;
+    }
+    return previous[0] as number;
+  }
+
+  close(): void {
+    this.object.close();
+  }
+}
+
+class WindowsEvent implements EventHandle {
+  constructor(
+    readonly object: Waitable,
+    readonly manualReset: boolean | undefined,
+  ) {}
+
+  get existed(): boolean {
+    return this.object.existed;
+  }
+
+  set(): void {
+    if (!kernel32().SetEvent(this.object.handle)) throw win32Error('SetEvent', this.object.path);
+  }
+
+  reset(): void {
+    if (!kernel32().ResetEvent(this.object.handle)) throw win32Error('ResetEvent', this.object.path);
+  }
+
+  tryWait(): boolean {
+    return this.object.tryTake();
+  }
+
+  wait(deadline: Deadline): Promise<void> {
+    return this.object.take(deadline, `waiting on the event ${this.object.path}`);
+  }
+
+  waitSync(timeoutMs: number): boolean {
+    return this.object.takeSync(timeoutMs);
+  }
+
+  close(): void {
+    this.object.close();
+  }
+}
+
+/** Threads for waitAny calls, shared by every call in this process. */
+const anyPool = new ThreadPool();
+
+export const windowsBackend: SyncBackend = {
+  osName: (name) => win32ObjectName(name, 'synchronization object name'),
+
+  async openMutex(request) {
+    const k = kernel32();
+    const { handle, existed } = openObject(
+      request,
+      'mutex',
+      () => k.CreateMutexW(null, 0, request.osName),
+      () => k.OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, 0, request.osName),
+      'CreateMutexW',
+      'OpenMutexW',
+    );
+    return new WindowsMutex(new Waitable(handle, existed, request.osName));
+  },
+
+  async openSemaphore(request, initial, max) {
+    const k = kernel32();
+    if (max > MAX_COUNT) throw new IpcError('EINVAL', `max must be at most ${MAX_COUNT} on Windows`);
+    const { handle, existed } = openObject(
+      request,
+      'semaphore',
+      () => k.CreateSemaphoreW(null, initial, max, request.osName),
+      () => k.OpenSemaphoreW(SYNCHRONIZE | SEMAPHORE_MODIFY_STATE, 0, request.osName),
+      'CreateSemaphoreW',
+      'OpenSemaphoreW',
+    );
+    // An opened semaphore's maximum cannot be asked of Windows (NtQuerySemaphore is not a public API):
+    // it is the creator's, and ReleaseSemaphore enforces it either way.
+    return new WindowsSemaphore(new Waitable(handle, existed, request.osName), existed ? undefined : max);
+  },
+
+  async openEvent(request, manualReset, initialState) {
+    const k = kernel32();
+    const { handle, existed } = openObject(
+      request,
+      'event',
+      () => k.CreateEventW(null, manualReset ? 1 : 0, initialState ? 1 : 0, request.osName),
+      () => k.OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, 0, request.osName),
+      'CreateEventW',
+      'OpenEventW',
+    );
+    // An opened event's reset mode cannot be asked of Windows: it is the creator's.
+    return new WindowsEvent(new Waitable(handle, existed, request.osName), existed ? undefined : manualReset);
+  },
+
+  async waitAny(events, deadline) {
+    const handles = events.map((e) => {
+      if (!(e instanceof WindowsEvent)) throw new IpcError('EINVAL', 'waitAny takes events of this OS backend');
+      return e.object.handle;
+    });
+    const what = 'waiting for any of the events';
+    const outcome = await anyPool.with((t) => waitOn(t, deadline.signal, what, () => t.waitHandles(handles, remaining(deadline))));
+    if (outcome.result === 'timed-out') throw timedOut(what, deadline);
+    return outcome.index;
+  },
+
+  unlink() {
+    return Promise.resolve(false);
+  },
+};
