@@ -25,6 +25,7 @@ import type { PeerProcess } from './peer-process.js';
 import { PeerSet } from './peers.js';
 import { within } from './watchdog.js';
 
+export { OTHER_USER, anotherUser, asAnotherUser, type OtherUser } from './another-user.js';
 export { SequenceChecker, fnv1a, patternMessage, readSequenceMessage, sameBytes, sequenceMessage } from './messages.js';
 export { PeerProcess, type EventMatch, type LineMatch, type PeerEvent, type PeerProcessOptions, type RunResult } from './peer-process.js';
 export { PeerSet } from './peers.js';
