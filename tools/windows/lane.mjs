@@ -31,6 +31,8 @@ const PROJECTS = [
   { dir: 'packages/shared-memory', conformance: true },
   { dir: 'packages/mailslot', conformance: true },
   { dir: 'packages/sync', conformance: false },
+  { dir: 'apps/lessons', conformance: false },
+  { dir: 'apps/cli', conformance: false },
 ];
 const SHORT_NAMES = PROJECTS.map((p) => basename(p.dir));
 /** One lane at a time on a machine: runs share one Wine prefix and end with `wineserver -k`. */
