@@ -335,7 +335,8 @@ async function main() {
   const buildFailed = new Set();
   if (!values['no-build']) {
     if (!build('@ipckit/core')) throw new Error('@ipckit/core does not build');
-    for (const pkg of packages) if (!build(pkg.name)) buildFailed.add(pkg.dir);
+    // A project without tsconfig.lib.json has no build target (plain JavaScript, or nothing yet).
+    for (const pkg of packages) if (existsSync(join(pkg.root, 'tsconfig.lib.json')) && !build(pkg.name)) buildFailed.add(pkg.dir);
     packages = packages.map((p) => packageInfo(p.project));
   }
   if (!existsSync(join(REPO_ROOT, 'packages', 'core', 'dist', 'testing', 'index.js'))) {
