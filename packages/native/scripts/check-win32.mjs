@@ -3,7 +3,7 @@
 // repo's Windows lane helpers (tools/windows/wine.mjs: Wine, node.exe and the
 // prefix are set up and cached in .cache/windows/ on first use).
 //
-//   node scripts/check-win32.mjs        (after `tsc -b` and `node scripts/build-win32.mjs`)
+//   node scripts/check-win32.mjs        (after `tsc -b` and `node scripts/prebuild.mjs --target win32-x64`)
 //
 // Exits 0 when every check passed, 1 otherwise; prints node.exe's output.
 import { existsSync } from 'node:fs';
@@ -15,7 +15,7 @@ const wine = join(root, '..', '..', 'tools', 'windows', 'wine.mjs');
 for (const [file, hint] of [
   [wine, 'the Windows lane helpers (tools/windows/wine.mjs) are missing'],
   [join(root, 'dist', 'index.js'), 'dist/ is missing: run `npx tsc -b packages/native` first'],
-  [join(root, 'prebuilds', 'win32-x64', 'ipckit_native.node'), 'the prebuild is missing: run `node scripts/build-win32.mjs`'],
+  [join(root, 'prebuilds', 'win32-x64', 'ipckit_native.node'), 'the prebuild is missing: run `node scripts/prebuild.mjs --target win32-x64`'],
 ]) {
   if (!existsSync(file)) {
     console.error(`check-win32: ${hint}`);
