@@ -8,7 +8,17 @@ export { openWaiter, Waiter, MAX_NAME_BYTES, type WaitResult } from './waiter.js
 export { detach, isDetached } from './detach.js';
 export { SyncThread, type SyncOutcome, type WaitWord } from './sync-thread.js';
 export { robustMutex } from './robust-mutex.js';
-export { candidatePaths, loadedFrom } from './loader.js';
+export {
+  addonCandidates,
+  candidatePaths,
+  glibcVersion,
+  loadedFrom,
+  loadedKind,
+  prebuildMismatch,
+  requireNative,
+  type AddonCandidate,
+  type AddonKind,
+} from './loader.js';
 
 import { loadNative } from './loader.js';
 

@@ -3,17 +3,22 @@
  * mappings, views at any offset, typed struct access, and a close that never
  * leaves a way to crash the process.
  */
-import { detach } from '@ipckit/native';
+import { detach, requireNative } from '@ipckit/native';
 import { IpcError } from '@ipckit/core';
 import { validateInteger, validateSignal } from '@ipckit/core/kit';
 import { backendLoader } from '@ipckit/sys';
 import type { Mapping, OsHandle, ShmBackend } from './backend.js';
 import type { StructLayout } from './layout.js';
 
-/** This OS's backend, loaded on first use so the other OS's code never loads. */
+/**
+ * This OS's backend, loaded on first use so the other OS's code never loads.
+ * Every region and channel starts here, so @ipckit/native is checked here
+ * first: where it cannot load, this throws ENOTSUP (with the paths tried)
+ * before anything is created that could then not be closed.
+ */
 export const shmBackend = backendLoader<ShmBackend>({
-  win32: async () => (await import('./windows.js')).windowsBackend,
-  posix: async () => (await import('./posix.js')).posixBackend,
+  win32: async () => (requireNative('shared memory (shm:// and regions)'), (await import('./windows.js')).windowsBackend),
+  posix: async () => (requireNative('shared memory (shm:// and regions)'), (await import('./posix.js')).posixBackend),
 });
 
 /**
