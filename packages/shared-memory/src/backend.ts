@@ -83,8 +83,32 @@ export interface ShmBackend {
   pid(): number;
   /** Watches a process: `alive()` is false once it has exited. */
   watchProcess(pid: number): ProcessWatch;
+  /** This thread's doorbell (see doorbell.ts), made on first use. */
+  doorbell(): DoorbellBackend;
 }
 
+/**
+ * A thread's doorbell (every JavaScript thread, main or worker, has its
+ * own): what a peer rings to wake that thread's event loop directly, whatever
+ * the number of channels. doorbell.ts holds the rules; the OS backends only
+ * move the bytes.
+ */
+export interface DoorbellBackend {
+  /** Which JavaScript thread this is (worker_threads.threadId; 0 for the main thread). */
+  readonly thread: number;
+  /**
+   * Binds the doorbell; `onRing` gets the tokens rung (undefined: wake every
+   * waiter). Idempotent. False when it cannot be bound (its name is taken):
+   * then this thread never sleeps on a doorbell.
+   */
+  start(onRing: (tokens: readonly number[] | undefined) => void): boolean;
+  /** Watches for rings on the event loop (which stays alive while it does). */
+  resume(): void;
+  /** Stops watching while nobody waits (the doorbell stays bound). */
+  pause(): void;
+  /** Rings the doorbell of thread `thread` of process `pid` with `token`; false when it has none (gone, or never bound). */
+  ring(pid: number, thread: number, token: number): boolean;
+}
 /** How an existing region may be opened. */
 export interface OpenOptions {
   /**

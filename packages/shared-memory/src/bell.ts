@@ -35,11 +35,6 @@ export class Bell {
     this.#async = openWaiter(buffer, byteOffset, name);
   }
 
-  /** The waker's side: after publishing, ring the bell if the other side sleeps. */
-  notify(): void {
-    if (Atomics.load(this.h, this.sleepingWord) !== 0) this.ring();
-  }
-
   /** Rings unconditionally (close, reset): changes the word, then wakes. */
   ring(): void {
     Atomics.add(this.h, this.bellWord, 1);

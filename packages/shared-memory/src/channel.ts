@@ -1,15 +1,20 @@
 /**
  * A duplex message channel over two rings in one shared region: one ring
  * per direction. Sends write records straight into the peer's ring; receives
- * copy them out. Waiting spins briefly, then sleeps in the kernel through
- * @ipckit/native (futex / named event), so an idle side uses no CPU.
+ * copy them out. Waiting spins only while spinning pays (spin.ts), then
+ * sleeps: asynchronous waits on this process's doorbell (doorbell.ts: one
+ * for every channel, watched by the event loop), blocking ones in the kernel
+ * on the ring's bell word (futex / named event, @ipckit/native). An idle side
+ * uses no CPU.
  */
 import { IpcError, type Channel } from '@ipckit/core';
 import type { ProcessWatch } from './backend.js';
 import { Bell } from './bell.js';
+import type { Doorbell } from './doorbell.js';
 import type { SharedRegion } from './region.js';
 import { ringBellName } from './rendezvous.js';
-import { RingReader, RingWriter, STATE_CLOSED, STATE_OPEN, ShortArrayError, W } from './ring.js';
+import { AWAKE, ON_BELL, ON_DOORBELL, RINGS_DOORBELLS, RingReader, RingWriter, STATE_CLOSED, STATE_OPEN, ShortArrayError, W } from './ring.js';
+import { SpinPolicy } from './spin.js';
 
 /** How long a sleeping side waits before it re-checks its peer (and as a guard against a lost wake-up). */
 export const WATCHDOG_MS = 250;
@@ -17,11 +22,14 @@ export const WATCHDOG_MS = 250;
 /** Tuning for a channel's waits. */
 export interface WaitOptions {
   /**
-   * How long an async receive or send spins (polling the ring on the event
-   * loop) before sleeping in the kernel. Default 50 µs; 0 sleeps at once.
+   * The longest an async receive or send spins (polling the ring on the
+   * event loop) before sleeping. Default 50 µs; 0 never spins. Within it the
+   * channel spins only while that pays: not at all on a machine with more
+   * runnable threads than cores, and only about twice as long as the peer
+   * has recently taken to answer (see spin.ts).
    */
   spinMicros?: number;
-  /** The same for the synchronous methods (they block their thread anyway). Default 200 µs. */
+  /** The same ceiling for the synchronous methods (they block their thread anyway). Default 200 µs. */
   syncSpinMicros?: number;
 }
 
@@ -42,6 +50,19 @@ function spin(ready: () => boolean, ms: number): boolean {
     for (let i = 0; i < 64; i++) if (ready()) return true;
     if (now() >= until) return false;
   }
+}
+
+/**
+ * Spins on `ready` within `policy`'s budget (and `limitMs`), and tells the
+ * policy how it went. True when `ready` held.
+ */
+function spinFor(policy: SpinPolicy, ready: () => boolean, peerAwake: boolean, limitMs = Infinity): boolean {
+  const started = now();
+  const budget = Math.min(policy.budget(started, peerAwake), limitMs);
+  if (budget <= 0) return ready();
+  const caught = spin(ready, budget);
+  policy.spun(caught, now() - started);
+  return caught;
 }
 
 /** Errors from ring reads are IpcErrors; anything else (a bug) is reported as EIO. */
@@ -67,6 +88,8 @@ export interface ChannelInit {
   maxMessageBytes: number;
   peer: ProcessWatch;
   wait?: WaitOptions;
+  /** This process's doorbell (started): the asynchronous waits sleep on it when the peer rings doorbells. */
+  doorbell: Doorbell;
 }
 
 interface PendingSend {
@@ -94,8 +117,17 @@ export class ShmChannel implements Channel {
   /** We ring here after producing. */
   readonly #txData: Bell;
   readonly #peer: ProcessWatch;
-  readonly #spinMs: number;
-  readonly #syncSpinMs: number;
+  readonly #doorbell: Doorbell;
+  /** Our doorbell tokens: sleeping for data on rx, for room on tx. */
+  readonly #rxToken: number;
+  readonly #txToken: number;
+  /** How long to spin, learned per direction and per kind of wait. */
+  readonly #rxSpin: SpinPolicy;
+  readonly #txSpin: SpinPolicy;
+  readonly #rxSpinSync: SpinPolicy;
+  readonly #txSpinSync: SpinPolicy;
+  /** Whether the peer was awake (reading, not asleep) when we last wrote to it: a quick answer is likely. */
+  #peerAwake = true;
   readonly #queue: PendingSend[] = [];
   readonly #watchdog: NodeJS.Timeout;
   #pumping = false;
@@ -121,8 +153,15 @@ export class ShmChannel implements Channel {
     this.#txSpace = new Bell(this.#tx.h, W.spaceBell, W.producerSleeping, buffer, this.#tx.wordOffset(W.spaceBell), name(txIndex, 'space'));
     this.#txData = new Bell(this.#tx.h, W.dataBell, W.consumerSleeping, buffer, this.#tx.wordOffset(W.dataBell), name(txIndex, 'data'));
     this.#peer = init.peer;
-    this.#spinMs = (init.wait?.spinMicros ?? 50) / 1000;
-    this.#syncSpinMs = (init.wait?.syncSpinMicros ?? 200) / 1000;
+    this.#doorbell = init.doorbell;
+    this.#rxToken = init.doorbell.token();
+    this.#txToken = init.doorbell.token();
+    const spinMs = (init.wait?.spinMicros ?? 50) / 1000;
+    const syncSpinMs = (init.wait?.syncSpinMicros ?? 200) / 1000;
+    this.#rxSpin = new SpinPolicy(spinMs);
+    this.#txSpin = new SpinPolicy(spinMs);
+    this.#rxSpinSync = new SpinPolicy(syncSpinMs);
+    this.#txSpinSync = new SpinPolicy(syncSpinMs);
     this.#watchdog = setInterval(() => this.#checkPeer(true), WATCHDOG_MS);
     this.#watchdog.unref();
   }
@@ -146,8 +185,72 @@ export class ShmChannel implements Channel {
     // A peer that closed properly before exiting is not a reset.
     if (this.#peerClosedBoth()) return;
     this.#failure = new IpcError('ECONNRESET', 'the peer process died');
+    this.#interruptOwnSleeps();
+  }
+
+  /** Ends our own pending sleeps, whichever way we sleep. */
+  #interruptOwnSleeps(): void {
     this.#rxData.interrupt();
     this.#txSpace.interrupt();
+    this.#doorbell.interrupt(this.#rxToken);
+    this.#doorbell.interrupt(this.#txToken);
+  }
+
+  /**
+   * After publishing into tx (or closing it): wakes the consumer if it
+   * sleeps, on its ring's bell (futex / named event) or on its process's
+   * doorbell. The doorbell mark is taken back with a compare-exchange, so
+   * one sleep gets one ring however many messages come.
+   */
+  #wakeConsumer(): void {
+    const h = this.#tx.h;
+    const sleeping = Atomics.load(h, W.consumerSleeping);
+    this.#peerAwake = sleeping === AWAKE;
+    if (sleeping === ON_BELL) this.#txData.ring();
+    else if (sleeping === ON_DOORBELL && Atomics.compareExchange(h, W.consumerSleeping, ON_DOORBELL, AWAKE) === ON_DOORBELL) {
+      this.#doorbell.ring(Atomics.load(h, W.consumerPid), Atomics.load(h, W.consumerBell), Atomics.load(h, W.consumerToken));
+    }
+  }
+
+  /** After consuming from rx: a producer asleep for room gets `tail` stored, then is woken the way it sleeps. */
+  #wakeProducer(): void {
+    const h = this.#rx.h;
+    const sleeping = Atomics.load(h, W.producerSleeping);
+    if (sleeping === AWAKE) return;
+    this.#rx.publish();
+    if (sleeping === ON_BELL) this.#rxSpace.ring();
+    else if (sleeping === ON_DOORBELL && Atomics.compareExchange(h, W.producerSleeping, ON_DOORBELL, AWAKE) === ON_DOORBELL) {
+      this.#doorbell.ring(Atomics.load(h, W.producerPid), Atomics.load(h, W.producerBell), Atomics.load(h, W.producerToken));
+    }
+  }
+
+  /**
+   * Sleeps until the ring word `sleepingWord` of `h` is likely worth a look
+   * (rung, or the doorbell's sweep), asynchronously. On this thread's
+   * doorbell when the peer rings doorbells (`peerFlags` of `h`), else on the
+   * ring's bell. The mark is set, then `ready()` checked once more, so a peer that
+   * published meanwhile is never missed (docs/ring-protocol.md §3).
+   */
+  async #sleep(
+    h: Int32Array,
+    sleepingWord: number,
+    tokenWord: number,
+    bellWord: number,
+    peerFlagsWord: number,
+    token: number,
+    bell: Bell,
+    ready: () => boolean,
+  ): Promise<void> {
+    if (!this.#doorbell.usable || (Atomics.load(h, peerFlagsWord) & RINGS_DOORBELLS) === 0) {
+      await bell.sleep(ready, WATCHDOG_MS);
+      return;
+    }
+    Atomics.store(h, tokenWord, token);
+    Atomics.store(h, bellWord, this.#doorbell.thread);
+    Atomics.store(h, sleepingWord, ON_DOORBELL);
+    if (!ready()) await this.#doorbell.wait(token);
+    // The region is unmapped once close() has run: then there is no mark to take back.
+    if (!this.#region.closed) Atomics.compareExchange(h, sleepingWord, ON_DOORBELL, AWAKE);
   }
 
   /** Why a send cannot go ahead, or undefined. */
@@ -171,7 +274,7 @@ export class ShmChannel implements Channel {
     if (bad) return Promise.reject(bad);
     if (this.#queue.length === 0) {
       const offset = this.#tx.write(message, 0);
-      this.#txData.notify();
+      this.#wakeConsumer();
       if (offset >= message.length && (offset > 0 || message.length > 0)) return RESOLVED;
       return new Promise((resolve, reject) => {
         this.#queue.push({ message, offset, resolve, reject });
@@ -200,7 +303,7 @@ export class ShmChannel implements Channel {
           return;
         }
         op.offset = this.#tx.write(op.message, op.offset);
-        this.#txData.notify();
+        this.#wakeConsumer();
         if (this.#done(op)) {
           this.#queue.shift();
           op.resolve();
@@ -219,9 +322,11 @@ export class ShmChannel implements Channel {
   }
 
   async #waitWritable(op: PendingSend): Promise<void> {
-    if (spin(() => this.#writableNow(op), this.#spinMs)) return;
+    const ready = (): boolean => this.#writableNow(op);
+    if (spinFor(this.#txSpin, ready, this.#peerAwake)) return;
     this.#checkPeer();
-    await this.#txSpace.sleep(() => this.#writableNow(op), WATCHDOG_MS);
+    if (this.#sendError()) return;
+    await this.#sleep(this.#tx.h, W.producerSleeping, W.producerToken, W.producerBell, W.consumerFlags, this.#txToken, this.#txSpace, ready);
   }
 
   /** Ends of iteration: done when the peer closed (and all is read), throws on a reset. */
@@ -240,17 +345,9 @@ export class ShmChannel implements Channel {
     return undefined;
   }
 
-  /** After a read: a producer asleep for room gets `tail` stored, then its bell rung. */
-  #afterRead(): void {
-    if (Atomics.load(this.#rx.h, W.producerSleeping) !== 0) {
-      this.#rx.publish();
-      this.#rxSpace.ring();
-    }
-  }
-
   #take(): Uint8Array | undefined {
     const message = this.#rx.read();
-    if (message !== undefined || this.#rx.midMessage) this.#afterRead();
+    if (message !== undefined || this.#rx.midMessage) this.#wakeProducer();
     return message;
   }
 
@@ -263,8 +360,8 @@ export class ShmChannel implements Channel {
     if (!this.#closed) {
       try {
         let message = this.#take();
-        // Spin here, synchronously, before paying for an async wait: a quick peer answers within it.
-        if (message === undefined && spin(this.#readableNow, this.#spinMs)) message = this.#take();
+        // Spin here, synchronously, before paying for an async wait, when a quick peer answers within it.
+        if (message === undefined && spinFor(this.#rxSpin, this.#readableNow, this.#peerAwake)) message = this.#take();
         if (message !== undefined) return Promise.resolve({ value: message, done: false });
       } catch (error) {
         return Promise.reject(this.#fail(error));
@@ -293,10 +390,9 @@ export class ShmChannel implements Channel {
       } catch (error) {
         throw this.#fail(error);
       }
-      if (spin(this.#readableNow, this.#spinMs)) continue;
       this.#checkPeer();
       if (this.#failure || this.#closed) continue;
-      await this.#rxData.sleep(this.#readableNow, WATCHDOG_MS);
+      await this.#sleep(this.#rx.h, W.consumerSleeping, W.consumerToken, W.consumerBell, W.producerFlags, this.#rxToken, this.#rxData, this.#readableNow);
     }
   }
 
@@ -334,7 +430,8 @@ export class ShmChannel implements Channel {
       Atomics.load(tx.h, W.consumerState) !== STATE_CLOSED &&
       tx.tryWriteWhole(message)
     ) {
-      if (Atomics.load(tx.h, W.consumerSleeping) !== 0) this.#txData.ring();
+      if (Atomics.load(tx.h, W.consumerSleeping) !== AWAKE) this.#wakeConsumer();
+      else this.#peerAwake = true;
       return;
     }
     this.#sendSyncSlow(message, timeoutMs);
@@ -348,10 +445,10 @@ export class ShmChannel implements Channel {
     let deadline = Infinity;
     for (;;) {
       op.offset = this.#tx.write(message, op.offset);
-      this.#txData.notify();
+      this.#wakeConsumer();
       if (this.#done(op)) return;
       if (deadline === Infinity && timeoutMs !== Infinity) deadline = now() + timeoutMs;
-      if (!spin(() => this.#writableNow(op), Math.min(this.#syncSpinMs, deadline - now()))) {
+      if (!spinFor(this.#txSpinSync, () => this.#writableNow(op), this.#peerAwake, deadline - now())) {
         if (now() >= deadline) throw new IpcError('ETIMEDOUT', `the peer did not make room within ${timeoutMs} ms`);
         this.#checkPeer();
         this.#txSpace.sleepSync(() => this.#writableNow(op), Math.min(WATCHDOG_MS, Math.max(0, deadline - now())));
@@ -386,11 +483,11 @@ export class ShmChannel implements Channel {
           if (!rx.readable()) continue;
           if (into !== undefined) {
             const length = rx.readInto(into);
-            this.#afterRead();
+            this.#wakeProducer();
             if (length >= 0) return length;
           } else {
             const message = rx.read();
-            this.#afterRead();
+            this.#wakeProducer();
             if (message !== undefined) return message;
           }
           break; // part of a fragmented message: the patient path below
@@ -405,7 +502,7 @@ export class ShmChannel implements Channel {
 
   #takeInto(into: Uint8Array): number | undefined {
     const length = this.#rx.readInto(into);
-    if (length >= 0 || this.#rx.midMessage) this.#afterRead();
+    if (length >= 0 || this.#rx.midMessage) this.#wakeProducer();
     return length >= 0 ? length : undefined;
   }
 
@@ -422,7 +519,7 @@ export class ShmChannel implements Channel {
         throw this.#fail(error);
       }
       if (deadline === Infinity && timeoutMs !== Infinity) deadline = now() + timeoutMs;
-      if (spin(this.#readableNow, Math.min(this.#syncSpinMs, deadline - now()))) continue;
+      if (spinFor(this.#rxSpinSync, this.#readableNow, this.#peerAwake, deadline - now())) continue;
       if (now() >= deadline) throw new IpcError('ETIMEDOUT', `no message within ${timeoutMs} ms`);
       this.#checkPeer();
       this.#rxData.sleepSync(this.#readableNow, Math.min(WATCHDOG_MS, Math.max(0, deadline - now())));
@@ -439,11 +536,17 @@ export class ShmChannel implements Channel {
     clearInterval(this.#watchdog);
     Atomics.store(this.#tx.h, W.producerState, STATE_CLOSED);
     Atomics.store(this.#rx.h, W.consumerState, STATE_CLOSED);
+    // The peer hears it however it sleeps: the bells are rung whatever the marks say
+    // (a sleeper on a bell word may be between reading it and sleeping).
     this.#txData.ring();
     this.#rxSpace.ring();
+    this.#wakeConsumer();
+    this.#wakeProducer();
     const closed = new IpcError('ECLOSED', 'the channel was closed');
     for (const pending of this.#queue.splice(0)) pending.reject(closed);
-    // Our own sleeps end: close() of a Waiter resolves its pending wait.
+    // Our own sleeps end: close() of a Waiter resolves its pending wait, and the doorbell's are interrupted.
+    this.#doorbell.interrupt(this.#rxToken);
+    this.#doorbell.interrupt(this.#txToken);
     this.#rxData.close();
     this.#txSpace.close();
     this.#rxSpace.close();
@@ -458,11 +561,16 @@ export class ShmChannel implements Channel {
     await this.close();
   }
 
-  /** @internal marks this side attached to both rings. */
+  /**
+   * @internal marks this side attached to both rings, and says that it
+   * rings process doorbells (so the peer may sleep on its own).
+   */
   static attach(rx: Int32Array, tx: Int32Array, pid: number): void {
     Atomics.store(rx, W.consumerPid, pid);
+    Atomics.or(rx, W.consumerFlags, RINGS_DOORBELLS);
     Atomics.store(rx, W.consumerState, STATE_OPEN);
     Atomics.store(tx, W.producerPid, pid);
+    Atomics.or(tx, W.producerFlags, RINGS_DOORBELLS);
     Atomics.store(tx, W.producerState, STATE_OPEN);
   }
 }

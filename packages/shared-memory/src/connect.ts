@@ -4,6 +4,7 @@
  * watch on the listener, our pair region, a slot, a waiter) is released in
  * one place, {@link ConnectAttempt.release}, whichever step failed.
  */
+import { threadDoorbell, type Doorbell } from './doorbell.js';
 import type { Waiter } from '@ipckit/native';
 import { IpcError } from '@ipckit/core';
 import type { ProcessWatch, ShmBackend } from './backend.js';
@@ -39,7 +40,9 @@ export async function connect(name: string, options: ShmConnectOptions = {}): Pr
   checkChannelName(name);
   const settings = connectSettings(options);
   const deadline = performance.now() + settings.timeoutMs;
-  const attempt = new ConnectAttempt(await shmBackend(), name, settings, deadline, options);
+  const backend = await shmBackend();
+  const doorbell = threadDoorbell(backend.doorbell());
+  const attempt = new ConnectAttempt(backend, doorbell, name, settings, deadline, options);
   try {
     return await attempt.run();
   } finally {
@@ -50,6 +53,7 @@ export async function connect(name: string, options: ShmConnectOptions = {}): Pr
 /** One connect, step by step; {@link release} undoes whatever the steps left behind. */
 class ConnectAttempt {
   readonly #backend: ShmBackend;
+  readonly #doorbell: Doorbell;
   readonly #name: string;
   readonly #settings: ConnectSettings;
   readonly #deadline: number;
@@ -67,8 +71,9 @@ class ConnectAttempt {
   #slot = -1;
   #ack: Waiter | undefined;
 
-  constructor(backend: ShmBackend, name: string, settings: ConnectSettings, deadline: number, options: ShmConnectOptions) {
+  constructor(backend: ShmBackend, doorbell: Doorbell, name: string, settings: ConnectSettings, deadline: number, options: ShmConnectOptions) {
     this.#backend = backend;
+    this.#doorbell = doorbell;
     this.#name = name;
     this.#settings = settings;
     this.#deadline = deadline;
@@ -186,6 +191,7 @@ class ConnectAttempt {
       maxMessageBytes: this.#settings.maxMessageBytes,
       peer: this.#backend.watchProcess(block.serverPid(slot)),
       wait: this.#options,
+      doorbell: this.#doorbell,
     });
     this.#pair = undefined;
     block.free(slot);

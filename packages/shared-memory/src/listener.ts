@@ -3,6 +3,7 @@
  * accepts clients eagerly, as a socket server does (docs/ring-protocol.md
  * §2 "Accepting"). The bytes it reads and writes are rendezvous.ts's.
  */
+import { threadDoorbell, type Doorbell } from './doorbell.js';
 import type { Waiter } from '@ipckit/native';
 import { IpcError, type Channel, type Listener } from '@ipckit/core';
 import { AsyncQueue, recode, validateInteger } from '@ipckit/core/kit';
@@ -56,6 +57,7 @@ export async function listen(name: string, options: ShmListenOptions & ListenInt
   const maxMessageBytes = maxMessageBytesOf(options);
   const acceptDelayMs = validateInteger(options[ACCEPT_DELAY_MS] ?? 0, 'acceptDelayMs', 0, 60_000);
   const backend = await shmBackend();
+  const doorbell = threadDoorbell(backend.doorbell());
   // Leftovers of ipckit processes that were killed (SIGKILL, crash) while
   // serving or connecting: control regions and pair regions whose ownership
   // record names a dead process and whose first word is our magic (POSIX).
@@ -72,13 +74,14 @@ export async function listen(name: string, options: ShmListenOptions & ListenInt
   }
   const block = new ControlBlock(control.bytes);
   block.publish(backend.pid());
-  const listener = new ShmListener({ backend, name, control, block, maxMessageBytes, wait: options, acceptDelayMs });
+  const listener = new ShmListener({ backend, doorbell, name, control, block, maxMessageBytes, wait: options, acceptDelayMs });
   options.signal?.addEventListener('abort', () => void listener.close(), { once: true });
   return listener;
 }
 
 interface ListenerInit {
   backend: ShmBackend;
+  doorbell: Doorbell;
   name: string;
   control: SharedRegion;
   block: ControlBlock;
@@ -92,6 +95,7 @@ class ShmListener implements Listener {
   readonly name: string;
   readonly path: string;
   readonly #backend: ShmBackend;
+  readonly #doorbell: Doorbell;
   readonly #control: SharedRegion;
   readonly #block: ControlBlock;
   readonly #bell: Waiter;
@@ -108,6 +112,7 @@ class ShmListener implements Listener {
 
   constructor(init: ListenerInit) {
     this.#backend = init.backend;
+    this.#doorbell = init.doorbell;
     this.name = init.name;
     this.path = init.control.path;
     this.#control = init.control;
@@ -218,6 +223,7 @@ class ShmListener implements Listener {
         maxMessageBytes: this.#maxMessageBytes,
         peer: backend.watchProcess(request.clientPid),
         wait: this.#wait,
+        doorbell: this.#doorbell,
       });
     } catch (error) {
       region.close();

@@ -31,6 +31,7 @@ import {
   viewOf,
 } from '@ipckit/sys/posix';
 import type { CreateOptions, OpenOptions, OsHandle, ProcessWatch, ShmBackend } from './backend.js';
+import { posixDoorbell } from './posix-doorbell.js';
 
 const { EEXIST, ELOOP, ENOENT, EPERM } = ERRNO;
 
@@ -463,4 +464,6 @@ export const posixBackend: ShmBackend = {
     const started = startTime(pid);
     return { alive: () => processAlive(pid, started), close: () => undefined };
   },
+
+  doorbell: posixDoorbell,
 };

@@ -33,13 +33,32 @@ export const W = {
   producerPid: 18,
   dataBell: 19,
   producerSleeping: 20,
+  /** The producer's doorbell token while it sleeps on its process's doorbell (producerSleeping = 2). */
+  producerToken: 21,
+  /** Bit 0: the producer rings doorbells (wakes a consumer whose consumerSleeping is 2). */
+  producerFlags: 22,
+  /** The thread of the producer's doorbell while it sleeps on it. */
+  producerBell: 23,
   // Consumer's cache line (bytes 128..191).
   tail: 32,
   consumerState: 33,
   consumerPid: 34,
   spaceBell: 35,
   consumerSleeping: 36,
+  /** The consumer's doorbell token while it sleeps on its process's doorbell (consumerSleeping = 2). */
+  consumerToken: 37,
+  /** Bit 0: the consumer rings doorbells (wakes a producer whose producerSleeping is 2). */
+  consumerFlags: 38,
+  /** The thread of the consumer's doorbell while it sleeps on it. */
+  consumerBell: 39,
 } as const;
+
+/** `…Sleeping` values: awake, asleep on the ring's bell word (futex / named event), asleep on the process doorbell. */
+export const AWAKE = 0;
+export const ON_BELL = 1;
+export const ON_DOORBELL = 2;
+/** `…Flags` bit: this side rings doorbells, so its peer may sleep with ON_DOORBELL. */
+export const RINGS_DOORBELLS = 1;
 
 /** Side states: not attached yet, open, closed. */
 export const STATE_NONE = 0;

@@ -38,6 +38,7 @@ import {
   type Handle,
 } from '@ipckit/sys/win32';
 import type { OsHandle, ProcessWatch, ShmBackend } from './backend.js';
+import { windowsDoorbell } from './windows-doorbell.js';
 
 /** File handles behind file-backed mapping handles (closed and flushed with them). */
 const fileHandles = new Map<OsHandle, Handle>();
@@ -234,4 +235,6 @@ export const windowsBackend: ShmBackend = {
       },
     };
   },
+
+  doorbell: windowsDoorbell,
 };

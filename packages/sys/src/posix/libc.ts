@@ -31,6 +31,7 @@ const _SC_PAGESIZE = 30;
 export const MS_SYNC = 0x4;
 export const SEEK_END = 2;
 export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
 export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
@@ -40,6 +41,8 @@ export const SO_RCVBUF = 8;
 export const MSG_DONTWAIT = 0x40;
 export const MSG_PEEK = 0x2;
 export const MSG_TRUNC = 0x20;
+/** send(2): no SIGPIPE when the peer has gone (EPIPE instead). */
+export const MSG_NOSIGNAL = 0x4000;
 export const FIONREAD = 0x541b;
 export const SIGNAL_PROBE = 0;
 /** sizeof(sun_path) on Linux. */
@@ -126,8 +129,21 @@ function bind() {
     bind: lib.func('int bind(int fd, const ipckit_sockaddr_un *addr, uint32_t len)') as (fd: number, addr: SockaddrUn, len: number) => number,
     /** connect(2) with a sockaddr_un. */
     connect: lib.func('int connect(int fd, const ipckit_sockaddr_un *addr, uint32_t len)') as (fd: number, addr: SockaddrUn, len: number) => number,
+    /** listen(2). */
+    listen: lib.func('int listen(int fd, int backlog)') as (fd: number, backlog: number) => number,
+    /** accept4(2), without the peer's address. */
+    accept4: lib.func('int accept4(int fd, void *addr, void *addrlen, int flags)') as (fd: number, addr: null, addrlen: null, flags: number) => number,
     /** send(2). */
     send: lib.func('intptr_t send(int fd, const uint8_t *buf, size_t len, int flags)') as (fd: number, buf: Uint8Array, len: number, flags: number) => number,
+    /** sendto(2) with a sockaddr_un, on an unconnected datagram socket. */
+    sendto: lib.func('intptr_t sendto(int fd, const uint8_t *buf, size_t len, int flags, const ipckit_sockaddr_un *addr, uint32_t addrlen)') as (
+      fd: number,
+      buf: Uint8Array,
+      len: number,
+      flags: number,
+      addr: SockaddrUn,
+      addrlen: number,
+    ) => number,
     /** recv(2). */
     recv: lib.func('intptr_t recv(int fd, _Out_ uint8_t *buf, size_t len, int flags)') as (fd: number, buf: Uint8Array, len: number, flags: number) => number,
     /** setsockopt(2) with an int value. */
@@ -193,6 +209,22 @@ export function sockaddrUn(path: string): { addr: SockaddrUn; length: number } {
   return { addr: { sun_family: AF_UNIX, sun_path: sunPath }, length: 2 + bytes.length + 1 };
 }
 
+/**
+ * A sockaddr_un in Linux's abstract namespace (unix(7)): sun_path starts with
+ * a NUL and `name` follows, with no file anywhere and nothing left behind when
+ * the socket closes. Abstract names carry no permissions: any local process
+ * can send to one, so use them only where a stranger's datagram is harmless.
+ */
+export function abstractSockaddrUn(name: string): { addr: SockaddrUn; length: number } {
+  const bytes = Buffer.from(name);
+  if (bytes.length + 1 > SUN_PATH_BYTES) {
+    throw new IpcError('EINVAL', `abstract socket name ${name} is ${bytes.length} bytes; sun_path holds ${SUN_PATH_BYTES - 1}`);
+  }
+  const sunPath = new Uint8Array(SUN_PATH_BYTES);
+  sunPath.set(bytes, 1);
+  return { addr: { sun_family: AF_UNIX, sun_path: sunPath }, length: 2 + 1 + bytes.length };
+}
+
 /** The system page size (mmap offsets must be multiples of it). */
 export function pageSize(): number {
   return libc().sysconf(_SC_PAGESIZE);
@@ -219,6 +251,10 @@ export interface FdWatch {
   stop(): void;
   /** Stops for good (uv_close); the descriptor may be closed right after. */
   close(): void;
+  /** The watch keeps the event loop alive (the default). */
+  ref(): void;
+  /** The watch no longer keeps the event loop alive on its own, like `timer.unref()`; it still calls back. */
+  unref(): void;
 }
 
 /**
@@ -232,12 +268,14 @@ export function watchFd(fd: number, events: { readable?: boolean; writable?: boo
     fd: number,
     options: { readable?: boolean; writable?: boolean },
     callback: (status: number, events: FdEvents) => void,
-  ) => { start(o: object, cb: (status: number, events: FdEvents) => void): void; stop(): void; close(): void } | null;
+  ) => { start(o: object, cb: (status: number, events: FdEvents) => void): void; stop(): void; close(): void; ref(): void; unref(): void } | null;
   const handle = poll(fd, events, callback);
   if (!handle) throw new IpcError('EIO', `could not watch descriptor ${fd} on the event loop (koffi.node.poll)`, { syscall: 'uv_poll_start' });
   return {
     start: (e, cb) => handle.start(e, cb),
     stop: () => handle.stop(),
     close: () => handle.close(),
+    ref: () => handle.ref(),
+    unref: () => handle.unref(),
   };
 }

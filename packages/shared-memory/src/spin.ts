@@ -1,0 +1,94 @@
+/**
+ * When to spin before sleeping. Spinning (polling the ring) is a bet that the
+ * peer is running on another core and answers within microseconds; when the
+ * cores are taken, the spinner steals the time its peer needs, and a wait
+ * that a kernel wake-up would end in tens of microseconds takes a time slice
+ * (milliseconds). So the bet is kept small and adapts:
+ *
+ * - while this thread has lately had to wait for a CPU (Linux: its
+ *   run-queue delay, sampled every 50 ms or so; elsewhere this signal is
+ *   absent and only the next rule applies), at most a 5 µs spin, and only
+ *   when the peer was awake at our last word to it: a sleeping peer needs a
+ *   wake-up, which spinning only delays;
+ * - otherwise spin within a budget that spins teach (SpinPolicy): a spin
+ *   that caught the peer keeps it at least twice what it took, one that did
+ *   not halves it, down to none (the peer is slow: a kernel sleep costs
+ *   nothing extra then), never past the channel's ceiling. Every 64th wait
+ *   that would not spin probes with a full spin, so a peer that became quick
+ *   again is seen.
+ */
+import { readFileSync } from 'node:fs';
+import { IS_LINUX } from '@ipckit/sys';
+
+/** How often the thread's scheduling statistics are read (a read costs about 25 µs). */
+const SAMPLE_MS = 50;
+/** Busy: this thread waited for a CPU for more than this share of the last sample's window. */
+const BUSY_SHARE = 0.05;
+let sampledAt = -Infinity;
+let lastDelayNs = 0;
+let busy = false;
+
+/**
+ * True while this thread has lately waited for a CPU while it could run
+ * (Linux: the run-queue delay of /proc/thread-self/schedstat, over the last
+ * 50 ms or so): other work competes for the cores, so a spin would take
+ * time from the peer it waits for. Elsewhere the signal is absent: false.
+ */
+export function machineBusy(now: number): boolean {
+  if (!IS_LINUX) return false;
+  const window = now - sampledAt;
+  if (window < SAMPLE_MS) return busy;
+  try {
+    // "<ns on a CPU> <ns waiting on a run queue> <timeslices>"
+    const delayNs = Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[1]);
+    if (Number.isFinite(delayNs)) {
+      busy = sampledAt !== -Infinity && (delayNs - lastDelayNs) / 1e6 > BUSY_SHARE * window;
+      lastDelayNs = delayNs;
+    }
+  } catch {
+    busy = false;
+  }
+  sampledAt = now;
+  return busy;
+}
+
+/** The shortest spin worth trying: a few hundred polls of the ring. */
+const MIN_SPIN_MS = 0.001;
+/** The longest spin while the machine is busy, and only towards a peer that was awake. */
+const BUSY_SPIN_MS = 0.005;
+/** A side that stopped spinning tries a full spin every PROBE_EVERY-th wait, to see whether its peer became quick. */
+const PROBE_EVERY = 64;
+
+/**
+ * How long to spin, learned from the spins of one side of one channel: a
+ * spin that caught the peer keeps the budget at least twice what it took; a
+ * spin that did not halves it (down to none). What a sleep took says nothing
+ * about how quick the peer is (the wake-up is in it), so only spins teach.
+ */
+export class SpinPolicy {
+  #budgetMs: number;
+  #waits = 0;
+
+  /** `ceilingMs`: the longest spin this side may do (the channel's spin option). */
+  constructor(readonly ceilingMs: number) {
+    this.#budgetMs = ceilingMs;
+  }
+
+  /** How long to spin before the next sleep, in ms (0: sleep at once). */
+  budget(now: number, peerAwake: boolean): number {
+    if (this.ceilingMs <= 0) return 0;
+    // Busy: a short spin only when the peer was awake at our last word to it (it may answer
+    // from the core it runs on); a sleeping peer needs a wake-up, which a spin only delays.
+    if (machineBusy(now)) return peerAwake ? Math.min(BUSY_SPIN_MS, this.ceilingMs) : 0;
+    if (this.#budgetMs > 0) return this.#budgetMs;
+    if (++this.#waits < PROBE_EVERY) return 0;
+    this.#waits = 0;
+    return this.ceilingMs;
+  }
+
+  /** Records how a spin of the budget went: whether the ring became ready, and when (ms after it began). */
+  spun(caught: boolean, tookMs: number): void {
+    if (caught) this.#budgetMs = Math.min(this.ceilingMs, Math.max(this.#budgetMs, 2 * tookMs, MIN_SPIN_MS));
+    else this.#budgetMs = this.#budgetMs / 2 < MIN_SPIN_MS ? 0 : this.#budgetMs / 2;
+  }
+}
