@@ -34,6 +34,13 @@ export interface WaitOptions {
 }
 
 const RESOLVED = Promise.resolve();
+
+/**
+ * @internal Not part of the API (index.ts does not export it): the key of a
+ * method that hands tests the two ring headers of a channel, so they can play
+ * a hostile peer that writes into them.
+ */
+export const RING_HEADERS = Symbol('ipckit.shm.ringHeaders');
 /**
  * Polls of the ring a synchronous receive makes before it reads the clock: a
  * peer that answers at once (a ping-pong) is caught here, with no clock
@@ -70,8 +77,83 @@ function errorFrom(error: unknown): IpcError {
   return error instanceof IpcError ? error : new IpcError('EIO', String(error), { cause: error });
 }
 
+function heldError(): IpcError {
+  return new IpcError('EINVAL', 'a message read in place is not released yet: release() it before the next receive');
+}
+
 function badTimeout(value: unknown): IpcError {
-  return new IpcError('EINVAL', `timeoutMs must be a number >= 0 or Infinity, got ${String(value)}`);
+  return new IpcError('EINVAL', `timeoutMs must be a number >= 0 or Infinity, got ${typeof value === 'number' ? value : typeof value}`);
+}
+
+/** Checks a `timeoutMs` (a number >= 0 or Infinity); EINVAL otherwise. */
+function checkTimeout(value: unknown): number {
+  if (typeof value !== 'number' || !(value >= 0)) throw badTimeout(value);
+  return value;
+}
+
+/**
+ * A message being written in place in the peer's ring (ShmChannel.reserve):
+ * fill {@link bytes}, then {@link commit}. The bytes are the ring's own: do
+ * not touch them after commit or cancel.
+ */
+export class ShmReservation {
+  #settle: ((length: number | undefined) => void) | undefined;
+
+  /** @internal made by ShmChannel */
+  constructor(
+    /** Where to write the message: a view of the ring, `size` bytes long. */
+    readonly bytes: Uint8Array,
+    settle: (length: number | undefined) => void,
+  ) {
+    this.#settle = settle;
+  }
+
+  /** Publishes the first `length` bytes (default: all) as one message. Once only (EINVAL after). */
+  commit(length = this.bytes.length): void {
+    const settle = this.#settle;
+    if (settle === undefined) throw new IpcError('EINVAL', 'this reservation was already committed or cancelled');
+    if (!Number.isSafeInteger(length) || length < 0 || length > this.bytes.length) {
+      throw new IpcError('EINVAL', `length must be an integer from 0 to ${this.bytes.length}, got ${length}`);
+    }
+    this.#settle = undefined;
+    settle(length);
+  }
+
+  /** Drops the reservation: nothing is sent. Safe to call after commit (does nothing then). */
+  cancel(): void {
+    const settle = this.#settle;
+    this.#settle = undefined;
+    settle?.(undefined);
+  }
+}
+
+/**
+ * A message read in place (ShmChannel.receiveInPlace): {@link bytes} is a
+ * view of the ring, valid until {@link release}, which gives the room back
+ * to the producer. Release it as soon as you are done; `using` does.
+ */
+export class ShmMessage implements Disposable {
+  #release: (() => void) | undefined;
+
+  /** @internal made by ShmChannel */
+  constructor(
+    /** The message: the ring's own bytes (or a copy for a message that came in pieces). Do not touch after release. */
+    readonly bytes: Uint8Array,
+    release: () => void,
+  ) {
+    this.#release = release;
+  }
+
+  /** Gives the bytes back to the producer. Once; later calls do nothing. */
+  release(): void {
+    const release = this.#release;
+    this.#release = undefined;
+    release?.();
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
 }
 
 /** How a channel is wired into its region. */
@@ -131,6 +213,12 @@ export class ShmChannel implements Channel {
   readonly #queue: PendingSend[] = [];
   readonly #watchdog: NodeJS.Timeout;
   #pumping = false;
+  /** A send reserved in place and not yet committed or cancelled. */
+  #reservation: ShmReservation | undefined;
+  /** A message read in place and not yet released. */
+  #held: ShmMessage | undefined;
+  /** A receiveInPlace() is waiting. */
+  #receivingInPlace = false;
   #closed = false;
   #failure: IpcError | undefined;
   #iterating = false;
@@ -270,7 +358,7 @@ export class ShmChannel implements Channel {
 
   /** Sends a message: settles when it is in the ring (awaiting is the backpressure). */
   send(message: Uint8Array): Promise<void> {
-    const bad = this.#sendError() ?? this.#checkMessage(message);
+    const bad = this.#sendError() ?? this.#checkMessage(message) ?? this.#reservedError();
     if (bad) return Promise.reject(bad);
     if (this.#queue.length === 0) {
       const offset = this.#tx.write(message, 0);
@@ -356,6 +444,8 @@ export class ShmChannel implements Channel {
 
   /** The next message, or done. One consumer at a time. */
   next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.#held !== undefined) return Promise.reject(heldError());
+    if (this.#receivingInPlace) return Promise.reject(new IpcError('EINVAL', 'a receiveInPlace() is pending on this channel'));
     if (this.#receiving) return this.#receiving.then(() => this.next());
     if (!this.#closed) {
       try {
@@ -374,10 +464,25 @@ export class ShmChannel implements Channel {
     return pending;
   }
 
+  /**
+   * The channel cannot go on (a corrupt ring, a message over the maximum
+   * from the peer): it fails with `error`, and our ends of both rings are
+   * marked closed and the peer woken, so the peer hears it at once (its
+   * receive ends, its sends get EPIPE) instead of waiting on a channel nobody
+   * serves. The region stays mapped until close().
+   */
   #fail(error: unknown): IpcError {
     const e = errorFrom(error);
-    this.#failure ??= e;
-    return e;
+    if (this.#failure === undefined && !this.#closed) {
+      this.#failure = e;
+      Atomics.store(this.#tx.h, W.producerState, STATE_CLOSED);
+      Atomics.store(this.#rx.h, W.consumerState, STATE_CLOSED);
+      this.#txData.ring();
+      this.#rxSpace.ring();
+      this.#wakeConsumer();
+      this.#wakeProducer();
+    }
+    return this.#failure ?? e;
   }
 
   async #receiveSlow(): Promise<IteratorResult<Uint8Array>> {
@@ -424,6 +529,7 @@ export class ShmChannel implements Channel {
       !this.#closed &&
       this.#failure === undefined &&
       this.#queue.length === 0 &&
+      this.#reservation === undefined &&
       message instanceof Uint8Array &&
       message.length <= tx.maxChunk &&
       message.length <= this.maxMessageBytes &&
@@ -438,7 +544,7 @@ export class ShmChannel implements Channel {
   }
 
   #sendSyncSlow(message: Uint8Array, timeoutMs: number): void {
-    const bad = this.#sendError() ?? this.#checkMessage(message);
+    const bad = this.#sendError() ?? this.#checkMessage(message) ?? this.#reservedError();
     if (bad) throw bad;
     if (this.#queue.length > 0) throw new IpcError('EINVAL', 'asynchronous sends are still pending on this channel');
     const op: PendingSend = { message, offset: 0, resolve: () => undefined, reject: () => undefined };
@@ -474,7 +580,8 @@ export class ShmChannel implements Channel {
     const into = a instanceof Uint8Array ? a : undefined;
     const timeoutMs = (into === undefined ? (a as number | undefined) : b) ?? Infinity;
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw badTimeout(timeoutMs);
-    if (this.#receiving) throw new IpcError('EINVAL', 'an asynchronous receive is pending on this channel');
+    if (this.#receiving || this.#receivingInPlace) throw new IpcError('EINVAL', 'an asynchronous receive is pending on this channel');
+    if (this.#held !== undefined) throw heldError();
     if (!this.#closed && this.#failure === undefined) {
       // The hot path: poll the ring without reading the clock; a quick peer answers within it.
       const rx = this.#rx;
@@ -526,6 +633,189 @@ export class ShmChannel implements Channel {
     }
   }
 
+  // ---- Zero-copy: writing and reading in place ----------------------------
+
+  /**
+   * The largest message that can be written or read in place: one record of
+   * the ring, a quarter of its data bytes less 8 (connect with a larger
+   * `ringBytes` for larger ones); never more than `maxMessageBytes`.
+   */
+  get maxInPlaceBytes(): number {
+    return Math.min(this.#tx.maxChunk, this.maxMessageBytes);
+  }
+
+  #reservedError(): IpcError | undefined {
+    return this.#reservation === undefined
+      ? undefined
+      : new IpcError('EINVAL', 'a message reserved in place is not committed yet: commit() or cancel() it first');
+  }
+
+  #checkReserve(size: unknown): IpcError | undefined {
+    const bad = this.#sendError() ?? this.#reservedError();
+    if (bad) return bad;
+    if (this.#queue.length > 0) return new IpcError('EINVAL', 'asynchronous sends are still pending on this channel: await them before writing in place');
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+      return new IpcError('EINVAL', `size must be an integer >= 0, got ${typeof size === 'number' ? size : typeof size}`);
+    if (size > this.maxInPlaceBytes) {
+      return new IpcError(
+        'EMSGSIZE',
+        `${size} bytes do not fit one record of this channel's ring (at most ${this.maxInPlaceBytes}; connect with a larger ringBytes)`,
+      );
+    }
+    return undefined;
+  }
+
+  #reserveNow(size: number): ShmReservation | undefined {
+    const offset = this.#tx.reserve(size);
+    if (offset < 0) return undefined;
+    const reservation = new ShmReservation(this.#tx.data.subarray(offset, offset + size), (length) => {
+      this.#reservation = undefined;
+      if (length === undefined) {
+        this.#tx.cancel();
+        return;
+      }
+      if (this.#sendError() === undefined) {
+        this.#tx.commit(length);
+        this.#wakeConsumer();
+      }
+    });
+    this.#reservation = reservation;
+    return reservation;
+  }
+
+  /**
+   * Zero-copy send: reserves room for a message of up to `size` bytes right
+   * in the peer's ring, waiting (without blocking the event loop) while the
+   * ring is full. Fill `reservation.bytes`, then `commit(length)` publishes
+   * it; `cancel()` drops it. Rules: `size` is at most {@link maxInPlaceBytes};
+   * one reservation at a time, and no send while it is open; the bytes must
+   * not be touched after commit or cancel (they are the ring's again). Rejects
+   * like send(), EMSGSIZE over the limit, EINVAL against the rules,
+   * ETIMEDOUT after `timeoutMs`, ECANCELED when `signal` aborts.
+   */
+  async reserve(size: number, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ShmReservation> {
+    const bad = this.#checkReserve(size);
+    if (bad) throw bad;
+    const deadline = options.timeoutMs === undefined ? Infinity : now() + checkTimeout(options.timeoutMs);
+    const signal = options.signal;
+    if (signal?.aborted) throw new IpcError('ECANCELED', 'the reserve was aborted', { cause: signal.reason });
+    const op: PendingSend = { message: new Uint8Array(size), offset: 0, resolve: () => undefined, reject: () => undefined };
+    for (;;) {
+      const bad = this.#checkReserve(size);
+      if (bad) throw bad;
+      const reservation = this.#reserveNow(size);
+      if (reservation) return reservation;
+      if (now() >= deadline) throw new IpcError('ETIMEDOUT', `no room for ${size} bytes within ${options.timeoutMs} ms`);
+      if (signal?.aborted) throw new IpcError('ECANCELED', 'the reserve was aborted', { cause: signal.reason });
+      await this.#waitWritable(op);
+    }
+  }
+
+  /** The blocking form of {@link reserve}, for worker threads; ETIMEDOUT after `timeoutMs`. */
+  reserveSync(size: number, timeoutMs = Infinity): ShmReservation {
+    const bad = this.#checkReserve(size);
+    if (bad) throw bad;
+    checkTimeout(timeoutMs);
+    const fast = this.#reserveNow(size);
+    if (fast) return fast;
+    const op: PendingSend = { message: new Uint8Array(size), offset: 0, resolve: () => undefined, reject: () => undefined };
+    const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
+    for (;;) {
+      if (!spinFor(this.#txSpinSync, () => this.#writableNow(op), this.#peerAwake, deadline - now())) {
+        if (now() >= deadline) throw new IpcError('ETIMEDOUT', `no room for ${size} bytes within ${timeoutMs} ms`);
+        this.#checkPeer();
+        this.#txSpace.sleepSync(() => this.#writableNow(op), Math.min(WATCHDOG_MS, Math.max(0, deadline - now())));
+      }
+      const again = this.#checkReserve(size);
+      if (again) throw again;
+      const reservation = this.#reserveNow(size);
+      if (reservation) return reservation;
+    }
+  }
+
+  /** The next message in place, when one is there now: a view of the ring (or, for one that came in pieces, a copy). */
+  #takeInPlace(): ShmMessage | undefined {
+    const next = this.#rx.peek();
+    if (next === undefined) return undefined;
+    if (next === 'fragmented') {
+      const copy = this.#take();
+      return copy === undefined ? undefined : new ShmMessage(copy, () => undefined);
+    }
+    const { offset, length } = next;
+    const message = new ShmMessage(this.#rx.data.subarray(offset, offset + length), () => {
+      this.#held = undefined;
+      if (this.#region.closed) return;
+      this.#rx.release(length);
+      this.#wakeProducer();
+    });
+    this.#held = message;
+    return message;
+  }
+
+  /**
+   * Zero-copy receive: the next message as a view of the ring itself, valid
+   * until `message.release()` (or `using`), which gives the bytes back to the
+   * producer. Resolves undefined once the channel has ended. Rules: one held
+   * message at a time, and no other receive until it is released; the bytes
+   * must not be touched after release. A message that came in pieces (larger
+   * than {@link maxInPlaceBytes}) is handed over as a copy. Rejects like the
+   * iteration does, ETIMEDOUT after `timeoutMs`, ECANCELED when `signal` aborts.
+   */
+  async receiveInPlace(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ShmMessage | undefined> {
+    if (this.#held !== undefined) throw heldError();
+    if (this.#receiving || this.#receivingInPlace) throw new IpcError('EINVAL', 'another receive is pending on this channel');
+    const deadline = options.timeoutMs === undefined ? Infinity : now() + checkTimeout(options.timeoutMs);
+    this.#receivingInPlace = true;
+    try {
+      return await this.#receiveInPlaceLoop(deadline, options);
+    } finally {
+      this.#receivingInPlace = false;
+    }
+  }
+
+  async #receiveInPlaceLoop(deadline: number, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<ShmMessage | undefined> {
+    const signal = options.signal;
+    for (;;) {
+      if (signal?.aborted) throw new IpcError('ECANCELED', 'the receive was aborted', { cause: signal.reason });
+      try {
+        const end = this.#receiveEnd();
+        if (end) return undefined;
+        const message = this.#takeInPlace();
+        if (message !== undefined) return message;
+      } catch (error) {
+        throw this.#fail(error);
+      }
+      if (spinFor(this.#rxSpin, this.#readableNow, this.#peerAwake)) continue;
+      if (now() >= deadline) throw new IpcError('ETIMEDOUT', `no message within ${options.timeoutMs} ms`);
+      this.#checkPeer();
+      if (this.#failure || this.#closed) continue;
+      await this.#sleep(this.#rx.h, W.consumerSleeping, W.consumerToken, W.consumerBell, W.producerFlags, this.#rxToken, this.#rxData, this.#readableNow);
+    }
+  }
+
+  /** The blocking form of {@link receiveInPlace}, for worker threads: undefined once the channel has ended. */
+  receiveInPlaceSync(timeoutMs = Infinity): ShmMessage | undefined {
+    if (this.#held !== undefined) throw heldError();
+    if (this.#receiving || this.#receivingInPlace) throw new IpcError('EINVAL', 'an asynchronous receive is pending on this channel');
+    checkTimeout(timeoutMs);
+    const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
+    for (;;) {
+      try {
+        if (!this.#closed) {
+          const message = this.#takeInPlace();
+          if (message !== undefined) return message;
+        }
+        if (this.#receiveEnd()) return undefined;
+      } catch (error) {
+        throw this.#fail(error);
+      }
+      if (spinFor(this.#rxSpinSync, this.#readableNow, this.#peerAwake, deadline - now())) continue;
+      if (now() >= deadline) throw new IpcError('ETIMEDOUT', `no message within ${timeoutMs} ms`);
+      this.#checkPeer();
+      this.#rxData.sleepSync(this.#readableNow, Math.min(WATCHDOG_MS, Math.max(0, deadline - now())));
+    }
+  }
+
   /**
    * Closes this end: the peer's receive ends after what was sent, and its
    * sends get EPIPE. Pending sends reject with ECLOSED; a pending receive ends.
@@ -544,6 +834,8 @@ export class ShmChannel implements Channel {
     this.#wakeProducer();
     const closed = new IpcError('ECLOSED', 'the channel was closed');
     for (const pending of this.#queue.splice(0)) pending.reject(closed);
+    this.#reservation = undefined;
+    this.#held = undefined;
     // Our own sleeps end: close() of a Waiter resolves its pending wait, and the doorbell's are interrupted.
     this.#doorbell.interrupt(this.#rxToken);
     this.#doorbell.interrupt(this.#txToken);
@@ -559,6 +851,11 @@ export class ShmChannel implements Channel {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** @internal see {@link RING_HEADERS}: the header words of the ring this side reads and of the one it writes. */
+  [RING_HEADERS](): { rx: Int32Array; tx: Int32Array } {
+    return { rx: this.#rx.h, tx: this.#tx.h };
   }
 
   /**

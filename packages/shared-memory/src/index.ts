@@ -28,7 +28,7 @@ export {
   type StructOptions,
   type StructValue,
 } from './layout.js';
-export { ShmChannel, WATCHDOG_MS, type WaitOptions } from './channel.js';
+export { ShmChannel, ShmMessage, ShmReservation, WATCHDOG_MS, type WaitOptions } from './channel.js';
 export { transport, type ShmTransport } from './transport.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_RING_BYTES, type ShmConnectOptions, type ShmListenOptions } from './options.js';
 export { MAX_CHANNEL_NAME_BYTES } from './rendezvous.js';

@@ -285,6 +285,40 @@ export class RingWriter extends RingBase {
   publish(): void {
     Atomics.store(this.h, W.head, this.#head | 0);
   }
+
+  /**
+   * Makes room for a whole record of up to `size` payload bytes (at most
+   * {@link maxChunk}) to be written in place: returns the offset of its
+   * payload in {@link data}, or -1 when it does not fit now. A pad record
+   * the reservation needs is written, but nothing is published until
+   * {@link commit}.
+   */
+  reserve(size: number): number {
+    const need = align8(RECORD_HEADER_BYTES + size);
+    let pos = this.#head & this.mask;
+    const contig = this.capacity - pos;
+    if (!this.#free(need > contig ? contig + need : need)) return -1;
+    if (need > contig) {
+      this.words[pos >> 2] = PAD_LENGTH | 0;
+      this.#head = (this.#head + contig) >>> 0;
+      pos = 0;
+    }
+    return pos + RECORD_HEADER_BYTES;
+  }
+
+  /** Publishes the reserved record with `length` bytes (at most what was reserved) of payload. */
+  commit(length: number): void {
+    const pos = this.#head & this.mask;
+    this.words[pos >> 2] = length;
+    this.words[(pos >> 2) + 1] = 0;
+    this.#head = (this.#head + align8(RECORD_HEADER_BYTES + length)) >>> 0;
+    this.publish();
+  }
+
+  /** Drops a reservation: a pad it wrote is published (harmless), its record is not. */
+  cancel(): void {
+    this.publish();
+  }
 }
 
 /** The consuming end: reads records and publishes `tail`. */
@@ -351,7 +385,7 @@ export class RingReader extends RingBase {
       }
       const word1 = words[(pos >> 2) + 1]! >>> 0;
       if (word1 !== 0 || this.#partial !== undefined) return this.#fragmentInto(into);
-      if (length > this.capacity - pos - RECORD_HEADER_BYTES) throw new IpcError('EIO', `corrupt ring: a record of ${length} bytes at ${pos}`);
+      this.#checkRecord(pos, length);
       if (length > this.maxMessageBytes) throw new IpcError('EMSGSIZE', `the peer sent ${length} bytes; the maximum is ${this.maxMessageBytes}`);
       if (length > into.length) throw new ShortArrayError(length, into.length);
       const dst = length <= SMALL_COPY ? this.#target.of(into) : undefined;
@@ -393,8 +427,51 @@ export class RingReader extends RingBase {
   /** True when a record is waiting (an acquire load of `head`). */
   readable(): boolean {
     if (this.#head !== this.#tail) return true;
-    this.#head = Atomics.load(this.h, W.head) >>> 0;
-    return this.#head !== this.#tail;
+    const head = Atomics.load(this.h, W.head) >>> 0;
+    // The producer is trusted with nothing: a head more than a ring ahead of
+    // us, or not on a record boundary, would have us read what was never
+    // written (or replay what was). docs/ring-protocol.md §3, "Consuming".
+    if ((head - this.#tail) >>> 0 > this.capacity || (head & 7) !== 0) {
+      throw new IpcError('EIO', `corrupt ring: head ${head} with tail ${this.#tail} in a ring of ${this.capacity} bytes`);
+    }
+    this.#head = head;
+    return head !== this.#tail;
+  }
+
+  /** Checks a record about to be read at `pos` against what the producer published. */
+  #checkRecord(pos: number, length: number): void {
+    const available = (this.#head - this.#tail) >>> 0;
+    if (length > this.capacity - pos - RECORD_HEADER_BYTES || align8(RECORD_HEADER_BYTES + length) > available) {
+      throw new IpcError('EIO', `corrupt ring: a record of ${length} bytes at ${pos}, with ${available} bytes published`);
+    }
+  }
+
+  /**
+   * The next message if it is one whole record, to be read in place:
+   * `offset` of its payload in {@link data} and its `length`; undefined when
+   * none is waiting; `fragmented` when the next message came in pieces (it
+   * cannot be read in place: read() it). Consumes nothing: {@link release}
+   * does, once the caller is done with the bytes.
+   */
+  peek(): { offset: number; length: number } | 'fragmented' | undefined {
+    for (;;) {
+      if (!this.readable()) return undefined;
+      const pos = this.#tail & this.mask;
+      const length = this.words[pos >> 2]! >>> 0;
+      if (length === PAD_LENGTH) {
+        this.#tail = (this.#tail + this.capacity - pos) >>> 0;
+        continue;
+      }
+      if (this.words[(pos >> 2) + 1]! !== 0 || this.#partial !== undefined) return 'fragmented';
+      this.#checkRecord(pos, length);
+      if (length > this.maxMessageBytes) throw new IpcError('EMSGSIZE', `the peer sent ${length} bytes; the maximum is ${this.maxMessageBytes}`);
+      return { offset: pos + RECORD_HEADER_BYTES, length };
+    }
+  }
+
+  /** Consumes the record {@link peek} returned (its bytes may be overwritten from now on). */
+  release(length: number): void {
+    this.#consume(length, false);
   }
 
   /** True while a fragmented message is half read. */
@@ -417,7 +494,7 @@ export class RingReader extends RingBase {
         continue;
       }
       const word1 = this.words[(pos >> 2) + 1]! >>> 0;
-      if (length > this.capacity - pos - RECORD_HEADER_BYTES) throw new IpcError('EIO', `corrupt ring: a record of ${length} bytes at ${pos}`);
+      this.#checkRecord(pos, length);
       const start = pos + RECORD_HEADER_BYTES;
       if (word1 === 0 && this.#partial === undefined) {
         if (length > this.maxMessageBytes) throw new IpcError('EMSGSIZE', `the peer sent ${length} bytes; the maximum is ${this.maxMessageBytes}`);
