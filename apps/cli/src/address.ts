@@ -1,0 +1,33 @@
+/**
+ * Addresses as the command takes them: `scheme://name` for one of ipckit's
+ * transports. Checked before anything is opened, so a typo is a usage error
+ * (exit 2) and not a failed connection.
+ */
+import { IpcError } from '@ipckit/core';
+
+/** The schemes ipckit's transports serve. */
+export const SCHEMES = ['pipe', 'shm', 'mailslot', 'tcp'] as const;
+export type Scheme = (typeof SCHEMES)[number];
+
+/** One-way transports: a writer sends, the listener only receives. */
+const ONE_WAY: readonly Scheme[] = ['mailslot'];
+
+/** An address split into its scheme and name. */
+export interface CliAddress {
+  readonly scheme: Scheme;
+  readonly name: string;
+  readonly duplex: boolean;
+}
+
+/** Splits and checks `address`; IpcError EINVAL when it is not `pipe://`, `shm://`, `mailslot://` or `tcp://` with a name. */
+export function checkAddress(address: string): CliAddress {
+  const match = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/s.exec(address);
+  if (!match) throw new IpcError('EINVAL', `${JSON.stringify(address)} is not an address like pipe://name (schemes: ${SCHEMES.join(', ')})`);
+  const [, scheme = '', name = ''] = match;
+  if (!(SCHEMES as readonly string[]).includes(scheme)) {
+    throw new IpcError('EINVAL', `unknown scheme "${scheme}://" (known: ${SCHEMES.map((s) => `${s}://`).join(', ')})`);
+  }
+  if (name === '') throw new IpcError('EINVAL', `${address} has no name after ${scheme}://`);
+  const known = scheme as Scheme;
+  return { scheme: known, name, duplex: !ONE_WAY.includes(known) };
+}

@@ -1,0 +1,469 @@
+/**
+ * Diagnostics for people and tools (the `ipckit` command's `ls`, `clean` and
+ * `inspect`): which ipckit shared-memory objects exist on this machine, which
+ * of them a crashed process left behind, and what a live `shm://` channel's
+ * rings hold. Reading never changes anything; removing goes through the
+ * backend's own rules (posix.ts), judged again at the moment of removal.
+ *
+ * The bytes read are the ones docs/ring-protocol.md specifies: the control
+ * region through rendezvous.ts's ControlBlock, the rings through ring.ts's
+ * word indexes, the ownership record as docs/shared-memory.md ("Lifetime")
+ * and posix.ts describe it.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
+import { IpcError } from '@ipckit/core';
+import { BACKEND, IS_LINUX } from '@ipckit/sys';
+import { openRegion, shmBackend } from './region.js';
+import { CONTROL_BYTES, CONTROL_MAGIC, CONTROL_PREFIX, ControlBlock, PAIR_PREFIX, SLOT_COUNT, checkChannelName, controlRegionName } from './rendezvous.js';
+import { RING_HEADER_BYTES, RING_MAGIC, W } from './ring.js';
+
+/** Where Linux keeps shm_open objects. */
+const SHM_DIR = '/dev/shm';
+/** The ownership record's suffix (posix.ts, OWNER_SUFFIX). */
+const OWNER_SUFFIX = '.ipckit-owner';
+/** The ownership record: magic u32 'IPCO', pid u32, start time f64, flags u32 (bit 0: kept), reserved u32. */
+const OWNER_MAGIC = 0x4f435049;
+const OWNER_BYTES = 24;
+const OWNER_KEPT = 1;
+const MY_UID = process.getuid?.();
+
+/** What an ipckit shared-memory object is. */
+export type ShmObjectKind = 'listener' | 'pair' | 'region' | 'record';
+
+/** What an object's ownership record says. */
+export type ShmOwnerState = 'alive' | 'dead' | 'foreign';
+
+/** One ipckit object in the shared-memory namespace (Linux: a file in /dev/shm with its ownership record). */
+export interface ShmObjectInfo {
+  /**
+   * What it is: `listener`, the control region of a `shm://` listener;
+   * `pair`, a client's pair region still waiting to be accepted; `region`,
+   * one made by createRegion or openOrCreateRegion; `record`, an ownership
+   * record whose region is gone.
+   */
+  readonly kind: ShmObjectKind;
+  /** The object's name without the leading `/`, e.g. `ipckit.inventory`. */
+  readonly name: string;
+  /** Its file, e.g. `/dev/shm/ipckit.inventory`. */
+  readonly path: string;
+  /** For a listener: the channel's name (`shm://<channel>`). */
+  readonly channel?: string;
+  /** The region's size in bytes (undefined for a record alone). */
+  readonly size?: number;
+  /** The user that owns it. */
+  readonly uid?: number;
+  /** The creator the ownership record names (undefined when the record is not believed). */
+  readonly creatorPid?: number;
+  /**
+   * The record's verdict: `alive` (its creator runs), `dead` (it does not),
+   * `foreign` (not a record of this user's, or not readable: never touched).
+   */
+  readonly owner: ShmOwnerState;
+  /** The region is kept on purpose (`unlinkOnClose: false`): never stale. */
+  readonly kept: boolean;
+  /** For a listener: the pid its header names, and whether it still says it listens. */
+  readonly listenerPid?: number;
+  readonly listening?: boolean;
+  /**
+   * True when ipckit's rules hold it for a crashed process's leftover: a
+   * believed record naming a creator that no longer runs, not kept, and for
+   * channel objects the region's magic. {@link removeStaleShmObject} removes
+   * exactly these (judging again).
+   */
+  readonly stale: boolean;
+}
+
+/** The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or 0 if unknown. */
+function startTime(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? 0) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** True when `pid` runs (and, given its start time, is still that process). */
+export function processRuns(pid: number, started = 0): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EPERM') return false;
+  }
+  if (started !== 0) {
+    const now = startTime(pid);
+    if (now !== 0 && now !== started) return false;
+  }
+  return true;
+}
+
+/** Opens a file in /dev/shm without following a link or blocking on a FIFO, and reads `length` bytes at 0. */
+function readObject(path: string, length: number): { bytes: Uint8Array; info: Stats } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) return undefined;
+    const bytes = new Uint8Array(Math.min(length, info.size));
+    let done = 0;
+    while (done < bytes.length) {
+      const n = readSync(fd, bytes, done, bytes.length - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return { bytes: bytes.subarray(0, done), info };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The first u32 (little-endian) of a byte array, or undefined when shorter. */
+function u32(bytes: Uint8Array, offset = 0): number | undefined {
+  return bytes.length < offset + 4 ? undefined : new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(offset, true);
+}
+
+/** Reads an ownership record as posix.ts judges it (read-only: nothing here removes anything). */
+function readRecord(name: string, regionUid: number | undefined): { owner: ShmOwnerState; kept: boolean; pid?: number } {
+  const read = readObject(`${SHM_DIR}/${name}${OWNER_SUFFIX}`, OWNER_BYTES);
+  if (read === undefined) return { owner: 'foreign', kept: false };
+  const { bytes, info } = read;
+  if ((MY_UID !== undefined && info.uid !== MY_UID) || (regionUid !== undefined && regionUid !== info.uid)) return { owner: 'foreign', kept: false };
+  // Shorter, or no magic yet: its creator is writing it right now.
+  if (info.size < OWNER_BYTES || u32(bytes) === 0) return { owner: 'alive', kept: false };
+  if (u32(bytes) !== OWNER_MAGIC) return { owner: 'foreign', kept: false };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const pid = view.getUint32(4, true);
+  const started = view.getFloat64(8, true);
+  const kept = (view.getUint32(16, true) & OWNER_KEPT) !== 0;
+  return { owner: processRuns(pid, started) ? 'alive' : 'dead', kept, pid };
+}
+
+/** Describes the object `name` (bare, no `/`), which has an ownership record. */
+function describe(name: string): ShmObjectInfo {
+  const path = `${SHM_DIR}/${name}`;
+  const region = readObject(path, CONTROL_BYTES);
+  const regionUid = region?.info.uid;
+  const record = readRecord(name, regionUid);
+  const base = {
+    name,
+    path,
+    owner: record.owner,
+    kept: record.kept,
+    ...(record.pid === undefined ? {} : { creatorPid: record.pid }),
+    ...(region === undefined ? {} : { size: region.info.size, uid: region.info.uid }),
+  };
+  const deadCreator = record.owner === 'dead' && !record.kept;
+  if (region === undefined) return { ...base, kind: 'record', stale: deadCreator };
+  const magic = u32(region.bytes);
+  if (name.startsWith(PAIR_PREFIX)) return { ...base, kind: 'pair', stale: deadCreator && magic === RING_MAGIC };
+  if (name.startsWith(CONTROL_PREFIX) && magic === CONTROL_MAGIC && region.bytes.length >= CONTROL_BYTES) {
+    const control = new ControlBlock(region.bytes);
+    return {
+      ...base,
+      kind: 'listener',
+      channel: name.slice(CONTROL_PREFIX.length),
+      listenerPid: control.listenerPid,
+      listening: control.listening,
+      stale: deadCreator,
+    };
+  }
+  return { ...base, kind: 'region', stale: deadCreator };
+}
+
+/**
+ * Every ipckit shared-memory object on this machine: each name in /dev/shm
+ * with an ownership record, sorted by name. Objects of other users are
+ * listed with `owner: 'foreign'` when their records cannot be read.
+ *
+ * ## Platform-specific behaviour
+ * Linux only, where shm_open objects are files in /dev/shm. Elsewhere it
+ * returns an empty list: Windows file mappings cannot be enumerated without
+ * the NT object manager, and vanish with their last handle, so none is ever stale.
+ */
+export async function listShmObjects(): Promise<ShmObjectInfo[]> {
+  if (!IS_LINUX) return [];
+  let files: string[];
+  try {
+    files = readdirSync(SHM_DIR);
+  } catch {
+    return [];
+  }
+  return files
+    .filter((f) => f.endsWith(OWNER_SUFFIX) && f.length > OWNER_SUFFIX.length)
+    .map((f) => f.slice(0, -OWNER_SUFFIX.length))
+    .sort()
+    .map(describe);
+}
+
+/**
+ * Removes one object (and its ownership record) when, judged again now,
+ * ipckit's rules hold it for a crashed process's leftover: its believed
+ * record names a creator that no longer runs and does not keep it, and a
+ * channel object still starts with its magic. Never touches a live object,
+ * a kept one, or one without a believed record (another program's, another
+ * user's). True when it removed it.
+ *
+ * Platform-specific behaviour: POSIX only; Windows objects go with their
+ * last handle, so this returns false there.
+ */
+export async function removeStaleShmObject(object: Pick<ShmObjectInfo, 'kind' | 'name'>): Promise<boolean> {
+  if (BACKEND === 'win32') return false;
+  const backend = await shmBackend();
+  const osName = `/${object.name}`;
+  switch (object.kind) {
+    case 'listener':
+      return backend.removeIfStale(osName, CONTROL_MAGIC);
+    case 'pair':
+      return backend.removeIfStale(osName, RING_MAGIC);
+    case 'region':
+    case 'record':
+      return backend.removeIfOwnerDead(osName);
+  }
+}
+
+/** One side of a ring: producer or consumer. */
+export interface RingSideInfo {
+  /** `none` (not attached yet), `open` or `closed`. */
+  readonly state: 'none' | 'open' | 'closed';
+  readonly pid: number;
+  /** Whether that pid runs. */
+  readonly running: boolean;
+  /** Asleep, waiting for the other side: the producer for space, the consumer for data. */
+  readonly waiting: boolean;
+}
+
+/** One ring of a channel, as a snapshot of its header. */
+export interface RingInfo {
+  /** Data bytes. */
+  readonly capacity: number;
+  /** Bytes written and not yet consumed (head - tail). */
+  readonly inFlight: number;
+  /** Total bytes ever produced and consumed, modulo 2^32. */
+  readonly head: number;
+  readonly tail: number;
+  readonly producer: RingSideInfo;
+  readonly consumer: RingSideInfo;
+}
+
+/** A connected channel: its pair region and both rings. */
+export interface PairInfo {
+  /** The pair region's name (its file in /dev/shm is unlinked once accepted). */
+  readonly name: string;
+  /** Ring 0, client to server. */
+  readonly toServer: RingInfo;
+  /** Ring 1, server to client. */
+  readonly toClient: RingInfo;
+}
+
+/** A slot of the control region in use. */
+export interface SlotInfo {
+  readonly index: number;
+  readonly state: 'claimed' | 'requested' | 'accepted' | 'refused' | 'accepting' | `unknown (${number})`;
+  readonly clientPid: number;
+  readonly clientRunning: boolean;
+  readonly capacity: number;
+  readonly pairName: string;
+}
+
+/** What {@link inspectChannel} found. */
+export interface ChannelInspection {
+  /** The channel name (`shm://<name>`). */
+  readonly name: string;
+  /** The control region's OS name or file. */
+  readonly controlPath: string;
+  readonly version: number;
+  readonly listenerPid: number;
+  readonly listenerRunning: boolean;
+  /** The header's state: `listening` or `closed`. */
+  readonly state: 'listening' | 'closed' | `unknown (${number})`;
+  /** The accept bell's count: how many requests clients have posted. */
+  readonly bell: number;
+  /** Slots not free: connections being made. */
+  readonly slots: SlotInfo[];
+  /**
+   * The connected channels: the pair regions the listener's process holds
+   * (read through /proc/<pid>/fd). A process serving several `shm://` names
+   * holds the channels of all of them. Undefined where they cannot be read
+   * (see `channelsNote`).
+   */
+  readonly channels: PairInfo[] | undefined;
+  /** Why `channels` is undefined, when it is. */
+  readonly channelsNote?: string;
+}
+
+const SLOT_STATES = ['free', 'claimed', 'requested', 'accepted', 'refused', 'accepting'] as const;
+const SIDE_STATES = ['none', 'open', 'closed'] as const;
+
+function side(words: DataView, state: number, pid: number, sleeping: number): RingSideInfo {
+  const pidValue = words.getUint32(pid * 4, true);
+  return {
+    state: SIDE_STATES[words.getUint32(state * 4, true)] ?? 'closed',
+    pid: pidValue,
+    running: processRuns(pidValue),
+    waiting: words.getUint32(sleeping * 4, true) !== 0,
+  };
+}
+
+/** A ring from its header bytes (at least {@link RING_HEADER_BYTES}); undefined when they are not a ring's. */
+function ringOf(header: Uint8Array): RingInfo | undefined {
+  if (header.length < RING_HEADER_BYTES || u32(header) !== RING_MAGIC) return undefined;
+  const words = new DataView(header.buffer, header.byteOffset, RING_HEADER_BYTES);
+  const head = words.getUint32(W.head * 4, true);
+  const tail = words.getUint32(W.tail * 4, true);
+  return {
+    capacity: words.getUint32(W.capacity * 4, true),
+    head,
+    tail,
+    inFlight: (head - tail) >>> 0,
+    producer: side(words, W.producerState, W.producerPid, W.producerSleeping),
+    consumer: side(words, W.consumerState, W.consumerPid, W.consumerSleeping),
+  };
+}
+
+/** Reads `length` bytes at `offset` of an open descriptor. */
+function readAt(fd: number, offset: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, bytes, done, length - done, offset + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return bytes.subarray(0, done);
+}
+
+/** The pair regions process `pid` holds open, read through /proc/<pid>/fd (Linux). */
+function pairsHeldBy(pid: number): { channels: PairInfo[] | undefined; note?: string } {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch (error) {
+    return { channels: undefined, note: `cannot read /proc/${pid}/fd (${(error as { code?: string }).code ?? String(error)}): another user's process?` };
+  }
+  const seen = new Set<number>();
+  const channels: PairInfo[] = [];
+  const pattern = new RegExp(`^${SHM_DIR}/(${PAIR_PREFIX.replace(/\./g, '\\.')}[^/]+?)(?: \\(deleted\\))?$`);
+  for (const fdName of fds) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fdName}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    const match = pattern.exec(target);
+    if (!match) continue;
+    let fd: number;
+    try {
+      fd = openSync(`/proc/${pid}/fd/${fdName}`, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      continue;
+    }
+    try {
+      const info = fstatSync(fd);
+      if (!info.isFile() || seen.has(info.ino)) continue;
+      seen.add(info.ino);
+      const toServer = ringOf(readAt(fd, 0, RING_HEADER_BYTES));
+      if (toServer === undefined) continue;
+      const toClient = ringOf(readAt(fd, RING_HEADER_BYTES + toServer.capacity, RING_HEADER_BYTES));
+      if (toClient === undefined) continue;
+      channels.push({ name: match[1] ?? '', toServer, toClient });
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return { channels: channels.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
+}
+
+/** The control region's bytes: a file read on Linux (the same pages the listener maps), a read-only mapping elsewhere. */
+async function controlBytes(name: string): Promise<{ bytes: Uint8Array; path: string }> {
+  const regionName = controlRegionName(name);
+  if (IS_LINUX) {
+    const path = `${SHM_DIR}/${regionName}`;
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ENOENT') throw new IpcError('ENOENT', `nobody serves shm://${name} (no control region ${path})`, { path });
+      if (code === 'EACCES' || code === 'EPERM') throw new IpcError('EACCES', `cannot read ${path}: it belongs to another user`, { path, osCode: code });
+      throw new IpcError('EIO', `cannot open ${path}: ${String(error)}`, { path, cause: error });
+    }
+    try {
+      if (!fstatSync(fd).isFile()) throw new IpcError('EACCES', `${path} is not a regular file`, { path });
+      return { bytes: readAt(fd, 0, CONTROL_BYTES), path };
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const region = await openRegion(regionName, { readOnly: true });
+  try {
+    return { bytes: region.read(0, Math.min(CONTROL_BYTES, region.size)), path: region.path };
+  } finally {
+    region.close();
+  }
+}
+
+/**
+ * A snapshot of the channel `shm://name`: its listener, the connections
+ * being made (the control region's slots) and, on Linux, every connected
+ * channel's two rings: capacity, bytes in flight, and which side is asleep
+ * waiting for the other. IpcError ENOENT when nobody serves the name. Reads
+ * only: the channel
+ * is not disturbed. ENOENT also when the region there is not an ipckit
+ * control region (as a client would judge it).
+ *
+ * ## Platform-specific behaviour
+ * - Linux: the rings are found through /proc/<listener pid>/fd, so only for
+ *   a listener of this user.
+ * - Windows: the control region only; `channels` is undefined (a pair
+ *   region's name is the client's, and named objects cannot be listed).
+ */
+export async function inspectChannel(name: string): Promise<ChannelInspection> {
+  checkChannelName(name);
+  const { bytes, path } = await controlBytes(name);
+  if (bytes.length < CONTROL_BYTES || u32(bytes) !== CONTROL_MAGIC) {
+    // As a client would judge it (docs/ring-protocol.md §2, connecting, step 1).
+    throw new IpcError('ENOENT', `nobody serves shm://${name}: ${path} is not an ipckit control region (no 'IPCL' magic, or too short)`, { path });
+  }
+  const control = new ControlBlock(bytes);
+  const header = new DataView(bytes.buffer, bytes.byteOffset, 64);
+  const stateWord = header.getUint32(16, true);
+  const slots: SlotInfo[] = [];
+  for (let index = 0; index < SLOT_COUNT; index++) {
+    const state = control.slotState(index);
+    if (state === 0) continue;
+    const request = control.requestOf(index);
+    slots.push({
+      index,
+      state: SLOT_STATES[state] === undefined || state === 0 ? `unknown (${state})` : (SLOT_STATES[state] as SlotInfo['state']),
+      clientPid: request.clientPid,
+      clientRunning: processRuns(request.clientPid),
+      capacity: request.capacity,
+      pairName: request.pairName,
+    });
+  }
+  const listenerPid = control.listenerPid;
+  const listenerRunning = processRuns(listenerPid);
+  const held: { channels: PairInfo[] | undefined; note?: string } = !IS_LINUX
+    ? { channels: undefined, note: 'the rings of connected channels can be read on Linux only' }
+    : listenerRunning
+      ? pairsHeldBy(listenerPid)
+      : { channels: undefined, note: `the listener (pid ${listenerPid}) is not running` };
+  return {
+    name,
+    controlPath: path,
+    version: header.getUint32(4, true),
+    listenerPid,
+    listenerRunning,
+    state: stateWord === 1 ? 'listening' : stateWord === 2 ? 'closed' : `unknown (${stateWord})`,
+    bell: control.bell,
+    slots,
+    channels: held.channels,
+    ...(held.note === undefined ? {} : { channelsNote: held.note }),
+  };
+}
