@@ -3,11 +3,13 @@
  * ipckit-bench: every transport's latency, throughput and cost, side by side
  * with Node's own baselines, in one run.
  *
- *   ipckit-bench [--quick] [--transports LIST] [--baselines LIST] [--scenarios LIST]
- *                [--sizes LIST] [--writers N] [--idle-seconds S] [--json FILE] [--html FILE] [--windows]
+ *   ipckit-bench [--quick] [--transports LIST] [--baselines LIST] [--scenarios LIST] [--load N]
+ *                [--trials N] [--sizes LIST] [--channels LIST] [--writers N] [--idle-seconds S]
+ *                [--json FILE] [--html FILE] [--windows]
  *   ipckit-bench compare A.json B.json
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatSize, parseSize } from './format.js';
@@ -20,8 +22,10 @@ import type { BenchRun, ScenarioId } from './results.js';
 import { runBench } from './runner.js';
 import { BASELINE_IDS, TARGETS, TRANSPORT_IDS } from './targets.js';
 
-/** What --scenarios chooses from (memcpy runs with its baseline). */
-const SCENARIO_IDS: ScenarioId[] = ['ping-pong', 'stream', 'fan-in', 'idle'];
+/** What --scenarios chooses from (memcpy runs with its baseline; contention is what --load turns on). */
+const SCENARIO_IDS: Array<ScenarioId | 'contention'> = ['ping-pong', 'stream', 'fan-in', 'idle', 'many-channels', 'sync', 'contention'];
+/** The scenarios of a run without --scenarios. */
+const DEFAULT_SCENARIOS: ScenarioId[] = ['ping-pong', 'stream', 'fan-in', 'idle', 'many-channels', 'sync'];
 
 const USAGE = `ipckit-bench — ipckit's transports side by side: latency, throughput and cost
 
@@ -33,9 +37,16 @@ Options
   --quick                 fewer sizes and shorter phases: under a minute (default run: under ten)
   --transports LIST       ${TRANSPORT_IDS.join(',')} (default: all), or none
   --baselines LIST        ${BASELINE_IDS.join(',')} (default: all), or none
-  --scenarios LIST        ${SCENARIO_IDS.join(',')} (default: all)
+  --scenarios LIST        ${SCENARIO_IDS.join(',')}
+                          (default: ${DEFAULT_SCENARIOS.join(',')}; all = every one, contention included)
+  --load N|cores          the contention scenario: every ping-pong and stream case also runs beside N busy
+                          processes (for (;;) {}) that this run starts and stops; quiet and loaded side by side
+                          (--scenarios contention alone: one per core, here ${availableParallelism()})
+  --trials N              measured trials of each case, after one warm-up; figures are medians
+                          (default ${PROFILES.default.trials}; --quick ${PROFILES.quick.trials})
   --sizes LIST            message sizes, e.g. 8,64,1k,64k,1m (default: ${PROFILES.default.sizes.map(formatSize).join(', ').replace(/ /g, '')};
                           --quick: ${PROFILES.quick.sizes.map(formatSize).join(', ').replace(/ /g, '')})
+  --channels LIST         many-channels: channel counts (default ${PROFILES.default.channels.join(',')}; --quick ${PROFILES.quick.channels.join(',')})
   --writers N             writer processes for fan-in (default ${PROFILES.default.writers}; --quick ${PROFILES.quick.writers})
   --idle-seconds S        the idle window: a connected channel, nothing sent, CPU per process
                           (default ${PROFILES.default.idleMs / 1000}; --quick ${PROFILES.quick.idleMs / 1000})
@@ -47,19 +58,20 @@ Options
   -h, --help              this text
 
 Every latency is a round trip; every throughput is one-way; idle CPU is a share of one core,
-per process. Each peer is its own OS process.`;
+per process. Each peer is its own OS process. A case measured while other programs used the CPU
+(or the hypervisor stole it) is marked NOT QUIET.`;
 
-function list(value: string | undefined, known: string[], what: string): string[] | undefined {
+function list<T extends string>(value: string | undefined, known: readonly T[], what: string): T[] | undefined {
   if (value === undefined) return undefined;
-  if (value === 'all') return known;
+  if (value === 'all') return [...known];
   if (value === 'none' || value === '') return [];
   const items = value
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const unknown = items.filter((i) => !known.includes(i));
+  const unknown = items.filter((i) => !(known as readonly string[]).includes(i));
   if (unknown.length) throw new UsageError(`unknown ${what} ${unknown.join(', ')} (known: ${known.join(', ')})`);
-  return items;
+  return items as T[];
 }
 
 class UsageError extends Error {}
@@ -94,6 +106,9 @@ async function main(argv: string[]): Promise<number> {
       baselines: { type: 'string' },
       scenarios: { type: 'string' },
       sizes: { type: 'string' },
+      channels: { type: 'string' },
+      load: { type: 'string' },
+      trials: { type: 'string' },
       writers: { type: 'string' },
       'idle-seconds': { type: 'string' },
       json: { type: 'string' },
@@ -119,6 +134,23 @@ async function main(argv: string[]): Promise<number> {
     profile.sizes = [...new Set(values.sizes.split(',').filter(Boolean).map(parseSize))].sort((a, b) => a - b);
     if (profile.sizes.length === 0) throw new UsageError('--sizes is empty');
   }
+  if (values.channels !== undefined) {
+    const counts = [...new Set(values.channels.split(',').filter(Boolean).map(Number))].sort((a, b) => a - b);
+    if (counts.length === 0 || counts.some((n) => !Number.isInteger(n) || n < 1 || n > 65_536)) {
+      throw new UsageError('--channels is a list of integers from 1 to 65536');
+    }
+    profile.channels = counts;
+  }
+  if (values.trials !== undefined) {
+    const n = Number(values.trials);
+    if (!Number.isInteger(n) || n < 1 || n > 100) throw new UsageError('--trials must be an integer from 1 to 100');
+    profile.trials = n;
+  }
+  let load: number | undefined;
+  if (values.load !== undefined) {
+    load = values.load === 'cores' ? availableParallelism() : Number(values.load);
+    if (!Number.isInteger(load) || load < 1 || load > 256) throw new UsageError('--load must be an integer from 1 to 256 (or "cores")');
+  }
   if (values.writers !== undefined) {
     const n = Number(values.writers);
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError('--writers must be an integer from 1 to 64');
@@ -131,9 +163,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const transports = list(values.transports, TRANSPORT_IDS, 'transport') ?? TRANSPORT_IDS;
   const baselines = list(values.baselines, BASELINE_IDS, 'baseline') ?? BASELINE_IDS;
-  const scenarios = (list(values.scenarios, SCENARIO_IDS, 'scenario') ?? SCENARIO_IDS) as ScenarioId[];
+  const scenarios: Array<ScenarioId | 'contention'> = list(values.scenarios, SCENARIO_IDS, 'scenario') ?? [...DEFAULT_SCENARIOS];
+  if (load !== undefined && !scenarios.includes('contention')) scenarios.push('contention');
   const targets = TARGETS.map((t) => t.id).filter((id) => transports.includes(id) || baselines.includes(id));
-  if (targets.length === 0) throw new UsageError('nothing to measure: --transports and --baselines are both empty');
+  // The sync scenario brings its own objects (and its pipe:// reference): it needs no target.
+  if (targets.length === 0 && !scenarios.includes('sync')) throw new UsageError('nothing to measure: --transports and --baselines are both empty');
 
   const mode = (values.progress ?? (process.stderr.isTTY ? 'bar' : 'lines')) as 'bar' | 'lines' | 'none';
   if (!['bar', 'lines', 'none'].includes(mode)) throw new UsageError('--progress is bar, lines or none');
@@ -160,6 +194,7 @@ async function main(argv: string[]): Promise<number> {
       profile,
       targets,
       scenarios,
+      ...(load !== undefined ? { load } : {}),
       command: commandLine(argv),
       underWine: values['under-wine'],
       ...(values['wine-version'] ? { wineVersion: values['wine-version'] } : {}),
@@ -173,7 +208,7 @@ async function main(argv: string[]): Promise<number> {
   // Under Wine stdout is a file nobody reads; the outer run prints the table.
   if (!values['under-wine']) console.log(renderTable(run));
   // Nothing measured at all (every target unavailable or failed) is a failure.
-  return run.results.length + (run.idle?.length ?? 0) > 0 ? 0 : 1;
+  return run.results.length + (run.idle?.length ?? 0) + (run.sync?.length ?? 0) > 0 ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

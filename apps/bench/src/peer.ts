@@ -1,7 +1,7 @@
 /**
  * A benchmark peer process: `node peer.js <control port> <base64 spec>`.
  * Connects to the orchestrator's side channel, plays one role (echo, pinger,
- * reader, writer) of one target, and answers commands until told to exit.
+ * reader, writer, many, solo) of one target, and answers commands until told to exit.
  */
 import { ControlClient } from './control.js';
 import { atomicsPeer } from './peers/atomics.js';
@@ -21,6 +21,14 @@ async function start(spec: PeerSpec, control: ControlClient, port: number): Prom
     case 'shm-sync': {
       const { shmSyncPeer } = await import('./peers/shm-sync.js');
       return shmSyncPeer(spec, control);
+    }
+    case 'zmq': {
+      const { zmqPeer } = await import('./peers/zmq.js');
+      return zmqPeer(spec, control);
+    }
+    case 'sync': {
+      const { syncPeer } = await import('./peers/sync.js');
+      return syncPeer(spec, control);
     }
   }
 }

@@ -2,12 +2,14 @@
 export interface Profile {
   name: 'quick' | 'default';
   sizes: number[];
-  /** Ping-pong: warm-up time, measured time budget, and bounds on the measured round trips. */
+  /** Measured trials of every case, after one warm-up; every figure is the median over them. */
+  trials: number;
+  /** Ping-pong: warm-up time, measured time budget (per trial), and bounds on the measured round trips (per trial). */
   pingWarmMs: number;
   pingBudgetMs: number;
   pingMin: number;
   pingMax: number;
-  /** Streaming and fan-in: warm-up time, measured time budget, bounds on messages (all writers together). */
+  /** Streaming and fan-in: warm-up time, measured time budget (per trial), bounds on messages (all writers together, per trial). */
   streamWarmMs: number;
   streamBudgetMs: number;
   streamMin: number;
@@ -19,6 +21,16 @@ export interface Profile {
   memcpyMs: number;
   /** Writer processes for fan-in. */
   writers: number;
+  /** many-channels: the channel counts, the message size, the warm-up and each trial's window. */
+  channels: number[];
+  channelBytes: number;
+  channelsWarmMs: number;
+  channelsWindowMs: number;
+  /** sync: warm-up time and each trial's time budget, for the uncontended loops and the hand-offs. */
+  syncWarmMs: number;
+  syncBudgetMs: number;
+  /** memcpy: bytes of each of the two buffers of the memory-bound ceiling (far larger than any cache). */
+  memoryBoundBytes: number;
   /** A command that takes longer than this fails the case (ms). */
   watchdogMs: number;
 }
@@ -29,42 +41,61 @@ const MiB = 1024 * 1024;
 /** 8 B to 1 MiB, factor 8: seven sizes on a log scale. */
 export const DEFAULT_SIZES = [8, 64, 512, 4 * KiB, 32 * KiB, 256 * KiB, 1 * MiB];
 export const QUICK_SIZES = [8, 1 * KiB, 64 * KiB, 1 * MiB];
+/** many-channels: issue 13 §3's counts. */
+export const DEFAULT_CHANNELS = [1, 16, 64, 128, 256, 1024];
+export const QUICK_CHANNELS = [1, 16, 128];
 
 export const PROFILES: Readonly<Record<'quick' | 'default', Profile>> = {
-  // Every case is ~0.2 s: the whole default set of targets in well under a minute.
+  // Every case is ~0.2 s: the whole default set of targets in about a minute.
   quick: {
     name: 'quick',
     sizes: QUICK_SIZES,
+    trials: 2,
     pingWarmMs: 40,
-    pingBudgetMs: 120,
-    pingMin: 300,
+    pingBudgetMs: 60,
+    pingMin: 150,
     pingMax: 20_000,
     streamWarmMs: 30,
-    streamBudgetMs: 120,
+    streamBudgetMs: 60,
     streamMin: 40,
     streamMax: 300_000,
     idleMs: 500,
     idleSettleMs: 250,
     memcpyMs: 60,
     writers: 3,
+    channels: QUICK_CHANNELS,
+    channelBytes: 64,
+    channelsWarmMs: 50,
+    channelsWindowMs: 100,
+    syncWarmMs: 20,
+    syncBudgetMs: 40,
+    memoryBoundBytes: 128 * MiB,
     watchdogMs: 60_000,
   },
-  // p99.9 wants thousands of round trips: at least 2000, for about a second per size.
+  // p99.9 wants thousands of round trips: at least 2000 a trial, three trials of about 0.4 s per size.
   default: {
     name: 'default',
     sizes: DEFAULT_SIZES,
+    trials: 3,
     pingWarmMs: 200,
-    pingBudgetMs: 1000,
+    pingBudgetMs: 400,
     pingMin: 2000,
     pingMax: 200_000,
     streamWarmMs: 150,
-    streamBudgetMs: 800,
+    streamBudgetMs: 400,
     streamMin: 200,
     streamMax: 3_000_000,
     idleMs: 2000,
     idleSettleMs: 250,
     memcpyMs: 300,
     writers: 4,
+    channels: DEFAULT_CHANNELS,
+    channelBytes: 64,
+    channelsWarmMs: 300,
+    channelsWindowMs: 400,
+    syncWarmMs: 100,
+    syncBudgetMs: 300,
+    memoryBoundBytes: 128 * MiB,
     watchdogMs: 120_000,
   },
 };

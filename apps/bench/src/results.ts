@@ -7,10 +7,10 @@
 export const SCHEMA = 'ipckit-bench/1';
 
 /** The measurements. Every label says round trip, one-way or no traffic. */
-export type ScenarioId = 'ping-pong' | 'stream' | 'fan-in' | 'idle' | 'memcpy';
+export type ScenarioId = 'ping-pong' | 'stream' | 'fan-in' | 'idle' | 'many-channels' | 'sync' | 'memcpy';
 
 /** What a figure measures: a message there and back, messages in one direction, or a channel with nothing on it. */
-export type Direction = 'round trip' | 'one-way' | 'in-process copy' | 'no traffic';
+export type Direction = 'round trip' | 'one-way' | 'in-process copy' | 'no traffic' | 'in-process';
 
 export interface ScenarioInfo {
   id: ScenarioId;
@@ -45,11 +45,26 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     description:
       'one writer process connected to one reader process that waits in receive (after one message, so past any spin before sleeping), nothing sent for a few seconds: the CPU each process uses, as a share of one core',
   },
+  'many-channels': {
+    id: 'many-channels',
+    title: 'many channels',
+    direction: 'round trip',
+    description:
+      'one client process holds N channels to one echo server process; every channel does 64-byte round trips at once, after a warm-up; aggregate round trips per second, by N',
+  },
+  sync: {
+    id: 'sync',
+    title: '@ipckit/sync',
+    direction: 'in-process',
+    description:
+      'uncontended acquire + release of a Mutex (async acquire(), and acquireSync() in a worker thread) against Atomics.compareExchange + Atomics.store on shared memory; and hand-offs between two processes (a round trip of two: Mutex, Event), next to a pipe:// round trip',
+  },
   memcpy: {
     id: 'memcpy',
     title: 'memcpy bandwidth',
     direction: 'in-process copy',
-    description: 'single-thread Uint8Array.prototype.set of one message into another buffer (tinybench): the copy ceiling',
+    description:
+      'single-thread Uint8Array.prototype.set of one message into another buffer (tinybench): the copy ceilings, cache-hot (one buffer, copied again and again) and memory-bound (each copy to and from fresh memory far larger than the cache)',
   },
 };
 
@@ -80,13 +95,69 @@ export interface CpuCost {
   byRole: Record<string, number>;
 }
 
+/**
+ * Ratios to other figures of the same run, at the same size, the same load
+ * and (many-channels) the same channel count.
+ */
 export interface Ratios {
   /** Latency: this p50 over the Atomics floor's p50 at the same size (>= 1 is slower). */
   toFloor?: number;
-  /** Throughput: this MB/s over the memcpy ceiling at the same size (< 1). */
+  /** Throughput: this MB/s over the cache-hot memcpy ceiling at the same size (< 1). */
   toCeiling?: number;
-  /** Latency: this p50 over named-pipe's; throughput: this MB/s over named-pipe's. */
+  /** Throughput: this MB/s over the memory-bound memcpy ceiling at the same size. */
+  toMemoryCeiling?: number;
+  /**
+   * Latency: this p50 over named-pipe's (below 1 is faster); throughput and
+   * many-channels: this rate over named-pipe's (above 1 is faster).
+   */
   toPipe?: number;
+  /** As toPipe, against zeromq's ipc:// (the peer a Node user would pick instead). */
+  toZmqIpc?: number;
+}
+
+/**
+ * A case's trials: the figure named by `figure` in each trial, and how far
+ * apart they are. Every figure of the case is the median over its trials.
+ */
+export interface Spread {
+  /** Which figure: e.g. "latencyNs.p50", "throughput.messagesPerSec", "roundTripsPerSec". */
+  figure: string;
+  /** Its value in each trial, in order. */
+  values: number[];
+  median: number;
+  min: number;
+  max: number;
+  /** (max - min) / median: 0 when every trial agreed. */
+  relative: number;
+}
+
+/** One sample of the machine's state, taken before or after a case. */
+export interface MachineSample {
+  /** os.loadavg(): 1, 5 and 15 minutes (zeros on Windows, which has none). */
+  loadAvg: [number, number, number];
+  /** Linux: the CPU time the hypervisor has stolen from this machine since boot, seconds (/proc/stat). */
+  stealSeconds?: number;
+  /** Linux: runnable threads right now, this run's included (/proc/stat procs_running). */
+  runnable?: number;
+}
+
+/**
+ * Was the machine quiet during a case? See README "Is the machine quiet?".
+ * On Linux from /proc; elsewhere `quiet` is null (not checked).
+ */
+export interface MachineCheck {
+  before: MachineSample;
+  after: MachineSample;
+  /** The case's wall time, from the first sample to the last, seconds. */
+  windowSeconds: number;
+  /** Linux: CPU used by processes outside this run (user + system), in cores, averaged over the window. */
+  otherCpuCores?: number;
+  /** Linux: the share of all CPU time the hypervisor stole during the window, percent. */
+  stealPercent?: number;
+  /** True: quiet; false: not quiet (see `reasons`); null: not checked on this OS. */
+  quiet: boolean | null;
+  /** Why not quiet, or why not checked. */
+  reasons: string[];
 }
 
 export interface CaseResult {
@@ -98,17 +169,29 @@ export interface CaseResult {
   /** Human label, always saying round trip or one-way, e.g. "pipe · ping-pong round trip · 64 B". */
   label: string;
   sizeBytes: number;
-  /** Measured messages (round trips count once here; see cpu.perMessageNs). */
+  /** Measured messages over all trials (round trips count once here; see cpu.perMessageNs). */
   operations: number;
   /** Writer processes (fan-in), else 1. */
   writers: number;
+  /** Measured time over all trials. */
   durationNs: number;
+  /** Busy processes (`for (;;) {}`) this run kept running beside the case: 0 quiet, N under --load (absent in older runs: 0). */
+  load?: number;
+  /** many-channels: channels the client held, each doing round trips at once. */
+  channels?: number;
   latencyNs?: LatencyStats;
   throughput?: Throughput;
+  /** many-channels: round trips per second, all channels together. */
+  roundTripsPerSec?: number;
+  /** Median over trials: user + system CPU of every process per message. */
   cpu: CpuCost;
   /** Each process's peak resident set (maxRSS) in bytes, by role. For a peer kept across sizes, the peak so far. */
   peakRssBytes: Record<string, number>;
   ratios: Ratios;
+  /** The trials behind the figures (absent in older runs: one trial). */
+  spread?: Spread;
+  /** The machine during the case (absent in older runs). */
+  machine?: MachineCheck;
 }
 
 /** One target's idle measure: a connected channel with nothing sent on it. */
@@ -127,12 +210,43 @@ export interface IdleResult {
    */
   cpuPercent: Record<string, number>;
   peakRssBytes: Record<string, number>;
+  /** The reader's cpuPercent in each trial (each trial a window of the same length); the figures are medians. */
+  spread?: Spread;
+  machine?: MachineCheck;
 }
 
+/** One figure of the sync scenario. */
+export interface SyncResult {
+  /** e.g. "mutex-async", "floor", "handoff-mutex", "handoff-pipe". */
+  id: string;
+  label: string;
+  /** `uncontended`: acquire + release with nobody else; `hand-off`: a round trip of two hand-offs between two processes. */
+  measure: 'uncontended' | 'hand-off';
+  /** What runs, in words. */
+  description: string;
+  /** Uncontended: nanoseconds per acquire + release (median over trials). */
+  perOpNs?: number;
+  /** Hand-off: one sample per round trip (two hand-offs), medians over trials. */
+  latencyNs?: LatencyStats;
+  /** Acquire + release pairs, or round trips, over all trials. */
+  operations: number;
+  ratios: {
+    /** Uncontended: this over the Atomics floor (compareExchange + store). */
+    toFloor?: number;
+    /** Hand-off: this p50 over the pipe:// round trip's p50 measured in the same scenario. */
+    toPipe?: number;
+  };
+  spread?: Spread;
+  machine?: MachineCheck;
+}
 export interface SkippedCase {
   target: string;
   scenario: ScenarioId;
   sizeBytes?: number;
+  /** many-channels: the channel count not measured. */
+  channels?: number;
+  /** The load of the case not measured (absent: 0). */
+  load?: number;
   reason: string;
 }
 
@@ -163,6 +277,8 @@ export interface Environment {
   kernel: string;
   node: string;
   v8: string;
+  /** The last-level cache of CPU 0, bytes, when the OS says (Linux sysfs). */
+  cacheBytes?: number;
   hostname: string;
   clock: string;
 }
@@ -176,6 +292,12 @@ export interface RunOptionsRecord {
   budgetMs: number;
   /** The idle window, ms (absent in runs made before the idle measure). */
   idleMs?: number;
+  /** Trials per case (absent in older runs: 1). */
+  trials?: number;
+  /** Busy processes of the contention scenario (absent or 0: no contention scenario). */
+  load?: number;
+  /** many-channels: the channel counts. */
+  channels?: number[];
 }
 
 export interface BenchRun {
@@ -189,6 +311,23 @@ export interface BenchRun {
   results: CaseResult[];
   /** The idle measure, one entry per target (absent in runs made before it existed). */
   idle?: IdleResult[];
+  /** The sync scenario's figures (absent when it did not run). */
+  sync?: SyncResult[];
+  /** Issue 13's goals, checked against this run's figures (see goals.ts). */
+  goals?: GoalCheck[];
   skipped: SkippedCase[];
   notes: string[];
+}
+
+/** One of issue 13's goals, checked against the figures of this run. */
+export interface GoalCheck {
+  id: string;
+  /** The goal in words. */
+  goal: string;
+  /** true met, false not met, null not measured in this run (see `detail`). */
+  met: boolean | null;
+  /** The figures behind the verdict (the worst case first). */
+  detail: string;
+  /** True when a case the verdict rests on ran on a machine that was not quiet. */
+  polluted: boolean;
 }

@@ -1,20 +1,24 @@
 /**
  * Is @ipckit/shared-memory's synchronous API there (ShmChannel.sendSync /
- * receiveSync)? Looked up at run time, so the benchmark builds and runs
- * whether or not that package is built.
+ * receiveSync, and whatever the target's io strategy needs besides)? Looked
+ * up at run time, so the benchmark builds and runs whether or not that
+ * package is built, and a strategy can name methods not released yet.
  */
+import { SYNC_IO } from './peers/shm-io.js';
 import type { Probe } from './targets.js';
 
 /** Typed `string`, not the literal: TypeScript then leaves the import to run time and never resolves it at build. */
 const SHM_MODULE: string = '@ipckit/shared-memory';
 
 interface ShmModule {
-  ShmChannel?: { prototype: { sendSync?: unknown; receiveSync?: unknown } };
+  ShmChannel?: { prototype: Record<string, unknown> };
   transport?: { capabilities: { backend: string; primitive: string; maxMessageBytes: number } };
 }
 
-/** `receiveInto`: the variant that receives with receiveSync(into) into one reused array. */
-export async function probeShmSync(receiveInto: boolean): Promise<Probe> {
+/** `io`: the target's strategy, an id of SYNC_IO. */
+export async function probeShmSync(io: string): Promise<Probe> {
+  const strategy = SYNC_IO[io];
+  if (!strategy) return { available: false, reason: `no io strategy ${io} in peers/shm-io.ts` };
   let module: ShmModule;
   try {
     module = (await import(SHM_MODULE)) as ShmModule;
@@ -22,13 +26,14 @@ export async function probeShmSync(receiveInto: boolean): Promise<Probe> {
     return { available: false, reason: `@ipckit/shared-memory is not built (${String((error as { message?: unknown }).message ?? error).split('\n')[0]})` };
   }
   const proto = module.ShmChannel?.prototype;
-  if (!module.transport || typeof proto?.sendSync !== 'function' || typeof proto.receiveSync !== 'function') {
-    return { available: false, reason: '@ipckit/shared-memory exports no ShmChannel.sendSync/receiveSync' };
+  const missing = ['sendSync', 'receiveSync', ...strategy.requires].filter((method) => typeof proto?.[method] !== 'function');
+  if (!module.transport || missing.length) {
+    return { available: false, reason: `@ipckit/shared-memory's ShmChannel has no ${missing.join(', ') || 'transport'}` };
   }
   const caps = module.transport.capabilities;
   return {
     available: true,
-    backend: `${caps.backend}: ${caps.primitive}; ShmChannel.sendSync/${receiveInto ? 'receiveSync(into) into one reused array' : 'receiveSync()'} in a worker thread of each peer`,
+    backend: `${caps.backend}: ${caps.primitive}; ${strategy.describe} in a worker thread of each peer`,
     duplex: true,
     // A thread blocked in receiveSync serves one channel: a many-writer reader needs the async API.
     manyWriters: false,

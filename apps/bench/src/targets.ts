@@ -5,6 +5,9 @@
  * scenarios it takes part in, and, when its names are not free-form, how it
  * makes a name to listen on (`listenName`). The runner knows no transport by name.
  */
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Capabilities } from '@ipckit/core';
 import { resolveTransport } from '@ipckit/core/kit';
 import { mappingSource } from './mapping.js';
@@ -23,6 +26,12 @@ export interface Probe {
   maxMessageBytes?: number;
   /** Why fan-in does not apply, when manyWriters is false. */
   noFanIn?: string;
+  /**
+   * many-channels: the most channels one listener takes, when the transport
+   * says so up front. Counts above it are "not measured" with this reason;
+   * without it, the count a connect fails at is, with the transport's error.
+   */
+  maxChannels?: { count: number; reason: string };
 }
 
 export interface TargetDef {
@@ -32,8 +41,12 @@ export interface TargetDef {
   family: Family | 'memcpy';
   scheme?: string;
   serialization?: 'json' | 'advanced';
-  /** shm-sync family: receive with `receiveSync(into)` into one array the peer owns, instead of a new array per message. */
-  receiveInto?: boolean;
+  /** shm-sync family: how each peer sends and receives, an id of SYNC_IO (peers/shm-io.ts). */
+  io?: string;
+  /** sync family: which hand-off (the sync scenario's own entries, not in TARGETS). */
+  variant?: string;
+  /** memcpy family: copy to and from fresh memory far larger than the cache, instead of one cache-hot buffer. */
+  memoryBound?: boolean;
   scenarios: ScenarioId[];
   /** One line for the report: what exactly runs. */
   description: string;
@@ -48,8 +61,13 @@ export interface TargetDef {
 }
 
 const MESSAGE_SCENARIOS: ScenarioId[] = ['ping-pong', 'stream', 'fan-in'];
-/** A transport also takes part in the idle measure (baselines spin or have no idle state worth a figure). */
-const TRANSPORT_SCENARIOS: ScenarioId[] = [...MESSAGE_SCENARIOS, 'idle'];
+/**
+ * A transport also takes part in the idle measure (baselines spin or have no
+ * idle state worth a figure) and, behind the common interface, in
+ * many-channels (a shm sync-API peer blocks a thread per channel).
+ */
+const TRANSPORT_SCENARIOS: ScenarioId[] = [...MESSAGE_SCENARIOS, 'idle', 'many-channels'];
+const SYNC_API_SCENARIOS: ScenarioId[] = [...MESSAGE_SCENARIOS, 'idle'];
 
 function firstLine(value: unknown): string {
   return String(value).split('\n', 1)[0] ?? '';
@@ -80,30 +98,103 @@ function transportTarget(id: string, scheme: string, label: string, description:
       } catch (error) {
         return { available: false, reason: describeError(error) };
       }
+      // A transport may say how many channels a listener takes (not part of core's Capabilities today).
+      const maxChannels = (caps as { maxChannels?: unknown }).maxChannels;
       return {
         available: true,
         backend: `${caps.backend}: ${caps.primitive}`,
         duplex: caps.duplex,
         manyWriters: caps.manyWriters,
         maxMessageBytes: caps.maxMessageBytes,
+        ...(typeof maxChannels === 'number'
+          ? { maxChannels: { count: maxChannels, reason: `${label} takes at most ${maxChannels} channels per listener (its capabilities say)` } }
+          : {}),
       };
     },
   };
 }
 
-/** @ipckit/shared-memory's own synchronous API, which the common interface does not have. */
-function shmSyncTarget(id: string, label: string, receiveInto: boolean, description: string): TargetDef {
+/**
+ * @ipckit/shared-memory's own synchronous API, which the common interface
+ * does not have; `io` is how its peers send and receive (an id of SYNC_IO in
+ * peers/shm-io.ts, where a zero-copy strategy goes).
+ */
+function shmSyncTarget(id: string, label: string, io: string, description: string): TargetDef {
   return {
     id,
     label,
     kind: 'transport',
     family: 'shm-sync',
-    receiveInto,
-    scenarios: TRANSPORT_SCENARIOS,
+    io,
+    scenarios: SYNC_API_SCENARIOS,
     description,
     async probe() {
       const { probeShmSync } = await import('./shm-sync-probe.js');
-      return probeShmSync(receiveInto);
+      return probeShmSync(io);
+    },
+  };
+}
+
+/** Typed `string`: the zeromq package is loaded at run time, so the bench runs (without its targets) where it is missing. */
+const ZEROMQ: string = 'zeromq';
+
+/**
+ * The `zeromq` package (libzmq through its Node binding): what a Node user
+ * would pick instead of ipckit. Ping-pong is a REQ/REP pair, streaming and
+ * fan-in are PUSH → PULL; the server binds, the clients connect.
+ */
+function zmqTarget(transport: 'ipc' | 'tcp', description: string): TargetDef {
+  return {
+    id: `zmq-${transport}`,
+    label: `zeromq ${transport}://`,
+    kind: 'baseline',
+    family: 'zmq',
+    scheme: transport,
+    scenarios: MESSAGE_SCENARIOS,
+    description,
+    // ipc://: a socket file in the temporary directory; tcp://: port 0 (`*`), libzmq picks, the socket reports it.
+    listenName: (unique) => (transport === 'ipc' ? `ipc://${join(tmpdir(), `${unique}.zmq`)}` : 'tcp://127.0.0.1:*'),
+    async probe() {
+      try {
+        const zmq = (await import(ZEROMQ)) as { version?: string };
+        return {
+          available: true,
+          backend: `zeromq (npm) ${zeromqPackageVersion()}, libzmq ${zmq.version ?? '?'}; ${transport === 'ipc' ? 'ipc:// (a Unix domain socket)' : 'tcp://127.0.0.1'}; REQ/REP, PUSH/PULL`,
+          duplex: true,
+          manyWriters: true,
+          maxMessageBytes: Number.MAX_SAFE_INTEGER,
+        };
+      } catch (error) {
+        return { available: false, reason: `the zeromq package does not load here: ${describeError(error)}` };
+      }
+    },
+  };
+}
+
+function zeromqPackageVersion(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    const version = (require('zeromq/package.json') as { version?: unknown }).version;
+    return typeof version === 'string' ? version : '?';
+  } catch {
+    return '?';
+  }
+}
+
+/** A memcpy ceiling: cache-hot (one buffer) or memory-bound (fresh memory every copy). */
+function memcpyTarget(memoryBound: boolean): TargetDef {
+  return {
+    id: memoryBound ? 'memcpy-ram' : 'memcpy',
+    label: memoryBound ? 'memcpy ceiling (memory-bound)' : 'memcpy ceiling (cache-hot)',
+    kind: 'baseline',
+    family: 'memcpy',
+    memoryBound,
+    scenarios: ['memcpy'],
+    description: memoryBound
+      ? 'single-thread Uint8Array.prototype.set of one message from and to the next place in two buffers far larger than the cache (tinybench): the ceiling when the data is not in the cache'
+      : 'single-thread Uint8Array.prototype.set of one message, the same two buffers every time so they stay in the cache (tinybench): the copy ceiling',
+    async probe() {
+      return { available: true, backend: `V8 ${process.versions.v8} TypedArray.prototype.set`, maxMessageBytes: 1 << 30 };
     },
   };
 }
@@ -138,13 +229,13 @@ export const TARGETS: readonly TargetDef[] = [
   shmSyncTarget(
     'shm-sync',
     'shm (sync API)',
-    false,
+    'copy',
     "@ipckit/shared-memory's synchronous channel API (blocking sendSync/receiveSync(), meant for worker threads; a new array per received message), run in a worker thread of each peer",
   ),
   shmSyncTarget(
     'shm-sync-into',
     'shm (sync, receiveSync(into))',
-    true,
+    'into',
     'the same, but every receive is receiveSync(into): copied into one array the peer owns, no allocation per message (the echo sends back a view of it)',
   ),
   transportTarget('pipe', 'pipe', 'named-pipe', 'pipe:// through the common interface'),
@@ -153,6 +244,8 @@ export const TARGETS: readonly TargetDef[] = [
   transportTarget('tcp', 'tcp', 'tcp', 'tcp:// on 127.0.0.1 through the common interface', { listenName: () => '127.0.0.1:0' }),
   cpTarget('json'),
   cpTarget('advanced'),
+  zmqTarget('ipc', 'the zeromq package over ipc:// (a Unix domain socket): REQ/REP for ping-pong, PUSH → PULL for streaming and fan-in'),
+  zmqTarget('tcp', 'the zeromq package over tcp://127.0.0.1: REQ/REP for ping-pong, PUSH → PULL for streaming and fan-in'),
   {
     id: 'atomics',
     label: 'Atomics floor',
@@ -169,17 +262,8 @@ export const TARGETS: readonly TargetDef[] = [
       }
     },
   },
-  {
-    id: 'memcpy',
-    label: 'memcpy ceiling',
-    kind: 'baseline',
-    family: 'memcpy',
-    scenarios: ['memcpy'],
-    description: 'single-thread Uint8Array.prototype.set of one message, measured with tinybench: the copy ceiling',
-    async probe() {
-      return { available: true, backend: `V8 ${process.versions.v8} TypedArray.prototype.set`, maxMessageBytes: 1 << 30 };
-    },
-  },
+  memcpyTarget(false),
+  memcpyTarget(true),
 ];
 
 /** Ids of the transports and of the baselines, for `--transports` and `--baselines`. */

@@ -9,7 +9,7 @@
  */
 import { connect, listen, type Channel, type Listener } from '@ipckit/core';
 import type { ControlClient } from '../control.js';
-import { Counter, bytePayload, pingLoop, sendLoop, snapshot, encodeSamples } from './common.js';
+import { Counter, bytePayload, now, pingLoop, sendLoop, since, snapshot, encodeSamples } from './common.js';
 import type { PeerSpec } from './spec.js';
 
 function address(spec: PeerSpec, name: string): string {
@@ -20,6 +20,88 @@ async function firstChannel(listener: Listener): Promise<Channel> {
   const next = await listener[Symbol.asyncIterator]().next();
   if (next.done) throw new Error('the listener closed before a channel arrived');
   return next.value;
+}
+
+/** Connects at once, in batches of this many (a rendezvous with a slot table takes a few at a time anyway). */
+const CONNECT_BATCH = 32;
+
+/** An error as its code and message (IpcError: "ETIMEDOUT every slot ..."). */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return `${typeof code === 'string' ? `${code} ` : ''}${error.message}`;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The many-channels client: one process holding N channels to one echo
+ * server, every channel doing round trips at once. `mc-open` connects
+ * channels until it holds `count` (a connect that fails fails the command
+ * with the transport's error: that count is over what the transport takes);
+ * `mc-run` runs every channel's round trip loop, lets it warm up, then
+ * counts the round trips of all channels in each trial's window.
+ */
+function manyChannels(spec: PeerSpec, control: ControlClient, closers: Array<() => Promise<void>>): void {
+  const options = { maxMessageBytes: Math.max(spec.maxSize, 1024) };
+  const held: Array<{ channel: Channel; replies: AsyncIterator<Uint8Array> }> = [];
+  control.on('mc-open', async (args) => {
+    const name = String(args['name']);
+    const want = Number(args['count']);
+    while (held.length < want) {
+      const opened = await Promise.allSettled(Array.from({ length: Math.min(CONNECT_BATCH, want - held.length) }, () => connect(address(spec, name), options)));
+      let failure: string | undefined;
+      for (const result of opened) {
+        if (result.status === 'rejected') {
+          failure ??= describe(result.reason);
+          continue;
+        }
+        const channel = result.value;
+        held.push({ channel, replies: channel[Symbol.asyncIterator]() });
+        closers.push(() => channel.close());
+      }
+      if (failure !== undefined) throw new Error(`channel ${held.length + 1} of ${want} did not connect: ${failure}`);
+    }
+    return { channels: held.length };
+  });
+  control.on('mc-run', async (args) => {
+    const count = Number(args['count']);
+    const payload = bytePayload(Number(args['size']));
+    const trials = Number(args['trials']);
+    let running = true;
+    let done = 0;
+    const c0 = snapshot();
+    const loops = held.slice(0, count).map(async ({ channel, replies }) => {
+      while (running) {
+        await channel.send(payload);
+        const next = await replies.next();
+        if (next.done) throw new Error('a channel closed during the round trips');
+        done++;
+      }
+    });
+    // A failing loop stops them all (and fails the command below).
+    const all = Promise.all(loops).finally(() => {
+      running = false;
+    });
+    all.catch(() => undefined);
+    const windows: Array<{ roundTrips: number; elapsedNs: number }> = [];
+    try {
+      const start = done;
+      await Promise.race([sleep(Number(args['warmMs'])), all]);
+      // A loop that fails rejects `all`, which ends the race and the command at once.
+      for (let t = 0; t < trials; t++) {
+        const d0 = done;
+        const t0 = now();
+        await Promise.race([sleep(Number(args['windowMs'])), all]);
+        windows.push({ roundTrips: done - d0, elapsedNs: Number(now() - t0) });
+      }
+      running = false;
+      await all;
+      return { windows, roundTrips: done - start, cpu: since(c0) };
+    } finally {
+      running = false;
+    }
+  });
 }
 
 export function channelPeer(spec: PeerSpec, control: ControlClient): { close(): Promise<void> } {
@@ -97,6 +179,10 @@ export function channelPeer(spec: PeerSpec, control: ControlClient): { close(): 
         counter.arm(Number(args['until']));
         return snapshot();
       });
+      break;
+    }
+    case 'many': {
+      manyChannels(spec, control, closers);
       break;
     }
     case 'writer': {

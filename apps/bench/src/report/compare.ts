@@ -3,12 +3,22 @@
  * Latency: B's p50 / A's p50 (below 1 is faster). Throughput: B's MB/s / A's
  * (above 1 is faster). CPU per message: B / A. Idle CPU: B's share of a core / A's.
  */
-import { formatMBps, formatNs, formatPercent, formatSize } from '../format.js';
+import { formatCount, formatMBps, formatNs, formatPercent, formatSize } from '../format.js';
 import { SCHEMA, type BenchRun, type CaseResult } from '../results.js';
 import { textTable } from './text-table.js';
 
 function key(r: CaseResult): string {
-  return `${r.target}/${r.scenario}/${r.writers}/${r.sizeBytes}`;
+  return `${r.target}/${r.scenario}/${r.writers}/${r.sizeBytes}/${r.load ?? 0}/${r.channels ?? 0}`;
+}
+
+/** "!" when a side's case ran on a machine that was not quiet (see README "Is the machine quiet?"). */
+function mark(r: { machine?: { quiet: boolean | null } }): string {
+  return r.machine?.quiet === false ? '!' : '';
+}
+
+/** What a case is, beyond its target and size: the load it ran beside. */
+function condition(r: CaseResult): string {
+  return r.load ? `, load ${r.load}` : '';
 }
 
 function change(ratio: number, lowerIsBetter: boolean): string {
@@ -36,13 +46,23 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
       continue;
     }
     mapA.delete(key(rb));
-    if (rb.latencyNs && ra.latencyNs) {
+    if (rb.roundTripsPerSec !== undefined && ra.roundTripsPerSec !== undefined) {
       rows.push([
         rb.targetLabel,
-        `${rb.scenario} (round trip) p50`,
+        `${rb.channels ?? '?'} channels (round trips/s)`,
         formatSize(rb.sizeBytes),
-        formatNs(ra.latencyNs.p50),
-        formatNs(rb.latencyNs.p50),
+        `${formatCount(ra.roundTripsPerSec)}/s${mark(ra)}`,
+        `${formatCount(rb.roundTripsPerSec)}/s${mark(rb)}`,
+        change(rb.roundTripsPerSec / ra.roundTripsPerSec, false),
+        change(rb.cpu.perMessageNs / ra.cpu.perMessageNs, true),
+      ]);
+    } else if (rb.latencyNs && ra.latencyNs) {
+      rows.push([
+        rb.targetLabel,
+        `${rb.scenario} (round trip${condition(rb)}) p50`,
+        formatSize(rb.sizeBytes),
+        `${formatNs(ra.latencyNs.p50)}${mark(ra)}`,
+        `${formatNs(rb.latencyNs.p50)}${mark(rb)}`,
         change(rb.latencyNs.p50 / ra.latencyNs.p50, true),
         change(rb.cpu.perMessageNs / ra.cpu.perMessageNs, true),
       ]);
@@ -59,10 +79,10 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
       const dir = rb.scenario === 'memcpy' ? 'in-process' : 'one-way';
       rows.push([
         rb.targetLabel,
-        `${rb.scenario}${rb.writers > 1 ? ` ${rb.writers}→1` : ''} (${dir})`,
+        `${rb.scenario}${rb.writers > 1 ? ` ${rb.writers}→1` : ''} (${dir}${condition(rb)})`,
         formatSize(rb.sizeBytes),
-        formatMBps(ra.throughput.megabytesPerSec),
-        formatMBps(rb.throughput.megabytesPerSec),
+        `${formatMBps(ra.throughput.megabytesPerSec)}${mark(ra)}`,
+        `${formatMBps(rb.throughput.megabytesPerSec)}${mark(rb)}`,
         change(rb.throughput.megabytesPerSec / ra.throughput.megabytesPerSec, false),
         rb.scenario === 'memcpy' ? '' : change(rb.cpu.perMessageNs / ra.cpu.perMessageNs, true),
       ]);
@@ -85,14 +105,36 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
         role === 'reader' ? rb.targetLabel : '',
         `idle CPU, ${role} (% of a core)`,
         '',
-        formatPercent(pa),
-        formatPercent(pb),
+        `${formatPercent(pa)}${mark(ra)}`,
+        `${formatPercent(pb)}${mark(rb)}`,
         change(pb / pa, true),
         '',
       ]);
     }
   }
   for (const ra of idleA.values()) onlyOne.push(`only in A: ${ra.label}`);
+  const syncA = new Map((a.sync ?? []).map((r) => [r.id, r]));
+  for (const rb of b.sync ?? []) {
+    const ra = syncA.get(rb.id);
+    if (!ra) {
+      onlyOne.push(`only in B: sync · ${rb.label}`);
+      continue;
+    }
+    syncA.delete(rb.id);
+    const fa = ra.perOpNs ?? ra.latencyNs?.p50;
+    const fb = rb.perOpNs ?? rb.latencyNs?.p50;
+    if (fa === undefined || fb === undefined) continue;
+    rows.push([
+      rb.label,
+      rb.measure === 'uncontended' ? 'sync, per acquire + release' : 'sync, hand-off round trip p50',
+      '',
+      `${formatNs(fa)}${mark(ra)}`,
+      `${formatNs(fb)}${mark(rb)}`,
+      change(fb / fa, true),
+      '',
+    ]);
+  }
+  for (const ra of syncA.values()) onlyOne.push(`only in A: sync · ${ra.label}`);
   const head = [
     `A: ${names[0]} — ${a.environment.label}, ${a.environment.cpuModel}, Node ${a.environment.node}, ${a.options.profile}, ${a.createdAt}`,
     `B: ${names[1]} — ${b.environment.label}, ${b.environment.cpuModel}, Node ${b.environment.node}, ${b.options.profile}, ${b.createdAt}`,
@@ -101,6 +143,8 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
     head.push('Warning: the runs come from different platforms; compare the ratios within each run rather than these figures.');
   }
   if (a.environment.underWine || b.environment.underWine) head.push('Note: a run under Wine: absolute numbers are not Windows numbers.');
+  if (rows.some((r) => r.some((c) => c.endsWith('!'))))
+    head.push("!: that run measured the case on a machine that was not quiet; its figure is not the code's speed.");
   const body = textTable(
     [
       { header: 'target' },

@@ -3,8 +3,10 @@
  * no fonts, no network) that opens offline in any browser.
  */
 import { formatBytes, formatCount, formatMBps, formatNs, formatPercent, formatRatio, formatSize, sig } from '../format.js';
-import { SCENARIOS, type BenchRun, type CaseResult } from '../results.js';
+import { QUIET_OTHER_CORES, QUIET_STEAL_PERCENT, machineMark } from '../machine.js';
+import { SCENARIOS, type BenchRun, type CaseResult, type MachineCheck } from '../results.js';
 import { logLogChart, type Series } from './svg-chart.js';
+import { formatSpread, machineChecks } from './table.js';
 
 const PALETTE: Record<string, string> = {
   shm: '#1b9e77',
@@ -15,10 +17,13 @@ const PALETTE: Record<string, string> = {
   tcp: '#e7298a',
   'cp-json': '#a6761d',
   'cp-advanced': '#e6ab02',
+  'zmq-ipc': '#1f78b4',
+  'zmq-tcp': '#6a3d9a',
   atomics: '#333333',
   memcpy: '#888888',
+  'memcpy-ram': '#bbbbbb',
 };
-const EXTRA = ['#1f78b4', '#b2df8a', '#fb9a99', '#cab2d6'];
+const EXTRA = ['#b2df8a', '#fb9a99', '#cab2d6', '#ff7f00'];
 
 function color(target: string, index: number): string {
   return PALETTE[target] ?? EXTRA[index % EXTRA.length]!;
@@ -34,13 +39,30 @@ function group(results: CaseResult[]): CaseResult[][] {
   return [...map.values()];
 }
 
-function series(results: CaseResult[], value: (r: CaseResult) => number | undefined, tip: (r: CaseResult) => string, dashedTargets: string[] = []): Series[] {
+function series(
+  results: CaseResult[],
+  value: (r: CaseResult) => number | undefined,
+  tip: (r: CaseResult) => string,
+  dashedTargets: string[] = [],
+  x: (r: CaseResult) => number = (r) => r.sizeBytes,
+  xText: (r: CaseResult) => string = (r) => formatSize(r.sizeBytes),
+): Series[] {
   return group(results).map((list, i) => ({
     name: list[0]!.targetLabel,
     color: color(list[0]!.target, i),
     dashed: dashedTargets.includes(list[0]!.target),
-    points: list.map((r) => ({ x: r.sizeBytes, y: value(r) ?? Number.NaN, tip: `${formatSize(r.sizeBytes)}: ${tip(r)}` })),
+    points: list.map((r) => ({ x: x(r), y: value(r) ?? Number.NaN, tip: `${xText(r)}: ${tip(r)}${r.machine?.quiet === false ? ' (machine NOT QUIET)' : ''}` })),
   }));
+}
+
+/** Quiet cases solid, loaded ones dashed in the same colour: one chart of its own for the contention scenario. */
+function contentionSeries(results: CaseResult[], value: (r: CaseResult) => number | undefined, tip: (r: CaseResult) => string): Series[] {
+  const loaded = results.filter((r) => r.load);
+  const targets = new Set(loaded.map((r) => r.target));
+  const quiet = results.filter((r) => !r.load && targets.has(r.target));
+  const q = series(quiet, value, tip);
+  const l = series(loaded, value, tip).map((s) => ({ ...s, name: `${s.name}, loaded`, dashed: true }));
+  return [...q, ...l];
 }
 
 /** Decade ticks without trailing zeros: 100 ns, 1 µs, 10 µs, ... */
@@ -57,10 +79,22 @@ function nsTick(ns: number): string {
 const mbTick = (mb: number): string => (mb >= 1000 ? `${Number((mb / 1000).toPrecision(3))} GB/s` : `${Number(mb.toPrecision(3))} MB/s`);
 const countTick = (n: number): string => formatCount(n).replace(/\.0+ /, ' ');
 
+/** A table; a row whose last cell is a machine verdict of "NOT QUIET" is flagged. */
 function table(headers: string[], rows: string[][], numericFrom = 2): string {
   const head = headers.map((h, i) => `<th${i >= numericFrom ? ' class="num"' : ''}>${esc(h)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n');
+  const body = rows
+    .map((r) => {
+      const noisy = r[r.length - 1]?.startsWith('NOT QUIET') === true;
+      return `<tr${noisy ? ' class="noisy" title="the machine was not quiet during this case: not this code\'s speed"' : ''}>${r.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`;
+    })
+    .join('\n');
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+const share = (value: number | undefined): string => (value === undefined ? '–' : `${sig(value * 100)}%`);
+
+function noisyCases(run: BenchRun): Array<{ label: string; machine: MachineCheck }> {
+  return machineChecks(run).filter((c) => c.machine.quiet === false);
 }
 
 function rss(r: CaseResult): string {
@@ -71,11 +105,17 @@ function rss(r: CaseResult): string {
 
 export function renderHtml(run: BenchRun): string {
   const e = run.environment;
-  const ping = run.results.filter((r) => r.scenario === 'ping-pong');
-  const stream = run.results.filter((r) => r.scenario === 'stream');
+  const allPing = run.results.filter((r) => r.scenario === 'ping-pong');
+  const allStream = run.results.filter((r) => r.scenario === 'stream');
+  const ping = allPing.filter((r) => !r.load);
+  const stream = allStream.filter((r) => !r.load);
   const fanIn = run.results.filter((r) => r.scenario === 'fan-in');
+  const many = run.results.filter((r) => r.scenario === 'many-channels');
   const memcpy = run.results.filter((r) => r.scenario === 'memcpy');
+  const loadedPing = allPing.filter((r) => r.load);
+  const loadedStream = allStream.filter((r) => r.load);
   const writers = fanIn[0]?.writers ?? run.options.writers;
+  const noisy = noisyCases(run);
   const byte = { xLabel: 'message size (bytes, log scale)', xTick: formatSize };
 
   const charts = [
@@ -112,7 +152,7 @@ export function renderHtml(run: BenchRun): string {
         [...stream, ...memcpy],
         (r) => r.throughput?.megabytesPerSec,
         (r) => `${formatMBps(r.throughput?.megabytesPerSec)}, ${formatCount(r.throughput?.messagesPerSec)} msg/s`,
-        ['memcpy'],
+        ['memcpy', 'memcpy-ram'],
       ),
       {
         title: 'Streaming throughput by size — ONE-WAY, 1 writer → 1 reader (higher is better)',
@@ -139,7 +179,7 @@ export function renderHtml(run: BenchRun): string {
         [...fanIn, ...memcpy],
         (r) => r.throughput?.megabytesPerSec,
         (r) => `${formatMBps(r.throughput?.megabytesPerSec)}, ${formatCount(r.throughput?.messagesPerSec)} msg/s`,
-        ['memcpy'],
+        ['memcpy', 'memcpy-ram'],
       ),
       {
         title: `Fan-in throughput by size — ONE-WAY, ${writers} writers → 1 reader (higher is better)`,
@@ -162,8 +202,74 @@ export function renderHtml(run: BenchRun): string {
       },
     ),
   ];
+  const contentionCharts = loadedPing.length
+    ? [
+        logLogChart(
+          contentionSeries(
+            allPing,
+            (r) => r.latencyNs?.p50,
+            (r) => `p50 ${formatNs(r.latencyNs?.p50)}, p99 ${formatNs(r.latencyNs?.p99)}`,
+          ),
+          {
+            title: `Contention — ROUND TRIP p50, quiet (solid) and beside ${run.options.load ?? '?'} busy processes (dashed)`,
+            yLabel: 'round trip p50 (log scale)',
+            yTick: nsTick,
+            ...byte,
+          },
+        ),
+        logLogChart(
+          contentionSeries(
+            allPing,
+            (r) => r.latencyNs?.p99,
+            (r) => `p99 ${formatNs(r.latencyNs?.p99)}`,
+          ),
+          {
+            title: `Contention — ROUND TRIP p99, quiet (solid) and loaded (dashed)`,
+            yLabel: 'round trip p99 (log scale)',
+            yTick: nsTick,
+            ...byte,
+          },
+        ),
+        ...(loadedStream.length
+          ? [
+              logLogChart(
+                contentionSeries(
+                  allStream,
+                  (r) => r.throughput?.messagesPerSec,
+                  (r) => `${formatCount(r.throughput?.messagesPerSec)} msg/s`,
+                ),
+                {
+                  title: 'Contention — streaming ONE-WAY message rate, quiet (solid) and loaded (dashed); higher is better',
+                  yLabel: 'messages/s (log scale)',
+                  yTick: countTick,
+                  ...byte,
+                },
+              ),
+            ]
+          : []),
+      ]
+    : [];
+  const manyChart = many.length
+    ? logLogChart(
+        series(
+          many,
+          (r) => r.roundTripsPerSec,
+          (r) => `${formatCount(r.roundTripsPerSec)} round trips/s${r.ratios.toPipe ? `, ×${sig(r.ratios.toPipe)} pipe` : ''}`,
+          [],
+          (r) => r.channels ?? 0,
+          (r) => `${r.channels ?? 0} channels`,
+        ),
+        {
+          title: 'Many channels — aggregate ROUND TRIPS per second, 64 B, one client, one server (higher is better)',
+          xLabel: 'channels held by the client (log scale)',
+          xTick: (n) => String(n),
+          yLabel: 'round trips/s, all channels (log scale)',
+          yTick: countTick,
+        },
+      )
+    : '';
 
-  const latencyRows = ping.map((r) => [
+  const latencyRow = (r: CaseResult): string[] => [
     r.targetLabel,
     formatSize(r.sizeBytes),
     formatNs(r.latencyNs?.p50),
@@ -171,37 +277,117 @@ export function renderHtml(run: BenchRun): string {
     formatNs(r.latencyNs?.p99),
     formatNs(r.latencyNs?.p999),
     formatNs(r.latencyNs?.max),
+    formatSpread(r.spread),
     formatRatio(r.ratios.toFloor),
     formatRatio(r.ratios.toPipe),
+    formatRatio(r.ratios.toZmqIpc),
     formatNs(r.cpu.perMessageNs),
     rss(r),
     formatCount(r.operations),
-  ]);
+    machineMark(r.machine),
+  ];
+  const latencyHeaders = [
+    'target',
+    'size',
+    'p50',
+    'p90',
+    'p99',
+    'p99.9',
+    'max',
+    'spread',
+    '×floor',
+    '×pipe',
+    '×zmq-ipc',
+    'CPU/msg',
+    'peak RSS',
+    'round trips',
+    'machine',
+  ];
   const tputRows = (list: CaseResult[]): string[][] =>
     list.map((r) => [
       r.targetLabel,
       formatSize(r.sizeBytes),
       `${formatCount(r.throughput?.messagesPerSec)}/s`,
       formatMBps(r.throughput?.megabytesPerSec),
-      r.ratios.toCeiling === undefined ? '–' : `${(r.ratios.toCeiling * 100).toPrecision(2)}%`,
+      formatSpread(r.spread),
+      share(r.ratios.toCeiling),
+      share(r.ratios.toMemoryCeiling),
       formatRatio(r.ratios.toPipe),
+      formatRatio(r.ratios.toZmqIpc),
       formatNs(r.cpu.perMessageNs),
       rss(r),
       formatCount(r.operations),
+      machineMark(r.machine),
     ]);
+  const contentionRows = loadedPing.map((l) => {
+    const q = ping.find((x) => x.target === l.target && x.sizeBytes === l.sizeBytes);
+    return [
+      l.targetLabel,
+      formatSize(l.sizeBytes),
+      formatNs(q?.latencyNs?.p50),
+      formatNs(l.latencyNs?.p50),
+      formatNs(q?.latencyNs?.p99),
+      formatNs(l.latencyNs?.p99),
+      formatRatio(q?.ratios.toPipe),
+      formatRatio(l.ratios.toPipe),
+      q?.machine?.quiet === false ? 'NOT QUIET (quiet case)' : machineMark(l.machine),
+    ];
+  });
+  const contentionStreamRows = loadedStream.map((l) => {
+    const q = stream.find((x) => x.target === l.target && x.sizeBytes === l.sizeBytes);
+    return [
+      l.targetLabel,
+      formatSize(l.sizeBytes),
+      `${formatCount(q?.throughput?.messagesPerSec)}/s`,
+      `${formatCount(l.throughput?.messagesPerSec)}/s`,
+      formatRatio(q?.ratios.toPipe),
+      formatRatio(l.ratios.toPipe),
+      q?.machine?.quiet === false ? 'NOT QUIET (quiet case)' : machineMark(l.machine),
+    ];
+  });
+  const manyRows = many.map((r) => [
+    r.targetLabel,
+    String(r.channels ?? ''),
+    `${formatCount(r.roundTripsPerSec)}/s`,
+    formatSpread(r.spread),
+    formatRatio(r.ratios.toPipe),
+    formatNs(r.cpu.perMessageNs),
+    rss(r),
+    machineMark(r.machine),
+  ]);
+  const sync = run.sync ?? [];
+  const syncRows = sync.map((r) => [
+    r.label,
+    r.measure,
+    r.perOpNs !== undefined ? `${formatNs(r.perOpNs)} per pair` : `p50 ${formatNs(r.latencyNs?.p50)}, p99 ${formatNs(r.latencyNs?.p99)}`,
+    formatSpread(r.spread),
+    r.ratios.toFloor !== undefined ? `${formatRatio(r.ratios.toFloor)} floor` : r.ratios.toPipe !== undefined ? `${formatRatio(r.ratios.toPipe)} pipe` : '–',
+    r.description,
+    machineMark(r.machine),
+  ]);
+  const goals = run.goals ?? [];
+  const goalRows = goals.filter((g) => g.met !== null).map((g) => [g.met ? 'met' : 'NOT MET', g.goal, g.detail, g.polluted ? 'NOT QUIET' : '']);
+  const goalsUnmeasured = goals.length - goalRows.length;
 
   const idle = run.idle ?? [];
   const idleRows = idle.map((r) => [
     r.targetLabel,
     formatPercent(r.cpuPercent['reader']),
     formatPercent(r.cpuPercent['writer']),
+    formatSpread(r.spread),
     `${sig(r.durationNs / 1e9)} s`,
     Object.entries(r.peakRssBytes)
       .map(([role, b]) => `${role} ${formatBytes(b)}`)
       .join(', '),
+    machineMark(r.machine),
   ]);
   const targetRows = run.targets.map((t) => [t.label, t.kind, t.available ? (t.backend ?? '') : `not available: ${t.reason ?? ''}`]);
-  const skippedRows = run.skipped.map((s) => [s.target, s.scenario, s.sizeBytes ? formatSize(s.sizeBytes) : 'all', s.reason]);
+  const skippedRows = run.skipped.map((s) => [
+    s.target,
+    s.scenario,
+    `${s.sizeBytes ? formatSize(s.sizeBytes) : 'all'}${s.channels ? ` × ${s.channels} channels` : ''}${s.load ? ` (load ${s.load})` : ''}`,
+    s.reason,
+  ]);
   const envRows = [
     ['platform', e.label],
     ['CPU', `${e.cpuModel}, ${e.cores} cores`],
@@ -211,7 +397,11 @@ export function renderHtml(run: BenchRun): string {
     ...(e.wineVersion ? [['Wine', e.wineVersion]] : []),
     ...(e.host ? [['host', e.host]] : []),
     ['clock', e.clock],
-    ['profile', `${run.options.profile}: sizes ${run.options.sizes.map(formatSize).join(', ')}; fan-in ${run.options.writers} writers`],
+    ...(e.cacheBytes ? [['last-level cache', formatBytes(e.cacheBytes)]] : []),
+    [
+      'profile',
+      `${run.options.profile}: ${run.options.trials ?? 1} trials a case; sizes ${run.options.sizes.map(formatSize).join(', ')}; fan-in ${run.options.writers} writers${run.options.load ? `; contention: ${run.options.load} busy processes` : ''}${run.options.channels ? `; channels ${run.options.channels.join(', ')}` : ''}`,
+    ],
     ['command', run.command],
     ['run', `${run.createdAt}, ${(run.durationMs / 1000).toFixed(1)} s`],
   ];
@@ -232,12 +422,23 @@ svg .legend { font-size: 12px; } svg .grid { stroke: #ddd; } svg .grid.minor { s
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 12.5px; }
 th, td { padding: 3px 9px; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f6f6f6; } .empty { color: #888; } code { background: #f4f4f4; padding: 1px 4px; }
+tr.noisy td { background: #fde2e1; } .noisy-banner { background: #fde2e1; border: 1px solid #d9534f; padding: 10px 14px; }
 </style>
 </head>
 <body>
 <h1>ipckit-bench: IPC transports side by side</h1>
 ${e.underWine ? `<p class="wine">${esc(e.label)}. These figures come from Windows Node running under Wine${e.wineVersion ? ` (${esc(e.wineVersion)})` : ''} on ${esc(e.host ?? 'Linux')}: Wine translates every Windows call, so compare the transports with each other (the ratios), not with real Windows machines.</p>` : ''}
 <p>${esc(e.label)} · ${esc(e.cpuModel)} · ${e.cores} cores · Node ${esc(e.node)} · ${esc(run.options.profile)} profile · ${esc(run.createdAt)}</p>
+${
+  noisy.length
+    ? `<p class="noisy-banner"><b>${noisy.length} of ${machineChecks(run).length} cases ran on a machine that was not quiet</b> (rows in red, marked NOT QUIET): other processes used the CPU, or the hypervisor took it, while they ran. Do not read their figures as this code's speed. ${esc(
+        noisy
+          .slice(0, 3)
+          .map((c) => `${c.label}: ${c.machine.reasons.join('; ')}`)
+          .join(' · '),
+      )}${noisy.length > 3 ? ' · …' : ''}</p>`
+    : ''
+}
 <h2>How to read this</h2>
 <ul>
 <li><b>Latency</b> is a <b>round trip</b>: one process sends a message, the other sends it back. Percentiles come from one sample per round trip (p50 = median; p99.9 = one round trip in a thousand was slower).</li>
@@ -245,26 +446,64 @@ ${e.underWine ? `<p class="wine">${esc(e.label)}. These figures come from Window
 <li><b>×floor</b>: the p50 over the <i>Atomics floor</i> (two processes spinning on a shared mapping — nothing in JavaScript is faster). <b>×pipe</b>: over named-pipe at the same size. <b>of memcpy</b>: share of the single-thread copy bandwidth, the ceiling.</li>
 <li><b>CPU/msg</b>: user + system time of every process of the case during the measured phase, per message (a round trip is two). Busy-polling transports spend CPU to save latency; this column shows the price.</li>
 <li><b>Idle CPU</b>: a connected channel with nothing sent on it; each process's user + system time over the window as a share of one core (100 % = a core kept busy). What waiting costs.</li>
+<li><b>Trials</b>: every case runs ${run.options.trials ?? 1} times after one warm-up; each figure is the median, <b>spread</b> is (max − min) / median of the trials' headline figure.</li>
+<li><b>Machine</b>: a case is <i>quiet</i> when, over its wall time, processes outside this run used under ${QUIET_OTHER_CORES * 100} % of one core and the hypervisor stole under ${QUIET_STEAL_PERCENT} % of the CPU time (Linux /proc; "not checked" elsewhere). The load average before and after each case is in the JSON.</li>
+<li><b>of memcpy hot / RAM</b>: share of the single-thread copy ceiling measured in this run, cache-hot (the same buffers every copy) and memory-bound (fresh memory every copy).</li>
 <li>Every peer is a separate OS process. Both axes of every chart are logarithmic. Hover a point for its figures.</li>
 </ul>
 <h2>Charts</h2>
 <div class="charts">
 ${charts.join('\n')}
 </div>
+${
+  goals.length
+    ? `<h2>Goals (issues 13 and 10), as this run's figures say</h2>${goalRows.length ? table(['verdict', 'goal', 'figures (failing first)', 'machine'], goalRows, 99) : ''}${
+        goalsUnmeasured
+          ? `<p class="empty">${goalsUnmeasured} more not measured in this run (their scenarios or targets did not run; goals[] in the JSON says what each needs).</p>`
+          : ''
+      }`
+    : ''
+}
 <h2>Ping-pong latency — round trip</h2>
-${ping.length ? table(['target', 'size', 'p50', 'p90', 'p99', 'p99.9', 'max', '×floor', '×pipe', 'CPU/msg', 'peak RSS', 'round trips'], latencyRows) : '<p class="empty">not measured</p>'}
+${ping.length ? table(latencyHeaders, ping.map(latencyRow)) : '<p class="empty">not measured</p>'}
 <h2>Streaming throughput — one-way, 1 writer → 1 reader</h2>
-${stream.length ? table(['target', 'size', 'messages', 'payload', 'of memcpy', '×pipe', 'CPU/msg', 'peak RSS', 'messages sent'], tputRows(stream)) : '<p class="empty">not measured</p>'}
+${stream.length ? table(['target', 'size', 'messages', 'payload', 'spread', 'of memcpy hot', 'of memcpy RAM', '×pipe', '×zmq-ipc', 'CPU/msg', 'peak RSS', 'messages sent', 'machine'], tputRows(stream)) : '<p class="empty">not measured</p>'}
 <h2>Fan-in throughput — one-way, ${writers} writers → 1 reader</h2>
-${fanIn.length ? table(['target', 'size', 'messages', 'payload', 'of memcpy', '×pipe', 'CPU/msg', 'peak RSS', 'messages sent'], tputRows(fanIn)) : '<p class="empty">not measured</p>'}
+${fanIn.length ? table(['target', 'size', 'messages', 'payload', 'spread', 'of memcpy hot', 'of memcpy RAM', '×pipe', '×zmq-ipc', 'CPU/msg', 'peak RSS', 'messages sent', 'machine'], tputRows(fanIn)) : '<p class="empty">not measured</p>'}
+${
+  loadedPing.length
+    ? `<h2>Contention — quiet and beside ${run.options.load ?? '?'} busy processes</h2>
+<p>Every ping-pong and stream case ran twice: quiet, then beside ${run.options.load ?? '?'} busy processes (<code>for (;;) {}</code>) this run started for the case and stopped after it.</p>
+<div class="charts">
+${contentionCharts.join('\n')}
+</div>
+${table(['target', 'size', 'p50 quiet', 'p50 loaded', 'p99 quiet', 'p99 loaded', '×pipe quiet', '×pipe loaded', 'machine'], contentionRows)}
+${contentionStreamRows.length ? table(['target', 'size', 'msg/s quiet', 'msg/s loaded', '×pipe quiet', '×pipe loaded', 'machine'], contentionStreamRows) : ''}
+${table(latencyHeaders, loadedPing.map(latencyRow))}`
+    : ''
+}
+${
+  many.length
+    ? `<h2>Many channels — one client, N channels, one echo server, 64 B round trips on every channel at once</h2>
+<div class="charts">${manyChart}</div>
+${table(['target', 'channels', 'round trips (all channels)', 'spread', '×pipe', 'CPU/msg', 'peak RSS', 'machine'], manyRows)}`
+    : ''
+}
+${sync.length ? `<h2>@ipckit/sync — Mutex and Event</h2>${table(['what', 'measure', 'figure', 'spread', 'ratio', 'how', 'machine'], syncRows, 2)}` : ''}
 <h2>Idle CPU — no traffic, % of one core per process</h2>
-${idle.length ? table(['target', 'reader (waiting in receive)', 'writer (connected, idle)', 'window', 'peak RSS'], idleRows, 1) : '<p class="empty">not measured</p>'}
-<h2>memcpy ceiling — in-process copy, single thread</h2>
+${idle.length ? table(['target', 'reader (waiting in receive)', 'writer (connected, idle)', 'spread (reader)', 'window', 'peak RSS', 'machine'], idleRows, 1) : '<p class="empty">not measured</p>'}
+<h2>memcpy ceilings — in-process copy, single thread</h2>
 ${
   memcpy.length
     ? table(
-        ['target', 'size', 'per copy', 'bandwidth'],
-        memcpy.map((r) => [r.targetLabel, formatSize(r.sizeBytes), formatNs(r.cpu.perMessageNs), formatMBps(r.throughput?.megabytesPerSec)]),
+        ['target', 'size', 'per copy', 'bandwidth', 'machine'],
+        memcpy.map((r) => [
+          r.targetLabel,
+          formatSize(r.sizeBytes),
+          formatNs(r.cpu.perMessageNs),
+          formatMBps(r.throughput?.megabytesPerSec),
+          machineMark(r.machine),
+        ]),
       )
     : '<p class="empty">not measured</p>'
 }

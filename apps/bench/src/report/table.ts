@@ -1,7 +1,21 @@
 /** The terminal report: the run's environment, compact matrices, then every figure. */
-import { formatBytes, formatCount, formatMBps, formatNs, formatPercent, formatRatio, formatSize } from '../format.js';
-import { SCENARIOS, type BenchRun, type CaseResult, type IdleResult, type ScenarioId } from '../results.js';
+import { formatBytes, formatCount, formatMBps, formatNs, formatPercent, formatRatio, formatSize, sig } from '../format.js';
+import { QUIET_OTHER_CORES, QUIET_STEAL_PERCENT, machineMark } from '../machine.js';
+import {
+  SCENARIOS,
+  type BenchRun,
+  type CaseResult,
+  type GoalCheck,
+  type IdleResult,
+  type MachineCheck,
+  type ScenarioId,
+  type Spread,
+  type SyncResult,
+} from '../results.js';
 import { textTable } from './text-table.js';
+
+/** Put after a figure whose case ran on a machine that was not quiet. */
+export const NOT_QUIET_MARK = '!';
 
 function byTarget(results: CaseResult[]): Map<string, CaseResult[]> {
   const map = new Map<string, CaseResult[]>();
@@ -17,21 +31,44 @@ function sizesOf(results: CaseResult[]): number[] {
   return [...new Set(results.map((r) => r.sizeBytes))].sort((a, b) => a - b);
 }
 
-/** Rows = targets, columns = sizes. */
-function matrix(title: string, results: CaseResult[], value: (r: CaseResult) => string): string {
+const quietOnes = (results: CaseResult[]): CaseResult[] => results.filter((r) => !r.load);
+
+/** A figure, marked when its case was not quiet. */
+export function marked(text: string, machine: MachineCheck | undefined): string {
+  return machine?.quiet === false ? `${text}${NOT_QUIET_MARK}` : text;
+}
+
+/** (max − min) / median of the trials, as "4.1%" ("–" for one trial). */
+export function formatSpread(spread: Spread | undefined): string {
+  if (!spread || spread.values.length < 2) return '–';
+  return `${sig(spread.relative * 100)}%`;
+}
+
+function share(value: number | undefined): string {
+  return value === undefined ? '–' : `${sig(value * 100)}%`;
+}
+
+/** Rows = targets, columns = sizes (or whatever `column` picks). */
+function matrix(
+  title: string,
+  results: CaseResult[],
+  value: (r: CaseResult) => string,
+  column: (r: CaseResult) => number = (r) => r.sizeBytes,
+  head = formatSize,
+): string {
   if (results.length === 0) return '';
-  const sizes = sizesOf(results);
+  const columns = [...new Set(results.map(column))].sort((a, b) => a - b);
   const rows: string[][] = [];
   for (const [, list] of byTarget(results)) {
     rows.push([
       list[0]!.targetLabel,
-      ...sizes.map((s) => {
-        const r = list.find((x) => x.sizeBytes === s);
-        return r ? value(r) : '–';
+      ...columns.map((c) => {
+        const r = list.find((x) => column(x) === c);
+        return r ? marked(value(r), r.machine) : '–';
       }),
     ]);
   }
-  return `${title}\n${textTable([{ header: 'target' }, ...sizes.map((s) => ({ header: formatSize(s), align: 'right' as const }))], rows)}`;
+  return `${title}\n${textTable([{ header: 'target' }, ...columns.map((c) => ({ header: head(c), align: 'right' as const }))], rows)}`;
 }
 
 function rss(r: CaseResult): string {
@@ -56,11 +93,14 @@ function latencyTable(results: CaseResult[]): string {
         formatNs(l.p99),
         formatNs(l.p999),
         formatNs(l.max),
+        formatSpread(r.spread),
         formatRatio(r.ratios.toFloor),
         formatRatio(r.ratios.toPipe),
+        formatRatio(r.ratios.toZmqIpc),
         formatNs(r.cpu.perMessageNs),
         rss(r),
         formatCount(r.operations),
+        machineMark(r.machine),
       ]);
     }
   }
@@ -73,11 +113,14 @@ function latencyTable(results: CaseResult[]): string {
       { header: 'p99', align: 'right' },
       { header: 'p99.9', align: 'right' },
       { header: 'max', align: 'right' },
+      { header: 'spread', align: 'right' },
       { header: '×floor', align: 'right' },
       { header: '×pipe', align: 'right' },
+      { header: '×zmq-ipc', align: 'right' },
       { header: 'CPU/msg', align: 'right' },
       { header: 'peak RSS client/server', align: 'right' },
       { header: 'round trips', align: 'right' },
+      { header: 'machine' },
     ],
     rows,
   );
@@ -94,11 +137,15 @@ function throughputTable(results: CaseResult[], scenario: ScenarioId): string {
         r.targetLabel,
         `${formatCount(t.messagesPerSec)}/s`,
         formatMBps(t.megabytesPerSec),
-        r.ratios.toCeiling === undefined ? '–' : `${(r.ratios.toCeiling * 100).toPrecision(2)}%`,
+        formatSpread(r.spread),
+        share(r.ratios.toCeiling),
+        share(r.ratios.toMemoryCeiling),
         formatRatio(r.ratios.toPipe),
+        formatRatio(r.ratios.toZmqIpc),
         formatNs(r.cpu.perMessageNs),
         rss(r),
         formatCount(r.operations),
+        machineMark(r.machine),
       ]);
     }
   }
@@ -108,14 +155,150 @@ function throughputTable(results: CaseResult[], scenario: ScenarioId): string {
       { header: 'target' },
       { header: 'messages', align: 'right' },
       { header: 'payload', align: 'right' },
-      { header: 'of memcpy', align: 'right' },
+      { header: 'spread', align: 'right' },
+      { header: 'of memcpy hot', align: 'right' },
+      { header: 'of memcpy RAM', align: 'right' },
       { header: '×pipe', align: 'right' },
+      { header: '×zmq-ipc', align: 'right' },
       { header: 'CPU/msg', align: 'right' },
       { header: scenario === 'fan-in' ? 'peak RSS reader/writers' : 'peak RSS reader/writer', align: 'right' },
       { header: 'messages sent', align: 'right' },
+      { header: 'machine' },
     ],
     rows,
   );
+}
+
+/** Quiet and loaded side by side: one row per (size, target) measured both ways. */
+function contentionTable(results: CaseResult[], scenario: 'ping-pong' | 'stream'): string {
+  const loaded = results.filter((r) => r.scenario === scenario && (r.load ?? 0) > 0);
+  const rows: string[][] = [];
+  for (const size of sizesOf(loaded)) {
+    if (rows.length) rows.push([]);
+    for (const l of loaded.filter((x) => x.sizeBytes === size)) {
+      const q = results.find((x) => x.target === l.target && x.scenario === scenario && x.sizeBytes === size && !x.load);
+      if (scenario === 'ping-pong') {
+        rows.push([
+          formatSize(size),
+          l.targetLabel,
+          q ? marked(formatNs(q.latencyNs?.p50), q.machine) : '–',
+          marked(formatNs(l.latencyNs?.p50), l.machine),
+          q ? formatNs(q.latencyNs?.p99) : '–',
+          formatNs(l.latencyNs?.p99),
+          q?.latencyNs && l.latencyNs ? formatRatio(l.latencyNs.p50 / q.latencyNs.p50) : '–',
+          formatRatio(q?.ratios.toPipe),
+          formatRatio(l.ratios.toPipe),
+        ]);
+      } else {
+        rows.push([
+          formatSize(size),
+          l.targetLabel,
+          q ? marked(`${formatCount(q.throughput?.messagesPerSec)}/s`, q.machine) : '–',
+          marked(`${formatCount(l.throughput?.messagesPerSec)}/s`, l.machine),
+          q?.throughput && l.throughput ? formatRatio(l.throughput.messagesPerSec / q.throughput.messagesPerSec) : '–',
+          formatRatio(q?.ratios.toPipe),
+          formatRatio(l.ratios.toPipe),
+        ]);
+      }
+    }
+  }
+  const columns =
+    scenario === 'ping-pong'
+      ? ['p50 quiet', 'p50 loaded', 'p99 quiet', 'p99 loaded', 'loaded/quiet p50', '×pipe quiet', '×pipe loaded']
+      : ['msg/s quiet', 'msg/s loaded', 'loaded/quiet', '×pipe quiet', '×pipe loaded'];
+  return textTable([{ header: 'size' }, { header: 'target' }, ...columns.map((header) => ({ header, align: 'right' as const }))], rows);
+}
+
+function manyChannelsTable(results: CaseResult[]): string {
+  const rows: string[][] = [];
+  const counts = [...new Set(results.map((r) => r.channels ?? 0))].sort((a, b) => a - b);
+  for (const n of counts) {
+    if (rows.length) rows.push([]);
+    for (const r of results.filter((x) => x.channels === n)) {
+      rows.push([
+        String(n),
+        r.targetLabel,
+        `${formatCount(r.roundTripsPerSec)}/s`,
+        formatSpread(r.spread),
+        formatRatio(r.ratios.toPipe),
+        formatNs(r.cpu.perMessageNs),
+        rss(r),
+        formatCount(r.operations),
+        machineMark(r.machine),
+      ]);
+    }
+  }
+  return textTable(
+    [
+      { header: 'channels' },
+      { header: 'target' },
+      { header: 'round trips', align: 'right' },
+      { header: 'spread', align: 'right' },
+      { header: '×pipe', align: 'right' },
+      { header: 'CPU/msg', align: 'right' },
+      { header: 'peak RSS client/server', align: 'right' },
+      { header: 'counted', align: 'right' },
+      { header: 'machine' },
+    ],
+    rows,
+  );
+}
+
+/** The sync scenario: uncontended pairs, then hand-off round trips. */
+export function syncTable(sync: SyncResult[]): string {
+  const uncontended = sync.filter((r) => r.measure === 'uncontended');
+  const handoffs = sync.filter((r) => r.measure === 'hand-off');
+  const out: string[] = [];
+  if (uncontended.length) {
+    out.push(
+      'Uncontended acquire + release, one thread, nobody else wanting the lock',
+      textTable(
+        [
+          { header: 'what' },
+          { header: 'per pair', align: 'right' },
+          { header: 'spread', align: 'right' },
+          { header: '×floor', align: 'right' },
+          { header: 'machine' },
+        ],
+        uncontended.map((r) => [
+          r.label,
+          marked(formatNs(r.perOpNs), r.machine),
+          formatSpread(r.spread),
+          formatRatio(r.ratios.toFloor),
+          machineMark(r.machine),
+        ]),
+      ),
+    );
+  }
+  if (handoffs.length) {
+    if (out.length) out.push('');
+    out.push(
+      "Hand-off between two processes, ROUND TRIP of two hand-offs (one side releases or sets, the other's pending wait returns, and back)",
+      textTable(
+        [
+          { header: 'what' },
+          { header: 'p50', align: 'right' },
+          { header: 'p90', align: 'right' },
+          { header: 'p99', align: 'right' },
+          { header: 'spread', align: 'right' },
+          { header: '×pipe', align: 'right' },
+          { header: 'round trips', align: 'right' },
+          { header: 'machine' },
+        ],
+        handoffs.map((r) => [
+          r.label,
+          marked(formatNs(r.latencyNs?.p50), r.machine),
+          formatNs(r.latencyNs?.p90),
+          formatNs(r.latencyNs?.p99),
+          formatSpread(r.spread),
+          formatRatio(r.ratios.toPipe),
+          formatCount(r.operations),
+          machineMark(r.machine),
+        ]),
+      ),
+    );
+  }
+  return out.join('\n');
 }
 
 /** The idle measure: one row per target, CPU of each process as a share of one core. */
@@ -123,21 +306,67 @@ export function idleTable(idle: IdleResult[], idleMs: number | undefined): strin
   const seconds = (idleMs ?? Math.round((idle[0]?.durationNs ?? 0) / 1e6)) / 1000;
   const rows = idle.map((r) => [
     r.targetLabel,
-    formatPercent(r.cpuPercent['reader']),
+    marked(formatPercent(r.cpuPercent['reader']), r.machine),
     formatPercent(r.cpuPercent['writer']),
+    formatSpread(r.spread),
     Object.values(r.peakRssBytes)
       .map((b) => formatBytes(b).replace(' MiB', ''))
       .join('/') + ' MiB',
+    machineMark(r.machine),
   ]);
   return `Idle CPU, % of one core per process (a connected channel, nothing sent for ${Number(seconds.toPrecision(3))} s)\n${textTable(
     [
       { header: 'target' },
       { header: 'reader (waiting in receive)', align: 'right' },
       { header: 'writer (connected, idle)', align: 'right' },
+      { header: 'spread (reader)', align: 'right' },
       { header: 'peak RSS reader/writer', align: 'right' },
+      { header: 'machine' },
     ],
     rows,
   )}`;
+}
+
+/** Every machine check of the run, for the summary. */
+export function machineChecks(run: BenchRun): Array<{ label: string; machine: MachineCheck }> {
+  const all: Array<{ label: string; machine?: MachineCheck | undefined }> = [
+    ...run.results.map((r) => ({ label: r.label, machine: r.machine })),
+    ...(run.idle ?? []).map((r) => ({ label: r.label, machine: r.machine })),
+    ...(run.sync ?? []).map((r) => ({ label: `sync · ${r.label}`, machine: r.machine })),
+  ];
+  return all.filter((c): c is { label: string; machine: MachineCheck } => c.machine !== undefined);
+}
+
+/** How quiet the machine was: a count, the definition, and the cases that were not. */
+export function machineSummary(run: BenchRun): string {
+  const checks = machineChecks(run);
+  if (checks.length === 0) return '';
+  const noisy = checks.filter((c) => c.machine.quiet === false);
+  const unchecked = checks.filter((c) => c.machine.quiet === null);
+  const lines = [
+    `Machine: ${checks.length - noisy.length - unchecked.length} of ${checks.length} cases quiet, ${noisy.length} NOT QUIET${unchecked.length ? `, ${unchecked.length} not checked (${unchecked[0]!.machine.reasons[0] ?? ''})` : ''}.`,
+    `  Quiet = over the case, processes outside this run used < ${QUIET_OTHER_CORES * 100} % of a core and the hypervisor stole < ${QUIET_STEAL_PERCENT} % of the CPU time.`,
+  ];
+  if (noisy.length) {
+    lines.push(`  Figures marked ${NOT_QUIET_MARK} come from a case that was not quiet: do not read them as this code's speed.`);
+    for (const c of noisy.slice(0, 8)) {
+      const la = c.machine.before.loadAvg[0].toFixed(2);
+      lines.push(`  ${NOT_QUIET_MARK} ${c.label}: ${c.machine.reasons.join('; ')} (load average ${la} before)`);
+    }
+    if (noisy.length > 8) lines.push(`  … and ${noisy.length - 8} more (every case's check is in the JSON: results[].machine).`);
+  }
+  return lines.join('\n');
+}
+
+/** The goals this run has figures for; the others are counted (the JSON lists every one, with what it needs). */
+function goalsSection(goals: GoalCheck[]): string {
+  const measured = goals.filter((g) => g.met !== null);
+  const rest = goals.length - measured.length;
+  const title = "Goals (issues 13 and 10), as this run's figures say";
+  const tail = rest ? `\n  ${rest} more not measured in this run (their scenarios or targets did not run; goals[] in the JSON says what each needs).` : '';
+  if (measured.length === 0) return `${title}: none measured in this run.${tail}`;
+  const rows = measured.map((g) => [g.met ? 'met' : 'NOT MET', `${g.polluted ? `${NOT_QUIET_MARK} ` : ''}${g.goal}`, g.detail]);
+  return `${title} (${NOT_QUIET_MARK}: rests on a case that was not quiet)\n${textTable([{ header: 'verdict' }, { header: 'goal' }, { header: 'figures (failing first)' }], rows)}${tail}`;
 }
 
 export function renderHeader(run: BenchRun): string {
@@ -145,7 +374,7 @@ export function renderHeader(run: BenchRun): string {
   const lines = [
     `ipckit-bench — ${e.label}`,
     `  ${e.cpuModel}, ${e.cores} cores, ${formatBytes(e.totalMemoryBytes).replace(' MiB', '')} MiB RAM; ${e.kernel}; Node ${e.node}`,
-    `  ${run.options.profile} profile; ${run.createdAt}; ${run.command}`,
+    `  ${run.options.profile} profile, ${run.options.trials ?? 1} trials a case${run.options.load ? `, contention: ${run.options.load} busy processes` : ''}; ${run.createdAt}; ${run.command}`,
   ];
   if (e.underWine) {
     lines.splice(2, 0, `  Wine ${e.wineVersion ?? '(version unknown)'} on ${e.host ?? 'Linux'}`);
@@ -165,39 +394,90 @@ export function renderTable(run: BenchRun): string {
   const ping = run.results.filter((r) => r.scenario === 'ping-pong');
   const stream = run.results.filter((r) => r.scenario === 'stream');
   const fanIn = run.results.filter((r) => r.scenario === 'fan-in');
+  const many = run.results.filter((r) => r.scenario === 'many-channels');
   const memcpy = run.results.filter((r) => r.scenario === 'memcpy');
+  const loaded = run.results.some((r) => (r.load ?? 0) > 0);
+  const load = run.options.load;
 
   out.push('', '── Summary ──');
-  const m1 = matrix('Ping-pong latency, round trip, p50', ping, (r) => formatNs(r.latencyNs?.p50));
-  const m2 = matrix('Streaming throughput, one-way, payload MB/s (1 writer → 1 reader)', [...stream, ...memcpy], (r) =>
+  const summary = machineSummary(run);
+  if (summary) out.push('', summary);
+  const m1 = matrix(`Ping-pong latency, round trip, p50${loaded ? ' (quiet: no busy processes)' : ''}`, quietOnes(ping), (r) => formatNs(r.latencyNs?.p50));
+  const m2 = matrix('Streaming throughput, one-way, payload MB/s (1 writer → 1 reader)', quietOnes([...stream, ...memcpy]), (r) =>
     formatMBps(r.throughput?.megabytesPerSec),
   );
   const writers = fanIn[0]?.writers ?? run.options.writers;
   const m3 = matrix(`Fan-in throughput, one-way, payload MB/s (${writers} writers → 1 reader)`, fanIn, (r) => formatMBps(r.throughput?.megabytesPerSec));
-  for (const m of [m1, m2, m3]) if (m) out.push('', m);
+  const m4 = loaded
+    ? matrix(
+        `Ping-pong latency, round trip, p50, beside ${load ?? '?'} busy processes`,
+        ping.filter((r) => r.load),
+        (r) => formatNs(r.latencyNs?.p50),
+      )
+    : '';
+  const m5 = matrix(
+    'Many channels: round trips per second, all channels together (64 B; columns: channels)',
+    many,
+    (r) => formatCount(r.roundTripsPerSec),
+    (r) => r.channels ?? 0,
+    (n) => String(n),
+  );
+  for (const m of [m1, m2, m3, m4, m5]) if (m) out.push('', m);
   const idle = run.idle ?? [];
   if (idle.length) out.push('', idleTable(idle, run.options.idleMs));
+  if (run.goals?.length) out.push('', goalsSection(run.goals));
 
   if (ping.length)
     out.push(
       '',
-      `── ${SCENARIOS['ping-pong'].title}, ROUND TRIP ──  (×floor: p50 over the Atomics floor's; ×pipe: over named-pipe's; CPU/msg: both processes, a round trip is 2 messages)`,
-      latencyTable(ping),
+      `── ${SCENARIOS['ping-pong'].title}, ROUND TRIP ──  (×floor: p50 over the Atomics floor's; ×pipe, ×zmq-ipc: over named-pipe's, zeromq ipc://'s; CPU/msg: both processes, a round trip is 2 messages)`,
+      latencyTable(quietOnes(ping)),
     );
   if (stream.length)
     out.push(
       '',
-      `── ${SCENARIOS.stream.title}, ONE-WAY, 1 writer → 1 reader ──  (of memcpy: share of the single-thread copy ceiling; ×pipe: MB/s over named-pipe's)`,
-      throughputTable(stream, 'stream'),
+      `── ${SCENARIOS.stream.title}, ONE-WAY, 1 writer → 1 reader ──  (of memcpy hot / RAM: share of the cache-hot / memory-bound single-thread copy ceiling measured in this run; ×pipe, ×zmq-ipc: message rate over theirs)`,
+      throughputTable(quietOnes(stream), 'stream'),
     );
   if (fanIn.length) out.push('', `── ${SCENARIOS['fan-in'].title}, ONE-WAY, ${writers} writers → 1 reader ──`, throughputTable(fanIn, 'fan-in'));
+  if (loaded) {
+    out.push(
+      '',
+      `── CONTENTION: quiet and beside ${load ?? '?'} busy processes (for (;;) {}, started by this run for each loaded case) ──`,
+      `Ping-pong, ROUND TRIP`,
+      contentionTable(ping, 'ping-pong'),
+    );
+    if (stream.some((r) => r.load)) out.push('', 'Streaming, ONE-WAY, messages/s', contentionTable(stream, 'stream'));
+    out.push('', 'Every loaded figure in full:', latencyTable(ping.filter((r) => r.load)));
+    if (stream.some((r) => r.load))
+      out.push(
+        '',
+        throughputTable(
+          stream.filter((r) => r.load),
+          'stream',
+        ),
+      );
+  }
+  if (many.length)
+    out.push(
+      '',
+      `── ${SCENARIOS['many-channels'].title}: one client, N channels, one echo server, 64 B ROUND TRIPS on every channel at once ──`,
+      manyChannelsTable(many),
+    );
+  if (run.sync?.length) out.push('', `── ${SCENARIOS.sync.title}: Mutex and Event ──`, syncTable(run.sync));
   if (memcpy.length) {
     out.push(
       '',
-      `── ${SCENARIOS.memcpy.title} (single thread, in-process: the ceiling) ──`,
+      `── ${SCENARIOS.memcpy.title} (single thread, in-process: the ceilings) ──`,
       textTable(
-        [{ header: 'size' }, { header: 'per copy', align: 'right' }, { header: 'bandwidth', align: 'right' }],
-        memcpy.map((r) => [formatSize(r.sizeBytes), formatNs(r.cpu.perMessageNs), formatMBps(r.throughput?.megabytesPerSec)]),
+        [{ header: 'size' }, { header: 'target' }, { header: 'per copy', align: 'right' }, { header: 'bandwidth', align: 'right' }, { header: 'machine' }],
+        memcpy.map((r) => [
+          formatSize(r.sizeBytes),
+          r.targetLabel,
+          formatNs(r.cpu.perMessageNs),
+          formatMBps(r.throughput?.megabytesPerSec),
+          machineMark(r.machine),
+        ]),
       ),
     );
   }
@@ -205,7 +485,8 @@ export function renderTable(run: BenchRun): string {
     out.push('', 'Not measured');
     const seen = new Set<string>();
     for (const s of run.skipped) {
-      const line = `  ${s.target} ${s.scenario}${s.sizeBytes ? ` ${formatSize(s.sizeBytes)}` : ''}: ${s.reason}`;
+      const what = `${s.sizeBytes ? ` ${formatSize(s.sizeBytes)}` : ''}${s.channels ? ` × ${s.channels} channels` : ''}${s.load ? ` (load ${s.load})` : ''}`;
+      const line = `  ${s.target} ${s.scenario}${what}: ${s.reason}`;
       const key = `${s.target}/${s.scenario}/${s.reason}`;
       if (seen.has(key) && s.reason.startsWith('failed')) continue;
       seen.add(key);

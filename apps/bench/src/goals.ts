@@ -1,0 +1,211 @@
+/**
+ * The speed goals of issue 13 (shm:// on a busy machine, large messages,
+ * many channels, the peers users would pick instead) and issue 10 §4 (the
+ * async wait of @ipckit/sync), checked against the figures of one run, so
+ * that a reader sees at once which hold and on which figures. Goals are
+ * judged by the benchmark, never by tests. A goal whose figures are not in
+ * the run (a scenario or target not chosen) is "not measured"; a verdict
+ * that rests on a case measured on a machine that was not quiet says so.
+ */
+import { formatCount, formatNs, formatPercent, formatSize, sig } from './format.js';
+import type { BenchRun, CaseResult, GoalCheck } from './results.js';
+
+const KiB = 1024;
+
+interface Check {
+  ok: boolean;
+  text: string;
+  polluted: boolean;
+}
+
+function polluted(...cases: Array<{ machine?: { quiet: boolean | null } } | undefined>): boolean {
+  return cases.some((c) => c?.machine?.quiet === false);
+}
+
+/** A goal from its checks: met when every check holds; the failing ones listed first. */
+function goal(id: string, text: string, checks: Check[], none: string): GoalCheck {
+  if (checks.length === 0) return { id, goal: text, met: null, detail: none, polluted: false };
+  const failing = checks.filter((c) => !c.ok);
+  const shown = [...failing, ...checks.filter((c) => c.ok)].slice(0, 4).map((c) => c.text);
+  const more = checks.length > 4 ? `; ${checks.length - 4} more` : '';
+  return { id, goal: text, met: failing.length === 0, detail: `${shown.join('; ')}${more}`, polluted: checks.some((c) => c.polluted) };
+}
+
+export function checkGoals(run: BenchRun): GoalCheck[] {
+  const results = run.results;
+  const find = (target: string, scenario: string, size: number, load = 0): CaseResult | undefined =>
+    results.find((r) => r.target === target && r.scenario === scenario && r.sizeBytes === size && (r.load ?? 0) === load);
+  const shmTargets = [...new Set(results.filter((r) => r.target.startsWith('shm') && r.kind === 'transport').map((r) => r.target))];
+  const labelOf = (id: string): string => results.find((r) => r.target === id)?.targetLabel ?? id;
+  const goals: GoalCheck[] = [];
+
+  // §4: the peers a Node user would pick instead, quiet, at 64 B (or the smallest size both measured).
+  const zmqSize = (target: string): number | undefined => {
+    const sizes = results.filter((r) => r.target === 'zmq-ipc' && r.scenario === 'ping-pong' && !r.load).map((r) => r.sizeBytes);
+    const mine = new Set(results.filter((r) => r.target === target && r.scenario === 'ping-pong' && !r.load).map((r) => r.sizeBytes));
+    const common = sizes.filter((s) => mine.has(s)).sort((a, b) => a - b);
+    return common.includes(64) ? 64 : common[0];
+  };
+  const vsZmq = (target: string, factor: number): Check[] => {
+    const size = zmqSize(target);
+    if (size === undefined) return [];
+    const mine = find(target, 'ping-pong', size)!;
+    const zmq = find('zmq-ipc', 'ping-pong', size)!;
+    const speedup = zmq.latencyNs!.p50 / mine.latencyNs!.p50;
+    return [
+      {
+        ok: speedup >= factor,
+        text: `${formatSize(size)}: ${labelOf(target)} ${formatNs(mine.latencyNs!.p50)}, zeromq ipc:// ${formatNs(zmq.latencyNs!.p50)}: ×${sig(speedup)} as fast`,
+        polluted: polluted(mine, zmq),
+      },
+    ];
+  };
+  goals.push(
+    goal(
+      '13.4-pipe-vs-zmq',
+      'issue 13 §4: pipe:// round trip at least 2× as fast as zeromq ipc:// (quiet)',
+      vsZmq('pipe', 2),
+      'needs pipe and zmq-ipc ping-pong',
+    ),
+  );
+  for (const t of shmTargets) {
+    goals.push(
+      goal(`13.4-${t}-vs-zmq`, `issue 13 §4: ${labelOf(t)} round trip at least 50× as fast as zeromq ipc:// (quiet)`, vsZmq(t, 50), 'needs zmq-ipc ping-pong'),
+    );
+  }
+
+  // §1 on a busy machine: the contention scenario's loaded cases.
+  const loaded = results.filter((r) => (r.load ?? 0) > 0);
+  for (const t of shmTargets) {
+    const p50: Check[] = [];
+    const p99: Check[] = [];
+    const rate: Check[] = [];
+    for (const r of loaded.filter((x) => x.target === t)) {
+      const pipe = find('pipe', r.scenario, r.sizeBytes, r.load);
+      if (!pipe) continue;
+      if (r.latencyNs && pipe.latencyNs) {
+        const ratio = r.latencyNs.p50 / pipe.latencyNs.p50;
+        p50.push({
+          ok: ratio <= 0.2,
+          text: `${formatSize(r.sizeBytes)}: ${formatNs(r.latencyNs.p50)} vs ${formatNs(pipe.latencyNs.p50)} (×${sig(ratio)})`,
+          polluted: polluted(r, pipe),
+        });
+        p99.push({
+          ok: r.latencyNs.p99 <= pipe.latencyNs.p99,
+          text: `${formatSize(r.sizeBytes)}: p99 ${formatNs(r.latencyNs.p99)} vs ${formatNs(pipe.latencyNs.p99)}`,
+          polluted: polluted(r, pipe),
+        });
+      }
+      if (r.scenario === 'stream' && r.throughput && pipe.throughput) {
+        rate.push({
+          ok: r.throughput.messagesPerSec >= pipe.throughput.messagesPerSec,
+          text: `${formatSize(r.sizeBytes)}: ${formatCount(r.throughput.messagesPerSec)}/s vs ${formatCount(pipe.throughput.messagesPerSec)}/s`,
+          polluted: polluted(r, pipe),
+        });
+      }
+    }
+    const none = 'needs --load (or --scenarios contention) with pipe';
+    goals.push(goal(`13.1-${t}-loaded-p50`, `issue 13 §1: loaded, ${labelOf(t)} p50 round trip ≤ 0.2× pipe://'s, every size`, p50, none));
+    goals.push(goal(`13.1-${t}-loaded-p99`, `issue 13 §1: loaded, ${labelOf(t)} p99 round trip ≤ pipe://'s p99, every size`, p99, none));
+    goals.push(goal(`13.1-${t}-loaded-stream`, `issue 13 §1: loaded, ${labelOf(t)} streaming message rate ≥ pipe://'s, every size`, rate, none));
+  }
+
+  // §1 quiet: nothing gets worse.
+  for (const t of shmTargets) {
+    const mine = find(t, 'ping-pong', 64);
+    const floor = find('atomics', 'ping-pong', 64);
+    const checks: Check[] =
+      mine?.latencyNs && floor?.latencyNs
+        ? [
+            {
+              ok: mine.latencyNs.p50 <= 1.5 * floor.latencyNs.p50,
+              text: `64 B: ${formatNs(mine.latencyNs.p50)} vs the floor's ${formatNs(floor.latencyNs.p50)} (×${sig(mine.latencyNs.p50 / floor.latencyNs.p50)})`,
+              polluted: polluted(mine, floor),
+            },
+          ]
+        : [];
+    goals.push(
+      goal(
+        `13.1-${t}-floor`,
+        `issue 13 §1: quiet, ${labelOf(t)} 64 B round trip within 1.5× the Atomics floor`,
+        checks,
+        'needs 64 B ping-pong with the atomics baseline',
+      ),
+    );
+    const stream = find(t, 'stream', 64);
+    const min = t === 'shm' ? 0.5e6 : 2e6;
+    goals.push(
+      goal(
+        `13.1-${t}-stream64`,
+        `issue 13 §1: quiet, ${labelOf(t)} streams 64 B at ≥ ${formatCount(min)} msg/s`,
+        stream?.throughput
+          ? [{ ok: stream.throughput.messagesPerSec >= min, text: `${formatCount(stream.throughput.messagesPerSec)}/s`, polluted: polluted(stream) }]
+          : [],
+        'needs 64 B stream',
+      ),
+    );
+    const idle = run.idle?.find((r) => r.target === t);
+    const reader = idle?.cpuPercent['reader'];
+    goals.push(
+      goal(
+        `13.1-${t}-idle`,
+        `issue 13 §1: quiet, an idle ${labelOf(t)} receiver under 2 % of a core`,
+        reader === undefined ? [] : [{ ok: reader < 2, text: `reader ${formatPercent(reader)}`, polluted: polluted(idle) }],
+        'needs the idle scenario',
+      ),
+    );
+  }
+
+  // §2: large messages against the cache-hot memcpy ceiling of the same run.
+  for (const t of shmTargets) {
+    const big: Check[] = [];
+    const large: Check[] = [];
+    for (const r of results.filter((x) => x.target === t && x.scenario === 'stream' && !x.load && x.ratios.toCeiling !== undefined)) {
+      const share = r.ratios.toCeiling!;
+      const check = (min: number): Check => ({
+        ok: share >= min,
+        text: `${formatSize(r.sizeBytes)}: ${(share * 100).toPrecision(2)} %`,
+        polluted: polluted(r),
+      });
+      if (r.sizeBytes >= 64 * KiB && r.sizeBytes <= 1024 * KiB) big.push(check(0.5));
+      if (r.sizeBytes >= 4 * KiB) large.push(check(0.1));
+    }
+    const none = 'needs stream sizes in range with the memcpy baseline';
+    goals.push(goal(`13.2-${t}-large`, `issue 13 §2: ${labelOf(t)} streams 64 KiB–1 MiB at ≥ 50 % of the memcpy ceiling (cache-hot)`, big, none));
+    goals.push(goal(`13.2-${t}-4k`, `issue 13 §2: ${labelOf(t)} streams every size ≥ 4 KiB at ≥ 10 % of the memcpy ceiling (cache-hot)`, large, none));
+  }
+
+  // §3: many channels.
+  const many: Check[] = [];
+  for (const r of results.filter((x) => x.target === 'shm' && x.scenario === 'many-channels')) {
+    const pipe = results.find((x) => x.target === 'pipe' && x.scenario === 'many-channels' && x.channels === r.channels);
+    if (!pipe?.roundTripsPerSec || !r.roundTripsPerSec) continue;
+    const ratio = r.roundTripsPerSec / pipe.roundTripsPerSec;
+    many.push({ ok: ratio >= 3, text: `${r.channels} channels: ×${sig(ratio)}`, polluted: polluted(r, pipe) });
+  }
+  const notTaken = run.skipped.filter((s) => s.target === 'shm' && s.scenario === 'many-channels' && s.channels !== undefined);
+  for (const s of notTaken) many.push({ ok: false, text: `${s.channels} channels: not measured (${s.reason})`, polluted: false });
+  goals.push(
+    goal(
+      '13.3-many-channels',
+      "issue 13 §3: shm:// aggregate round trips ≥ 3× pipe://'s with 1 to 1,024 channels",
+      many,
+      'needs many-channels with shm and pipe',
+    ),
+  );
+
+  // Issue 10 §4: an async wait costs about one kernel wake-up, not a timer tick.
+  const sync = run.sync ?? [];
+  const pipe = sync.find((r) => r.id === 'handoff-pipe');
+  const waits: Check[] = [];
+  for (const r of sync.filter((x) => x.id === 'handoff-mutex' || x.id === 'handoff-event')) {
+    if (r.ratios.toPipe === undefined) continue;
+    waits.push({
+      ok: r.ratios.toPipe <= 3,
+      text: `${r.label}: ${formatNs(r.latencyNs?.p50)}, ×${sig(r.ratios.toPipe)} a pipe round trip`,
+      polluted: polluted(r, pipe),
+    });
+  }
+  goals.push(goal('10.4-async-wait', 'issue 10 §4: an async hand-off costs at most 3× a pipe:// round trip', waits, 'needs --scenarios sync'));
+  return goals;
+}
