@@ -3,8 +3,8 @@
  */
 import { IpcError } from '@ipckit/core';
 import type { EventHandle } from './backend.js';
-import { closedError, createRequest, openWaiting, prepare, syncBackend, type CreateOptions, type OpenOptions } from './objects.js';
-import { checkTimeout, deadlineOf, remaining, timedOut, type SyncWaitOptions, type WaitOptions } from './wait.js';
+import { NamedSyncObject, createRequest, openWaiting, prepare, syncBackend, type CreateOptions, type OpenOptions } from './objects.js';
+import { deadlineOf, takeUnit, takeUnitSync, type SyncWaitOptions, type WaitOptions } from './wait.js';
 
 /** Options of createEvent / openOrCreateEvent. */
 export interface EventOptions extends CreateOptions {
@@ -29,53 +29,30 @@ export interface EventOptions extends CreateOptions {
  *   in docs/sync.md): a C program sets it with an atomic store and
  *   FUTEX_WAKE, and waits with FUTEX_WAIT.
  */
-export class Event implements Disposable {
-  #handle: EventHandle | undefined;
-
+export class Event extends NamedSyncObject<EventHandle> {
   /** @internal made by createEvent / openEvent / openOrCreateEvent */
-  constructor(
-    /** The name as given. */
-    readonly name: string,
-    /** The OS name. */
-    readonly path: string,
-    handle: EventHandle,
-  ) {
-    this.#handle = handle;
-  }
-
-  #open(): EventHandle {
-    if (this.#handle === undefined) throw closedError('event', this.path);
-    return this.#handle;
+  constructor(name: string, path: string, handle: EventHandle) {
+    super(name, path, handle, 'event');
   }
 
   /** @internal the OS handle, for waitAny */
-  get handle(): EventHandle {
-    return this.#open();
-  }
-
-  /** True when the name already existed. */
-  get existed(): boolean {
-    return this.#open().existed;
+  get osHandle(): EventHandle {
+    return this.handle();
   }
 
   /** True for a manual-reset event; undefined for one opened on Windows, which does not tell (it is the creator's). */
   get manualReset(): boolean | undefined {
-    return this.#open().manualReset;
-  }
-
-  /** True once closed. */
-  get closed(): boolean {
-    return this.#handle === undefined;
+    return this.handle().manualReset;
   }
 
   /** Sets the event: a manual-reset event releases every waiter and stays set; an auto-reset one releases one. */
   set(): void {
-    this.#open().set();
+    this.handle().set();
   }
 
   /** Resets the event (no effect on an event that is not set). */
   reset(): void {
-    this.#open().reset();
+    this.handle().reset();
   }
 
   /**
@@ -84,36 +61,17 @@ export class Event implements Disposable {
    * when `signal` aborts, ECLOSED when the object is closed meanwhile.
    */
   async wait(options?: WaitOptions): Promise<void> {
-    const handle = this.#open();
-    const deadline = deadlineOf(options);
-    if (handle.tryWait()) return;
-    if (remaining(deadline) === 0) throw timedOut(`waiting on the event ${this.path}`, deadline);
-    await handle.wait(deadline);
+    await takeUnit(this.handle(), `waiting on the event ${this.path}`, options);
   }
 
   /** Waits, blocking the calling thread (worker threads); ETIMEDOUT after `timeoutMs`. */
   waitSync(options?: SyncWaitOptions): void {
-    const handle = this.#open();
-    const timeoutMs = checkTimeout(options?.timeoutMs);
-    if (!handle.tryWait() && !handle.waitSync(timeoutMs)) {
-      throw new IpcError('ETIMEDOUT', `waiting on the event ${this.path}: not within ${timeoutMs} ms`);
-    }
+    takeUnitSync(this.handle(), `waiting on the event ${this.path}`, options);
   }
 
   /** True when the event is set (and taken, for an auto-reset event). Never waits. */
   tryWait(): boolean {
-    return this.#open().tryWait();
-  }
-
-  /** Closes the object; a wait in progress ends with ECLOSED. Idempotent. */
-  close(): void {
-    const handle = this.#handle;
-    this.#handle = undefined;
-    handle?.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
+    return this.handle().tryWait();
   }
 }
 
@@ -160,7 +118,7 @@ export async function waitAny(events: readonly Event[], options?: WaitOptions): 
   if (!Array.isArray(events) || events.length === 0 || !events.every((e) => e instanceof Event)) {
     throw new IpcError('EINVAL', 'waitAny takes a non-empty array of Event objects');
   }
-  const handles = events.map((e) => e.handle);
+  const handles = events.map((e) => e.osHandle);
   const deadline = deadlineOf(options);
   return (await syncBackend()).waitAny(handles, deadline);
 }

@@ -3,8 +3,8 @@
  */
 import { IpcError } from '@ipckit/core';
 import type { LockResult, MutexHandle } from './backend.js';
-import { closedError, createRequest, openWaiting, prepare, type CreateOptions, type OpenOptions } from './objects.js';
-import { checkTimeout, deadlineOf, remaining, timedOut, type Deadline, type SyncWaitOptions, type WaitOptions } from './wait.js';
+import { NamedSyncObject, createRequest, openWaiting, prepare, type CreateOptions, type OpenOptions } from './objects.js';
+import { cancelled, checkTimeout, deadlineOf, remaining, timedOut, type Deadline, type SyncWaitOptions, type WaitOptions } from './wait.js';
 
 /**
  * Proof of holding a {@link Mutex}: release it with {@link release} or let
@@ -71,42 +71,20 @@ interface Turn {
  *   pthread_mutex_lock on it. The creator forgets the name on close unless
  *   `unlinkOnClose: false`.
  */
-export class Mutex implements Disposable {
-  #handle: MutexHandle | undefined;
+export class Mutex extends NamedSyncObject<MutexHandle> {
   /** Someone in this process holds it through this object, or is acquiring it. */
   #busy = false;
   #held = false;
   readonly #line: Turn[] = [];
 
   /** @internal made by createMutex / openMutex / openOrCreateMutex */
-  constructor(
-    /** The name as given. */
-    readonly name: string,
-    /** The OS name (e.g. `/jobs.lock` on POSIX, `Local\jobs.lock` as given on Windows). */
-    readonly path: string,
-    handle: MutexHandle,
-  ) {
-    this.#handle = handle;
-  }
-
-  /** True when the name already existed (open, or open-or-create that found it). */
-  get existed(): boolean {
-    return this.#open().existed;
+  constructor(name: string, path: string, handle: MutexHandle) {
+    super(name, path, handle, 'mutex');
   }
 
   /** True while this object holds the mutex. */
   get held(): boolean {
     return this.#held;
-  }
-
-  /** True once closed. */
-  get closed(): boolean {
-    return this.#handle === undefined;
-  }
-
-  #open(): MutexHandle {
-    if (this.#handle === undefined) throw closedError('mutex', this.path);
-    return this.#handle;
   }
 
   #took(result: LockResult): MutexGuard {
@@ -133,7 +111,7 @@ export class Mutex implements Disposable {
         },
       };
       const timer = left === Infinity ? undefined : setTimeout(() => turn.reject(timedOut(`acquiring the mutex ${this.path}`, deadline)), left);
-      const onAbort = (): void => turn.reject(new IpcError('ECANCELED', 'the wait was aborted', { cause: deadline.signal?.reason }));
+      const onAbort = (): void => turn.reject(cancelled(deadline.signal));
       const done = (): void => {
         clearTimeout(timer);
         deadline.signal?.removeEventListener('abort', onAbort);
@@ -159,12 +137,12 @@ export class Mutex implements Disposable {
    * closed meanwhile.
    */
   async acquire(options?: WaitOptions): Promise<MutexGuard> {
-    const handle = this.#open();
+    const handle = this.handle();
     const deadline = deadlineOf(options);
     if (this.#busy) await this.#turn(deadline);
     else this.#busy = true;
     try {
-      if (this.#handle === undefined) throw closedError('mutex', this.path);
+      if (this.closed) throw this.closedError();
       const now = handle.tryLock();
       if (now !== undefined) return this.#took(now);
       if (remaining(deadline) === 0) throw timedOut(`acquiring the mutex ${this.path}`, deadline);
@@ -182,7 +160,7 @@ export class Mutex implements Disposable {
    * wait for itself.
    */
   acquireSync(options?: SyncWaitOptions): MutexGuard {
-    const handle = this.#open();
+    const handle = this.handle();
     const timeoutMs = checkTimeout(options?.timeoutMs);
     if (this.#busy) {
       throw new IpcError(
@@ -203,7 +181,7 @@ export class Mutex implements Disposable {
 
   /** Acquires the mutex if it is free right now; undefined otherwise. Never waits. */
   tryAcquire(): MutexGuard | undefined {
-    const handle = this.#open();
+    const handle = this.handle();
     if (this.#busy) return undefined;
     const result = handle.tryLock();
     if (result === undefined) return undefined;
@@ -213,7 +191,7 @@ export class Mutex implements Disposable {
 
   /** Releases the mutex. EACCES when this object does not hold it. */
   release(): void {
-    const handle = this.#open();
+    const handle = this.handle();
     if (!this.#held) throw new IpcError('EACCES', `this Mutex object does not hold ${this.path}`, { path: this.path });
     handle.unlock();
     this.#held = false;
@@ -224,20 +202,14 @@ export class Mutex implements Disposable {
    * Closes the object: a held mutex is released first, waits in line reject
    * with ECLOSED, a wait in progress ends with ECLOSED. Idempotent.
    */
-  close(): void {
-    const handle = this.#handle;
-    if (handle === undefined) return;
+  override close(): void {
+    if (this.closed) return;
     if (this.#held) {
-      handle.unlock();
+      this.handle().unlock();
       this.#held = false;
     }
-    this.#handle = undefined;
-    for (const turn of this.#line.splice(0)) turn.reject(closedError('mutex', this.path));
-    handle.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
+    for (const turn of this.#line.splice(0)) turn.reject(this.closedError());
+    super.close();
   }
 }
 

@@ -86,3 +86,62 @@ export async function unlinkSyncObject(name: string): Promise<boolean> {
 export function closedError(kind: string, path: string): IpcError {
   return new IpcError('ECLOSED', `the ${kind} ${path} is closed`, { path });
 }
+
+/** What every OS handle of a synchronization object has. */
+interface Handle {
+  readonly existed: boolean;
+  close(): void;
+}
+
+/**
+ * What Mutex, Semaphore and Event share: their names, the OS handle until
+ * close, `existed`, `closed`, close and `using`.
+ */
+export abstract class NamedSyncObject<H extends Handle> implements Disposable {
+  #handle: H | undefined;
+
+  /** @internal made by the create / open / openOrCreate functions */
+  constructor(
+    /** The name as given. */
+    readonly name: string,
+    /** The OS name (e.g. `/jobs.lock` on POSIX, `Local\jobs.lock` as given on Windows). */
+    readonly path: string,
+    handle: H,
+    /** What the object is, for messages: 'mutex', 'semaphore', 'event'. */
+    private readonly kind: string,
+  ) {
+    this.#handle = handle;
+  }
+
+  /** The OS handle; ECLOSED once closed. */
+  protected handle(): H {
+    if (this.#handle === undefined) throw closedError(this.kind, this.path);
+    return this.#handle;
+  }
+
+  /** ECLOSED for this object. */
+  protected closedError(): IpcError {
+    return closedError(this.kind, this.path);
+  }
+
+  /** True when the name already existed (open, or open-or-create that found it). */
+  get existed(): boolean {
+    return this.handle().existed;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#handle === undefined;
+  }
+
+  /** Closes the object; a wait in progress ends with ECLOSED. Idempotent. */
+  close(): void {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    handle?.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -2,11 +2,10 @@
  * A named counting semaphore that processes (and native programs) share.
  * See docs/sync.md.
  */
-import { IpcError } from '@ipckit/core';
 import { validateInteger } from '@ipckit/core/kit';
 import type { SemaphoreHandle } from './backend.js';
-import { closedError, createRequest, openWaiting, prepare, type CreateOptions, type OpenOptions } from './objects.js';
-import { checkTimeout, deadlineOf, remaining, timedOut, type SyncWaitOptions, type WaitOptions } from './wait.js';
+import { NamedSyncObject, createRequest, openWaiting, prepare, type CreateOptions, type OpenOptions } from './objects.js';
+import { takeUnit, takeUnitSync, type SyncWaitOptions, type WaitOptions } from './wait.js';
 
 /** The largest count: Windows takes a LONG. */
 export const MAX_SEMAPHORE_COUNT = 0x7fffffff;
@@ -61,38 +60,15 @@ export interface SemaphoreOptions extends CreateOptions {
  *   sem_posts without the guard can pass the maximum). A bare semaphore a C
  *   program made can be opened too; its maximum is then unknown.
  */
-export class Semaphore implements Disposable {
-  #handle: SemaphoreHandle | undefined;
-
+export class Semaphore extends NamedSyncObject<SemaphoreHandle> {
   /** @internal made by createSemaphore / openSemaphore / openOrCreateSemaphore */
-  constructor(
-    /** The name as given. */
-    readonly name: string,
-    /** The OS name. */
-    readonly path: string,
-    handle: SemaphoreHandle,
-  ) {
-    this.#handle = handle;
-  }
-
-  #open(): SemaphoreHandle {
-    if (this.#handle === undefined) throw closedError('semaphore', this.path);
-    return this.#handle;
-  }
-
-  /** True when the name already existed. */
-  get existed(): boolean {
-    return this.#open().existed;
+  constructor(name: string, path: string, handle: SemaphoreHandle) {
+    super(name, path, handle, 'semaphore');
   }
 
   /** The largest count, when known (see the class notes). */
   get max(): number | undefined {
-    return this.#open().max;
-  }
-
-  /** True once closed. */
-  get closed(): boolean {
-    return this.#handle === undefined;
+    return this.handle().max;
   }
 
   /**
@@ -101,28 +77,19 @@ export class Semaphore implements Disposable {
    * when the object is closed meanwhile.
    */
   async acquire(options?: WaitOptions): Promise<SemaphoreGuard> {
-    const handle = this.#open();
-    const deadline = deadlineOf(options);
-    if (!handle.tryWait()) {
-      if (remaining(deadline) === 0) throw timedOut(`waiting on the semaphore ${this.path}`, deadline);
-      await handle.wait(deadline);
-    }
+    await takeUnit(this.handle(), `waiting on the semaphore ${this.path}`, options);
     return new SemaphoreGuard(this);
   }
 
   /** Takes one unit, blocking the calling thread (worker threads); ETIMEDOUT after `timeoutMs`. */
   acquireSync(options?: SyncWaitOptions): SemaphoreGuard {
-    const handle = this.#open();
-    const timeoutMs = checkTimeout(options?.timeoutMs);
-    if (!handle.tryWait() && !handle.waitSync(timeoutMs)) {
-      throw new IpcError('ETIMEDOUT', `waiting on the semaphore ${this.path}: not within ${timeoutMs} ms`);
-    }
+    takeUnitSync(this.handle(), `waiting on the semaphore ${this.path}`, options);
     return new SemaphoreGuard(this);
   }
 
   /** Takes one unit if the count is above 0; undefined otherwise. Never waits. */
   tryAcquire(): SemaphoreGuard | undefined {
-    return this.#open().tryWait() ? new SemaphoreGuard(this) : undefined;
+    return this.handle().tryWait() ? new SemaphoreGuard(this) : undefined;
   }
 
   /**
@@ -130,20 +97,9 @@ export class Semaphore implements Disposable {
    * EINVAL, releasing nothing, when that would pass the maximum.
    */
   release(count = 1): number {
-    const handle = this.#open();
+    const handle = this.handle();
     validateInteger(count, 'count', 1, MAX_SEMAPHORE_COUNT);
     return handle.post(count);
-  }
-
-  /** Closes the object; a wait in progress ends with ECLOSED. Idempotent. */
-  close(): void {
-    const handle = this.#handle;
-    this.#handle = undefined;
-    handle?.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }
 

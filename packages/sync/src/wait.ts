@@ -139,3 +139,24 @@ export class ThreadPool {
     this.#busy.clear();
   }
 }
+
+/** A handle that waits for one unit (a semaphore's count, an event's state). */
+export interface UnitHandle {
+  tryWait(): boolean;
+  wait(deadline: Deadline): Promise<void>;
+  waitSync(timeoutMs: number): boolean;
+}
+
+/** Takes one unit of `handle`, waiting without blocking the event loop: ETIMEDOUT, ECANCELED, ECLOSED. */
+export async function takeUnit(handle: UnitHandle, what: string, options: WaitOptions | undefined): Promise<void> {
+  const deadline = deadlineOf(options);
+  if (handle.tryWait()) return;
+  if (remaining(deadline) === 0) throw timedOut(what, deadline);
+  await handle.wait(deadline);
+}
+
+/** Takes one unit of `handle`, blocking the calling thread; ETIMEDOUT after `timeoutMs`. */
+export function takeUnitSync(handle: UnitHandle, what: string, options: SyncWaitOptions | undefined): void {
+  const timeoutMs = checkTimeout(options?.timeoutMs);
+  if (!handle.tryWait() && !handle.waitSync(timeoutMs)) throw new IpcError('ETIMEDOUT', `${what}: not within ${timeoutMs} ms`);
+}
