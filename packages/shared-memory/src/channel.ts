@@ -475,14 +475,28 @@ export class ShmChannel implements Channel {
     const e = errorFrom(error);
     if (this.#failure === undefined && !this.#closed) {
       this.#failure = e;
-      Atomics.store(this.#tx.h, W.producerState, STATE_CLOSED);
-      Atomics.store(this.#rx.h, W.consumerState, STATE_CLOSED);
-      this.#txData.ring();
-      this.#rxSpace.ring();
-      this.#wakeConsumer();
-      this.#wakeProducer();
+      this.#endRings();
     }
     return this.#failure ?? e;
+  }
+
+  /**
+   * Marks this side closed in both rings and wakes the peer however it
+   * sleeps: the bells are rung whatever the marks say (a sleeper on a bell
+   * word may be between reading it and sleeping), then the doorbell marks.
+   */
+  #endRings(): void {
+    Atomics.store(this.#tx.h, W.producerState, STATE_CLOSED);
+    Atomics.store(this.#rx.h, W.consumerState, STATE_CLOSED);
+    this.#txData.ring();
+    this.#rxSpace.ring();
+    this.#wakeConsumer();
+    this.#wakeProducer();
+  }
+
+  /** Sleeps until data may have come (asynchronously): see {@link #sleep}. */
+  #sleepForData(): Promise<void> {
+    return this.#sleep(this.#rx.h, W.consumerSleeping, W.consumerToken, W.consumerBell, W.producerFlags, this.#rxToken, this.#rxData, this.#readableNow);
   }
 
   async #receiveSlow(): Promise<IteratorResult<Uint8Array>> {
@@ -497,7 +511,7 @@ export class ShmChannel implements Channel {
       }
       this.#checkPeer();
       if (this.#failure || this.#closed) continue;
-      await this.#sleep(this.#rx.h, W.consumerSleeping, W.consumerToken, W.consumerBell, W.producerFlags, this.#rxToken, this.#rxData, this.#readableNow);
+      await this.#sleepForData();
     }
   }
 
@@ -789,7 +803,7 @@ export class ShmChannel implements Channel {
       if (now() >= deadline) throw new IpcError('ETIMEDOUT', `no message within ${options.timeoutMs} ms`);
       this.#checkPeer();
       if (this.#failure || this.#closed) continue;
-      await this.#sleep(this.#rx.h, W.consumerSleeping, W.consumerToken, W.consumerBell, W.producerFlags, this.#rxToken, this.#rxData, this.#readableNow);
+      await this.#sleepForData();
     }
   }
 
@@ -824,14 +838,7 @@ export class ShmChannel implements Channel {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#watchdog);
-    Atomics.store(this.#tx.h, W.producerState, STATE_CLOSED);
-    Atomics.store(this.#rx.h, W.consumerState, STATE_CLOSED);
-    // The peer hears it however it sleeps: the bells are rung whatever the marks say
-    // (a sleeper on a bell word may be between reading it and sleeping).
-    this.#txData.ring();
-    this.#rxSpace.ring();
-    this.#wakeConsumer();
-    this.#wakeProducer();
+    this.#endRings();
     const closed = new IpcError('ECLOSED', 'the channel was closed');
     for (const pending of this.#queue.splice(0)) pending.reject(closed);
     this.#reservation = undefined;

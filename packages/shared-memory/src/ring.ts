@@ -386,7 +386,7 @@ export class RingReader extends RingBase {
       const word1 = words[(pos >> 2) + 1]! >>> 0;
       if (word1 !== 0 || this.#partial !== undefined) return this.#fragmentInto(into);
       this.#checkRecord(pos, length);
-      if (length > this.maxMessageBytes) throw new IpcError('EMSGSIZE', `the peer sent ${length} bytes; the maximum is ${this.maxMessageBytes}`);
+      if (length > this.maxMessageBytes) throw this.#tooLarge(length);
       if (length > into.length) throw new ShortArrayError(length, into.length);
       const dst = length <= SMALL_COPY ? this.#target.of(into) : undefined;
       if (dst !== undefined) {
@@ -438,6 +438,21 @@ export class RingReader extends RingBase {
     return head !== this.#tail;
   }
 
+  /** EMSGSIZE for a message over this reader's maximum: the channel fails (the peer broke the agreement). */
+  #tooLarge(bytes: number): IpcError {
+    return new IpcError('EMSGSIZE', `the peer sent ${bytes} bytes; the maximum is ${this.maxMessageBytes}`);
+  }
+
+  /** The position of the next record, past any pad; -1 when none is published. */
+  #nextRecord(): number {
+    for (;;) {
+      if (!this.readable()) return -1;
+      const pos = this.#tail & this.mask;
+      if (this.words[pos >> 2]! >>> 0 !== PAD_LENGTH) return pos;
+      this.#tail = (this.#tail + this.capacity - pos) >>> 0;
+    }
+  }
+
   /** Checks a record about to be read at `pos` against what the producer published. */
   #checkRecord(pos: number, length: number): void {
     const available = (this.#head - this.#tail) >>> 0;
@@ -454,19 +469,13 @@ export class RingReader extends RingBase {
    * does, once the caller is done with the bytes.
    */
   peek(): { offset: number; length: number } | 'fragmented' | undefined {
-    for (;;) {
-      if (!this.readable()) return undefined;
-      const pos = this.#tail & this.mask;
-      const length = this.words[pos >> 2]! >>> 0;
-      if (length === PAD_LENGTH) {
-        this.#tail = (this.#tail + this.capacity - pos) >>> 0;
-        continue;
-      }
-      if (this.words[(pos >> 2) + 1]! !== 0 || this.#partial !== undefined) return 'fragmented';
-      this.#checkRecord(pos, length);
-      if (length > this.maxMessageBytes) throw new IpcError('EMSGSIZE', `the peer sent ${length} bytes; the maximum is ${this.maxMessageBytes}`);
-      return { offset: pos + RECORD_HEADER_BYTES, length };
-    }
+    const pos = this.#nextRecord();
+    if (pos < 0) return undefined;
+    const length = this.words[pos >> 2]! >>> 0;
+    if (this.words[(pos >> 2) + 1]! !== 0 || this.#partial !== undefined) return 'fragmented';
+    this.#checkRecord(pos, length);
+    if (length > this.maxMessageBytes) throw this.#tooLarge(length);
+    return { offset: pos + RECORD_HEADER_BYTES, length };
   }
 
   /** Consumes the record {@link peek} returned (its bytes may be overwritten from now on). */
@@ -486,18 +495,14 @@ export class RingReader extends RingBase {
    */
   read(into?: Uint8Array): Uint8Array | undefined {
     for (;;) {
-      if (!this.readable()) return undefined;
-      const pos = this.#tail & this.mask;
+      const pos = this.#nextRecord();
+      if (pos < 0) return undefined;
       const length = this.words[pos >> 2]! >>> 0;
-      if (length === PAD_LENGTH) {
-        this.#tail = (this.#tail + this.capacity - pos) >>> 0;
-        continue;
-      }
       const word1 = this.words[(pos >> 2) + 1]! >>> 0;
       this.#checkRecord(pos, length);
       const start = pos + RECORD_HEADER_BYTES;
       if (word1 === 0 && this.#partial === undefined) {
-        if (length > this.maxMessageBytes) throw new IpcError('EMSGSIZE', `the peer sent ${length} bytes; the maximum is ${this.maxMessageBytes}`);
+        if (length > this.maxMessageBytes) throw this.#tooLarge(length);
         const message = this.data.slice(start, start + length);
         this.#consume(length, false);
         return message;
@@ -506,7 +511,7 @@ export class RingReader extends RingBase {
       const remaining = word1 & 0x7fffffff;
       if (this.#partial === undefined) {
         const total = length + remaining;
-        if (total > this.maxMessageBytes) throw new IpcError('EMSGSIZE', `the peer sent ${total} bytes; the maximum is ${this.maxMessageBytes}`);
+        if (total > this.maxMessageBytes) throw this.#tooLarge(total);
         // Every byte gets written below, so skip the zero fill of a large allocation.
         this.#partial = into !== undefined ? into.subarray(0, total) : Buffer.allocUnsafeSlow(total);
         this.#partialAt = 0;
