@@ -3,7 +3,7 @@
  * check around it, the busy processes of --load during it, and its label.
  */
 import { formatSize } from './format.js';
-import { Load } from './load.js';
+import { Load, LoadStartError } from './load.js';
 import { checkMachine, snapshotMachine } from './machine.js';
 import type { Profile } from './profile.js';
 import { SCENARIOS, type CaseResult, type MachineCheck, type ScenarioId, type SkippedCase } from './results.js';
@@ -59,6 +59,20 @@ export function caseLabel(target: TargetDef, scenario: ScenarioId, size: number,
           ? `${channels ?? '?'} channels, round trips`
           : `${scenario} ${info.direction}`;
   return `${target.label} · ${what} · ${formatSize(size)}${load ? ` · load ${load}` : ''}`;
+}
+
+/**
+ * Runs one case of a loop over sizes and loads: a case whose busy processes
+ * would not start is "not measured" (the peers are fine, the next case runs);
+ * any other failure ends the loop, as before.
+ */
+export async function eachCase(skip: Omit<SkippedCase, 'reason'>, body: () => Promise<void>, skipped: SkippedCase[]): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    if (!(error instanceof LoadStartError)) throw error;
+    skipped.push({ ...skip, reason: `failed: ${error.message}` });
+  }
 }
 
 export function firstLine(error: unknown): string {

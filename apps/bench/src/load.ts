@@ -26,6 +26,11 @@ process.stderr.write('spinning\\n', () => {
 `;
 }
 
+/** The busy processes could not be started: the case is not measured, the peers are fine. */
+export class LoadStartError extends Error {
+  override name = 'LoadStartError';
+}
+
 /** N busy processes, running until stop(). */
 export class Load {
   private constructor(private readonly children: ChildProcess[]) {}
@@ -61,7 +66,7 @@ export class Load {
       );
     } catch (error) {
       await load.stop();
-      throw error;
+      throw new LoadStartError(`could not start ${count} busy processes: ${error instanceof Error ? error.message : String(error)}`);
     }
     return load;
   }

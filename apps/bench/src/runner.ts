@@ -189,7 +189,10 @@ export async function runBench(config: RunConfig): Promise<BenchRun> {
               skipped.push({ target: p.target.id, scenario: p.scenario, sizeBytes: p.sizes[0], channels, reason });
         } else {
           const key = (size: number, l: number): string => `${size}/${l}`;
-          const measured = new Set(results.filter((r) => r.target === p.target.id && r.scenario === p.scenario).map((r) => key(r.sizeBytes, r.load ?? 0)));
+          const measured = new Set([
+            ...results.filter((r) => r.target === p.target.id && r.scenario === p.scenario).map((r) => key(r.sizeBytes, r.load ?? 0)),
+            ...skipped.filter((x) => x.target === p.target.id && x.scenario === p.scenario).map((x) => key(x.sizeBytes ?? 0, x.load ?? 0)),
+          ]);
           for (const size of p.sizes)
             for (const l of p.loads)
               if (!measured.has(key(size, l))) skipped.push({ target: p.target.id, scenario: p.scenario, sizeBytes: size, ...(l ? { load: l } : {}), reason });

@@ -234,7 +234,7 @@ describe('ipckit-bench --quick', () => {
     const html = readFileSync(htmlFile, 'utf8');
     expect(html).toContain('<svg');
     expect(html).toContain('Idle CPU');
-    expect(html).toContain('Many channels — aggregate ROUND TRIPS per second');
+    expect(html).toContain('Many channels — aggregate ROUND TRIPS per second, 64 B');
     expect(html).toContain('@ipckit/sync — Mutex and Event');
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   });

@@ -89,4 +89,3 @@ port.on('message', (message: { seq: number; cmd: string; args: Json }) => {
     }
   })();
 });
-port.postMessage({ event: 'ready' });

@@ -211,7 +211,7 @@ export function renderHtml(run: BenchRun): string {
             (r) => `p50 ${formatNs(r.latencyNs?.p50)}, p99 ${formatNs(r.latencyNs?.p99)}`,
           ),
           {
-            title: `Contention — ROUND TRIP p50, quiet (solid) and beside ${run.options.load ?? '?'} busy processes (dashed)`,
+            title: `Contention — ROUND TRIP p50, quiet (solid), ${run.options.load ?? '?'} busy processes (dashed)`,
             yLabel: 'round trip p50 (log scale)',
             yTick: nsTick,
             ...byte,
@@ -224,7 +224,7 @@ export function renderHtml(run: BenchRun): string {
             (r) => `p99 ${formatNs(r.latencyNs?.p99)}`,
           ),
           {
-            title: `Contention — ROUND TRIP p99, quiet (solid) and loaded (dashed)`,
+            title: 'Contention — ROUND TRIP p99, quiet (solid), loaded (dashed)',
             yLabel: 'round trip p99 (log scale)',
             yTick: nsTick,
             ...byte,
@@ -239,7 +239,7 @@ export function renderHtml(run: BenchRun): string {
                   (r) => `${formatCount(r.throughput?.messagesPerSec)} msg/s`,
                 ),
                 {
-                  title: 'Contention — streaming ONE-WAY message rate, quiet (solid) and loaded (dashed); higher is better',
+                  title: 'Contention — stream ONE-WAY msg/s, quiet (solid), loaded (dashed)',
                   yLabel: 'messages/s (log scale)',
                   yTick: countTick,
                   ...byte,
@@ -260,7 +260,7 @@ export function renderHtml(run: BenchRun): string {
           (r) => `${r.channels ?? 0} channels`,
         ),
         {
-          title: 'Many channels — aggregate ROUND TRIPS per second, 64 B, one client, one server (higher is better)',
+          title: 'Many channels — aggregate ROUND TRIPS per second, 64 B (higher is better)',
           xLabel: 'channels held by the client (log scale)',
           xTick: (n) => String(n),
           yLabel: 'round trips/s, all channels (log scale)',

@@ -407,6 +407,13 @@ export function renderTable(run: BenchRun): string {
     formatMBps(r.throughput?.megabytesPerSec),
   );
   const writers = fanIn[0]?.writers ?? run.options.writers;
+  // Issue 13 §2 reads large messages against the copy ceilings of the same run.
+  const shares = quietOnes(stream).filter((r) => r.sizeBytes >= 4096 && (r.ratios.toCeiling !== undefined || r.ratios.toMemoryCeiling !== undefined));
+  const m2b = matrix(
+    'Streaming, one-way, share of the memcpy ceilings measured in this run: cache-hot / memory-bound (4 KiB and up)',
+    shares,
+    (r) => `${share(r.ratios.toCeiling)} / ${share(r.ratios.toMemoryCeiling)}`,
+  );
   const m3 = matrix(`Fan-in throughput, one-way, payload MB/s (${writers} writers → 1 reader)`, fanIn, (r) => formatMBps(r.throughput?.megabytesPerSec));
   const m4 = loaded
     ? matrix(
@@ -422,7 +429,7 @@ export function renderTable(run: BenchRun): string {
     (r) => r.channels ?? 0,
     (n) => String(n),
   );
-  for (const m of [m1, m2, m3, m4, m5]) if (m) out.push('', m);
+  for (const m of [m1, m2, m2b, m3, m4, m5]) if (m) out.push('', m);
   const idle = run.idle ?? [];
   if (idle.length) out.push('', idleTable(idle, run.options.idleMs));
   if (run.goals?.length) out.push('', goalsSection(run.goals));

@@ -1,5 +1,5 @@
 /** Ping-pong: one echo process, one pinger process; every sample a round trip. */
-import { caseLabel, underLoad, type CaseContext, type Planned } from '../case.js';
+import { caseLabel, eachCase, underLoad, type CaseContext, type Planned } from '../case.js';
 import { decodeSamples, type CpuSnapshot } from '../peers/common.js';
 import type { CpuCost, LatencyStats } from '../results.js';
 import { cpuOf, delta, type Session } from '../session.js';
@@ -50,44 +50,51 @@ export async function runPingPong(session: Session, plan: Planned, ctx: CaseCont
   for (const size of plan.sizes) {
     for (const load of plan.loads) {
       ctx.each(caseLabel(plan.target, 'ping-pong', size, 1, load));
-      const { value: trials, machine } = await underLoad(load, profile, async () => {
-        // Warm-up, by time; it also tells how many round trips fit the budget.
-        await server.handle.request('begin');
-        const warm = await client!.handle.request('pp', { size, count: 20, budgetMs: profile.pingWarmMs }, timeout);
-        await server.handle.request('end', {}, timeout);
-        const perRoundTrip = Number(warm['elapsedNs']) / Number(warm['count']);
-        // Enough round trips for the budget, at least pingMin for the tail percentiles, unless a
-        // round trip is so slow that pingMin would take over 4 budgets (then 300, or what fits).
-        let count = clampCount((profile.pingBudgetMs * 1e6) / perRoundTrip, profile.pingMin, profile.pingMax);
-        const cap = Math.floor((4 * profile.pingBudgetMs * 1e6) / perRoundTrip);
-        if (count > cap) count = Math.max(Math.min(300, profile.pingMin), cap);
-        const trials: Trial[] = [];
-        for (let t = 0; t < profile.trials; t++) trials.push(await trial(size, count));
-        return trials;
-      });
-      const last = trials[trials.length - 1]!;
-      ctx.results.push({
-        target: plan.target.id,
-        targetLabel: plan.target.label,
-        kind: plan.target.kind,
-        scenario: 'ping-pong',
-        direction: 'round trip',
-        label: caseLabel(plan.target, 'ping-pong', size, 1, load),
-        sizeBytes: size,
-        operations: trials.reduce((n, t) => n + t.count, 0),
-        writers: 1,
-        durationNs: trials.reduce((n, t) => n + t.elapsedNs, 0),
-        load,
-        latencyNs: medianOf(trials.map((t) => t.latency)),
-        cpu: medianOf(trials.map((t) => t.cpu)),
-        peakRssBytes: last.rss,
-        ratios: {},
-        spread: spreadOf(
-          'latencyNs.p50',
-          trials.map((t) => t.latency.p50),
-        ),
-        machine,
-      });
+      const skip = { target: plan.target.id, scenario: 'ping-pong' as const, sizeBytes: size, ...(load ? { load } : {}) };
+      await eachCase(
+        skip,
+        async () => {
+          const { value: trials, machine } = await underLoad(load, profile, async () => {
+            // Warm-up, by time; it also tells how many round trips fit the budget.
+            await server.handle.request('begin');
+            const warm = await client!.handle.request('pp', { size, count: 20, budgetMs: profile.pingWarmMs }, timeout);
+            await server.handle.request('end', {}, timeout);
+            const perRoundTrip = Number(warm['elapsedNs']) / Number(warm['count']);
+            // Enough round trips for the budget, at least pingMin for the tail percentiles, unless a
+            // round trip is so slow that pingMin would take over 4 budgets (then 300, or what fits).
+            let count = clampCount((profile.pingBudgetMs * 1e6) / perRoundTrip, profile.pingMin, profile.pingMax);
+            const cap = Math.floor((4 * profile.pingBudgetMs * 1e6) / perRoundTrip);
+            if (count > cap) count = Math.max(Math.min(300, profile.pingMin), cap);
+            const trials: Trial[] = [];
+            for (let t = 0; t < profile.trials; t++) trials.push(await trial(size, count));
+            return trials;
+          });
+          const last = trials[trials.length - 1]!;
+          ctx.results.push({
+            target: plan.target.id,
+            targetLabel: plan.target.label,
+            kind: plan.target.kind,
+            scenario: 'ping-pong',
+            direction: 'round trip',
+            label: caseLabel(plan.target, 'ping-pong', size, 1, load),
+            sizeBytes: size,
+            operations: trials.reduce((n, t) => n + t.count, 0),
+            writers: 1,
+            durationNs: trials.reduce((n, t) => n + t.elapsedNs, 0),
+            load,
+            latencyNs: medianOf(trials.map((t) => t.latency)),
+            cpu: medianOf(trials.map((t) => t.cpu)),
+            peakRssBytes: last.rss,
+            ratios: {},
+            spread: spreadOf(
+              'latencyNs.p50',
+              trials.map((t) => t.latency.p50),
+            ),
+            machine,
+          });
+        },
+        ctx.skipped,
+      );
     }
   }
 }

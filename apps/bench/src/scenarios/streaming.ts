@@ -1,5 +1,5 @@
 /** Streaming (1 writer) and fan-in (N writers): one reader process; from the first send to the last receive. */
-import { caseLabel, underLoad, type CaseContext, type Planned } from '../case.js';
+import { caseLabel, eachCase, underLoad, type CaseContext, type Planned } from '../case.js';
 import type { CpuSnapshot } from '../peers/common.js';
 import type { CpuCost, Throughput } from '../results.js';
 import { cpuOf, delta, type Session } from '../session.js';
@@ -61,43 +61,50 @@ export async function runStreaming(session: Session, plan: Planned, writersCount
   for (const size of plan.sizes) {
     for (const load of plan.loads) {
       ctx.each(caseLabel(plan.target, plan.scenario, size, writers.length, load));
-      const { value: trials, machine } = await underLoad(load, profile, async () => {
-        // A short probe for the rate, a warm-up of about streamWarmMs, then the measured rounds.
-        const probe = await round(size, clampCount((64 * 1024) / size / writers.length, 8, 1000));
-        let rate = probe.messages / (probe.elapsedNs / 1e9);
-        const warm = await round(size, clampCount((rate * profile.streamWarmMs) / 1000 / writers.length, 8, profile.streamMax));
-        rate = warm.messages / (warm.elapsedNs / 1e9);
-        const perWriter = clampCount(
-          (rate * profile.streamBudgetMs) / 1000 / writers.length,
-          Math.ceil(profile.streamMin / writers.length),
-          Math.ceil(profile.streamMax / writers.length),
-        );
-        const trials: Trial[] = [];
-        for (let t = 0; t < profile.trials; t++) trials.push(await trial(size, perWriter));
-        return trials;
-      });
-      ctx.results.push({
-        target: plan.target.id,
-        targetLabel: plan.target.label,
-        kind: plan.target.kind,
-        scenario: plan.scenario,
-        direction: 'one-way',
-        label: caseLabel(plan.target, plan.scenario, size, writers.length, load),
-        sizeBytes: size,
-        operations: trials.reduce((n, t) => n + t.messages, 0),
-        writers: writers.length,
-        durationNs: trials.reduce((n, t) => n + t.elapsedNs, 0),
-        load,
-        throughput: medianOf(trials.map((t) => t.throughput)),
-        cpu: medianOf(trials.map((t) => t.cpu)),
-        peakRssBytes: trials[trials.length - 1]!.rss,
-        ratios: {},
-        spread: spreadOf(
-          'throughput.messagesPerSec',
-          trials.map((t) => t.throughput.messagesPerSec),
-        ),
-        machine,
-      });
+      const skip = { target: plan.target.id, scenario: plan.scenario, sizeBytes: size, ...(load ? { load } : {}) };
+      await eachCase(
+        skip,
+        async () => {
+          const { value: trials, machine } = await underLoad(load, profile, async () => {
+            // A short probe for the rate, a warm-up of about streamWarmMs, then the measured rounds.
+            const probe = await round(size, clampCount((64 * 1024) / size / writers.length, 8, 1000));
+            let rate = probe.messages / (probe.elapsedNs / 1e9);
+            const warm = await round(size, clampCount((rate * profile.streamWarmMs) / 1000 / writers.length, 8, profile.streamMax));
+            rate = warm.messages / (warm.elapsedNs / 1e9);
+            const perWriter = clampCount(
+              (rate * profile.streamBudgetMs) / 1000 / writers.length,
+              Math.ceil(profile.streamMin / writers.length),
+              Math.ceil(profile.streamMax / writers.length),
+            );
+            const trials: Trial[] = [];
+            for (let t = 0; t < profile.trials; t++) trials.push(await trial(size, perWriter));
+            return trials;
+          });
+          ctx.results.push({
+            target: plan.target.id,
+            targetLabel: plan.target.label,
+            kind: plan.target.kind,
+            scenario: plan.scenario,
+            direction: 'one-way',
+            label: caseLabel(plan.target, plan.scenario, size, writers.length, load),
+            sizeBytes: size,
+            operations: trials.reduce((n, t) => n + t.messages, 0),
+            writers: writers.length,
+            durationNs: trials.reduce((n, t) => n + t.elapsedNs, 0),
+            load,
+            throughput: medianOf(trials.map((t) => t.throughput)),
+            cpu: medianOf(trials.map((t) => t.cpu)),
+            peakRssBytes: trials[trials.length - 1]!.rss,
+            ratios: {},
+            spread: spreadOf(
+              'throughput.messagesPerSec',
+              trials.map((t) => t.throughput.messagesPerSec),
+            ),
+            machine,
+          });
+        },
+        ctx.skipped,
+      );
     }
   }
 }
