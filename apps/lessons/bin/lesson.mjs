@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// `npm run lesson -- <n | name>`: runs one lesson of the IPC series. Starts the lesson's processes
+// (ipckit's TypeScript examples and their C twins), narrates each step, labels and colours each
+// process's lines. On a terminal it pauses between steps; piped, it runs straight through.
+//
+//   node apps/lessons/bin/lesson.mjs 3            or  mapping, memory-mapped-files
+//   node apps/lessons/bin/lesson.mjs 3 --lang zh-CN
+//   node apps/lessons/bin/lesson.mjs --list
+// Options: --lang en|zh-CN (default: from LANG), --no-pause, --no-color, --no-build.
+import { parseArgs } from 'node:util';
+import { ensureBuilt } from '../lib/build.mjs';
+import { LESSONS, findLesson } from '../lib/lessons/index.mjs';
+import { LANGS, runLesson } from '../lib/runner.mjs';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    lang: { type: 'string' },
+    list: { type: 'boolean', default: false },
+    'no-pause': { type: 'boolean', default: false },
+    'no-color': { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+  },
+});
+
+const lang = values.lang ?? (/^zh/i.test(process.env.LANG ?? '') ? 'zh-CN' : 'en');
+if (!LANGS.includes(lang)) {
+  console.error(`--lang ${lang}: the lessons are in ${LANGS.join(' and ')}`);
+  process.exit(2);
+}
+
+function list() {
+  console.log('The IPC series (npm run lesson -- <number or name>):');
+  for (const l of LESSONS) console.log(`  ${l.number}  ${l.slug.padEnd(22)} ${l.title[lang] ?? l.title.en}`);
+  console.log('\nTexts: apps/lessons/text/<n>-<name>.<lang>.md · site: npm run lessons:html');
+}
+
+if (values.list || positionals.length === 0) {
+  list();
+  process.exit(positionals.length === 0 && !values.list ? 2 : 0);
+}
+const lesson = findLesson(positionals[0]);
+if (!lesson) {
+  console.error(`no lesson "${positionals[0]}"`);
+  list();
+  process.exit(2);
+}
+
+const tty = process.stdout.isTTY === true && process.stdin.isTTY === true;
+try {
+  if (!values['no-build']) ensureBuilt();
+  await runLesson(lesson, {
+    lang,
+    color: process.stdout.isTTY === true && !values['no-color'] && process.env.NO_COLOR === undefined,
+    pause: tty && !values['no-pause'],
+  });
+} catch (error) {
+  console.error(`\nThe lesson stopped: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}
