@@ -1,0 +1,15 @@
+// Where the lesson texts are: text/<nn>-<slug>.<lang>.md.
+import { join } from 'node:path';
+import { APP_DIR } from './programs.mjs';
+
+export const TEXT_DIR = join(APP_DIR, 'text');
+
+/**
+ * The text of `lesson` in `lang`: text/01-mailslots.en.md, text/01-mailslots.zh-CN.md, ...
+ * @param {{ number: number, slug: string }} lesson
+ * @param {string} lang
+ * @returns {string}
+ */
+export function textFile(lesson, lang) {
+  return join(TEXT_DIR, `${String(lesson.number).padStart(2, '0')}-${lesson.slug}.${lang}.md`);
+}
