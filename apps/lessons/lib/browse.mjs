@@ -1,0 +1,158 @@
+// Opens every page of the built site in a real browser (Debian's chromium, headless, driven by
+// playwright-core, which downloads nothing) over a local HTTP server, and reports for each page: did it
+// render (a title, a heading, text), which images failed to load, which links do not resolve (a page
+// or file of the site that is missing, or an #anchor with no element of that id), which external
+// links are not https to a known manual site, what the console said, and a full-page screenshot.
+//
+//   node apps/lessons/lib/browse.mjs        (after npm run lessons:html) prints the report
+/* global document */
+import { createReadStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from './ensure-chromium.mjs';
+import { BUILD_DIR } from './programs.mjs';
+import { SITE_DIR } from './site.mjs';
+
+/**
+ * Hosts the lessons may link to: the OS manuals. The network may be closed, so these are checked by form.
+ * @type {string[]}
+ */
+export const EXTERNAL_HOSTS = ['learn.microsoft.com', 'man7.org', 'pubs.opengroup.org'];
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json; charset=utf-8',
+};
+
+/** A static server for `root` on 127.0.0.1 and a free port; resolves with { url, close }. */
+export function serve(root) {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'text/plain; charset=utf-8' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      resolve({ url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(r)) });
+    });
+  });
+}
+
+/**
+ * @typedef {{ page: string, status: number | undefined, title: string, h1: string, textLength: number,
+ *   images: Array<{ src: string, ok: boolean }>, links: string[], brokenImages: string[], brokenLinks: string[],
+ *   badExternal: string[], consoleErrors: string[], screenshot: string }} PageReport
+ */
+
+/**
+ * Checks `pages` (paths relative to the site root) in chromium. Returns one report per page.
+ * @param {string[]} pages
+ * @param {{ root?: string, screenshots?: string }} [options]
+ * @returns {Promise<PageReport[]>}
+ */
+export async function browse(pages, { root = SITE_DIR, screenshots = join(BUILD_DIR, 'screenshots') } = {}) {
+  ensureChromium();
+  rmSync(screenshots, { recursive: true, force: true });
+  mkdirSync(screenshots, { recursive: true });
+  const site = await serve(root);
+  const profile = join(BUILD_DIR, `chromium-profile-${process.pid}`);
+  rmSync(profile, { recursive: true, force: true });
+  // launchPersistentContext takes the profile folder itself: a fresh --user-data-dir for every run.
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS.filter((a) => a !== '--headless'),
+    viewport: { width: 1100, height: 900 },
+    offline: false,
+  });
+  const reports = [];
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    const checked = new Map(); // url without hash -> { ok, ids }
+    async function resolveLink(href) {
+      const url = new URL(href);
+      const key = `${url.origin}${url.pathname}`;
+      if (!checked.has(key)) {
+        const response = await context.request.get(key);
+        let ids = new Set();
+        if (response.ok() && (response.headers()['content-type'] ?? '').startsWith('text/html')) {
+          ids = new Set([...(await response.text()).matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
+        }
+        checked.set(key, { ok: response.ok(), ids });
+      }
+      const target = checked.get(key);
+      if (!target.ok) return 'missing';
+      if (url.hash && !target.ids.has(decodeURIComponent(url.hash.slice(1)))) return `no element with id ${decodeURIComponent(url.hash.slice(1))}`;
+      return undefined;
+    }
+    for (const path of pages) {
+      const consoleErrors = [];
+      const onConsole = (message) => {
+        if (message.type() === 'error') consoleErrors.push(message.text());
+      };
+      const onError = (error) => consoleErrors.push(String(error));
+      page.on('console', onConsole);
+      page.on('pageerror', onError);
+      const response = await page.goto(new URL(path, site.url).href, { waitUntil: 'load' });
+      const info = await page.evaluate(() => ({
+        title: document.title,
+        h1: document.querySelector('h1')?.textContent ?? '',
+        textLength: document.body.innerText.length,
+        images: [...document.images].map((img) => ({ src: img.currentSrc || img.src, ok: img.complete && img.naturalWidth > 0 })),
+        links: [...document.querySelectorAll('a[href]')].map((a) => a.href),
+      }));
+      const brokenLinks = [];
+      const badExternal = [];
+      for (const href of [...new Set(info.links)]) {
+        const url = new URL(href);
+        if (url.origin === new URL(site.url).origin) {
+          const problem = await resolveLink(href);
+          if (problem) brokenLinks.push(`${href}: ${problem}`);
+        } else if (url.protocol !== 'https:' || !EXTERNAL_HOSTS.includes(url.hostname)) {
+          badExternal.push(href);
+        }
+      }
+      const shot = join(screenshots, `${path.replace(/\//g, '_').replace(/\.html$/, '')}.png`);
+      await page.screenshot({ path: shot, fullPage: true });
+      page.off('console', onConsole);
+      page.off('pageerror', onError);
+      reports.push({
+        page: path,
+        status: response?.status(),
+        ...info,
+        brokenImages: info.images.filter((i) => !i.ok).map((i) => i.src),
+        brokenLinks,
+        badExternal,
+        consoleErrors,
+        screenshot: shot,
+      });
+    }
+  } finally {
+    await context.close();
+    await site.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+  return reports;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { readdirSync } = await import('node:fs');
+  const pages = ['index.html', ...['en', 'zh-CN'].flatMap((lang) => readdirSync(join(SITE_DIR, lang)).map((f) => `${lang}/${f}`))];
+  for (const r of await browse(pages)) {
+    const problems = [...r.brokenImages.map((i) => `image ${i}`), ...r.brokenLinks, ...r.badExternal.map((l) => `external ${l}`), ...r.consoleErrors];
+    console.log(
+      `${r.page}: ${r.status} "${r.title}" ${r.images.length} images, ${r.links.length} links${problems.length ? `\n  ${problems.join('\n  ')}` : ''}`,
+    );
+  }
+}

@@ -1,0 +1,275 @@
+// The lessons as a small static site: one page per lesson and language, the pictures, and the bench
+// charts, in build/site/ (what `npm run lessons:html` writes). No script, no web font, no network:
+// the pages open from any static server or straight from the disk.
+//
+//   index.html                 both languages' lists
+//   en/index.html, en/01-mailslots.html, …, zh-CN/…
+//   pictures/*.svg             the series' pictures
+//   bench/report.html          @ipckit/bench's own HTML report of bench/run.json
+//   bench/<chart>.svg          its charts, one file each, for lesson 5
+//   bench/run.json             the run itself
+//   repo/<path>                files of the repository a lesson links to (docs, sources), as they are
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, posix, relative, resolve } from 'node:path';
+import { Marked } from 'marked';
+import { RUN_FILE, loadRun, renderMarkers } from './bench.mjs';
+import { LESSONS } from './lessons/index.mjs';
+import { APP_DIR, BUILD_DIR, REPO_ROOT } from './programs.mjs';
+import { LANGS } from './runner.mjs';
+import { TEXT_DIR, textFile } from './texts.mjs';
+
+export const SITE_DIR = join(BUILD_DIR, 'site');
+
+const WORDS = {
+  en: {
+    series: 'The IPC series',
+    subtitle:
+      'Mailslots, pipes, memory-mapped files, synchronization, and how to choose: each lesson runnable with one command, on Windows and Linux, in Node and in C.',
+    run: 'Run a lesson: <code>npm run lesson -- 1</code> (or its name) from the repository root.',
+    linux: 'Output on Linux',
+    windows: 'Output on Windows (Windows Node and the mingw-built C programs, under Wine in the Windows lane)',
+    source: 'Source',
+    other: '简体中文',
+    bench: 'Full bench report of this run',
+    footer:
+      'Built from apps/lessons/text by <code>npm run lessons:html</code>. Outputs are real runs, checked by the tests; figures come from apps/lessons/bench/run.json.',
+  },
+  'zh-CN': {
+    series: 'IPC 系列',
+    subtitle: '邮槽、管道、内存映射文件、同步,以及如何选择:每一课都能用一条命令运行,在 Windows 和 Linux 上,用 Node 也用 C。',
+    run: '运行一课:在仓库根目录执行 <code>npm run lesson -- 1</code>(或者课程的名字)。',
+    linux: 'Linux 上的输出',
+    windows: 'Windows 上的输出(Windows 版 Node 与用 mingw 编译的 C 程序,在 Windows 测试通道里由 Wine 运行)',
+    source: '源代码',
+    other: 'English',
+    bench: '这次运行的完整基准测试报告',
+    footer: '由 <code>npm run lessons:html</code> 从 apps/lessons/text 生成。输出都是真实运行的结果,由测试检查;数字取自 apps/lessons/bench/run.json。',
+  },
+};
+
+const esc = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens; repeats get -1, -2.
+ * @returns {(text: string) => string}
+ */
+export function slugger() {
+  const seen = new Map();
+  return (text) => {
+    const base = text
+      .toLowerCase()
+      .replace(/<[^>]*>/g, '')
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .trim()
+      .replace(/\s/g, '-');
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    return n === 0 ? base : `${base}-${n}`;
+  };
+}
+
+/** The site file a lesson text's page becomes, relative to the site root: en/01-mailslots.html. */
+const pageOf = (lesson, lang) => `${lang}/${String(lesson.number).padStart(2, '0')}-${lesson.slug}.html`;
+
+/**
+ * Where a link of a lesson text (relative to text/) goes on the site, relative to the page (in
+ * <lang>/): another lesson's page, the index, a picture, a bench file, or a copy of a repository file.
+ * Returns { href, copy } where `copy` is the repository file to copy into the site, if any.
+ */
+function siteLink(href, lang) {
+  if (/^[a-z]+:/i.test(href) || href.startsWith('#')) return { href };
+  const [path, hash = ''] = href.split('#');
+  const anchor = hash ? `#${hash}` : '';
+  const target = resolve(TEXT_DIR, path);
+  const inText = relative(TEXT_DIR, target);
+  if (!inText.startsWith('..')) {
+    if (inText === 'README.md') return { href: `index.html${anchor}` };
+    const m = /^(\d\d-[\w-]+)\.([\w-]+)\.md$/.exec(inText);
+    if (m) return { href: `${m[2] === lang ? '' : `../${m[2]}/`}${m[1]}.html${anchor}` };
+  }
+  const inApp = relative(APP_DIR, target).split('\\').join('/');
+  if (inApp.startsWith('pictures/')) return { href: `../${inApp}${anchor}` };
+  if (inApp === 'bench/run.json') return { href: `../bench/run.json${anchor}` };
+  const inRepo = relative(REPO_ROOT, target).split('\\').join('/');
+  if (inRepo.startsWith('..')) throw new Error(`link ${href} leaves the repository`);
+  return { href: `../repo/${inRepo}${anchor}`, copy: inRepo };
+}
+
+/** Renders one lesson text to a page body; returns { html, title, copies }. */
+function renderText(markdown, lang, charts) {
+  const words = WORDS[lang];
+  const slug = slugger();
+  const copies = new Set();
+  const marked = new Marked({
+    gfm: true,
+    renderer: {
+      heading({ tokens, depth, text }) {
+        const inner = this.parser.parseInline(tokens);
+        return `<h${depth} id="${esc(slug(text))}">${inner}</h${depth}>\n`;
+      },
+      code({ text, lang: info }) {
+        const [language = '', ...attrs] = (info ?? '').split(/\s+/);
+        const props = Object.fromEntries(attrs.map((a) => a.split('=')));
+        let caption = '';
+        if (props.output) caption = `<figcaption>${esc(props.output === 'windows' ? words.windows : words.linux)}</figcaption>`;
+        if (props.file) {
+          const [file] = props.file.split('#');
+          const repoPath = posix.join('apps/lessons', file);
+          copies.add(repoPath);
+          caption = `<figcaption>${words.source}: <a href="../repo/${esc(repoPath)}">${esc(file)}</a></figcaption>`;
+        }
+        const cls = props.output ? 'output' : `code language-${esc(language)}`;
+        return `<figure class="${cls}">${caption}<pre><code>${esc(text)}</code></pre></figure>\n`;
+      },
+      link({ href, title, tokens }) {
+        const { href: to, copy } = siteLink(href, lang);
+        if (copy) copies.add(copy);
+        return `<a href="${esc(to)}"${title ? ` title="${esc(title)}"` : ''}>${this.parser.parseInline(tokens)}</a>`;
+      },
+      image({ href, text }) {
+        const { href: to } = siteLink(href, lang);
+        return `<img src="${esc(to)}" alt="${esc(text)}">`;
+      },
+      html({ text }) {
+        if (text.includes('<!-- bench-charts -->')) return charts;
+        return text;
+      },
+    },
+  });
+  const html = marked.parse(markdown);
+  const title = /^# (.*)$/m.exec(markdown)?.[1] ?? '';
+  return { html, title, copies };
+}
+
+function page({ lang, title, body, otherHref, depth = 1 }) {
+  const words = WORDS[lang];
+  const up = '../'.repeat(depth);
+  return `<!doctype html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)} — ipckit</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="${up}style.css">
+</head>
+<body>
+<header><a href="${depth ? 'index.html' : `${lang}/index.html`}">ipckit · ${words.series}</a>${otherHref ? ` <span class="lang"><a href="${esc(otherHref)}">${words.other}</a></span>` : ''}</header>
+<main>
+${body}
+</main>
+<footer>${words.footer}</footer>
+</body>
+</html>
+`;
+}
+
+const STYLE = `
+:root { --ink: #1f2933; --muted: #52606d; --line: #e4e7eb; --accent: #3b6ea5; --code: #f4f6f8; }
+* { box-sizing: border-box; }
+body { margin: 0; color: var(--ink); font: 16px/1.6 system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif; }
+header { padding: 10px 24px; border-bottom: 1px solid var(--line); background: #f8fafc; font-size: 14px; display: flex; justify-content: space-between; }
+header a { color: var(--accent); text-decoration: none; font-weight: 600; }
+main { max-width: 980px; margin: 0 auto; padding: 8px 24px 40px; }
+footer { max-width: 980px; margin: 0 auto; padding: 16px 24px 32px; color: var(--muted); font-size: 13px; border-top: 1px solid var(--line); }
+h1 { font-size: 30px; margin: 24px 0 8px; } h2 { font-size: 22px; margin-top: 36px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+h3 { font-size: 18px; margin-top: 28px; }
+a { color: var(--accent); }
+code { font-family: ui-monospace, "SFMono-Regular", Consolas, "DejaVu Sans Mono", monospace; font-size: 0.88em; background: var(--code); padding: 1px 4px; border-radius: 3px; }
+figure { margin: 14px 0; }
+figure pre { margin: 0; background: var(--code); border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; overflow-x: auto; font-size: 13px; line-height: 1.45; }
+figure pre code { background: none; padding: 0; font-size: inherit; }
+figure.output pre { background: #101820; color: #e6edf3; border-color: #101820; }
+figcaption { font-size: 12.5px; color: var(--muted); margin-bottom: 4px; }
+pre { overflow-x: auto; }
+img { max-width: 100%; height: auto; display: block; margin: 16px auto; }
+table { border-collapse: collapse; margin: 12px 0; font-size: 14px; display: block; overflow-x: auto; }
+th, td { border: 1px solid var(--line); padding: 5px 9px; vertical-align: top; text-align: left; }
+th { background: #f8fafc; }
+details { background: #f8fafc; border: 1px solid var(--line); border-radius: 6px; padding: 8px 14px; }
+details[open] summary { margin-bottom: 8px; }
+.charts img { border: 1px solid var(--line); margin: 12px 0; }
+ol.lessons li { margin: 6px 0; }
+`;
+
+/** The charts of lesson 5: @ipckit/bench draws them from the run; each becomes one standalone SVG file. */
+async function benchCharts(run, outDir) {
+  const { renderHtml } = await import('@ipckit/bench');
+  const report = renderHtml(run);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'report.html'), report);
+  copyFileSync(RUN_FILE, join(outDir, 'run.json'));
+  // The report styles its SVGs from its <style>: carry those rules into each file.
+  const css = (/<style>([\s\S]*?)<\/style>/.exec(report)?.[1] ?? '')
+    .split('\n')
+    .filter((l) => l.trim().startsWith('svg'))
+    .join('\n')
+    .replace(/svg \./g, '.')
+    .replace(/^svg \{[^}]*\}/m, '');
+  const charts = [...report.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m, i) => {
+    const svg = m[0].replace(
+      /^<svg([^>]*)>/,
+      (_, attrs) => `<svg${attrs}><style>text { font-family: system-ui, sans-serif; } ${css}</style><rect width="100%" height="100%" fill="#fff"/>`,
+    );
+    const title = /aria-label="([^"]*)"/.exec(m[0])?.[1] ?? `chart ${i + 1}`;
+    const file = `chart-${i + 1}.svg`;
+    writeFileSync(join(outDir, file), svg);
+    return { file, title };
+  });
+  return charts;
+}
+
+/**
+ * Builds the whole site into `dir` (default build/site). Returns the pages written, relative to `dir`.
+ * @param {string} [dir]
+ * @returns {Promise<string[]>}
+ */
+export async function buildSite(dir = SITE_DIR) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'style.css'), STYLE.trimStart());
+  mkdirSync(join(dir, 'pictures'), { recursive: true });
+  for (const file of readdirSync(join(APP_DIR, 'pictures'))) copyFileSync(join(APP_DIR, 'pictures', file), join(dir, 'pictures', file));
+
+  const run = loadRun();
+  const charts = await benchCharts(run, join(dir, 'bench'));
+  const pages = [];
+  const copies = new Set();
+
+  for (const lang of LANGS) {
+    const words = WORDS[lang];
+    const other = LANGS.find((l) => l !== lang);
+    const chartsHtml = `<div class="charts">${charts.map((c) => `<img src="../bench/${c.file}" alt="${esc(c.title)}">`).join('\n')}<p><a href="../bench/report.html">${words.bench}</a></p></div>`;
+    mkdirSync(join(dir, lang), { recursive: true });
+    for (const lesson of LESSONS) {
+      // Figures are rendered from the run again here: the site cannot show other numbers than the file's.
+      const markdown = renderMarkers(readFileSync(textFile(lesson, lang), 'utf8'), run, lang);
+      const { html, title, copies: linked } = renderText(markdown, lang, chartsHtml);
+      for (const c of linked) copies.add(c);
+      const file = pageOf(lesson, lang);
+      writeFileSync(join(dir, file), page({ lang, title, body: html, otherHref: `../${pageOf(lesson, other)}` }));
+      pages.push(file);
+    }
+    const list = LESSONS.map(
+      (l) => `<li><a href="${pageOf(l, lang).slice(lang.length + 1)}">${esc(l.title[lang])}</a><br><span>${esc(l.intro[lang])}</span></li>`,
+    ).join('\n');
+    const body = `<h1>${words.series}</h1>\n<p>${words.subtitle}</p>\n<ol class="lessons">\n${list}\n</ol>\n<p>${words.run}</p>\n<p><a href="../bench/report.html">${words.bench}</a></p>`;
+    writeFileSync(join(dir, lang, 'index.html'), page({ lang, title: words.series, body, otherHref: `../${other}/index.html` }));
+    pages.push(`${lang}/index.html`);
+  }
+  const both = LANGS.map((lang) => `<h2><a href="${lang}/index.html">${WORDS[lang].series}</a></h2>\n<p>${WORDS[lang].subtitle}</p>`).join('\n');
+  writeFileSync(
+    join(dir, 'index.html'),
+    page({ lang: 'en', title: 'The IPC series · IPC 系列', body: `<h1>ipckit · The IPC series · IPC 系列</h1>\n${both}`, depth: 0 }),
+  );
+  pages.unshift('index.html');
+
+  for (const file of copies) {
+    const from = join(REPO_ROOT, file);
+    if (!existsSync(from)) throw new Error(`a lesson links to ${file}, which does not exist`);
+    const to = join(dir, 'repo', file);
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(from, to);
+  }
+  return pages;
+}

@@ -1,0 +1,36 @@
+/**
+ * `npm run lessons:html` builds the site, and every page of it opens in a real browser (Debian's
+ * chromium, headless, driven by playwright-core): it renders, every image loads, every link resolves
+ * (pages, files, anchors; the manuals' sites are checked by form, the network may be closed), nothing
+ * is logged as an error, and each page is photographed (build/screenshots/*.png) for a person to look at.
+ */
+import { statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { browse } from '../lib/browse.mjs';
+import { LESSONS } from '../lib/lessons/index.mjs';
+import { LANGS } from '../lib/runner.mjs';
+import { buildSite } from '../lib/site.mjs';
+
+describe.runIf(process.platform === 'linux')('the static site', () => {
+  it('has one page per lesson and language, each renders in chromium with its pictures, charts and links', async () => {
+    const pages = await buildSite();
+    expect(pages.length).toBe(1 + LANGS.length * (LESSONS.length + 1));
+    const reports = await browse(pages);
+    expect(reports.map((r) => r.page)).toEqual(pages);
+    for (const r of reports) {
+      expect(r.status, r.page).toBe(200);
+      expect(r.title, r.page).not.toBe('');
+      expect(r.h1.length, r.page).toBeGreaterThan(0);
+      expect(r.brokenImages, r.page).toEqual([]);
+      expect(r.brokenLinks, r.page).toEqual([]);
+      expect(r.badExternal, r.page).toEqual([]);
+      expect(r.consoleErrors, r.page).toEqual([]);
+      expect(statSync(r.screenshot).size, r.page).toBeGreaterThan(10_000);
+      if (/\/0\d-/.test(r.page)) {
+        expect(r.textLength, r.page).toBeGreaterThan(5000);
+        expect(r.images.length, `${r.page}: the lesson's pictures`).toBeGreaterThan(0);
+      }
+      if (r.page.includes('05-choosing')) expect(r.images.filter((i) => i.src.includes('/bench/chart-')).length, r.page).toBeGreaterThanOrEqual(4);
+    }
+  }, 300_000);
+});

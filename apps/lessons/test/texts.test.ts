@@ -1,0 +1,132 @@
+/**
+ * The texts: both languages exist and say the same thing in the same shape (the same headings, the
+ * same code, the same outputs, pictures, links and figures); every code block is the code the lesson
+ * runs; every figure is the saved bench run's; every link resolves.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { benchMarkers, loadRun, renderMarkers } from '../lib/bench.mjs';
+import { EXTERNAL_HOSTS } from '../lib/browse.mjs';
+import { allFences, codeBlocks, regionOf } from '../lib/code.mjs';
+import { LESSONS } from '../lib/lessons/index.mjs';
+import { APP_DIR, C_PROGRAMS, REPO_ROOT, cSource, windowsManifest } from '../lib/programs.mjs';
+import { quotedBlocks } from '../lib/quotes.mjs';
+import { LANGS } from '../lib/runner.mjs';
+import { slugger } from '../lib/site.mjs';
+import { TEXT_DIR, textFile } from '../lib/texts.mjs';
+
+const read = (file: string): string => readFileSync(file, 'utf8');
+/** Markdown without its fenced blocks: the prose. */
+const prose = (markdown: string): string => markdown.replace(/^```[\s\S]*?^```$/gm, '');
+const headings = (markdown: string): Array<{ level: number; text: string }> =>
+  [...prose(markdown).matchAll(/^(#{1,6}) (.*)$/gm)].map((m) => ({ level: m[1]?.length ?? 0, text: m[2] ?? '' }));
+const links = (markdown: string): string[] => [...prose(markdown).matchAll(/!?\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1] ?? '');
+/** A link with the language taken out, so that the English and the Chinese texts' links compare. */
+const neutral = (href: string): string => href.replace(/\.(en|zh-CN)\.md/, '.LANG.md');
+
+describe('the lesson texts', () => {
+  const run = loadRun();
+
+  for (const lesson of LESSONS) {
+    describe(`lesson ${String(lesson.number)} (${lesson.slug})`, () => {
+      const texts = Object.fromEntries(LANGS.map((lang) => [lang, existsSync(textFile(lesson, lang)) ? read(textFile(lesson, lang)) : ''])) as Record<
+        string,
+        string
+      >;
+      const en = texts.en ?? '';
+      const zh = texts['zh-CN'] ?? '';
+
+      it('exists in English and in Simplified Chinese, and the Chinese is Chinese', () => {
+        expect(en.length).toBeGreaterThan(2000);
+        expect(zh.length).toBeGreaterThan(2000);
+        const zhProse = prose(zh);
+        const han = zhProse.match(/\p{Script=Han}/gu)?.length ?? 0;
+        expect(han / zhProse.replace(/\s/g, '').length).toBeGreaterThan(0.2);
+        expect(en.startsWith(`# ${lesson.title.en}\n`)).toBe(true);
+        expect(zh.startsWith(`# ${lesson.title['zh-CN']}\n`)).toBe(true);
+      });
+
+      it('has the same sections in both languages', () => {
+        expect(headings(zh).map((h) => h.level)).toEqual(headings(en).map((h) => h.level));
+      });
+
+      it('shows the same code, commands and outputs in both languages', () => {
+        expect(allFences(zh)).toEqual(allFences(en));
+      });
+
+      it('has the same pictures, links and bench figures in both languages', () => {
+        // Anchors within a page are headings' names, which are in the page's language: checked below.
+        const across = (markdown: string): string[] =>
+          links(markdown)
+            .filter((l) => !l.startsWith('#'))
+            .map(neutral)
+            .sort();
+        expect(across(zh)).toEqual(across(en));
+        expect(benchMarkers(zh).map((m) => m.spec)).toEqual(benchMarkers(en).map((m) => m.spec));
+      });
+
+      it('quotes real output from both OSes', () => {
+        const blocks = quotedBlocks(en);
+        expect(blocks.some((b) => b.os === 'linux')).toBe(true);
+        expect(blocks.some((b) => b.os === 'windows')).toBe(true);
+        for (const b of blocks) expect(b.step).toBeLessThanOrEqual(lesson.steps.length);
+      });
+
+      it('shows the code the lesson runs: every file=…#region block is that region of that file', () => {
+        const blocks = codeBlocks(en);
+        expect(blocks.length).toBeGreaterThan(0);
+        for (const b of blocks) expect(b.body, `${b.file}#${b.region} (node apps/lessons/bin/quote.mjs --code)`).toBe(regionOf(b.file, b.region));
+      });
+
+      it('has an exercise with a solution from a file', () => {
+        expect(codeBlocks(en).some((b) => b.file.includes('exercises/') || b.file.startsWith('c/ex'))).toBe(true);
+      });
+
+      for (const lang of LANGS) {
+        it(`(${lang}) takes its figures from the saved bench run`, () => {
+          const text = texts[lang] ?? '';
+          expect(renderMarkers(text, run, lang), 'node apps/lessons/bin/quote.mjs --bench').toBe(text);
+        });
+
+        it(`(${lang}) links only to files that exist, headings that exist, and the OS manuals`, () => {
+          const text = texts[lang] ?? '';
+          for (const href of links(text)) {
+            if (/^https?:/.test(href)) {
+              const url = new URL(href);
+              expect(url.protocol, href).toBe('https:');
+              expect(EXTERNAL_HOSTS, href).toContain(url.hostname);
+              continue;
+            }
+            const [path = '', anchor] = href.split('#');
+            const target = path === '' ? textFile(lesson, lang) : resolve(TEXT_DIR, path);
+            expect(existsSync(target), href).toBe(true);
+            expect(resolve(target).startsWith(REPO_ROOT), href).toBe(true);
+            if (anchor !== undefined) {
+              const slug = slugger();
+              const ids = headings(read(target)).map((h) => slug(h.text));
+              expect(ids, href).toContain(decodeURIComponent(anchor));
+            }
+          }
+        });
+      }
+    });
+  }
+
+  it('the series index links every lesson in both languages', () => {
+    const index = read(join(TEXT_DIR, 'README.md'));
+    for (const lesson of LESSONS) for (const lang of LANGS) expect(index).toContain(`(${textFile(lesson, lang).slice(TEXT_DIR.length + 1)})`);
+  });
+});
+
+describe('the C programs', () => {
+  it('the Windows lane builds every one of them, from the same sources', () => {
+    const manifest = windowsManifest();
+    expect(Object.keys(manifest).sort()).toEqual(Object.keys(C_PROGRAMS).sort());
+    for (const [name, source] of Object.entries(manifest)) {
+      expect(resolve(join(APP_DIR, 'test', 'win32'), source), name).toBe(cSource(name, 'win32'));
+      expect(existsSync(cSource(name, 'win32')), name).toBe(true);
+      expect(existsSync(dirname(cSource(name, 'posix'))), name).toBe(true);
+    }
+  });
+});
