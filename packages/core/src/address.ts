@@ -1,5 +1,7 @@
 import { IpcError } from './errors.js';
-import type { Channel, ConnectOptions, Listener, ListenOptions, Transport } from './transport.js';
+import { checkWait, deadline, sleep, type CheckedWait } from './kit/cancel.js';
+import { ReconnectingChannel, reconnectSettings } from './reconnect.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, type Channel, type ConnectOptions, type Listener, type ListenOptions, type Transport } from './transport.js';
 
 /** An address split into its transport scheme and the name that transport serves. */
 export interface ParsedAddress {
@@ -72,8 +74,64 @@ export async function listen(address: string, options?: ListenOptions): Promise<
   return (await resolveTransport(scheme)).listen(name, options);
 }
 
-/** Connects to an address, e.g. `connect('shm://my-service')`. */
+/**
+ * Connects to an address, e.g. `connect('shm://my-service')`. Besides the
+ * transport's own options (see {@link ConnectOptions}) it honours two of its own:
+ *
+ * - `waitForListener: true`: ENOENT (nobody serves the name) is retried,
+ *   spaced from 10 ms up to 250 ms, until `timeoutMs` (default
+ *   DEFAULT_CONNECT_TIMEOUT_MS) has passed: then ETIMEDOUT, `cause` = the last
+ *   ENOENT. `signal` gives up with ECANCELED.
+ * - `reconnect: true | ReconnectOptions`: the first connection is made as
+ *   usual (with `waitForListener` if asked), then a {@link ReconnectingChannel}
+ *   is returned, which connects again whenever its peer goes away.
+ *
+ * Options are checked before anything is opened (EINVAL).
+ */
 export async function connect(address: string, options?: ConnectOptions): Promise<Channel> {
   const { scheme, name } = parseAddress(address);
-  return (await resolveTransport(scheme)).connect(name, options);
+  const raw: unknown = options;
+  if (raw !== undefined && raw !== null && typeof raw !== 'object') throw new IpcError('EINVAL', 'connect options must be an object');
+  const { waitForListener, reconnect, ...rest } = options ?? {};
+  if (waitForListener !== undefined && typeof waitForListener !== 'boolean') throw new IpcError('EINVAL', 'waitForListener must be a boolean');
+  const settings = reconnect === undefined || reconnect === false ? undefined : reconnectSettings(reconnect);
+  const wait = checkWait(rest, DEFAULT_CONNECT_TIMEOUT_MS);
+  const transport = await resolveTransport(scheme);
+  const first = waitForListener === true ? await connectWhenServed(transport, name, rest, wait) : await transport.connect(name, rest);
+  if (!settings) return first;
+  // Each reconnection attempt gets the transport's own timeout; `signal` is the channel's (close() aborts it).
+  const { signal: _signal, ...perAttempt } = rest;
+  return new ReconnectingChannel(first, (signal) => transport.connect(name, { ...perAttempt, signal }), settings);
+}
+
+/** Connects, retrying ENOENT until the deadline (`waitForListener`). */
+async function connectWhenServed(transport: Transport, name: string, options: ConnectOptions, wait: CheckedWait): Promise<Channel> {
+  const limit = deadline(wait, `waiting for ${transport.scheme}://${name} to be served`);
+  const gaveUp = (lastError: IpcError): IpcError =>
+    new IpcError('ETIMEDOUT', `nobody served ${transport.scheme}://${name} within ${wait.timeoutMs} ms`, { cause: lastError });
+  let delay = 10;
+  try {
+    for (;;) {
+      let nobody: IpcError;
+      try {
+        return await transport.connect(name, { ...options, timeoutMs: limit.remainingMs(), signal: limit.signal });
+      } catch (error) {
+        if (!(error instanceof IpcError) || error.code !== 'ENOENT') throw error;
+        nobody = error;
+      }
+      const remaining = limit.remainingMs() ?? delay;
+      if (remaining <= 1) throw gaveUp(nobody);
+      try {
+        await sleep(Math.min(delay, remaining), limit.signal);
+      } catch (error) {
+        const reason = limit.explain(error);
+        throw reason instanceof IpcError && reason.code === 'ETIMEDOUT' ? gaveUp(nobody) : reason;
+      }
+      delay = Math.min(delay * 2, 250);
+    }
+  } catch (error) {
+    throw limit.explain(error);
+  } finally {
+    limit.dispose();
+  }
 }

@@ -28,6 +28,10 @@ export type IpcErrorCode =
   | 'ENOTSUP'
   /** Out of memory or other resources. */
   | 'ENOMEM'
+  /** A received message is not what the protocol expects: it does not decode (a codec), or is no valid request or reply. */
+  | 'EBADMSG'
+  /** The peer's request handler failed; the message is the peer's, and `cause` holds its code and message. */
+  | 'EREMOTE'
   /** Any other OS failure; `errno` and `syscall` say which. */
   | 'EIO';
 

@@ -1,11 +1,41 @@
 /**
  * @ipckit/core: the contract every ipckit transport implements. `listen` and
  * `connect` take an address such as `pipe://name`; changing the scheme
- * changes the transport and nothing else. Transport authors find the
- * building blocks in `@ipckit/core/kit`, and the conformance suite in
- * `@ipckit/core/testing`.
+ * changes the transport and nothing else. On top of any transport: `serve`
+ * (many clients at once), `messages` (iteration with a deadline or a
+ * signal), codecs (`withCodec`, `json`, `structured`) and request/reply
+ * (`Requester`, `respond`). Transport authors find the building blocks in
+ * `@ipckit/core/kit`, and the conformance suite in `@ipckit/core/testing`.
  */
-export type { Backend, Capabilities, Channel, ConnectOptions, Listener, ListenOptions, Transport } from './transport.js';
+export {
+  DEFAULT_BACKLOG,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  type Backend,
+  type Capabilities,
+  type Channel,
+  type CloseOptions,
+  type ConnectOptions,
+  type Listener,
+  type ListenOptions,
+  type ReceiveOptions,
+  type ReconnectOptions,
+  type SendOptions,
+  type Transport,
+} from './transport.js';
 export { IpcError, isIpcError, type IpcErrorCode, type IpcErrorDetails } from './errors.js';
 export { connect, listen, registerTransport } from './address.js';
 export { uniqueName } from './names.js';
+export { messages } from './messages.js';
+export { serve, type ServeOptions } from './serve.js';
+export { CodecChannel, json, structured, withCodec, type Codec } from './codec.js';
+export {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  Requester,
+  respond,
+  type RequestContext,
+  type RequesterOptions,
+  type RequestOptions,
+  type RespondOptions,
+} from './request.js';
+export { ReconnectingChannel } from './reconnect.js';

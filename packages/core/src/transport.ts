@@ -1,3 +1,91 @@
+/**
+ * The contract every ipckit transport implements, written so that another
+ * transport can be built from it alone. The conformance suite
+ * (`@ipckit/core/testing`, `runConformance`) checks each rule below on every
+ * transport, on every OS; the building blocks in `@ipckit/core/kit`
+ * (AsyncQueue, StreamChannel, StreamListener, the option checks) implement
+ * most of them for a new transport.
+ *
+ * ## Rule 1: a peer that goes away
+ * The other end of a channel may close it (close(), dispose, or its process
+ * exits having closed it) or crash (killed, or its connection reset). Both
+ * are told the same way, on every transport, whether this side was idle or busy:
+ * - Receiving: every message that arrived whole is still delivered, in order;
+ *   then iteration ends normally (`done`) and {@link Channel.receive} resolves
+ *   `undefined`. Neither throws because the peer left: a server's
+ *   `for await (const message of channel)` survives a client that crashes.
+ *   A message the peer was in the middle of sending when it went away is
+ *   dropped whole (never delivered in part).
+ * - Sending: once the channel knows the peer is gone, {@link Channel.send}
+ *   rejects with EPIPE, whatever the cause (a clean close, a crash, a reset);
+ *   the OS's own error, if any, is the IpcError's `cause`. Sends waiting when
+ *   it learns so reject with EPIPE too.
+ * - {@link Channel.closed} becomes true.
+ * How soon the channel learns is the transport's: at once for sockets and
+ * pipes (the OS closes them with the process), within a watchdog period for
+ * shared memory (it watches the peer's process), on the next send for a
+ * one-way writer (nothing else tells it).
+ *
+ * ## Rule 2: what send() promises, and close() with sends pending
+ * - A send resolves if and only if its whole message was handed to the OS (a
+ *   socket's kernel buffer, the pipe, the mailslot's queue, the shared ring).
+ *   From then on it reaches the peer unless the peer goes away before reading
+ *   it. A send that rejects did not deliver its message, not even in part.
+ * - close() stops new sends at once (ECLOSED), then gives the sends still
+ *   pending up to {@link CloseOptions.timeoutMs} (default
+ *   {@link DEFAULT_CLOSE_TIMEOUT_MS}) to be handed over, and settles within
+ *   that time (plus the time to release OS handles). Sends still pending then
+ *   reject with ECLOSED (EPIPE if the peer went away first). close() itself
+ *   never rejects, and calling it again returns the same promise.
+ * - close() ends this side's receiving at once: a pending receive resolves
+ *   `undefined`, iteration ends, and messages received but not yet taken are
+ *   discarded.
+ *
+ * ## Rule 3: the same code for the same situation
+ * | situation | what you get |
+ * |---|---|
+ * | send after this side's close() | ECLOSED |
+ * | a pending send that close() gave up on | ECLOSED |
+ * | send after the peer closed, crashed or reset | EPIPE |
+ * | receive or iterate after this side's close(), or once the peer is gone | `undefined` / `done` (no error) |
+ * | a message over `maxMessageBytes` | EMSGSIZE (nothing sent; the channel stays usable) |
+ * | a message that is not a Uint8Array, a bad option | EINVAL, before any syscall |
+ * | a send or receive whose `timeoutMs` passed | ETIMEDOUT |
+ * | a send or receive whose `signal` aborted (also: already aborted) | ECANCELED, `cause` = the signal's reason |
+ * | a second receive (or iteration) while one is pending | EINVAL |
+ * | send on the receiving side of a one-way transport | ENOTSUP |
+ * | the peer broke the wire format (a frame over the maximum) | receive/iteration throws EMSGSIZE once; the channel is closed |
+ *
+ * ## Rule 4: timeouts and cancellation never lose or split a message
+ * - A receive that times out or is aborted takes nothing: the next message is
+ *   still there for the next receive (or iteration step).
+ * - A send that times out or is aborted before the transport began handing
+ *   its message to the OS is withdrawn: nothing of it is sent and the channel
+ *   stays usable. One the transport had begun to hand over (a stream or ring
+ *   takes a large message piece by piece) cannot be withdrawn without breaking
+ *   the framing, so the channel is closed (the peer drops the partial message
+ *   and sees the channel end) and the send settles by what the OS did:
+ *   ETIMEDOUT/ECANCELED if the message did not go whole, resolved in the rare
+ *   case that it had just gone.
+ *
+ * ## Rule 5: limits
+ * - A listener holds at most {@link ListenOptions.backlog} channels that were
+ *   connected but not yet taken from its iteration (default
+ *   {@link DEFAULT_BACKLOG}); a connection beyond that is closed at once, so its
+ *   client sees its channel end (sends get EPIPE, receive gives `undefined`).
+ * - connect gives up with ETIMEDOUT after {@link ConnectOptions.timeoutMs}
+ *   (default {@link DEFAULT_CONNECT_TIMEOUT_MS}) on every transport.
+ */
+
+/** How long close() gives pending sends by default, in ms. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 2_000;
+
+/** How long connect() may take by default, in ms. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** How many connected but not yet accepted channels a listener holds by default. */
+export const DEFAULT_BACKLOG = 128;
+
 /** Which family of OS APIs a transport's backend uses. */
 export type Backend = 'win32' | 'posix';
 
@@ -32,33 +120,110 @@ export interface Capabilities {
 export interface ListenOptions {
   /** Largest message accepted on channels of this listener. Defaults to the transport's maximum. */
   maxMessageBytes?: number;
-  /** Aborting closes the listener. */
+  /** Aborting closes the listener. An already aborted signal: ECANCELED, nothing is created. */
   signal?: AbortSignal;
+  /**
+   * The most channels held connected but not yet taken from the listener's
+   * iteration; a connection beyond that is closed at once (Rule 5). An integer
+   * from 1 to 65,536; default {@link DEFAULT_BACKLOG}. A one-way listener yields
+   * a single channel and checks the option only.
+   */
+  backlog?: number;
 }
 
 /** Options common to every transport's `connect`. */
 export interface ConnectOptions {
   /** Largest message accepted on this channel. Defaults to the transport's maximum. */
   maxMessageBytes?: number;
-  /** Give up (IpcError ETIMEDOUT) when not connected within this many milliseconds. */
+  /**
+   * Give up (IpcError ETIMEDOUT) when not connected within this many
+   * milliseconds; default {@link DEFAULT_CONNECT_TIMEOUT_MS}. With
+   * `waitForListener`, the whole wait counts.
+   */
+  timeoutMs?: number;
+  /** Aborting gives up (IpcError ECANCELED, `cause` = the signal's reason). */
+  signal?: AbortSignal;
+  /**
+   * Wait for a listener to appear: ENOENT (nobody serves the name) is retried
+   * until `timeoutMs` passes, then ETIMEDOUT (`cause` = the last ENOENT). What
+   * WaitNamedPipe and .NET's `NamedPipeClientStream.Connect(timeout)` give.
+   * Honoured by `connect(address)` of @ipckit/core; a transport's own
+   * `connect(name)` does not wait.
+   */
+  waitForListener?: boolean;
+  /**
+   * Reconnect when the peer goes away: `connect(address)` of @ipckit/core then
+   * returns a channel that survives its listener's restarts (see
+   * {@link ReconnectOptions}). A transport's own `connect(name)` ignores it.
+   */
+  reconnect?: boolean | ReconnectOptions;
+}
+
+/** How a reconnecting channel (`connect(address, { reconnect })`) behaves. */
+export interface ReconnectOptions {
+  /** The first wait before connecting again, in ms; doubled after each failed attempt. Default 50. */
+  minDelayMs?: number;
+  /** The longest wait between attempts, in ms. Default 2,000. */
+  maxDelayMs?: number;
+  /** Called with each new connection after the first (e.g. to send a greeting). Its errors are ignored. */
+  onReconnect?: (attempt: number) => void;
+}
+
+/** Options of {@link Channel.send}. */
+export interface SendOptions {
+  /** Give up (ETIMEDOUT) when the message was not handed to the OS within this many ms (Rule 4). */
+  timeoutMs?: number;
+  /** Aborting gives up (ECANCELED) as a timeout does (Rule 4). */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Channel.receive} (and of `messages()`, per message). */
+export interface ReceiveOptions {
+  /** Give up (ETIMEDOUT) when no message came within this many ms; nothing is taken (Rule 4). */
+  timeoutMs?: number;
+  /** Aborting gives up (ECANCELED); nothing is taken (Rule 4). */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Channel.close}. */
+export interface CloseOptions {
+  /**
+   * How long sends still pending may take to be handed to the OS, in ms, from
+   * 0 (give up on them at once) to 2^31 - 1. Default {@link DEFAULT_CLOSE_TIMEOUT_MS}.
+   */
   timeoutMs?: number;
 }
 
 /**
- * One end of a message channel. Messages arrive by iterating (`for await`);
- * a channel is iterated by one consumer. Closing ends both directions.
+ * One end of a message channel (see the rules at the top of this module).
+ * Messages arrive by iterating (`for await`) or by {@link receive}; one
+ * consumer at a time. Closing ends both directions.
  */
 export interface Channel extends AsyncIterable<Uint8Array>, AsyncDisposable {
   /**
-   * Sends one message. The promise settles when the transport has accepted the
-   * message (buffered within its limit or handed to the OS): awaiting it is the
-   * backpressure. Rejects with IpcError EMSGSIZE for a message over
-   * `maxMessageBytes` (the channel stays usable), ECLOSED after `close()`, and
-   * EPIPE or ECONNRESET once the peer is gone.
+   * Sends one message. Resolves once the whole message is handed to the OS
+   * (Rule 2): awaiting it is the backpressure. Rejects with EMSGSIZE over
+   * `maxMessageBytes` (the channel stays usable), ECLOSED after `close()`,
+   * EPIPE once the peer is gone (Rule 1), ETIMEDOUT or ECANCELED per `options`
+   * (Rule 4). Sends keep their order.
    */
-  send(message: Uint8Array): Promise<void>;
-  /** Closes this end. Safe to call more than once. Pending iteration ends. */
-  close(): Promise<void>;
+  send(message: Uint8Array, options?: SendOptions): Promise<void>;
+  /**
+   * The next message, or `undefined` once the channel has ended (closed here,
+   * or the peer gone, Rule 1). Rejects with ETIMEDOUT or ECANCELED per
+   * `options`, taking nothing (Rule 4); EINVAL while another receive or an
+   * iteration is pending.
+   *
+   * Every ipckit transport implements it; the `?` lets a transport written
+   * before it (issue 12) still type-check, and goes once all have it.
+   */
+  receive?(options?: ReceiveOptions): Promise<Uint8Array | undefined>;
+  /**
+   * Closes this end (Rule 2): new sends get ECLOSED, pending ones get up to
+   * `options.timeoutMs` to be handed over, receiving ends at once. Never
+   * rejects; safe to call more than once.
+   */
+  close(options?: CloseOptions): Promise<void>;
   /** True once `close()` was called or the peer went away. */
   readonly closed: boolean;
   /** The largest message this channel sends or accepts. */
@@ -71,7 +236,11 @@ export interface Listener extends AsyncIterable<Channel>, AsyncDisposable {
   readonly name: string;
   /** The full OS path or object name, e.g. `/run/user/1000/ipckit/x` or `\\.\pipe\x`. */
   readonly path: string;
-  /** Stops accepting and frees the name. Channels already accepted stay open. */
+  /**
+   * Stops accepting and frees the name. Channels already taken from the
+   * iteration stay open; those connected but not yet taken are closed. A
+   * pending iteration step ends (`done`).
+   */
   close(): Promise<void>;
 }
 
@@ -81,8 +250,13 @@ export interface Transport {
   readonly scheme: string;
   /** What this transport offers on the running OS. */
   readonly capabilities: Capabilities;
-  /** Serves `name`. Rejects with EADDRINUSE when it is already served and EINVAL for a bad name. */
+  /** Serves `name`. Rejects with EADDRINUSE when it is already served and EINVAL for a bad name or option. */
   listen(name: string, options?: ListenOptions): Promise<Listener>;
-  /** Connects to `name`. Rejects with ENOENT when nobody serves it and EINVAL for a bad name. */
+  /**
+   * Connects to `name`. Rejects with ENOENT when nobody serves it, EINVAL for a
+   * bad name or option, EACCES when what serves it is not to be trusted (on
+   * POSIX: a socket directory that is not this user's own), ETIMEDOUT and
+   * ECANCELED per `options`.
+   */
   connect(name: string, options?: ConnectOptions): Promise<Channel>;
 }

@@ -53,3 +53,46 @@ describe('AsyncQueue', () => {
     expect(got).toEqual([3]);
   });
 });
+
+describe('AsyncQueue waits that are given up', () => {
+  it('a take that times out or is aborted takes nothing: the item that comes next is kept', async () => {
+    const queue = new AsyncQueue<number>();
+    await expect(queue.take({ timeoutMs: 5 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    const controller = new AbortController();
+    const aborted = queue.take({ signal: controller.signal });
+    controller.abort();
+    await expect(aborted).rejects.toMatchObject({ code: 'ECANCELED' });
+    expect(queue.waiting).toBe(false);
+    queue.push(1);
+    await expect(queue.take({ signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ECANCELED' });
+    expect(await queue.take()).toEqual({ value: 1, done: false });
+  });
+
+  it('returning from an iteration ends its pending step with done and takes nothing', async () => {
+    const queue = new AsyncQueue<number>();
+    const iterator = queue[Symbol.asyncIterator]();
+    const pending = iterator.next();
+    await iterator.return?.();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    queue.push(7);
+    const again = queue[Symbol.asyncIterator]();
+    expect(await again.next()).toEqual({ value: 7, done: false });
+  });
+
+  it('a failed queue throws its error once, then is done; an iteration that threw can start again', async () => {
+    const queue = new AsyncQueue<number>();
+    queue.fail(new Error('broken'));
+    const iterator = queue[Symbol.asyncIterator]();
+    await expect(iterator.next()).rejects.toThrow('broken');
+    expect(await queue[Symbol.asyncIterator]().next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('a second take while one waits is EINVAL; bad options are EINVAL', async () => {
+    const queue = new AsyncQueue<number>();
+    const first = queue.take();
+    await expect(queue.take()).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(queue.take({ timeoutMs: 0 })).rejects.toMatchObject({ code: 'EINVAL' });
+    queue.end();
+    expect(await first).toEqual({ value: undefined, done: true });
+  });
+});

@@ -38,9 +38,14 @@ export interface SlotReader {
 
 /** The writing side: one per connect(). */
 export interface SlotWriter {
-  /** Writes one message; resolves once the OS accepted it (waiting while the slot is full). */
-  write(message: Uint8Array): Promise<void>;
-  /** Closes the handle; a write in progress settles first. */
+  /**
+   * Writes one message; resolves once the OS accepted it (waiting while the
+   * slot is full). Aborting `signal` stops a wait for room and rejects with
+   * ECANCELED, nothing sent (POSIX); a write the OS is already doing
+   * (Windows' WriteFile on a worker thread) settles as the OS says.
+   */
+  write(message: Uint8Array, signal?: AbortSignal): Promise<void>;
+  /** Closes the handle; a write in progress rejects (POSIX) or closes the handle when it returns (Windows). Does not wait for it. */
   close(): Promise<void>;
 }
 
@@ -59,6 +64,10 @@ export interface MailslotBackend {
   maxMessageBytesLimit(): number;
   /** Creates the slot. Rejects with EADDRINUSE when a live server holds the name (a stale POSIX leftover is replaced). */
   createSlot(path: string, options: SlotOptions): Promise<SlotReader>;
-  /** Opens a writer. Rejects with ENOENT when nobody serves the name. */
+  /**
+   * Opens a writer. Rejects with ENOENT when nobody serves the name, EACCES
+   * when the place the name lives in is not to be trusted (POSIX: a socket
+   * directory that is not this user's own, closed to others).
+   */
   openWriter(path: string, options: SlotOptions): Promise<SlotWriter>;
 }

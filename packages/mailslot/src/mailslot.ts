@@ -1,5 +1,28 @@
-import { IpcError, type Capabilities, type Channel, type ConnectOptions, type Listener, type ListenOptions, type Transport } from '@ipckit/core';
-import { AsyncQueue, maxMessageBytesOption, timeoutOption, validateInteger, validateName, validateSignal } from '@ipckit/core/kit';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  IpcError,
+  type Capabilities,
+  type Channel,
+  type CloseOptions,
+  type ConnectOptions,
+  type Listener,
+  type ListenOptions,
+  type ReceiveOptions,
+  type SendOptions,
+  type Transport,
+} from '@ipckit/core';
+import {
+  AsyncQueue,
+  backlogOption,
+  checkWait,
+  closeTimeoutOption,
+  maxMessageBytesOption,
+  rejection,
+  validateInteger,
+  validateName,
+  validateSignal,
+  watchWait,
+} from '@ipckit/core/kit';
 import { BACKEND, backendLoader, byBackend } from '@ipckit/sys';
 import type { MailslotBackend, SlotReader, SlotSink, SlotWriter } from './backend.js';
 
@@ -130,8 +153,17 @@ export class MailslotReceiver implements Channel {
     return this.#queue[Symbol.asyncIterator]();
   }
 
+  /**
+   * The next message from any writer, or `undefined` once the slot is closed.
+   * A slot does not end when its writers go: it waits for the next writer.
+   * Rejects with ETIMEDOUT or ECANCELED per `options`, taking nothing.
+   */
+  receive(options?: ReceiveOptions): Promise<Uint8Array | undefined> {
+    return this.#queue.take(options).then((result) => (result.done ? undefined : result.value));
+  }
+
   /** A mailslot is one-way: its reading side cannot send. Rejects with ENOTSUP. */
-  send(_message: Uint8Array): Promise<void> {
+  send(_message: Uint8Array, _options?: SendOptions): Promise<void> {
     return Promise.reject(new IpcError('ENOTSUP', 'a mailslot is one-way: the listening side only receives', { path: this.#path }));
   }
 
@@ -150,12 +182,19 @@ export class MailslotReceiver implements Channel {
   }
 
   /**
-   * Closes the slot: the name is freed and messages still in the OS queue are
-   * lost, as when a mailslot's server closes its handle. Messages already
-   * buffered in this process are still yielded, then iteration ends.
+   * Closes the slot: the name is freed, receiving ends at once, and messages
+   * not yet taken (buffered here or still in the OS queue) are dropped, as
+   * when a mailslot's server closes its handle. `options` is checked; the
+   * receiving side has no sends to wait for.
    */
-  close(): Promise<void> {
+  close(options?: CloseOptions): Promise<void> {
     if (!this.#closing) {
+      try {
+        closeTimeoutOption(options);
+      } catch (error) {
+        return rejection(error);
+      }
+      this.#queue.drain();
       this.#queue.end();
       this.#markEnded();
       this.#closing = this.#slot.close();
@@ -168,13 +207,33 @@ export class MailslotReceiver implements Channel {
   }
 }
 
-/** The writing side: send-only. Its iteration yields nothing and ends when it is closed. */
+/** A send of a {@link MailslotSender}, waiting or being written. */
+interface PendingWrite {
+  readonly message: Uint8Array;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+  /** Aborts the write in progress (POSIX: it stops waiting for room; nothing was sent). */
+  readonly abort: AbortController;
+  stop: () => void;
+  started: boolean;
+  settled: boolean;
+  /** The error to report if the write in progress does not go: its deadline passed, or close() gave up. */
+  expired: IpcError | undefined;
+}
+
+/**
+ * The writing side: send-only. Its iteration and {@link receive} yield
+ * nothing and end when the channel does (closed here, or the slot found gone).
+ */
 export class MailslotSender implements Channel {
-  private isClosed = false;
-  private chain: Promise<void> = Promise.resolve();
-  private closing: Promise<void> | undefined;
-  private readonly ended: Promise<void>;
-  private endIteration!: () => void;
+  readonly #writes: PendingWrite[] = [];
+  #writing: PendingWrite | undefined;
+  #localClosed = false;
+  #peerGone: IpcError | undefined;
+  #closing: Promise<void> | undefined;
+  #drained: (() => void) | undefined;
+  /** Never holds a message: it ends when the channel does, which is what receive and iteration wait for. */
+  readonly #end = new AsyncQueue<Uint8Array>();
 
   /** @internal Made by connect(). */
   constructor(
@@ -182,63 +241,171 @@ export class MailslotSender implements Channel {
     readonly maxMessageBytes: number,
     /** The OS path written to. */
     readonly path: string,
-  ) {
-    this.ended = new Promise((resolve) => {
-      this.endIteration = resolve;
-    });
-  }
+  ) {}
 
   get closed(): boolean {
-    return this.isClosed;
+    return this.#localClosed || this.#peerGone !== undefined;
   }
 
   /**
-   * Sends one message as one datagram. Resolves when the OS has queued it;
-   * while the slot is full it waits (POSIX, and Windows under Wine), which is
-   * the backpressure: nothing is dropped. Sends keep their order.
+   * Sends one message as one datagram. Resolves when the OS has queued it
+   * (Rule 2); while the slot is full it waits (POSIX, and Windows under Wine),
+   * which is the backpressure: nothing is dropped. Sends keep their order.
+   * A send whose `timeoutMs` passes or `signal` aborts is withdrawn whole
+   * (a datagram goes whole or not at all), and the channel stays usable.
    *
    * Platform-specific behaviour: on Windows a mailslot never reports "full":
    * WriteFile returns once the message is queued, however slow the reader,
    * so there is no backpressure from the reader (the queue grows in kernel
-   * memory). Rejects with EMSGSIZE over `maxMessageBytes` (and, on Windows,
-   * over the slot's own maximum), ECLOSED after close(), EPIPE once the
-   * server is gone (POSIX; Windows may accept writes to a slot being closed).
+   * memory), and a WriteFile already running on its worker thread cannot be
+   * withdrawn: such a send settles as the OS says. Rejects with EMSGSIZE over
+   * `maxMessageBytes` (and, on Windows, over the slot's own maximum), ECLOSED
+   * after close(), EPIPE once the slot is gone (POSIX; Windows may accept
+   * writes to a slot being closed).
    */
-  send(message: Uint8Array): Promise<void> {
-    if (this.isClosed) return Promise.reject(new IpcError('ECLOSED', 'the channel was closed', { path: this.path }));
+  send(message: Uint8Array, options?: SendOptions): Promise<void> {
+    if (this.#localClosed) return Promise.reject(new IpcError('ECLOSED', 'the channel was closed', { path: this.path }));
+    if (this.#peerGone) return Promise.reject(this.#gone());
     if (!(message instanceof Uint8Array)) return Promise.reject(new IpcError('EINVAL', 'a message must be a Uint8Array'));
     if (message.length > this.maxMessageBytes) {
       return Promise.reject(
         new IpcError('EMSGSIZE', `the message is ${message.length} bytes; this channel's maximum is ${this.maxMessageBytes}`, { path: this.path }),
       );
     }
-    const sending = this.chain.then(() => this.writer.write(message));
-    this.chain = sending.catch(() => undefined);
-    return sending;
+    let wait;
+    try {
+      wait = checkWait(options);
+    } catch (error) {
+      return rejection(error);
+    }
+    return new Promise<void>((resolve, reject) => {
+      const op: PendingWrite = {
+        message,
+        resolve,
+        reject,
+        abort: new AbortController(),
+        stop: () => undefined,
+        started: false,
+        settled: false,
+        expired: undefined,
+      };
+      this.#writes.push(op);
+      op.stop = watchWait(wait, 'the send', (error) => this.#expire(op, error));
+      this.#pump();
+    });
+  }
+
+  /** A send-only channel receives nothing: resolves `undefined` once the channel ended; ETIMEDOUT or ECANCELED per `options`. */
+  receive(options?: ReceiveOptions): Promise<Uint8Array | undefined> {
+    return this.#end.take(options).then(() => undefined);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return {
-      next: async () => {
-        await this.ended;
-        return { value: undefined, done: true };
-      },
-      return: () => Promise.resolve({ value: undefined, done: true }),
-    };
+    return this.#end[Symbol.asyncIterator]();
   }
 
-  /** Closes the writer once the sends already made are done. */
-  close(): Promise<void> {
-    if (!this.closing) {
-      this.isClosed = true;
-      this.endIteration();
-      this.closing = this.chain.then(() => this.writer.close());
+  /**
+   * Closes the writer (Rule 2): new sends get ECLOSED at once; the sends
+   * already made get up to `options.timeoutMs` (default
+   * DEFAULT_CLOSE_TIMEOUT_MS) to be queued by the OS; those still waiting
+   * then reject with ECLOSED, never sent.
+   *
+   * Platform-specific behaviour: a Windows WriteFile already running on its
+   * worker thread is not cut short (real Windows never blocks it); its send
+   * settles as the OS says, and the handle is closed once it returned.
+   */
+  close(options?: CloseOptions): Promise<void> {
+    if (this.#closing) return this.#closing;
+    let timeoutMs: number;
+    try {
+      timeoutMs = closeTimeoutOption(options);
+    } catch (error) {
+      return rejection(error);
     }
-    return this.closing;
+    this.#localClosed = true;
+    this.#end.end();
+    this.#closing = (async () => {
+      if (this.#writing || this.#writes.length > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          this.#drained = resolve;
+          timer = setTimeout(resolve, timeoutMs);
+        });
+        clearTimeout(timer);
+        this.#drained = undefined;
+        const closed = (): IpcError =>
+          this.#peerGone ? this.#gone() : new IpcError('ECLOSED', 'the channel was closed before the message was sent', { path: this.path });
+        for (const op of this.#writes.splice(0)) this.#settle(op, closed());
+        const writing = this.#writing;
+        if (writing) {
+          writing.expired ??= closed();
+          writing.abort.abort();
+        }
+      }
+      await this.writer.close();
+    })();
+    return this.#closing;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Writes the sends one at a time, in order. */
+  #pump(): void {
+    if (this.#writing) return;
+    const op = this.#writes.shift();
+    if (!op) {
+      this.#drained?.();
+      return;
+    }
+    this.#writing = op;
+    op.started = true;
+    this.writer.write(op.message, op.abort.signal).then(
+      () => {
+        this.#writing = undefined;
+        this.#settle(op);
+        this.#pump();
+      },
+      (error: unknown) => {
+        this.#writing = undefined;
+        if (error instanceof IpcError && error.code === 'EPIPE') this.#lostSlot(error);
+        this.#settle(op, op.expired ?? (this.#peerGone ? this.#gone() : error));
+        this.#pump();
+      },
+    );
+  }
+
+  #expire(op: PendingWrite, error: IpcError): void {
+    if (op.settled) return;
+    if (!op.started) {
+      this.#writes.splice(this.#writes.indexOf(op), 1);
+      this.#settle(op, error);
+      return;
+    }
+    // Being written: POSIX stops waiting for room (nothing was sent); Windows lets WriteFile finish.
+    op.expired = error;
+    op.abort.abort();
+  }
+
+  #settle(op: PendingWrite, error?: unknown): void {
+    if (op.settled) return;
+    op.settled = true;
+    op.stop();
+    if (error === undefined) op.resolve();
+    else op.reject(error);
+  }
+
+  /** Rule 1: the slot is gone. Iteration ends; waiting sends get EPIPE. */
+  #lostSlot(cause: IpcError): void {
+    if (this.#peerGone) return;
+    this.#peerGone = cause;
+    this.#end.end();
+    for (const op of this.#writes.splice(0)) this.#settle(op, this.#gone());
+  }
+
+  #gone(): IpcError {
+    return new IpcError('EPIPE', `the mailslot ${this.path} is gone; the message was not sent`, { path: this.path, cause: this.#peerGone });
   }
 }
 
@@ -337,6 +504,8 @@ export async function listenMailslot(name: string, options?: WindowsMailslotList
   const maxMessageBytes = await maxBytesOf(options);
   const readTimeoutMs = options?.readTimeoutMs === undefined ? undefined : validateInteger(options.readTimeoutMs, 'readTimeoutMs', 1, 60_000);
   const signal = validateSignal(options?.signal);
+  // One reader, one channel: a backlog has nothing to bound here, but the option is checked like everywhere.
+  backlogOption(options);
   const backend = await mailslotBackend();
   const slot = await backend.createSlot(path, { maxMessageBytes, ...(readTimeoutMs === undefined ? {} : { readTimeoutMs }) });
   const listener = new MailslotListener(name, path, slot, maxMessageBytes);
@@ -346,11 +515,20 @@ export async function listenMailslot(name: string, options?: WindowsMailslotList
   return listener;
 }
 
-/** Opens a writer on a mailslot (see {@link transport}). Rejects with ENOENT when nobody serves it. */
+/**
+ * Opens a writer on a mailslot (see {@link transport}). Rejects with ENOENT
+ * when nobody serves it. Opening never waits (there is no handshake), so
+ * `timeoutMs` and `signal` are only checked (an aborted signal: ECANCELED).
+ *
+ * Platform-specific behaviour: on POSIX the socket directories are checked
+ * first, as listen checks them: one that is a symlink, another user's, or
+ * open to others gives EACCES and nothing is sent (without XDG_RUNTIME_DIR
+ * they are under `<tmpdir>`, where another user could make them first).
+ */
 export async function connectMailslot(name: string, options?: ConnectOptions): Promise<MailslotSender> {
   const path = await mailslotPath(name);
   const maxMessageBytes = await maxBytesOf(options);
-  timeoutOption(options?.timeoutMs);
+  checkWait(options, DEFAULT_CONNECT_TIMEOUT_MS);
   const writer = await (await mailslotBackend()).openWriter(path, { maxMessageBytes });
   return new MailslotSender(writer, maxMessageBytes, path);
 }

@@ -10,7 +10,7 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { IpcError } from '@ipckit/core';
 import { recode } from '@ipckit/core/kit';
-import { ensurePrivateDirectory, runtimeDirectory, socketPath } from '@ipckit/sys';
+import { checkPrivateDirectory, ensurePrivateDirectory, runtimeDirectory, socketPath } from '@ipckit/sys';
 import {
   AF_UNIX,
   ERRNO as E,
@@ -244,10 +244,11 @@ class PosixWriter implements SlotWriter {
     private readonly path: string,
   ) {}
 
-  async write(message: Uint8Array): Promise<void> {
+  async write(message: Uint8Array, signal?: AbortSignal): Promise<void> {
     const c = libc();
     for (;;) {
       if (this.closed) throw new IpcError('ECLOSED', 'the channel was closed', { path: this.path });
+      if (signal?.aborted) throw new IpcError('ECANCELED', 'the send was given up before the slot had room', { path: this.path, cause: signal.reason });
       // A datagram goes whole or not at all.
       if (c.send(this.fd, message, message.length, MSG_DONTWAIT) >= 0) return;
       const errno = lastErrno();
@@ -255,25 +256,28 @@ class PosixWriter implements SlotWriter {
       if (errno !== E.EAGAIN && errno !== E.EWOULDBLOCK) throw sendError(this.path);
       // The reader's queue is full (net.unix.max_dgram_qlen datagrams) or our send buffer is:
       // wait until the socket is writable again. Nothing is dropped; this is the backpressure.
-      await this.writable();
+      await this.writable(signal);
     }
   }
 
   /**
    * Resolves when poll says the socket is writable: on a connected Unix datagram socket
    * that includes room in the peer's receive queue (unix_dgram_poll). A 100 ms timer
-   * backs it up, so that a missed wake-up costs a retry, never a hang.
+   * backs it up, so that a missed wake-up costs a retry, never a hang. An abort of
+   * `signal` or close() also ends the wait (the loop then says why).
    */
-  private writable(): Promise<void> {
+  private writable(signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         this.watch?.stop();
         this.wake = undefined;
         resolve();
       };
       const timer = setTimeout(done, 100);
       this.wake = done;
+      signal?.addEventListener('abort', done, { once: true });
       if (this.watch) this.watch.start({ writable: true }, done);
       else this.watch = watchFd(this.fd, { writable: true }, done);
     });
@@ -338,6 +342,17 @@ export const posixBackend: MailslotBackend = {
   },
 
   async openWriter(path: string, options: SlotOptions): Promise<SlotWriter> {
+    // Issue 12, item 4: without XDG_RUNTIME_DIR these directories are under <tmpdir>, where
+    // another user can make them first and serve our names. Connect checks them as listen does.
+    for (const dir of [runtimeDirectory(), dirname(path)]) {
+      try {
+        await checkPrivateDirectory(dir);
+      } catch (error) {
+        if (error instanceof IpcError && error.code === 'ENOENT')
+          throw recode(error, 'ENOENT', `nobody serves the mailslot ${path} (no directory ${dir})`, path);
+        throw error;
+      }
+    }
     const fd = datagramSocket(path);
     try {
       fitSendBuffer(fd, options.maxMessageBytes, path);

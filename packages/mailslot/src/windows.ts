@@ -202,7 +202,7 @@ class WindowsWriter implements SlotWriter {
    * until kernel memory runs out); under Wine it waits while the slot's socket
    * buffer is full. Either way the event loop never waits.
    */
-  write(message: Uint8Array): Promise<void> {
+  write(message: Uint8Array, _signal?: AbortSignal): Promise<void> {
     if (this.closed) return Promise.reject(new IpcError('ECLOSED', 'the channel was closed', { path: this.path }));
     const k = kernel32();
     const writing = new Promise<void>((resolve, reject) => {
@@ -237,8 +237,11 @@ class WindowsWriter implements SlotWriter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.inFlight;
-    kernel32().CloseHandle(this.handle);
+    const handle = this.handle;
+    // The worker's WriteFile needs the handle until it returns; close it then, without waiting here
+    // (under Wine a WriteFile to a full slot waits for the reader; close() must stay bounded).
+    if (this.inFlight) void this.inFlight.then(() => kernel32().CloseHandle(handle));
+    else kernel32().CloseHandle(handle);
   }
 }
 

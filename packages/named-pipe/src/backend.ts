@@ -8,6 +8,13 @@ export interface PipeBackend {
   /** Gets the place for `path` ready before listening (POSIX: the owner-only directory). */
   prepareListen(path: string): Promise<void>;
   /**
+   * Checks, before connecting to `path`, that what serves it can be trusted
+   * as much as listen demands (POSIX: the socket directory is a real
+   * directory of this user's, closed to others, else IpcError EACCES; ENOENT
+   * when it does not exist). Windows: nothing to check.
+   */
+  prepareConnect(path: string): Promise<void>;
+  /**
    * Called when listening on `path` failed with EADDRINUSE. Returns true when
    * what held the name was a stale leftover, now removed, so listening can be
    * tried again; false when a live server holds it.

@@ -1,6 +1,26 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { IpcError, type Capabilities, type Channel, type ConnectOptions, type Listener, type ListenOptions, type Transport } from '@ipckit/core';
-import { StreamChannel, StreamListener, connectSocket, listenServer, maxMessageBytesOption, recode, validateName, validateSignal } from '@ipckit/core/kit';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  IpcError,
+  type Capabilities,
+  type Channel,
+  type ConnectOptions,
+  type Listener,
+  type ListenOptions,
+  type Transport,
+} from '@ipckit/core';
+import {
+  StreamChannel,
+  StreamListener,
+  backlogOption,
+  checkWait,
+  connectSocket,
+  listenServer,
+  maxMessageBytesOption,
+  recode,
+  validateName,
+  validateSignal,
+} from '@ipckit/core/kit';
 import { BACKEND, backendLoader, byBackend } from '@ipckit/sys';
 import type { PipeBackend } from './backend.js';
 
@@ -56,11 +76,20 @@ export async function listenStream(name: string): Promise<{ server: Server; path
 
 /**
  * Connects to `name` as a raw byte stream (no framing). Rejects with IpcError
- * ENOENT when nobody serves it, ETIMEDOUT after `timeoutMs`.
+ * ENOENT when nobody serves it, ETIMEDOUT after `options.timeoutMs` (default
+ * DEFAULT_CONNECT_TIMEOUT_MS), ECANCELED when `options.signal` aborts.
+ *
+ * Platform-specific behaviour: on POSIX the socket directory is checked first,
+ * as listen checks it: a directory that is a symlink, another user's, or open
+ * to others gives EACCES and nothing is sent (without XDG_RUNTIME_DIR it is
+ * `<tmpdir>/ipckit-<uid>`, which another user could make first). Windows pipe
+ * names live in the kernel's namespace: nothing to check there.
  */
 export async function connectStream(name: string, options?: ConnectOptions): Promise<Socket> {
   const path = await pipePath(name);
-  return connectSocket({ path }, `the pipe ${path}`, options?.timeoutMs);
+  const wait = checkWait(options, DEFAULT_CONNECT_TIMEOUT_MS);
+  await (await pipeBackend()).prepareConnect(path);
+  return connectSocket({ path }, `the pipe ${path}`, wait);
 }
 
 /** The named-pipe transport (`pipe://name`): framed messages over a duplex byte stream. */
@@ -83,8 +112,9 @@ export const transport: Transport = {
   async listen(name: string, options?: ListenOptions): Promise<Listener> {
     const maxMessageBytes = maxMessageBytesOption(options, DEFAULT_MAX_MESSAGE_BYTES);
     const signal = validateSignal(options?.signal);
+    const backlog = backlogOption(options);
     const { server, path } = await listenStream(name);
-    return new StreamListener(server, { name, path, maxMessageBytes, signal });
+    return new StreamListener(server, { name, path, maxMessageBytes, signal, backlog });
   },
 
   async connect(name: string, options?: ConnectOptions): Promise<Channel> {

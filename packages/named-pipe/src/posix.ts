@@ -1,8 +1,9 @@
 import { lstat, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
-import { fromNodeError } from '@ipckit/core/kit';
-import { ensurePrivateDirectory, runtimeDirectory, socketPath } from '@ipckit/sys';
+import { IpcError } from '@ipckit/core';
+import { fromNodeError, recode } from '@ipckit/core/kit';
+import { checkPrivateDirectory, ensurePrivateDirectory, runtimeDirectory, socketPath } from '@ipckit/sys';
 import type { PipeBackend } from './backend.js';
 
 /**
@@ -28,6 +29,18 @@ export const posixBackend: PipeBackend = {
   },
   async prepareListen(path: string): Promise<void> {
     await ensurePrivateDirectory(dirname(path));
+  },
+  async prepareConnect(path: string): Promise<void> {
+    // Issue 12, item 4: without XDG_RUNTIME_DIR the directory is <tmpdir>/ipckit-<uid>, and
+    // another user can make it first and serve our names in it. Connect checks it as listen does.
+    const dir = dirname(path);
+    try {
+      await checkPrivateDirectory(dir);
+    } catch (error) {
+      if (error instanceof IpcError && error.code === 'ENOENT')
+        throw recode(error, 'ENOENT', `nobody serves the pipe ${path} (no socket directory ${dir})`, path);
+      throw error;
+    }
   },
   async reclaimStale(path: string): Promise<boolean> {
     const info = await lstat(path).catch(() => undefined);

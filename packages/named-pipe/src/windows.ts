@@ -38,6 +38,9 @@ export const windowsBackend: PipeBackend = {
       throw new IpcError('EADDRINUSE', `pipe ${path} is already served by a running process`, { path, syscall: 'WaitNamedPipeW' });
     }
   },
+  async prepareConnect(): Promise<void> {
+    // The pipe namespace is the kernel's: no directory that another user could make first.
+  },
   async reclaimStale(): Promise<boolean> {
     return false;
   },

@@ -1,6 +1,15 @@
 import { createServer, isIP } from 'node:net';
-import { IpcError, type Capabilities, type Channel, type ConnectOptions, type Listener, type ListenOptions, type Transport } from '@ipckit/core';
-import { StreamChannel, StreamListener, connectSocket, listenServer, maxMessageBytesOption, validateSignal } from '@ipckit/core/kit';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  IpcError,
+  type Capabilities,
+  type Channel,
+  type ConnectOptions,
+  type Listener,
+  type ListenOptions,
+  type Transport,
+} from '@ipckit/core';
+import { StreamChannel, StreamListener, backlogOption, checkWait, connectSocket, listenServer, maxMessageBytesOption, validateSignal } from '@ipckit/core/kit';
 import { BACKEND } from '@ipckit/sys';
 
 /** Default largest message: 16 MiB, as for pipes. */
@@ -52,7 +61,9 @@ export function formatEndpoint({ host, port }: TcpEndpoint): string {
 /**
  * The TCP transport (`tcp://host:port`): framed messages over TCP, loopback
  * unless a host is named. Nobody listening (ECONNREFUSED) is reported with
- * the portable code ENOENT; `osCode` keeps ECONNREFUSED.
+ * the portable code ENOENT; `osCode` keeps ECONNREFUSED. A connect gives up
+ * with ETIMEDOUT after `timeoutMs`, DEFAULT_CONNECT_TIMEOUT_MS (10 s) when
+ * not given.
  */
 export const transport: Transport = {
   scheme: 'tcp',
@@ -71,18 +82,21 @@ export const transport: Transport = {
     const endpoint = parseEndpoint(name);
     const maxMessageBytes = maxMessageBytesOption(options, DEFAULT_MAX_MESSAGE_BYTES);
     const signal = validateSignal(options?.signal);
+    const backlog = backlogOption(options);
     const server = createServer();
     // exclusive: never share the port with a cluster primary; one listener per name.
     await listenServer(server, { host: endpoint.host, port: endpoint.port, exclusive: true }, formatEndpoint(endpoint));
     const address = server.address();
     const actual = typeof address === 'object' && address ? { host: endpoint.host, port: address.port } : endpoint;
-    return new StreamListener(server, { name: formatEndpoint(actual), path: formatEndpoint(actual), maxMessageBytes, signal });
+    return new StreamListener(server, { name: formatEndpoint(actual), path: formatEndpoint(actual), maxMessageBytes, signal, backlog });
   },
 
   async connect(name: string, options?: ConnectOptions): Promise<Channel> {
     const endpoint = parseEndpoint(name);
     const maxMessageBytes = maxMessageBytesOption(options, DEFAULT_MAX_MESSAGE_BYTES);
-    const socket = await connectSocket({ host: endpoint.host, port: endpoint.port }, formatEndpoint(endpoint), options?.timeoutMs);
+    // Without a timeout a connect to a host that drops packets would wait for the OS (minutes): DEFAULT_CONNECT_TIMEOUT_MS.
+    const wait = checkWait(options, DEFAULT_CONNECT_TIMEOUT_MS);
+    const socket = await connectSocket({ host: endpoint.host, port: endpoint.port }, formatEndpoint(endpoint), wait);
     return new StreamChannel(socket, maxMessageBytes);
   },
 };

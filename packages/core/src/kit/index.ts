@@ -9,4 +9,15 @@ export { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, FrameDecoder, checkMessageSize, fr
 export { AsyncQueue, type QueueHooks } from './queue.js';
 export { StreamChannel, StreamListener, type StreamListenerInfo } from './stream-channel.js';
 export { connectSocket, listenServer } from './net.js';
-export { maxMessageBytesOption, timeoutOption, validateInteger, validateName, validateSignal, type NameRules } from './validate.js';
+export {
+  MAX_BACKLOG,
+  backlogOption,
+  closeTimeoutOption,
+  maxMessageBytesOption,
+  timeoutOption,
+  validateInteger,
+  validateName,
+  validateSignal,
+  type NameRules,
+} from './validate.js';
+export { checkWait, deadline, rejection, sleep, watchWait, type CheckedWait, type Deadline, type WaitOptions } from './cancel.js';

@@ -1,6 +1,7 @@
 import { connect as netConnect, type ListenOptions as NetListenOptions, type NetConnectOpts, type Server, type Socket } from 'node:net';
 import { IpcError, fromNodeError, recode } from '../errors.js';
-import { timeoutOption } from './validate.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '../transport.js';
+import { checkWait, rejection, watchWait, type CheckedWait, type WaitOptions } from './cancel.js';
 
 /**
  * Helpers shared by the transports built on node:net (pipe:// and tcp://),
@@ -20,28 +21,33 @@ export function listenServer(server: Server, options: NetListenOptions, where: s
 }
 
 /**
- * Opens a connection; rejects with an IpcError about `where` (ENOENT when
- * nobody listens: ENOENT or ECONNREFUSED from the OS, kept as `osCode`), or
- * ETIMEDOUT when `timeoutMs` passes first.
+ * Opens a connection; rejects with an IpcError about `where`: ENOENT when
+ * nobody listens (ENOENT or ECONNREFUSED from the OS, kept as `osCode`),
+ * ETIMEDOUT when `options.timeoutMs` (default DEFAULT_CONNECT_TIMEOUT_MS)
+ * passes first, ECANCELED when `options.signal` aborts (at once when it
+ * already has: nothing is opened).
  */
-export function connectSocket(options: NetConnectOpts, where: string, timeoutMs: number | undefined): Promise<Socket> {
-  const timeout = timeoutOption(timeoutMs);
+export function connectSocket(options: NetConnectOpts, where: string, wait?: WaitOptions): Promise<Socket> {
+  let checked: CheckedWait;
+  try {
+    checked = checkWait(wait, DEFAULT_CONNECT_TIMEOUT_MS);
+  } catch (error) {
+    return rejection(error);
+  }
   return new Promise<Socket>((resolve, reject) => {
     const socket = netConnect(options);
-    let timer: NodeJS.Timeout | undefined;
-    if (timeout !== undefined) {
-      timer = setTimeout(() => {
-        socket.destroy();
-        reject(new IpcError('ETIMEDOUT', `no connection to ${where} within ${timeout} ms`, { path: where, syscall: 'connect' }));
-      }, timeout);
-    }
+    const stop = watchWait(checked, `connecting to ${where}`, (error) => {
+      socket.destroy();
+      const message = error.code === 'ETIMEDOUT' ? `no connection to ${where} within ${checked.timeoutMs} ms` : `connecting to ${where} was aborted`;
+      reject(new IpcError(error.code, message, { path: where, syscall: 'connect', cause: error.cause }));
+    });
     socket.once('connect', () => {
-      clearTimeout(timer);
+      stop();
       socket.removeAllListeners('error');
       resolve(socket);
     });
     socket.once('error', (error) => {
-      clearTimeout(timer);
+      stop();
       const wrapped = fromNodeError(error, { path: where });
       reject(wrapped.code === 'ENOENT' ? recode(wrapped, 'ENOENT', `nobody serves ${where}`, where) : wrapped);
     });

@@ -1,4 +1,5 @@
 import { IpcError } from '../errors.js';
+import { DEFAULT_BACKLOG, DEFAULT_CLOSE_TIMEOUT_MS, type CloseOptions } from '../transport.js';
 import { MAX_FRAME_BYTES } from './framing.js';
 
 /** Rules a transport applies to the names it serves, on top of the common ones. */
@@ -85,4 +86,26 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export function timeoutOption(timeoutMs: unknown, fallback?: number): number | undefined {
   return timeoutMs === undefined ? fallback : validateInteger(timeoutMs, 'timeoutMs', 1, MAX_TIMER_MS);
+}
+
+/**
+ * The `timeoutMs` of close() (Rule 2 of the Channel contract) checked: an
+ * integer from 0 (give pending sends no time) to 2^31 - 1 ms, EINVAL
+ * otherwise; DEFAULT_CLOSE_TIMEOUT_MS when not given.
+ */
+export function closeTimeoutOption(options: CloseOptions | null | undefined): number {
+  if (options !== undefined && options !== null && typeof options !== 'object') {
+    throw new IpcError('EINVAL', `close options must be an object, got ${typeof options}`);
+  }
+  const timeoutMs = options?.timeoutMs;
+  return timeoutMs === undefined ? DEFAULT_CLOSE_TIMEOUT_MS : validateInteger(timeoutMs, 'timeoutMs', 0, MAX_TIMER_MS);
+}
+
+/** The largest `backlog` accepted. */
+export const MAX_BACKLOG = 65_536;
+
+/** The `backlog` listen option checked (EINVAL unless an integer from 1 to 65,536), or DEFAULT_BACKLOG. */
+export function backlogOption(options: { backlog?: number } | undefined): number {
+  const backlog = options?.backlog;
+  return backlog === undefined ? DEFAULT_BACKLOG : validateInteger(backlog, 'backlog', 1, MAX_BACKLOG);
 }
