@@ -80,3 +80,28 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/**
+ * Message `seq` of a bulk stream: `size` bytes (at least 4), the u32 `seq`
+ * first, then bytes that depend on `seq` and their place. Cheap to make and
+ * check, for tests that need megabytes in flight.
+ */
+export function bulkMessage(seq: number, size: number): Uint8Array {
+  const message = new Uint8Array(Math.max(4, size));
+  new DataView(message.buffer).setUint32(0, seq, true);
+  for (let i = 4; i < message.length; i += 97) message[i] = (seq + i) & 0xff;
+  return message;
+}
+
+/** Reads a bulk message's `seq`; throws when its length or content is wrong. */
+export function readBulkMessage(message: Uint8Array, size: number): number {
+  if (message.length !== Math.max(4, size)) throw new Error(`bulk message of ${message.length} bytes, expected ${size}`);
+  const seq = new DataView(message.buffer, message.byteOffset, message.byteLength).getUint32(0, true);
+  for (let i = 4; i < message.length; i += 97) {
+    if (message[i] !== ((seq + i) & 0xff)) throw new Error(`bulk message ${seq} is corrupt at byte ${i}`);
+  }
+  return seq;
+}
+
+/** A one-byte message that tells a draining peer to stop (a one-way channel never ends on its own). */
+export const STOP_MARKER = 0xff;
