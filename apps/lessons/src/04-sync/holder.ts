@@ -16,5 +16,6 @@ const lock = await openMutex(`${name}.lock`);
 await lock.acquire({ timeoutMs: 10_000 });
 region.writeStruct(defineStruct({ ID: 'int32' }), { ID: 2 }); // the first half of the update...
 say('holding the lock; wrote ID 2, not yet the name');
+setInterval(() => undefined, 60_000); // something to wait for: this process does not end, it is ended
 await new Promise(() => undefined); // ...and the process is killed here
 // #endregion hold

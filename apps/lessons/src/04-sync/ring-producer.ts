@@ -32,7 +32,6 @@ const input = commands();
 await input.next(); // `go`: the consumer has attached
 
 // #region produce
-
 let full = 0;
 for (let i = 1; i <= count; i++) {
   const message = encode(`message ${String(i).padStart(4, '0')}`);
