@@ -51,14 +51,20 @@ const handlers: Record<string, (args: Json) => Promise<Json> | Json> = {
   serve() {
     const echo = side;
     if (!echo) throw new Error('serve before listen');
-    // Let this reply go out, then block the thread for good.
+    // Let this reply go out, then block the thread until the stop word is set.
     setImmediate(() => {
       try {
         serve(echo);
       } catch (error) {
-        port.postMessage({ event: 'failed', message: String((error as { message?: unknown }).message ?? error) });
+        if (Atomics.load(stop, 0) === 0) port.postMessage({ event: 'failed', message: String((error as { message?: unknown }).message ?? error) });
       }
     });
+    return {};
+  },
+  close() {
+    // Runs once the echo loop (if any) has seen the stop word and let go of the thread.
+    side?.close();
+    side = undefined;
     return {};
   },
   async connect(args) {

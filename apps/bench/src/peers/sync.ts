@@ -58,17 +58,23 @@ class SyncWorker {
     });
   }
 
-  /** Sets the stop word (an echo loop notices within its poll) and ends the thread. */
+  /**
+   * Sets the stop word and asks the thread to close its objects (an echo
+   * loop notices the word within its poll, then closes them itself), then
+   * ends the thread. The creator's close is what unlinks the objects' names.
+   */
   async close(): Promise<void> {
     Atomics.store(this.stop, 0, 1);
-    // terminate() cannot cut a native wait short; the echo's waits time out and see the stop word.
+    const closed = this.request('close', {}).catch(() => undefined);
+    // terminate() cannot cut a native wait short: give the thread its poll, then end it.
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
     await Promise.race([this.worker.terminate(), new Promise((resolve) => setTimeout(resolve, 1000))]);
   }
 }
 
 export async function syncPeer(spec: PeerSpec, control: ControlClient): Promise<{ close(): Promise<void> }> {
   const sync = await loadSync();
-  const closers: Array<() => unknown> = [];
+  const closers: Array<() => void | Promise<void>> = [];
   const failed = (message: string): void => void control.emit('failed', { message });
   let worker: SyncWorker | undefined;
   const inWorker = (): SyncWorker => {
@@ -186,7 +192,14 @@ export async function syncPeer(spec: PeerSpec, control: ControlClient): Promise<
   }
   return {
     async close() {
-      for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
+      // Every closer runs, whatever the others do: the creator's close is what unlinks the objects' names.
+      for (const close of closers.reverse()) {
+        try {
+          await close();
+        } catch {
+          // closing what is already gone
+        }
+      }
     },
   };
 }

@@ -11,6 +11,7 @@
  * (targets.ts: `ipc://<tmp>/<name>.zmq`, `tcp://127.0.0.1:*`); the server
  * reports the one it got (the port libzmq picked) as the name to connect to.
  */
+import { rmSync } from 'node:fs';
 import type * as Zmq from 'zeromq';
 import type { ControlClient } from '../control.js';
 import { Counter, bytePayload, encodeSamples, pingLoop, sendLoop, snapshot } from './common.js';
@@ -26,6 +27,11 @@ interface Closable {
 export async function zmqPeer(spec: PeerSpec, control: ControlClient): Promise<{ close(): Promise<void> }> {
   const zmq = (await import(ZEROMQ)) as typeof Zmq;
   const sockets: Closable[] = [];
+  /** ipc:// socket files this peer bound: libzmq removes them from its I/O thread, which may not run again before exit. */
+  const files: string[] = [];
+  const bound = (endpoint: string): void => {
+    if (endpoint.startsWith('ipc://')) files.push(endpoint.slice('ipc://'.length));
+  };
   const track = <T extends Closable>(socket: T): T => {
     sockets.push(socket);
     return socket;
@@ -37,6 +43,7 @@ export async function zmqPeer(spec: PeerSpec, control: ControlClient): Promise<{
       control.on('listen', async (args) => {
         const socket = track(new zmq.Reply());
         await socket.bind(String(args['name']));
+        bound(String(args['name']));
         void (async () => {
           for await (const [message] of socket) await socket.send(message ?? null);
         })().catch(failed);
@@ -69,6 +76,7 @@ export async function zmqPeer(spec: PeerSpec, control: ControlClient): Promise<{
       control.on('listen', async (args) => {
         const socket = track(new zmq.Pull());
         await socket.bind(String(args['name']));
+        bound(String(args['name']));
         void (async () => {
           for await (const [message] of socket) counter.add(message?.byteLength ?? 0);
         })().catch(failed);
@@ -101,6 +109,7 @@ export async function zmqPeer(spec: PeerSpec, control: ControlClient): Promise<{
   return {
     async close() {
       for (const socket of sockets.reverse()) socket.close();
+      for (const file of files) rmSync(file, { force: true });
     },
   };
 }
