@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Capabilities } from '@ipckit/core';
 import { resolveTransport } from '@ipckit/core/kit';
-import { mappingSource } from './mapping.js';
+import { loadShm, mappingSource } from './mapping.js';
 import type { Family } from './peers/spec.js';
 import type { ScenarioId } from './results.js';
 
@@ -238,6 +238,12 @@ export const TARGETS: readonly TargetDef[] = [
     'into',
     'the same, but every receive is receiveSync(into): copied into one array the peer owns, no allocation per message (the echo sends back a view of it)',
   ),
+  shmSyncTarget(
+    'shm-sync-inplace',
+    'shm (sync, in place: zero copy)',
+    'in-place',
+    'the same, writing and reading in place: reserveSync + commit sends (the payload copied into the ring once), receiveInPlaceSync + release receives (a view of the ring, no copy); rings large enough for the largest message (issue 13 §2)',
+  ),
   transportTarget('pipe', 'pipe', 'named-pipe', 'pipe:// through the common interface'),
   transportTarget('mailslot', 'mailslot', 'mailslot', 'mailslot:// through the common interface (one-way: ping-pong uses a second mailslot for replies)'),
   // Port 0: the OS picks a free port, the listener reports it (a name is not a tcp address).
@@ -256,9 +262,10 @@ export const TARGETS: readonly TargetDef[] = [
       'bare Atomics.store/Atomics.load spin ping-pong over a named shared mapping between two processes, copying the message in and out: the JavaScript floor',
     async probe() {
       try {
+        await loadShm();
         return { available: true, backend: `${mappingSource()}; both sides spin`, duplex: true, maxMessageBytes: 1 << 30 };
       } catch (error) {
-        return { available: false, reason: describeError(error) };
+        return { available: false, reason: `@ipckit/shared-memory does not load: ${describeError(error)}` };
       }
     },
   },

@@ -1,7 +1,7 @@
 /**
  * Smoke test: the real CLI, `--quick` on pipe and tcp (with zeromq ipc://,
  * both memcpy ceilings, many-channels and the sync scenario), then on shm's
- * receiveSync(into) target beside named-pipe under `--load 1`, writing JSON,
+ * receiveSync(into) and zero-copy targets beside named-pipe under `--load 1`, writing JSON,
  * and the JSON's shape. No timing assertions: the speed goals live in the
  * benchmark itself, not in tests; nor assertions on whether the machine was
  * quiet (that is the machine's business), only that every case says.
@@ -248,7 +248,7 @@ describe('ipckit-bench --quick', () => {
         CLI,
         '--quick',
         '--transports',
-        'shm-sync-into,pipe',
+        'shm-sync-into,shm-sync-inplace,pipe',
         '--baselines',
         'none',
         '--scenarios',
@@ -281,6 +281,15 @@ describe('ipckit-bench --quick', () => {
       expect(r, `shm-sync-into ${scenario}`).toBeDefined();
       expectPositiveNumbers(r![scenario === 'ping-pong' ? 'latencyNs' : 'throughput'], `shm-sync-into ${scenario}`);
     }
+    // The zero-copy target (reserveSync/commit, receiveInPlaceSync/release) through the same family.
+    const inPlace = (data['targets'] as JsonObject[]).find((t) => t['id'] === 'shm-sync-inplace');
+    expect(inPlace?.['available'], `shm-sync-inplace available: ${String(inPlace?.['reason'])}`).toBe(true);
+    expect(String(inPlace?.['backend'])).toContain('receiveInPlaceSync');
+    for (const scenario of ['ping-pong', 'stream']) {
+      const r = results.find((x) => x['target'] === 'shm-sync-inplace' && x['scenario'] === scenario && x['load'] === 0);
+      expect(r, `shm-sync-inplace ${scenario}`).toBeDefined();
+      expectPositiveNumbers(r![scenario === 'ping-pong' ? 'latencyNs' : 'throughput'], `shm-sync-inplace ${scenario}`);
+    }
     // One blocked thread serves one channel: fan-in is listed as not measured, with the reason.
     expect((data['skipped'] as JsonObject[]).some((s) => s['target'] === 'shm-sync-into' && s['scenario'] === 'fan-in')).toBe(true);
     expect((data['idle'] as JsonObject[]).some((r) => r['target'] === 'shm-sync-into')).toBe(true);
@@ -288,7 +297,7 @@ describe('ipckit-bench --quick', () => {
     // Contention: every ping-pong and stream case twice, quiet (load 0) and beside one busy process (load 1),
     // each loaded one held against pipe's loaded one; fan-in and idle only quiet.
     expect((data['options'] as JsonObject)['load']).toBe(1);
-    for (const id of ['shm-sync-into', 'pipe']) {
+    for (const id of ['shm-sync-into', 'shm-sync-inplace', 'pipe']) {
       for (const scenario of ['ping-pong', 'stream']) {
         const loads = results.filter((x) => x['target'] === id && x['scenario'] === scenario).map((x) => x['load']);
         expect(loads.sort(), `${id} ${scenario} loads`).toEqual([0, 1]);

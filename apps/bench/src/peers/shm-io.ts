@@ -11,11 +11,9 @@
  * method's name) until @ipckit/shared-memory has them, so a strategy can be
  * written before the API it uses is released.
  *
- * To measure a zero-copy path (issue 13 §2: reserve, fill, commit; read in
- * place, release): add a strategy here whose `send` reserves
- * `message.byteLength` bytes in the ring, copies the payload in and commits,
- * and whose `receive` returns the in-place view that `release` gives back;
- * then one `shmSyncTarget(...)` entry in targets.ts with its id.
+ * `in-place` is the zero-copy path (issue 13 §2): reserve, fill, commit;
+ * read in place, release. Another way is one strategy here and one
+ * `shmSyncTarget(...)` entry in targets.ts with its id.
  */
 import type { ShmChannel } from '@ipckit/shared-memory';
 
@@ -39,6 +37,26 @@ export interface SyncIoDef {
   describe: string;
   /** Makes the strategy for one channel whose messages are at most `maxMessageBytes`. */
   make(channel: SyncChannel, maxMessageBytes: number): SyncIo;
+  /** Options the connecting peer adds to shm:// connect (e.g. a ring large enough for its messages). */
+  connectOptions?(maxMessageBytes: number): Record<string, unknown>;
+}
+
+/**
+ * What `in-place` uses of ShmChannel (typed here by shape, so the bench
+ * builds whatever the package is; the probe checks the methods are there).
+ */
+interface InPlaceChannel {
+  /** Room for `size` bytes in the peer's ring: fill `bytes`, then commit(). */
+  reserveSync(size: number, timeoutMs?: number): { bytes: Uint8Array; commit(length?: number): void };
+  /** The next message as a view of the ring, valid until release(); undefined once the channel has ended. */
+  receiveInPlaceSync(timeoutMs?: number): { bytes: Uint8Array; release(): void } | undefined;
+}
+
+/** The ring's largest record is a quarter of it (docs/ring-protocol.md): four times the message, and a margin for the record header. */
+function ringFor(maxMessageBytes: number): number {
+  let ring = 1024 * 1024;
+  while (ring < 4 * maxMessageBytes + 256) ring *= 2;
+  return ring;
 }
 
 const nothing = (): void => undefined;
@@ -74,6 +92,39 @@ export const SYNC_IO: Readonly<Record<string, SyncIoDef>> = {
           return view;
         },
         release: nothing,
+      };
+    },
+  },
+  /**
+   * Zero copy: each send reserves the message's room in the peer's ring,
+   * copies the payload in (the one copy any sender makes) and commits; each
+   * receive is a view of the ring, released once used (the reader only counts
+   * it, as every target's reader does; the echo sends the view back). The
+   * rings are made large enough that the largest message is one record (a
+   * quarter of the ring), as the rule for writing in place asks.
+   */
+  'in-place': {
+    requires: ['reserveSync', 'receiveInPlaceSync'],
+    describe: 'ShmChannel.reserveSync + commit / receiveInPlaceSync + release (zero copy: written and read in the ring); rings sized for the largest message',
+    connectOptions: (maxMessageBytes) => ({ ringBytes: ringFor(maxMessageBytes) }),
+    make: (ch) => {
+      const c = ch as unknown as InPlaceChannel;
+      let held: { release(): void } | undefined;
+      return {
+        send: (message, timeoutMs) => {
+          const reservation = c.reserveSync(message.byteLength, timeoutMs);
+          reservation.bytes.set(message);
+          reservation.commit();
+        },
+        receive: (timeoutMs) => {
+          const message = c.receiveInPlaceSync(timeoutMs);
+          held = message;
+          return message?.bytes;
+        },
+        release: () => {
+          held?.release();
+          held = undefined;
+        },
       };
     },
   },

@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { connect, listen, type Channel } from '@ipckit/core';
 import { bytePayload, encodeSamples, pingLoopSync, since, snapshot } from './common.js';
-import { SYNC_IO, type SyncChannel, type SyncIo } from './shm-io.js';
+import { SYNC_IO, type SyncChannel, type SyncIo, type SyncIoDef } from './shm-io.js';
 import type { PeerSpec } from './spec.js';
 
 type Json = Record<string, unknown>;
@@ -15,14 +15,17 @@ type Json = Record<string, unknown>;
 const { spec, until } = workerData as { spec: PeerSpec; until: Int32Array };
 const port = parentPort!;
 const options = { maxMessageBytes: Math.max(spec.maxSize, 1024) };
-const strategy = SYNC_IO[spec.io ?? 'copy'];
-if (!strategy) throw new Error(`no shm sync io strategy ${String(spec.io)}`);
+const strategy: SyncIoDef = SYNC_IO[spec.io ?? 'copy'] ?? noStrategy();
+
+function noStrategy(): never {
+  throw new Error(`no shm sync io strategy ${String(spec.io)}`);
+}
 let channelIo: SyncIo | undefined;
 
 function ioOf(ch: Channel): SyncIo {
   const sync = ch as Partial<SyncChannel>;
   if (typeof sync.sendSync !== 'function' || typeof sync.receiveSync !== 'function') throw new Error('this shm channel has no sendSync/receiveSync');
-  return strategy!.make(ch as unknown as SyncChannel, options.maxMessageBytes);
+  return strategy.make(ch as unknown as SyncChannel, options.maxMessageBytes);
 }
 
 /** Blocks this thread: echoes everything until the peer closes. */
@@ -74,7 +77,7 @@ const handlers: Record<string, (args: Json) => Promise<Json> | Json> = {
     return { connectName: listener.name };
   },
   async connect(args) {
-    channelIo = ioOf(await connect(`shm://${String(args['name'])}`, options));
+    channelIo = ioOf(await connect(`shm://${String(args['name'])}`, { ...options, ...strategy.connectOptions?.(options.maxMessageBytes) }));
     return {};
   },
   pp(args) {
