@@ -33,16 +33,28 @@ static void event_signal(event_t e) { SetEvent(e); }
 static void event_await(event_t e) {
   if (WaitForSingleObject(e, 30000) != WAIT_OBJECT_0) fail("WaitForSingleObject", GetLastError());
 }
+static void event_close(event_t e, const char *base, const char *suffix) {
+  (void)base;
+  (void)suffix;
+  CloseHandle(e); /* the event goes with its last handle */
+}
 #else
 typedef uint8_t *event_t;
+/* Which events this process created: it is the one to remove their names (shm_unlink). */
+static int created_ready, created_done;
 static event_t event_open(const char *base, const char *suffix, int manual) {
   char name[300];
-  int created;
   snprintf(name, sizeof name, "/%s%s", base, suffix);
-  return event_open_or_create(name, manual, &created);
+  return event_open_or_create(name, manual, strcmp(suffix, ".ready") == 0 ? &created_ready : &created_done);
 }
 static void event_signal(event_t e) { event_set(e); }
 static void event_await(event_t e) { event_wait(e); }
+static void event_close(event_t e, const char *base, const char *suffix) {
+  char name[300];
+  snprintf(name, sizeof name, "/%s%s", base, suffix);
+  munmap(e, IPCKIT_EVENT_BYTES);
+  if (strcmp(suffix, ".ready") == 0 ? created_ready : created_done) shm_unlink(name);
+}
 #endif
 
 static void reader(const char *base) {
@@ -62,9 +74,11 @@ static void reader(const char *base) {
 #ifdef _WIN32
   UnmapViewOfFile(students);
   CloseHandle(lock);
-  CloseHandle(ready);
-  CloseHandle(done);
+#else
+  munmap((void *)students, COUNT * sizeof(struct student));
 #endif
+  event_close(ready, base, ".ready");
+  event_close(done, base, ".done");
 }
 
 static void writer(const char *base) {
@@ -108,14 +122,14 @@ static void writer(const char *base) {
   UnmapViewOfFile(students);
   CloseHandle(mapping);
   CloseHandle(lock);
-  CloseHandle(ready);
-  CloseHandle(done);
 #else
   munmap(students, bytes);
   munmap(lock_region, IPCKIT_MUTEX_BYTES);
   shm_unlink(path); /* the creator forgets the names it made, as ipckit does */
   shm_unlink(lock_name);
 #endif
+  event_close(ready, base, ".ready");
+  event_close(done, base, ".done");
 }
 
 int main(int argc, char **argv) {

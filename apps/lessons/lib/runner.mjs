@@ -128,8 +128,8 @@ export async function runLesson(
   const prompt = pause ? createInterface({ input }) : undefined;
   const ask = () => new Promise((resolve) => prompt.once('line', resolve));
 
-  /** @type {{ lesson: number, steps: Array<{ number: number, title: object, lines: string[] }> }} */
-  const transcript = { lesson: lesson.number, steps: [] };
+  /** @type {{ lesson: number, name: string, steps: Array<{ number: number, title: object, lines: string[] }> }} */
+  const transcript = { lesson: lesson.number, name: ctx.name, steps: [] };
   const steps = lesson.steps;
   print(paint(color, '1', `${tr(lesson.title)}`));
   if (lesson.intro) for (const l of wrap(tr(lesson.intro), 78, '')) print(l);

@@ -2,9 +2,25 @@
  * Every lesson runs here, on Linux, C programs included, and prints what its texts quote: the
  * `output=linux` blocks of both languages are compared with this run, masked (pids, times, the random
  * part of names, and each lesson's own masks). A change that changes what a lesson prints fails here
- * until the text is updated (`node apps/lessons/bin/quote.mjs`). Windows: test/win32/lesson<n>.test.mjs.
+ * until the text is updated (`node apps/lessons/bin/quote.mjs`). And a lesson leaves nothing behind: no
+ * shared memory object, no socket file of its run. Windows: test/win32/lesson<n>.test.mjs.
  */
-import { readFileSync } from 'node:fs';
+
+/** Whatever this run's names left in /dev/shm and in ipckit's socket folders. */
+async function leftovers(name: string): Promise<string[]> {
+  const folders = ['/dev/shm', dirname(await pipePath('x')), dirname(await mailslotPath('x'))];
+  return folders.flatMap((folder) =>
+    existsSync(folder)
+      ? readdirSync(folder)
+          .filter((f) => f.includes(name))
+          .map((f) => `${folder}/${f}`)
+      : [],
+  );
+}
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { mailslotPath } from '@ipckit/mailslot';
+import { pipePath } from '@ipckit/named-pipe';
 import { describe, expect, it } from 'vitest';
 import { LESSONS } from '../lib/lessons/index.mjs';
 import { checkQuotes, quotedBlocks } from '../lib/quotes.mjs';
@@ -18,6 +34,7 @@ describe.runIf(process.platform === 'linux')('each lesson runs on Linux and prin
       const transcript = await runLesson(lesson, { write: (text: string) => (output += text) });
       expect(transcript.steps.map((s) => s.number)).toEqual(lesson.steps.map((_, i) => i + 1));
       expect(output).toContain(lesson.title.en);
+      expect(await leftovers(transcript.name)).toEqual([]);
       for (const lang of LANGS) {
         const file = textFile(lesson, lang);
         const markdown = readFileSync(file, 'utf8');
