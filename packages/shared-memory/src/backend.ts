@@ -132,5 +132,14 @@ export interface CreateOptions extends OpenOptions {
 /** A cheap, repeatable liveness check of one process. */
 export interface ProcessWatch {
   alive(): boolean;
+  /**
+   * Calls `callback` (once, on the event loop) when the OS says the process
+   * exited, so that its death is known at once rather than at the next
+   * check of {@link alive}. Linux: a pidfd watched by the event loop (Linux
+   * 5.3+; older kernels only poll). Windows: the process handle, waited on by
+   * a native thread. Where neither works, nothing is called: callers poll too.
+   */
+  onExit(callback: () => void): void;
+  /** Stops watching (and calling back). */
   close(): void;
 }

@@ -7,7 +7,8 @@
  * on the ring's bell word (futex / named event, @ipckit/native). An idle side
  * uses no CPU.
  */
-import { IpcError, type Channel } from '@ipckit/core';
+import { IpcError, type Channel, type CloseOptions, type ReceiveOptions, type SendOptions } from '@ipckit/core';
+import { checkWait, closeTimeoutOption, watchWait, type CheckedWait } from '@ipckit/core/kit';
 import type { ProcessWatch } from './backend.js';
 import { Bell } from './bell.js';
 import type { Doorbell } from './doorbell.js';
@@ -70,6 +71,15 @@ function spinFor(policy: SpinPolicy, ready: () => boolean, peerAwake: boolean, l
   const caught = spin(ready, budget);
   policy.spun(caught, now() - started);
   return caught;
+}
+
+function noop(): void {
+  // Nothing to stop.
+}
+
+/** The bookkeeping of a send made by a blocking method (or a reserve): nobody waits on its promise. */
+function blockingOp(message: Uint8Array): PendingSend {
+  return { message, offset: 0, resolve: noop, reject: noop, stop: noop, settled: false };
 }
 
 /** Errors from ring reads are IpcErrors; anything else (a bug) is reported as EIO. */
@@ -176,10 +186,18 @@ export interface ChannelInit {
 
 interface PendingSend {
   message: Uint8Array;
+  /** Bytes of the message already in the ring: above 0, the send has begun and can no longer be withdrawn (Rule 4). */
   offset: number;
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** Stops the watch of the send's timeout and signal. */
+  stop: () => void;
+  settled: boolean;
 }
+
+/** A checked wait with neither a timeout nor a signal. */
+const NO_WAIT: CheckedWait = checkWait(undefined);
+const DONE: IteratorResult<Uint8Array> = { value: undefined, done: true };
 
 /**
  * One end of a shared-memory channel. Implements the common {@link Channel}
@@ -217,12 +235,22 @@ export class ShmChannel implements Channel {
   #reservation: ShmReservation | undefined;
   /** A message read in place and not yet released. */
   #held: ShmMessage | undefined;
-  /** A receiveInPlace() is waiting. */
-  #receivingInPlace = false;
+  /** close() was called: new sends get ECLOSED, receiving has ended; queued sends may still go until {@link #released}. */
   #closed = false;
+  /** What close() returned, for every later call. */
+  #closing: Promise<void> | undefined;
+  /** close() gave up on what was queued: the rings are marked closed and the region is about to be unmapped. */
+  #released = false;
+  /** Resolves close()'s wait for the queue of sends to empty. */
+  #onQueueEmpty: (() => void) | undefined;
+  /** The peer went away (died without closing): sends get EPIPE, receiving ends after what is in the ring (Rule 1). */
+  #peerGone: IpcError | undefined;
+  /** The peer broke the ring protocol: the next receive throws it, later ones end (Rule 3). */
   #failure: IpcError | undefined;
+  #failureReported = false;
   #iterating = false;
-  #receiving: Promise<IteratorResult<Uint8Array>> | undefined;
+  /** The receive (or receiveInPlace) that waits, if one does: one at a time. */
+  #receiving: Promise<unknown> | undefined;
   #lastPeerCheck = 0;
 
   /** @internal built by connect() and the listener. */
@@ -250,13 +278,15 @@ export class ShmChannel implements Channel {
     this.#txSpin = new SpinPolicy(spinMs);
     this.#rxSpinSync = new SpinPolicy(syncSpinMs);
     this.#txSpinSync = new SpinPolicy(syncSpinMs);
+    // The OS tells of the peer's exit at once where it can; the watchdog covers the rest.
+    init.peer.onExit(() => this.#peerExited());
     this.#watchdog = setInterval(() => this.#checkPeer(true), WATCHDOG_MS);
     this.#watchdog.unref();
   }
 
-  /** True once close() was called or the peer went away (closed or died). */
+  /** True once close() was called, the peer went away (closed or died), or the channel failed. */
   get closed(): boolean {
-    return this.#closed || this.#failure !== undefined || this.#peerClosedBoth();
+    return this.#closed || this.#failure !== undefined || this.#peerGone !== undefined || this.#peerClosedBoth();
   }
 
   #peerClosedBoth(): boolean {
@@ -265,22 +295,36 @@ export class ShmChannel implements Channel {
 
   /** Notices a dead peer; with `force`, checks now, else at most every WATCHDOG_MS. */
   #checkPeer(force = false): void {
-    if (this.#closed || this.#failure) return;
+    if (this.#released || this.#failure || this.#peerGone) return;
     const t = now();
     if (!force && t - this.#lastPeerCheck < WATCHDOG_MS) return;
     this.#lastPeerCheck = t;
-    if (this.#peer.alive()) return;
-    // A peer that closed properly before exiting is not a reset.
-    if (this.#peerClosedBoth()) return;
-    this.#failure = new IpcError('ECONNRESET', 'the peer process died');
+    // Rule 1: a peer that dies is a peer that went away, as a closed one is.
+    if (!this.#peer.alive()) this.#peerExited();
+  }
+
+  /** The OS says the peer's process exited. */
+  #peerExited(): void {
+    if (this.#released || this.#failure || this.#peerGone || this.#peerClosedBoth()) return;
+    this.#peerGone = new IpcError('EPIPE', 'the peer process died');
     this.#interruptOwnSleeps();
   }
 
   /** Ends our own pending sleeps, whichever way we sleep. */
   #interruptOwnSleeps(): void {
+    this.#interruptReceive();
+    this.#interruptSend();
+  }
+
+  /** Ends our own pending sleep for data, so the receive looks again (a timeout, an abort, close). */
+  #interruptReceive(): void {
     this.#rxData.interrupt();
-    this.#txSpace.interrupt();
     this.#doorbell.interrupt(this.#rxToken);
+  }
+
+  /** Ends our own pending sleep for room, so the queue of sends is looked at again. */
+  #interruptSend(): void {
+    this.#txSpace.interrupt();
     this.#doorbell.interrupt(this.#txToken);
   }
 
@@ -341,10 +385,24 @@ export class ShmChannel implements Channel {
     if (!this.#region.closed) Atomics.compareExchange(h, sleepingWord, ON_DOORBELL, AWAKE);
   }
 
-  /** Why a send cannot go ahead, or undefined. */
+  /** Why a new send cannot go ahead, or undefined. */
   #sendError(): IpcError | undefined {
     if (this.#closed) return new IpcError('ECLOSED', 'the channel is closed');
-    if (this.#failure) return this.#failure;
+    return this.#deliveryError();
+  }
+
+  /** Why what is queued can no longer go into the ring (Rules 1 and 2), or undefined. */
+  #deliveryError(): IpcError | undefined {
+    const gone = this.#peerError();
+    if (gone) return gone;
+    if (this.#released) return new IpcError('ECLOSED', 'the channel was closed before the message was sent');
+    return undefined;
+  }
+
+  /** EPIPE once the peer is gone (closed its end, died) or the channel failed; undefined otherwise. */
+  #peerError(): IpcError | undefined {
+    if (this.#failure) return new IpcError('EPIPE', 'the channel failed; the message was not sent', { cause: this.#failure });
+    if (this.#peerGone) return new IpcError('EPIPE', 'the peer is gone; the message was not sent', { cause: this.#peerGone });
     if (Atomics.load(this.#tx.h, W.consumerState) === STATE_CLOSED) return new IpcError('EPIPE', 'the peer closed the channel');
     return undefined;
   }
@@ -356,21 +414,33 @@ export class ShmChannel implements Channel {
     return undefined;
   }
 
-  /** Sends a message: settles when it is in the ring (awaiting is the backpressure). */
-  send(message: Uint8Array): Promise<void> {
+  /**
+   * Sends a message: resolves once all of it is in the ring (awaiting is the
+   * backpressure). With `options`, a send still waiting for room when its
+   * timeout passes or its signal aborts is withdrawn (nothing of it sent); one
+   * whose first fragments are already in the ring closes the channel (Rule 4).
+   */
+  send(message: Uint8Array, options?: SendOptions): Promise<void> {
     const bad = this.#sendError() ?? this.#checkMessage(message) ?? this.#reservedError();
     if (bad) return Promise.reject(bad);
+    let wait = NO_WAIT;
+    if (options !== undefined) {
+      try {
+        wait = checkWait(options);
+      } catch (error) {
+        return Promise.reject(errorFrom(error));
+      }
+    }
+    let offset = 0;
     if (this.#queue.length === 0) {
-      const offset = this.#tx.write(message, 0);
+      offset = this.#tx.write(message, 0);
       this.#wakeConsumer();
       if (offset >= message.length && (offset > 0 || message.length > 0)) return RESOLVED;
-      return new Promise((resolve, reject) => {
-        this.#queue.push({ message, offset, resolve, reject });
-        void this.#pump();
-      });
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ message, offset: 0, resolve, reject });
+      const op: PendingSend = { message, offset, resolve, reject, stop: noop, settled: false };
+      this.#queue.push(op);
+      op.stop = watchWait(wait, 'the send', (error) => this.#expire(op, error));
       void this.#pump();
     });
   }
@@ -379,22 +449,64 @@ export class ShmChannel implements Channel {
     return op.offset >= op.message.length && (op.offset > 0 || op.message.length > 0);
   }
 
+  #settle(op: PendingSend, error?: IpcError): void {
+    if (op.settled) return;
+    op.settled = true;
+    op.stop();
+    if (error) op.reject(error);
+    else op.resolve();
+  }
+
+  /** Settles every queued send with `error`. */
+  #rejectQueued(error: IpcError): void {
+    for (const op of this.#queue.splice(0)) this.#settle(op, error);
+    this.#queueEmptied();
+  }
+
+  #queueEmptied(): void {
+    const onEmpty = this.#onQueueEmpty;
+    this.#onQueueEmpty = undefined;
+    onEmpty?.();
+  }
+
+  /** A queued send's timeout passed or its signal aborted (Rule 4). */
+  #expire(op: PendingSend, error: IpcError): void {
+    if (op.settled) return;
+    const at = this.#queue.indexOf(op);
+    if (at < 0) return;
+    if (op.offset === 0) {
+      // Nothing of it is in the ring: withdrawn whole, the channel stays usable.
+      this.#queue.splice(at, 1);
+      this.#settle(op, error);
+      if (this.#queue.length === 0) this.#queueEmptied();
+      // The pump may be asleep waiting for room for it: let it look at the next one.
+      if (at === 0) this.#interruptSend();
+      return;
+    }
+    // Its first fragments are in the ring: taking it back would tear the message. The
+    // channel closes; the peer drops the part it got and sees the channel end.
+    this.#queue.splice(at, 1);
+    this.#settle(op, error);
+    void this.close({ timeoutMs: 0 });
+  }
+
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
       while (this.#queue.length > 0) {
         const op = this.#queue[0]!;
-        const bad = this.#sendError();
+        const bad = this.#deliveryError();
         if (bad) {
-          for (const pending of this.#queue.splice(0)) pending.reject(bad);
+          this.#rejectQueued(bad);
           return;
         }
         op.offset = this.#tx.write(op.message, op.offset);
         this.#wakeConsumer();
         if (this.#done(op)) {
           this.#queue.shift();
-          op.resolve();
+          this.#settle(op);
+          if (this.#queue.length === 0) this.#queueEmptied();
           continue;
         }
         await this.#waitWritable(op);
@@ -406,58 +518,105 @@ export class ShmChannel implements Channel {
 
   #writableNow(op: PendingSend): boolean {
     const remaining = op.message.length - op.offset;
-    return this.#tx.fits(Math.min(Math.max(remaining, 0), this.#tx.maxChunk)) || this.#sendError() !== undefined;
+    return this.#tx.fits(Math.min(Math.max(remaining, 0), this.#tx.maxChunk)) || this.#deliveryError() !== undefined || op.settled;
   }
 
   async #waitWritable(op: PendingSend): Promise<void> {
     const ready = (): boolean => this.#writableNow(op);
     if (spinFor(this.#txSpin, ready, this.#peerAwake)) return;
     this.#checkPeer();
-    if (this.#sendError()) return;
+    if (this.#deliveryError() || op.settled) return;
     await this.#sleep(this.#tx.h, W.producerSleeping, W.producerToken, W.producerBell, W.consumerFlags, this.#txToken, this.#txSpace, ready);
   }
 
-  /** Ends of iteration: done when the peer closed (and all is read), throws on a reset. */
-  #receiveEnd(): IteratorResult<Uint8Array> | undefined {
-    if (this.#closed) return { value: undefined, done: true };
-    if (Atomics.load(this.#rx.h, W.producerState) === STATE_CLOSED) {
-      // Closed is set after the last record: look once more before ending.
-      if (this.#rx.readable()) return undefined;
-      if (this.#rx.midMessage) throw new IpcError('ECONNRESET', 'the peer closed in the middle of a message');
-      return { value: undefined, done: true };
-    }
+  /**
+   * True once receiving has ended: this side closed, or the peer went away
+   * (closed or died) and every whole message it sent has been read (one it
+   * was in the middle of is dropped whole, Rule 1). A failure is thrown to
+   * the first receive after it, and ends receiving for the later ones.
+   */
+  #receiveEnded(): boolean {
+    if (this.#closed) return true;
     if (this.#failure) {
-      if (this.#rx.readable()) return undefined;
+      if (this.#failureReported) return true;
+      this.#failureReported = true;
       throw this.#failure;
     }
-    return undefined;
+    if (Atomics.load(this.#rx.h, W.producerState) === STATE_CLOSED || this.#peerGone) {
+      // Closed is set after the last record: look once more before ending.
+      return !this.#rx.readable();
+    }
+    return false;
   }
 
-  #take(): Uint8Array | undefined {
+  #take = (): Uint8Array | undefined => {
     const message = this.#rx.read();
     if (message !== undefined || this.#rx.midMessage) this.#wakeProducer();
     return message;
-  }
+  };
 
   #readableNow = (): boolean =>
-    this.#closed || this.#rx.readable() || this.#failure !== undefined || Atomics.load(this.#rx.h, W.producerState) === STATE_CLOSED;
+    this.#closed ||
+    this.#rx.readable() ||
+    this.#failure !== undefined ||
+    this.#peerGone !== undefined ||
+    Atomics.load(this.#rx.h, W.producerState) === STATE_CLOSED;
 
-  /** The next message, or done. One consumer at a time. */
-  next(): Promise<IteratorResult<Uint8Array>> {
-    if (this.#held !== undefined) return Promise.reject(heldError());
-    if (this.#receivingInPlace) return Promise.reject(new IpcError('EINVAL', 'a receiveInPlace() is pending on this channel'));
-    if (this.#receiving) return this.#receiving.then(() => this.next());
-    if (!this.#closed) {
-      try {
-        let message = this.#take();
-        // Spin here, synchronously, before paying for an async wait, when a quick peer answers within it.
-        if (message === undefined && spinFor(this.#rxSpin, this.#readableNow, this.#peerAwake)) message = this.#take();
-        if (message !== undefined) return Promise.resolve({ value: message, done: false });
-      } catch (error) {
-        return Promise.reject(this.#fail(error));
-      }
+  /** Why a receive cannot start now (one at a time, nothing held in place), or undefined. */
+  #receiveBusy(): IpcError | undefined {
+    if (this.#held !== undefined) return heldError();
+    if (this.#receiving) return new IpcError('EINVAL', 'another receive is pending on this channel (one consumer at a time)');
+    return undefined;
+  }
+
+  /** A message that is there now (after a short spin, when spinning pays), or undefined. */
+  #takeSoon(): Uint8Array | undefined {
+    if (this.#closed || this.#failure !== undefined) return undefined;
+    try {
+      const message = this.#take();
+      if (message !== undefined) return message;
+      // Spin here, synchronously, before paying for an async wait, when a quick peer answers within it.
+      return spinFor(this.#rxSpin, this.#readableNow, this.#peerAwake) ? this.#take() : undefined;
+    } catch (error) {
+      throw this.#fail(error);
     }
-    const pending = this.#receiveSlow().finally(() => {
+  }
+
+  /** The next message, or done. One consumer at a time (EINVAL while another receive is pending). */
+  next(): Promise<IteratorResult<Uint8Array>> {
+    const busy = this.#receiveBusy();
+    if (busy) return Promise.reject(busy);
+    try {
+      const message = this.#takeSoon();
+      if (message !== undefined) return Promise.resolve({ value: message, done: false });
+    } catch (error) {
+      return Promise.reject(errorFrom(error));
+    }
+    return this.#waitForMessage(NO_WAIT, this.#take).then((message) => (message === undefined ? DONE : { value: message, done: false }));
+  }
+
+  /**
+   * The next message, or undefined once the channel has ended (closed here,
+   * or the peer gone: Rule 1). ETIMEDOUT or ECANCELED per `options`, taking
+   * nothing (Rule 4); EINVAL while another receive is pending.
+   */
+  receive(options?: ReceiveOptions): Promise<Uint8Array | undefined> {
+    const busy = this.#receiveBusy();
+    if (busy) return Promise.reject(busy);
+    let wait = NO_WAIT;
+    try {
+      if (options !== undefined) wait = checkWait(options);
+      const message = this.#takeSoon();
+      if (message !== undefined) return Promise.resolve(message);
+    } catch (error) {
+      return Promise.reject(errorFrom(error));
+    }
+    return this.#waitForMessage(wait, this.#take);
+  }
+
+  /** Waits for a message with {@link #receiveSlow}, as the one receive pending. */
+  #waitForMessage<T>(wait: CheckedWait, take: () => T | undefined): Promise<T | undefined> {
+    const pending = this.#receiveSlow(wait, take).finally(() => {
       this.#receiving = undefined;
     });
     this.#receiving = pending;
@@ -477,6 +636,8 @@ export class ShmChannel implements Channel {
       this.#failure = e;
       this.#endRings();
     }
+    // Thrown now to the receive that met it; later receives just end (Rule 3).
+    this.#failureReported = true;
     return this.#failure ?? e;
   }
 
@@ -499,19 +660,33 @@ export class ShmChannel implements Channel {
     return this.#sleep(this.#rx.h, W.consumerSleeping, W.consumerToken, W.consumerBell, W.producerFlags, this.#rxToken, this.#rxData, this.#readableNow);
   }
 
-  async #receiveSlow(): Promise<IteratorResult<Uint8Array>> {
-    for (;;) {
-      try {
-        const end = this.#receiveEnd();
-        if (end) return end;
-        const message = this.#take();
-        if (message !== undefined) return { value: message, done: false };
-      } catch (error) {
-        throw this.#fail(error);
+  /**
+   * Waits for the next message. Only this loop takes from the ring while it
+   * runs, and it looks at `gaveUp` before every take: a receive that times
+   * out or is aborted takes nothing (Rule 4).
+   */
+  async #receiveSlow<T>(wait: CheckedWait, take: () => T | undefined): Promise<T | undefined> {
+    let gaveUp: IpcError | undefined;
+    const stop = watchWait(wait, 'the receive', (error) => {
+      gaveUp = error;
+      this.#interruptReceive();
+    });
+    try {
+      for (;;) {
+        if (gaveUp) throw gaveUp;
+        try {
+          if (this.#receiveEnded()) return undefined;
+          const message = take();
+          if (message !== undefined) return message;
+        } catch (error) {
+          throw this.#fail(error);
+        }
+        this.#checkPeer();
+        if (this.#failure || this.#closed || this.#peerGone) continue;
+        await this.#sleepForData();
       }
-      this.#checkPeer();
-      if (this.#failure || this.#closed) continue;
-      await this.#sleepForData();
+    } finally {
+      stop();
     }
   }
 
@@ -561,7 +736,7 @@ export class ShmChannel implements Channel {
     const bad = this.#sendError() ?? this.#checkMessage(message) ?? this.#reservedError();
     if (bad) throw bad;
     if (this.#queue.length > 0) throw new IpcError('EINVAL', 'asynchronous sends are still pending on this channel');
-    const op: PendingSend = { message, offset: 0, resolve: () => undefined, reject: () => undefined };
+    const op: PendingSend = blockingOp(message);
     let deadline = Infinity;
     for (;;) {
       op.offset = this.#tx.write(message, op.offset);
@@ -581,7 +756,8 @@ export class ShmChannel implements Channel {
   /**
    * Receives synchronously: the next message, or undefined once the peer has
    * closed (or this side closed). Blocks the thread while the ring is empty;
-   * for worker threads. Throws ECONNRESET when the peer died, ETIMEDOUT after `timeoutMs`.
+   * for worker threads. Undefined too once the peer died (after what it
+   * sent whole); ETIMEDOUT after `timeoutMs`.
    *
    * With `into`, the message is copied into that array instead of a new one,
    * and its length is returned: no allocation per message (the fastest way to
@@ -594,8 +770,8 @@ export class ShmChannel implements Channel {
     const into = a instanceof Uint8Array ? a : undefined;
     const timeoutMs = (into === undefined ? (a as number | undefined) : b) ?? Infinity;
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw badTimeout(timeoutMs);
-    if (this.#receiving || this.#receivingInPlace) throw new IpcError('EINVAL', 'an asynchronous receive is pending on this channel');
-    if (this.#held !== undefined) throw heldError();
+    const busy = this.#receiveBusy();
+    if (busy) throw busy;
     if (!this.#closed && this.#failure === undefined) {
       // The hot path: poll the ring without reading the clock; a quick peer answers within it.
       const rx = this.#rx;
@@ -631,10 +807,9 @@ export class ShmChannel implements Channel {
     let deadline = Infinity;
     for (;;) {
       try {
-        const message = this.#closed ? undefined : into === undefined ? this.#take() : this.#takeInto(into);
+        const message = this.#closed || this.#failure ? undefined : into === undefined ? this.#take() : this.#takeInto(into);
         if (message !== undefined) return message;
-        const end = this.#receiveEnd();
-        if (end) return undefined;
+        if (this.#receiveEnded()) return undefined;
       } catch (error) {
         if (error instanceof ShortArrayError) throw error;
         throw this.#fail(error);
@@ -713,7 +888,7 @@ export class ShmChannel implements Channel {
     const deadline = options.timeoutMs === undefined ? Infinity : now() + checkTimeout(options.timeoutMs);
     const signal = options.signal;
     if (signal?.aborted) throw new IpcError('ECANCELED', 'the reserve was aborted', { cause: signal.reason });
-    const op: PendingSend = { message: new Uint8Array(size), offset: 0, resolve: () => undefined, reject: () => undefined };
+    const op: PendingSend = blockingOp(new Uint8Array(size));
     for (;;) {
       const bad = this.#checkReserve(size);
       if (bad) throw bad;
@@ -732,7 +907,7 @@ export class ShmChannel implements Channel {
     checkTimeout(timeoutMs);
     const fast = this.#reserveNow(size);
     if (fast) return fast;
-    const op: PendingSend = { message: new Uint8Array(size), offset: 0, resolve: () => undefined, reject: () => undefined };
+    const op: PendingSend = blockingOp(new Uint8Array(size));
     const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
     for (;;) {
       if (!spinFor(this.#txSpinSync, () => this.#writableNow(op), this.#peerAwake, deadline - now())) {
@@ -748,7 +923,7 @@ export class ShmChannel implements Channel {
   }
 
   /** The next message in place, when one is there now: a view of the ring (or, for one that came in pieces, a copy). */
-  #takeInPlace(): ShmMessage | undefined {
+  #takeInPlace = (): ShmMessage | undefined => {
     const next = this.#rx.peek();
     if (next === undefined) return undefined;
     if (next === 'fragmented') {
@@ -764,7 +939,7 @@ export class ShmChannel implements Channel {
     });
     this.#held = message;
     return message;
-  }
+  };
 
   /**
    * Zero-copy receive: the next message as a view of the ring itself, valid
@@ -775,51 +950,34 @@ export class ShmChannel implements Channel {
    * than {@link maxInPlaceBytes}) is handed over as a copy. Rejects like the
    * iteration does, ETIMEDOUT after `timeoutMs`, ECANCELED when `signal` aborts.
    */
-  async receiveInPlace(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ShmMessage | undefined> {
-    if (this.#held !== undefined) throw heldError();
-    if (this.#receiving || this.#receivingInPlace) throw new IpcError('EINVAL', 'another receive is pending on this channel');
-    const deadline = options.timeoutMs === undefined ? Infinity : now() + checkTimeout(options.timeoutMs);
-    this.#receivingInPlace = true;
+  async receiveInPlace(options?: ReceiveOptions): Promise<ShmMessage | undefined> {
+    const busy = this.#receiveBusy();
+    if (busy) throw busy;
+    const wait = checkWait(options);
     try {
-      return await this.#receiveInPlaceLoop(deadline, options);
-    } finally {
-      this.#receivingInPlace = false;
-    }
-  }
-
-  async #receiveInPlaceLoop(deadline: number, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<ShmMessage | undefined> {
-    const signal = options.signal;
-    for (;;) {
-      if (signal?.aborted) throw new IpcError('ECANCELED', 'the receive was aborted', { cause: signal.reason });
-      try {
-        const end = this.#receiveEnd();
-        if (end) return undefined;
-        const message = this.#takeInPlace();
+      if (!this.#closed && this.#failure === undefined) {
+        const message = this.#takeInPlace() ?? (spinFor(this.#rxSpin, this.#readableNow, this.#peerAwake) ? this.#takeInPlace() : undefined);
         if (message !== undefined) return message;
-      } catch (error) {
-        throw this.#fail(error);
       }
-      if (spinFor(this.#rxSpin, this.#readableNow, this.#peerAwake)) continue;
-      if (now() >= deadline) throw new IpcError('ETIMEDOUT', `no message within ${options.timeoutMs} ms`);
-      this.#checkPeer();
-      if (this.#failure || this.#closed) continue;
-      await this.#sleepForData();
+    } catch (error) {
+      throw this.#fail(error);
     }
+    return this.#waitForMessage(wait, this.#takeInPlace);
   }
 
   /** The blocking form of {@link receiveInPlace}, for worker threads: undefined once the channel has ended. */
   receiveInPlaceSync(timeoutMs = Infinity): ShmMessage | undefined {
-    if (this.#held !== undefined) throw heldError();
-    if (this.#receiving || this.#receivingInPlace) throw new IpcError('EINVAL', 'an asynchronous receive is pending on this channel');
+    const busy = this.#receiveBusy();
+    if (busy) throw busy;
     checkTimeout(timeoutMs);
     const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
     for (;;) {
       try {
-        if (!this.#closed) {
+        if (!this.#closed && this.#failure === undefined) {
           const message = this.#takeInPlace();
           if (message !== undefined) return message;
         }
-        if (this.#receiveEnd()) return undefined;
+        if (this.#receiveEnded()) return undefined;
       } catch (error) {
         throw this.#fail(error);
       }
@@ -831,16 +989,48 @@ export class ShmChannel implements Channel {
   }
 
   /**
-   * Closes this end: the peer's receive ends after what was sent, and its
-   * sends get EPIPE. Pending sends reject with ECLOSED; a pending receive ends.
+   * Closes this end (Rule 2): new sends get ECLOSED at once, and receiving
+   * ends at once (a pending receive resolves undefined; the peer's sends get
+   * EPIPE). Sends still queued get up to `options.timeoutMs` (default 2 s)
+   * to go into the ring; those still queued then reject with ECLOSED (EPIPE
+   * if the peer went away first). Then the peer's receive ends after what
+   * was sent. Never rejects but for a bad option (EINVAL, nothing closed);
+   * a second call returns the same promise.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(options?: CloseOptions): Promise<void> {
+    if (this.#closing) return this.#closing;
+    let timeoutMs: number;
+    try {
+      timeoutMs = closeTimeoutOption(options);
+    } catch (error) {
+      return Promise.reject(errorFrom(error));
+    }
     this.#closed = true;
+    // Receiving ends now: the peer hears it (its sends get EPIPE), our pending receive ends.
+    Atomics.store(this.#rx.h, W.consumerState, STATE_CLOSED);
+    this.#rxSpace.ring();
+    this.#wakeProducer();
+    this.#interruptReceive();
+    this.#closing = this.#finishClose(timeoutMs);
+    return this.#closing;
+  }
+
+  async #finishClose(timeoutMs: number): Promise<void> {
+    if (this.#queue.length > 0 && this.#deliveryError() === undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.#onQueueEmpty = resolve;
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      clearTimeout(timer);
+      this.#onQueueEmpty = undefined;
+    }
+    const left = this.#peerError() ?? new IpcError('ECLOSED', 'the channel was closed before the message was sent');
+    this.#released = true;
     clearInterval(this.#watchdog);
+    // A message cut short here is dropped whole by the peer, which sees our end closed.
+    this.#rejectQueued(left);
     this.#endRings();
-    const closed = new IpcError('ECLOSED', 'the channel was closed');
-    for (const pending of this.#queue.splice(0)) pending.reject(closed);
     this.#reservation = undefined;
     this.#held = undefined;
     // Our own sleeps end: close() of a Waiter resolves its pending wait, and the doorbell's are interrupted.

@@ -133,9 +133,16 @@ class ConnectAttempt {
     return pair;
   }
 
+  /** ECANCELED when the caller's signal aborted. */
+  #checkAborted(): void {
+    const signal = this.#settings.signal;
+    if (signal?.aborted) throw new IpcError('ECANCELED', `connecting to shm://${this.#name} was aborted`, { cause: signal.reason });
+  }
+
   /** Step 3: a free slot, retried until the deadline while all are taken. */
   async #claimSlot(block: ControlBlock): Promise<number> {
     for (;;) {
+      this.#checkAborted();
       this.#slot = block.claimSlot();
       if (this.#slot >= 0) return this.#slot;
       if (performance.now() > this.#deadline)
@@ -168,9 +175,11 @@ class ConnectAttempt {
       const state = block.slotState(slot);
       if (state === SLOT_ACCEPTED) return;
       if (state === SLOT_REFUSED || !block.listening || !listener.alive()) throw this.#nobody();
-      if (performance.now() > this.#deadline) {
+      const aborted = this.#settings.signal?.aborted === true;
+      if (aborted || performance.now() > this.#deadline) {
         if (block.moveSlot(slot, state, SLOT_FREE)) {
           this.#slot = -1;
+          this.#checkAborted();
           throw new IpcError('ETIMEDOUT', `shm://${this.#name} did not accept within ${this.#settings.timeoutMs} ms`);
         }
         continue;

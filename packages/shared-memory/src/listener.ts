@@ -6,7 +6,7 @@
 import { threadDoorbell, type Doorbell } from './doorbell.js';
 import type { Waiter } from '@ipckit/native';
 import { IpcError, type Channel, type Listener } from '@ipckit/core';
-import { AsyncQueue, recode, validateInteger } from '@ipckit/core/kit';
+import { AsyncQueue, backlogOption, recode, validateInteger, validateSignal } from '@ipckit/core/kit';
 import type { ShmBackend } from './backend.js';
 import { ShmChannel, WATCHDOG_MS, type WaitOptions } from './channel.js';
 import { maxMessageBytesOf, type ShmListenOptions } from './options.js';
@@ -55,6 +55,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function listen(name: string, options: ShmListenOptions & ListenInternals = {}): Promise<Listener> {
   checkChannelName(name);
   const maxMessageBytes = maxMessageBytesOf(options);
+  const backlog = backlogOption(options);
+  const signal = validateSignal(options.signal);
   const acceptDelayMs = validateInteger(options[ACCEPT_DELAY_MS] ?? 0, 'acceptDelayMs', 0, 60_000);
   const backend = await shmBackend();
   const doorbell = threadDoorbell(backend.doorbell());
@@ -74,8 +76,8 @@ export async function listen(name: string, options: ShmListenOptions & ListenInt
   }
   const block = new ControlBlock(control.bytes);
   block.publish(backend.pid());
-  const listener = new ShmListener({ backend, doorbell, name, control, block, maxMessageBytes, wait: options, acceptDelayMs });
-  options.signal?.addEventListener('abort', () => void listener.close(), { once: true });
+  const listener = new ShmListener({ backend, doorbell, name, control, block, maxMessageBytes, backlog, wait: options, acceptDelayMs });
+  signal?.addEventListener('abort', () => void listener.close(), { once: true });
   return listener;
 }
 
@@ -86,6 +88,8 @@ interface ListenerInit {
   control: SharedRegion;
   block: ControlBlock;
   maxMessageBytes: number;
+  /** The most accepted channels waiting to be taken (Rule 5). */
+  backlog: number;
   wait: WaitOptions;
   acceptDelayMs: number;
 }
@@ -99,7 +103,8 @@ class ShmListener implements Listener {
   readonly #control: SharedRegion;
   readonly #block: ControlBlock;
   readonly #bell: Waiter;
-  readonly #queue = new AsyncQueue<Channel>(SLOT_COUNT);
+  readonly #queue = new AsyncQueue<Channel>(Number.MAX_SAFE_INTEGER);
+  readonly #backlog: number;
   readonly #maxMessageBytes: number;
   readonly #wait: WaitOptions;
   readonly #acceptDelayMs: number;
@@ -118,6 +123,7 @@ class ShmListener implements Listener {
     this.#control = init.control;
     this.#block = init.block;
     this.#maxMessageBytes = init.maxMessageBytes;
+    this.#backlog = init.backlog;
     this.#wait = init.wait;
     this.#acceptDelayMs = init.acceptDelayMs;
     this.#bell = init.block.openAcceptBell(init.name);
@@ -188,7 +194,9 @@ class ShmListener implements Listener {
       if (this.#acceptDelayMs > 0) await sleep(this.#acceptDelayMs);
       this.#block.setServerPid(slot, this.#backend.pid());
       if (!this.#closed && this.#answer(slot, SLOT_ACCEPTED, request.pairName)) {
-        this.#queue.push(channel);
+        // Rule 5: beyond the backlog the connection is closed at once; its client sees its channel end.
+        if (this.#queue.size >= this.#backlog) await channel.close({ timeoutMs: 0 });
+        else this.#queue.push(channel);
         return;
       }
       // Closing, or the client gave up and freed the slot: nobody will use
@@ -255,8 +263,8 @@ class ShmListener implements Listener {
 
   /**
    * Stops accepting: waits for accepts in progress, refuses pending
-   * requests, and removes the control region. Channels already accepted
-   * stay open. Idempotent.
+   * requests, and removes the control region. Channels already taken from
+   * the iteration stay open; those not yet taken are closed. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -274,6 +282,7 @@ class ShmListener implements Listener {
       }
     }
     this.#control.close();
+    await Promise.all(this.#queue.drain().map((channel) => channel.close({ timeoutMs: 0 })));
     this.#queue.end();
   }
 

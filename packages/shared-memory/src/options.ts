@@ -3,8 +3,8 @@
  * checks: shared by listener.ts, connect.ts and transport.ts (which reports
  * the defaults in its capabilities), so each is written once.
  */
-import type { ConnectOptions, ListenOptions } from '@ipckit/core';
-import { validateInteger } from '@ipckit/core/kit';
+import { DEFAULT_CONNECT_TIMEOUT_MS, type ConnectOptions, type ListenOptions } from '@ipckit/core';
+import { checkWait, validateInteger } from '@ipckit/core/kit';
 import type { WaitOptions } from './channel.js';
 import { checkCapacity } from './ring.js';
 
@@ -14,8 +14,6 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 export const MAX_MESSAGE_BYTES_LIMIT = 0x7fffffff;
 /** Default data bytes of each ring: 1 MiB. */
 export const DEFAULT_RING_BYTES = 1024 * 1024;
-/** How long connect waits for a free slot and an answer, unless told. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /** Options of {@link transport.listen} for shared memory. */
 export interface ShmListenOptions extends ListenOptions, WaitOptions {}
@@ -37,14 +35,19 @@ export interface ConnectSettings {
   maxMessageBytes: number;
   /** Data bytes of each ring. */
   capacity: number;
+  /** How long connect waits for a free slot and an answer (default: @ipckit/core's DEFAULT_CONNECT_TIMEOUT_MS). */
   timeoutMs: number;
+  /** Aborting gives up (ECANCELED). */
+  signal: AbortSignal | undefined;
 }
 
 /** Checks connect's options and fills in the defaults. */
 export function connectSettings(options: ShmConnectOptions): ConnectSettings {
+  const wait = checkWait(options, DEFAULT_CONNECT_TIMEOUT_MS);
   return {
     maxMessageBytes: maxMessageBytesOf(options),
     capacity: checkCapacity(options.ringBytes ?? DEFAULT_RING_BYTES),
-    timeoutMs: options.timeoutMs === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : validateInteger(options.timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1),
+    timeoutMs: wait.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    signal: wait.signal,
   };
 }

@@ -29,6 +29,8 @@ import {
   pageSize,
   posixError,
   viewOf,
+  watchFd,
+  type FdWatch,
 } from '@ipckit/sys/posix';
 import type { CreateOptions, OpenOptions, OsHandle, ProcessWatch, ShmBackend } from './backend.js';
 import { posixDoorbell } from './posix-doorbell.js';
@@ -124,12 +126,69 @@ function startTime(pid: number): number {
 function processAlive(pid: number, started?: number): boolean {
   if (pid <= 0) return false;
   if (libc().kill(pid, 0) !== 0 && lastErrno() !== EPERM) return false;
-  // Same pid, different start time: the pid was reused by another process.
-  if (started !== undefined && started !== 0) {
-    const now = startTime(pid);
-    if (now !== 0 && now !== started) return false;
+  let fields: string[];
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return true;
   }
-  return true;
+  // A zombie has exited; only its parent has not collected it yet.
+  if (fields[0] === 'Z') return false;
+  // Same pid, different start time: the pid was reused by another process.
+  const now = Number(fields[19] ?? 0) || 0;
+  return started === undefined || started === 0 || now === 0 || now === started;
+}
+
+/** One pidfd per watched process and thread, shared by every channel to it. */
+interface ExitWatch {
+  fd: number;
+  watch: FdWatch;
+  callbacks: Set<() => void>;
+}
+const exitWatches = new Map<number, ExitWatch>();
+
+/**
+ * Calls `callback` when process `pid` (started at `started`) exits: its
+ * pidfd becomes readable on the event loop. Returns what stops it. Nothing
+ * is called when the kernel has no pidfd_open (before 5.3) or the process
+ * is already gone or another one: the caller's polling sees those.
+ */
+function onProcessExit(pid: number, started: number, callback: () => void): () => void {
+  let entry = exitWatches.get(pid);
+  if (entry === undefined) {
+    const c = libc();
+    const fd = pid > 0 ? c.pidfd_open(pid) : -1;
+    if (fd < 0) return noop;
+    // The pid may name another process by now: then this pidfd watches the wrong one.
+    if (started !== 0 && startTime(pid) !== started) {
+      c.close(fd);
+      return noop;
+    }
+    const callbacks = new Set<() => void>();
+    const watch = watchFd(fd, { readable: true }, () => {
+      exitWatches.delete(pid);
+      watch.close();
+      c.close(fd);
+      for (const exited of [...callbacks]) exited();
+    });
+    // A watched peer alone does not keep the process alive.
+    watch.unref();
+    entry = { fd, watch, callbacks };
+    exitWatches.set(pid, entry);
+  }
+  const watching = entry;
+  watching.callbacks.add(callback);
+  return () => {
+    if (!watching.callbacks.delete(callback) || watching.callbacks.size > 0 || exitWatches.get(pid) !== watching) return;
+    exitWatches.delete(pid);
+    watching.watch.close();
+    libc().close(watching.fd);
+  };
+}
+
+function noop(): void {
+  // Nothing to stop.
 }
 
 /** Fills a fresh ownership record (open on `fd`) with this process's pid and start time. */
@@ -462,7 +521,14 @@ export const posixBackend: ShmBackend = {
 
   watchProcess(pid: number): ProcessWatch {
     const started = startTime(pid);
-    return { alive: () => processAlive(pid, started), close: () => undefined };
+    const stops: Array<() => void> = [];
+    return {
+      alive: () => processAlive(pid, started),
+      onExit: (callback) => stops.push(onProcessExit(pid, started, callback)),
+      close: () => {
+        for (const stop of stops.splice(0)) stop();
+      },
+    };
   },
 
   doorbell: posixDoorbell,

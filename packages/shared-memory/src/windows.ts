@@ -37,8 +37,85 @@ import {
   win32Error,
   type Handle,
 } from '@ipckit/sys/win32';
+import { SyncThread } from '@ipckit/native';
 import type { OsHandle, ProcessWatch, ShmBackend } from './backend.js';
 import { windowsDoorbell } from './windows-doorbell.js';
+
+/** WaitForMultipleObjects takes at most 64 handles; the sync thread keeps one for its cancel event. */
+const MAX_WAITED = 63;
+
+/** One watched process: our own handle to it (SYNCHRONIZE) and who wants to hear of its exit. */
+interface Exit {
+  handle: Handle;
+  callbacks: Set<() => void>;
+}
+
+/**
+ * The exits of watched processes, waited for by one native thread (a
+ * SyncThread in WaitForMultipleObjects on their handles), so a peer's death
+ * is known as soon as Windows signals its process handle. Beyond 63
+ * processes at once the rest are only polled (the channel's watchdog).
+ */
+class ExitWaiter {
+  #thread: SyncThread | undefined;
+  readonly #watched = new Map<number, Exit>();
+  /** Handles to close once the thread no longer waits on them. */
+  readonly #retired: Handle[] = [];
+  #looping = false;
+
+  /** Calls `callback` when process `pid` exits; returns what stops it. */
+  add(pid: number, callback: () => void): () => void {
+    let exit = this.#watched.get(pid);
+    if (exit === undefined) {
+      const handle = kernel32().OpenProcess(SYNCHRONIZE, 0, pid);
+      if (isBadHandle(handle)) return () => undefined;
+      exit = { handle, callbacks: new Set() };
+      this.#watched.set(pid, exit);
+      this.#changed();
+    }
+    const watched = exit;
+    watched.callbacks.add(callback);
+    return () => {
+      if (!watched.callbacks.delete(callback) || watched.callbacks.size > 0 || this.#watched.get(pid) !== watched) return;
+      this.#watched.delete(pid);
+      this.#retired.push(watched.handle);
+      this.#changed();
+    };
+  }
+
+  /** The set changed: the wait in progress (if any) starts over with the new one. */
+  #changed(): void {
+    if (this.#looping) this.#thread?.cancel();
+    else void this.#loop();
+  }
+
+  async #loop(): Promise<void> {
+    this.#looping = true;
+    try {
+      while (this.#watched.size > 0) {
+        const entries = [...this.#watched].slice(0, MAX_WAITED);
+        this.#thread ??= new SyncThread().unref();
+        const outcome = await this.#thread.waitHandles(entries.map(([, exit]) => BigInt(exit.handle)));
+        this.#closeRetired();
+        if (outcome.result !== 'done' && outcome.result !== 'abandoned') continue;
+        const [pid, exit] = entries[outcome.index]!;
+        if (this.#watched.get(pid) !== exit) continue;
+        this.#watched.delete(pid);
+        kernel32().CloseHandle(exit.handle);
+        for (const exited of [...exit.callbacks]) exited();
+      }
+    } finally {
+      this.#looping = false;
+      this.#closeRetired();
+    }
+  }
+
+  #closeRetired(): void {
+    for (const handle of this.#retired.splice(0)) kernel32().CloseHandle(handle);
+  }
+}
+
+let exits: ExitWaiter | undefined;
 
 /** File handles behind file-backed mapping handles (closed and flushed with them). */
 const fileHandles = new Map<OsHandle, Handle>();
@@ -224,14 +301,17 @@ export const windowsBackend: ShmBackend = {
     if (isBadHandle(h)) {
       // ERROR_ACCESS_DENIED: it exists but we may not watch it; anything else: it is gone.
       const denied = k.GetLastError() === ERROR_ACCESS_DENIED;
-      return { alive: () => denied, close: () => undefined };
+      return { alive: () => denied, onExit: () => undefined, close: () => undefined };
     }
     let open = true;
+    const stops: Array<() => void> = [];
     return {
       alive: () => open && k.WaitForSingleObject(h, 0) === WAIT_TIMEOUT,
+      onExit: (callback) => stops.push((exits ??= new ExitWaiter()).add(pid, callback)),
       close: () => {
         if (open) k.CloseHandle(h);
         open = false;
+        for (const stop of stops.splice(0)) stop();
       },
     };
   },

@@ -45,6 +45,8 @@ export const MSG_TRUNC = 0x20;
 export const MSG_NOSIGNAL = 0x4000;
 export const FIONREAD = 0x541b;
 export const SIGNAL_PROBE = 0;
+/** syscall(2) number of pidfd_open: the same on x86-64, arm64 and every other Linux architecture. */
+const SYS_PIDFD_OPEN = 434;
 /** sizeof(sun_path) on Linux. */
 export const SUN_PATH_BYTES = 108;
 
@@ -92,6 +94,16 @@ function bind() {
     sysconf: lib.func('long sysconf(int name)') as (name: number) => number,
     /** kill(2) with signal 0: does a process exist? */
     kill: lib.func('int kill(int pid, int sig)') as (pid: number, sig: number) => number,
+    /**
+     * pidfd_open(2) through syscall(2) (number 434 on every Linux
+     * architecture, Linux 5.3+; glibc's own wrapper needs 2.36): a descriptor
+     * that becomes readable when the process exits. -1 with errno on failure
+     * (ENOSYS on older kernels, ESRCH when no such process).
+     */
+    pidfd_open: (
+      (call: (...args: unknown[]) => number) => (pid: number) =>
+        call(SYS_PIDFD_OPEN, 'int', pid, 'unsigned int', 0)
+    )(lib.func('long syscall(long number, ...)') as (...args: unknown[]) => number),
     /** getpid(2). */
     getpid: lib.func('int getpid()') as () => number,
     /**
