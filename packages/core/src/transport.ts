@@ -24,7 +24,10 @@
  * How soon the channel learns is the transport's: at once for sockets and
  * pipes (the OS closes them with the process), within a watchdog period for
  * shared memory (it watches the peer's process), on the next send for a
- * one-way writer (nothing else tells it).
+ * one-way writer on POSIX (nothing else tells it). A Windows mailslot writer
+ * is never told: the slot's queue lives on while a writer holds it, so its
+ * sends keep resolving and what they carry is lost with the reader
+ * (docs/mailslot.md); the conformance suite checks exactly that there.
  *
  * ## Rule 2: what send() promises, and close() with sends pending
  * - A send resolves if and only if its whole message was handed to the OS (a

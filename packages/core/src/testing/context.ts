@@ -182,6 +182,16 @@ export class TestContext {
     return this.duplex || this.t.capabilities.backend !== 'win32';
   }
 
+  /**
+   * False where a writer is never told that its reader went away: a Windows
+   * mailslot, whose queue lives on while a writer holds it (docs/mailslot.md,
+   * "writer learns the reader is gone"). Its sends keep resolving; what they
+   * carry is lost with the reader, as Rule 2 allows for a peer that goes away.
+   */
+  get writerLearnsPeerLoss(): boolean {
+    return this.duplex || this.t.capabilities.backend !== 'win32';
+  }
+
   async cleanup(): Promise<void> {
     await this.peers.killAll();
     for (const close of this.closers.reverse()) {

@@ -107,10 +107,12 @@ async function main(): Promise<void> {
       return;
     }
     case 'flood': {
-      // Sends sequence messages of writer `args[1]` as fast as it can, until killed:
+      // Sends sequence messages of writer `args[1]` as fast as it can, until killed or told to crash:
       // as a client (`connect`) or to the first client of a listener (`listen`).
       const mode = args[0] ?? 'connect';
       const writer = Number(args[1] ?? 5);
+      // A crash from inside: the stdin line `crash` ends the process at once, mid-stream, closing nothing.
+      void stdinLine().then(() => process.exit(70));
       let channel: Channel;
       if (mode === 'listen') {
         const listener = await transport.listen(name);

@@ -4,6 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { IpcError } from '../errors.js';
+import type { Channel } from '../transport.js';
 import { messages } from '../messages.js';
 import { drainToEnd, failsWith, nextOf, receiver, rejectsWith, sendUntilRejected, type Suite } from './context.js';
 import { SequenceChecker, bulkMessage, sameBytes, sequenceMessage } from './messages.js';
@@ -31,6 +32,12 @@ async function outcomes(sends: Promise<void>[]): Promise<{ resolved: number; cod
     }
   }
   return { resolved, codes, firstRejected };
+}
+
+/** A writer that is never told its reader is gone (see TestContext.writerLearnsPeerLoss): its sends keep resolving. */
+async function assertNeverTold(channel: Channel): Promise<void> {
+  for (let i = 0; i < 20; i++) await channel.send(sequenceMessage(1, i), { timeoutMs: 10_000 });
+  assert.equal(channel.closed, false);
 }
 
 /** Registers the tests of Rules 1 to 5. */
@@ -62,14 +69,19 @@ export function ruleTests({ describe, test, duplexTest }: Suite): void {
       await rejectsWith(channel.send(new Uint8Array([1])), 'EPIPE');
     });
 
-    duplexTest('a client process killed while sending: whole messages in order, then a clean end', 20_000, async (ctx) => {
+    // The busy cases crash the peer from inside (it exits mid-stream, closing nothing) rather than
+    // killing it: under Wine a TCP socket of a process terminated in the middle of a send stays open
+    // (wineserver keeps both ends: `ss -tanp`), which real Windows and Linux never do. The chaos test
+    // (tools/e2e) kills busy peers with SIGKILL on Linux.
+    duplexTest('a client process that crashes while sending: whole messages in order, then a clean end', 20_000, async (ctx) => {
       const listener = ctx.track(await ctx.t.listen(ctx.name));
       const peer = ctx.peers.start('flood', ctx.name, 'connect', '5');
       const channel = ctx.trackChannel(await nextOf(listener[Symbol.asyncIterator](), 'listener'));
       const incoming = channel[Symbol.asyncIterator]();
       const checker = new SequenceChecker();
       while (checker.received < 500) checker.accept(await nextOf(incoming, 'channel'));
-      await peer.kill();
+      peer.write('crash\n');
+      await peer.exit();
       try {
         for (;;) {
           const next = await incoming.next();
@@ -89,6 +101,7 @@ export function ruleTests({ describe, test, duplexTest }: Suite): void {
       const channel = ctx.trackChannel(await ctx.t.connect(ctx.name));
       await channel.send(new Uint8Array([1]));
       await server.kill();
+      if (!ctx.writerLearnsPeerLoss) return assertNeverTold(channel);
       if (ctx.duplex) assert.equal(await receiver(channel)(), undefined, 'receive once the listener died');
       // A one-way writer learns it on its next send; a duplex channel already knows.
       const { error } = await sendUntilRejected(channel, () => new Uint8Array(16), { pauseMs: 20 });
@@ -102,6 +115,10 @@ export function ruleTests({ describe, test, duplexTest }: Suite): void {
       const server = ctx.peers.start('hold', ctx.name);
       await server.waitForEvent('ready');
       const channel = ctx.trackChannel(await ctx.t.connect(ctx.name));
+      if (!ctx.writerLearnsPeerLoss) {
+        await server.kill();
+        return assertNeverTold(channel);
+      }
       const sending = sendUntilRejected(channel, (i) => sequenceMessage(1, i));
       await pause(50);
       await server.kill();
@@ -111,14 +128,15 @@ export function ruleTests({ describe, test, duplexTest }: Suite): void {
       await rejectsWith(channel.send(new Uint8Array([1])), 'EPIPE');
     });
 
-    duplexTest('the listening process killed while it sends to us: whole messages in order, then a clean end', 20_000, async (ctx) => {
+    duplexTest('the listening process crashes while it sends to us: whole messages in order, then a clean end', 20_000, async (ctx) => {
       const server = ctx.peers.start('flood', ctx.name, 'listen', '6');
       await server.waitForEvent('ready');
       const channel = ctx.trackChannel(await ctx.t.connect(ctx.name));
       const checker = new SequenceChecker();
       const incoming = channel[Symbol.asyncIterator]();
       while (checker.received < 500) checker.accept(await nextOf(incoming, 'channel'));
-      await server.kill();
+      server.write('crash\n');
+      await server.exit();
       try {
         for (;;) {
           const next = await incoming.next();
@@ -138,12 +156,15 @@ export function ruleTests({ describe, test, duplexTest }: Suite): void {
       const settled = outcomes(Array.from({ length: STALL_COUNT }, (_, i) => channel.send(bulkMessage(i, STALL_SIZE))));
       await pause(100);
       await channel.close({ timeoutMs: 0 });
+      // Released before the sends are awaited: a write the OS is doing when close() gives up may
+      // only end once the peer reads (a Windows WriteFile under Wine); it settles as the OS says.
+      ctx.releaseStalled(peer);
       const { resolved, codes } = await settled;
       if (ctx.hasBackpressure) {
         assert.ok(resolved < STALL_COUNT, 'some sends were still pending at close (else the test proves nothing)');
         assert.deepEqual([...codes], ['ECLOSED']);
       }
-      assert.equal(await ctx.drainStalled(peer), resolved, 'every resolved send arrived, and no rejected one');
+      assert.equal(await ctx.stalledCount(peer), resolved, 'every resolved send arrived, and no rejected one');
     });
 
     test('close() gives pending sends its timeout: they all go once the peer reads', 60_000, async (ctx) => {
@@ -164,12 +185,13 @@ export function ruleTests({ describe, test, duplexTest }: Suite): void {
       const settled = outcomes(Array.from({ length: STALL_COUNT }, (_, i) => channel.send(bulkMessage(i, STALL_SIZE))));
       await pause(100);
       await channel.close();
+      ctx.releaseStalled(peer);
       const { resolved, codes } = await settled;
       if (ctx.hasBackpressure) {
         assert.ok(resolved < STALL_COUNT, 'some sends were still pending at close');
         assert.deepEqual([...codes], ['ECLOSED']);
       }
-      assert.equal(await ctx.drainStalled(peer), resolved);
+      assert.equal(await ctx.stalledCount(peer), resolved);
     });
 
     test('close() twice returns the same promise; a bad close option is EINVAL and closes nothing', 10_000, async (ctx) => {
@@ -287,9 +309,10 @@ export function ruleTests({ describe, test, duplexTest }: Suite): void {
       const { peer, channel } = await ctx.stalledChannel(size);
       if (!ctx.hasBackpressure) {
         // Nothing ever waits here (see hasBackpressure): a deadline still lets every send through.
+        ctx.releaseStalled(peer);
         for (let i = 0; i < 100; i++) await channel.send(bulkMessage(i, size), { timeoutMs: 10_000 });
         await channel.close();
-        assert.equal(await ctx.drainStalled(peer), 100);
+        assert.equal(await ctx.stalledCount(peer), 100);
         return;
       }
       const { resolved, error } = await sendUntilRejected(channel, (i) => bulkMessage(i, size), { timeoutMs: 200 });
