@@ -40,6 +40,10 @@
  *   that time (plus the time to release OS handles). Sends still pending then
  *   reject with ECLOSED (EPIPE if the peer went away first). close() itself
  *   never rejects, and calling it again returns the same promise.
+ * - Sends let the event loop run: a send the OS takes at once may settle on
+ *   a microtask, but not forever, so a loop of `await send()` to a peer that
+ *   keeps up never starves timers and I/O (kit: StreamChannel yields every
+ *   64 sends).
  * - close() ends this side's receiving at once: a pending receive resolves
  *   `undefined`, iteration ends, and messages received but not yet taken are
  *   discarded.

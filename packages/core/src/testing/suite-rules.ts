@@ -194,6 +194,21 @@ export function ruleTests({ describe, test, duplexTest }: Suite): void {
       assert.equal(await ctx.stalledCount(peer), resolved);
     });
 
+    test('a loop of awaited sends to a peer that keeps up still lets timers run', 30_000, async (ctx) => {
+      const server = ctx.peers.start('hold', ctx.name);
+      await server.waitForEvent('ready');
+      const channel = ctx.trackChannel(await ctx.t.connect(ctx.name));
+      let sent = 0;
+      let timerRanAt = -1;
+      setTimeout(() => (timerRanAt = sent), 0);
+      // Bounded: a transport that never yields ends the loop with the timer not run, and fails.
+      while (timerRanAt < 0 && sent < 20_000) {
+        await channel.send(sequenceMessage(2, sent));
+        sent++;
+      }
+      assert.ok(timerRanAt >= 0, `a timer due at once did not run during ${sent} awaited sends: the sends starve the event loop`);
+    });
+
     test('close() twice returns the same promise; a bad close option is EINVAL and closes nothing', 10_000, async (ctx) => {
       const { sender, receiverChannel } = await ctx.pair();
       await failsWith(() => sender.close({ timeoutMs: -1 }), 'EINVAL');
