@@ -109,7 +109,6 @@ export class CodecChannel<T> implements AsyncIterable<T>, AsyncDisposable {
    * {@link Channel.receive}.
    */
   async receive(options?: ReceiveOptions): Promise<T | undefined> {
-    if (!this.channel.receive) throw new IpcError('ENOTSUP', "this transport's channels have no receive() yet; iterate instead");
     const bytes = await this.channel.receive(options);
     return bytes === undefined ? undefined : this.decode(bytes);
   }

@@ -1,4 +1,3 @@
-import { IpcError } from './errors.js';
 import { checkWait } from './kit/cancel.js';
 import type { Channel, ReceiveOptions } from './transport.js';
 
@@ -13,12 +12,10 @@ import type { Channel, ReceiveOptions } from './transport.js';
  */
 export function messages(channel: Channel, options?: ReceiveOptions): AsyncIterableIterator<Uint8Array> {
   const wait = checkWait(options);
-  const receive = channel.receive?.bind(channel);
-  if (receive === undefined) throw new IpcError('ENOTSUP', "this transport's channels have no receive() yet; iterate the channel itself");
   const perStep: ReceiveOptions = { ...(wait.timeoutMs === undefined ? {} : { timeoutMs: wait.timeoutMs }), ...(wait.signal ? { signal: wait.signal } : {}) };
   return (async function* iterate(): AsyncGenerator<Uint8Array, void, undefined> {
     for (;;) {
-      const message = await receive(perStep);
+      const message = await channel.receive(perStep);
       if (message === undefined) return;
       yield message;
     }

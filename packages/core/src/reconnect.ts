@@ -124,7 +124,6 @@ export class ReconnectingChannel implements Channel {
       try {
         for (;;) {
           const channel = await this.#connection(limit.signal);
-          if (!channel.receive) throw new IpcError('ENOTSUP', "this transport's channels have no receive() yet");
           const message = await channel.receive({ signal: limit.signal });
           if (message !== undefined) return message;
           if (this.#closing) return undefined;

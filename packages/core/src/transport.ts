@@ -220,11 +220,8 @@ export interface Channel extends AsyncIterable<Uint8Array>, AsyncDisposable {
    * or the peer gone, Rule 1). Rejects with ETIMEDOUT or ECANCELED per
    * `options`, taking nothing (Rule 4); EINVAL while another receive or an
    * iteration is pending.
-   *
-   * Every ipckit transport implements it; the `?` lets a transport written
-   * before it (issue 12) still type-check, and goes once all have it.
    */
-  receive?(options?: ReceiveOptions): Promise<Uint8Array | undefined>;
+  receive(options?: ReceiveOptions): Promise<Uint8Array | undefined>;
   /**
    * Closes this end (Rule 2): new sends get ECLOSED, pending ones get up to
    * `options.timeoutMs` to be handed over, receiving ends at once. Never

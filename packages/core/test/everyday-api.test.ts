@@ -39,7 +39,7 @@ describe('serve()', () => {
     const serving = serve(
       listener,
       async (channel) => {
-        const [id] = (await channel.receive?.()) ?? [];
+        const [id] = (await channel.receive()) ?? [];
         started.push(id as number);
         if (id === 1) await firstDone;
         await channel.send(new Uint8Array([id as number]));
@@ -50,11 +50,11 @@ describe('serve()', () => {
     await a.send(new Uint8Array([1]));
     const b = track(await connect(`kit://${name}`));
     await b.send(new Uint8Array([2]));
-    await expect(b.receive?.({ timeoutMs: 100 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    await expect(b.receive({ timeoutMs: 100 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
     expect(started).toEqual([1]);
     finishFirst();
-    expect([...((await a.receive?.()) ?? [])]).toEqual([1]);
-    expect([...((await b.receive?.()) ?? [])]).toEqual([2]);
+    expect([...((await a.receive()) ?? [])]).toEqual([1]);
+    expect([...((await b.receive()) ?? [])]).toEqual([2]);
     expect(started).toEqual([1, 2]);
     await listener.close();
     await serving;
@@ -80,7 +80,7 @@ describe('serve()', () => {
     controller.abort();
     await serving;
     expect(ended).toEqual(['handler']);
-    expect(await client.receive?.({ timeoutMs: 5_000 })).toBeUndefined();
+    expect(await client.receive({ timeoutMs: 5_000 })).toBeUndefined();
     await expect(connect(`kit://${name}`)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
@@ -89,14 +89,14 @@ describe('serve()', () => {
     try {
       const { name, listener } = await listening();
       const serving = serve(listener, async (channel) => {
-        const [kind] = (await channel.receive?.()) ?? [];
+        const [kind] = (await channel.receive()) ?? [];
         if (kind === 1) throw new IpcError('EPIPE', 'the client left (normal)');
         throw new Error('a real bug');
       });
       for (const kind of [1, 2]) {
         const client = await connect(`kit://${name}`);
         await client.send(new Uint8Array([kind]));
-        expect(await client.receive?.({ timeoutMs: 5_000 })).toBeUndefined();
+        expect(await client.receive({ timeoutMs: 5_000 })).toBeUndefined();
         await client.close();
       }
       await listener.close();
@@ -197,7 +197,7 @@ describe('request/reply', () => {
     const responding = respond(channel, () => 1);
     await client.send(new Uint8Array([2, 0, 0, 0, 0]));
     await expect(responding).rejects.toMatchObject({ code: 'EBADMSG' });
-    expect(await client.receive?.({ timeoutMs: 5_000 })).toBeUndefined();
+    expect(await client.receive({ timeoutMs: 5_000 })).toBeUndefined();
   });
 });
 
@@ -240,7 +240,7 @@ describe('connect() of an address', () => {
     listener = track(await listen(`kit://${name}`));
     server = track((await listener[Symbol.asyncIterator]().next()).value as Channel);
     await sending;
-    expect([...((await server.receive?.()) ?? [])]).toEqual([5]);
+    expect([...((await server.receive()) ?? [])]).toEqual([5]);
     await server.send(new Uint8Array([6]));
     expect([...((await channel.receive({ timeoutMs: 5_000 })) ?? [])]).toEqual([6]);
     expect(reconnects).toEqual([1]);
