@@ -29,7 +29,8 @@ describe('the README examples', () => {
       mkdirSync(SCRATCH, { recursive: true });
       const file = join(SCRATCH, `readme-${process.pid}-${i}.mjs`);
       writeFileSync(file, code);
-      const result = await PeerProcess.run(process.execPath, [file], { timeoutMs: 30_000 });
+      // No colours (a test runner may force them): what is printed is compared as text.
+      const result = await PeerProcess.run(process.execPath, [file], { timeoutMs: 30_000, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
       expect(result.stderr, result.stdout).toBe('');
       expect(result.code, result.stdout).toBe(0);
       // `console.log(...); // 42` promises what is printed: the comment up to its first colon.

@@ -141,11 +141,16 @@ async function main(): Promise<void> {
       return;
     }
     case 'send-sequence': {
+      // `count` sequence messages of `writer`; with `pauseMs`, a pause that long after every 100.
       const writer = Number(args[0] ?? 0);
       const count = Number(args[1] ?? 10_000);
+      const pauseMs = Number(args[2] ?? 0);
       const channel = await transport.connect(name);
       await report('ready');
-      for (let seq = 0; seq < count; seq++) await channel.send(sequenceMessage(writer, seq));
+      for (let seq = 0; seq < count; seq++) {
+        await channel.send(sequenceMessage(writer, seq));
+        if (pauseMs > 0 && seq % 100 === 99) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
       await channel.close();
       await report('done', { sent: count });
       return;

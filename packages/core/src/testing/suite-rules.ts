@@ -279,7 +279,8 @@ export function ruleTests({ describe, test, duplexTest }: Suite): void {
     test('receives abandoned again and again while a peer sends lose no message', 60_000, async (ctx) => {
       const count = 3_000;
       const listener = ctx.track(await ctx.t.listen(ctx.name));
-      const writer = ctx.peers.start('send-sequence', ctx.name, '4', String(count));
+      // The writer pauses 5 ms after every 100 messages: receives wait then, and their 1 ms deadlines pass.
+      const writer = ctx.peers.start('send-sequence', ctx.name, '4', String(count), '5');
       const channel = ctx.trackChannel(await nextOf(listener[Symbol.asyncIterator](), 'listener'));
       const receive = receiver(channel);
       const checker = new SequenceChecker();
