@@ -22,8 +22,8 @@
  *   it learns so reject with EPIPE too.
  * - {@link Channel.closed} becomes true.
  * How soon the channel learns is the transport's: at once for sockets and
- * pipes (the OS closes them with the process), within a watchdog period for
- * shared memory (it watches the peer's process), on the next send for a
+ * pipes (the OS closes them with the process), as soon as the OS reports the
+ * peer's exit for shared memory (it watches the peer's process), on the next send for a
  * one-way writer on POSIX (nothing else tells it). A Windows mailslot writer
  * is never told: the slot's queue lives on while a writer holds it, so its
  * sends keep resolving and what they carry is lost with the reader
@@ -74,6 +74,10 @@
  *   and sees the channel end) and the send settles by what the OS did:
  *   ETIMEDOUT/ECANCELED if the message did not go whole, resolved in the rare
  *   case that it had just gone.
+ * - A datagram goes whole or not at all, so a one-way writer never closes its
+ *   channel for this: a send waiting for room is withdrawn; a write the OS is
+ *   already doing and cannot be stopped (a Windows WriteFile on a worker
+ *   thread) settles as the OS says.
  *
  * ## Rule 5: limits
  * - A listener holds at most {@link ListenOptions.backlog} channels that were
