@@ -64,6 +64,8 @@ async function main(): Promise<void> {
 
   switch (role) {
     case 'echo-server': {
+      // The stdin line `crash` ends the process at once, closing nothing.
+      void stdinLine().then(() => process.exit(70));
       const listener = await transport.listen(name);
       await report('ready', { path: listener.path });
       for await (const channel of listener) void echo(channel);

@@ -111,7 +111,7 @@ export function apiTests({ describe, test, duplexTest }: Suite): void {
       await rejectsWith(connect(nobody), 'ENOENT');
     });
 
-    duplexTest('a reconnecting channel carries on after its listener is killed and restarted', 30_000, async (ctx) => {
+    duplexTest('a reconnecting channel carries on after its listener crashes and restarts, a waiting receive included', 30_000, async (ctx) => {
       registerTransport(ctx.t);
       const first = ctx.peers.start('echo-server', ctx.name);
       await first.waitForEvent('ready');
@@ -120,12 +120,18 @@ export function apiTests({ describe, test, duplexTest }: Suite): void {
       const incoming = channel[Symbol.asyncIterator]();
       await channel.send(new Uint8Array([1]));
       assert.deepEqual([...(await nextOf(incoming, 'channel'))], [1]);
-      await first.kill();
+      // A receive waiting when the listener goes is carried over to the next connection.
+      const reply = nextOf(incoming, 'channel');
+      // Crashed from inside, not killed: see suite-rules' busy cases for why (Wine).
+      first.write('crash\n');
+      await first.exit();
       const second = ctx.peers.start('echo-server', ctx.name);
       await second.waitForEvent('ready');
+      // Delivery is at most once: a message sent to the old connection before its end was known
+      // would be lost with it. The test sends once the channel has reconnected.
+      while (channel.reconnects < 1) await new Promise((resolve) => setTimeout(resolve, 10));
       await channel.send(new Uint8Array([2]), { timeoutMs: 20_000 });
-      assert.deepEqual([...(await nextOf(incoming, 'channel'))], [2]);
-      assert.ok(channel.reconnects >= 1);
+      assert.deepEqual([...(await reply)], [2]);
       assert.equal(channel.closed, false);
       await channel.close();
       assert.equal((await incoming.next()).done, true, 'closing ends the iteration');
