@@ -25,7 +25,8 @@ let cached: OtherUser | null | undefined;
 export function anotherUser(): OtherUser | undefined {
   if (cached !== undefined) return cached ?? undefined;
   cached = null;
-  if (process.platform === 'win32' || process.getuid?.() !== 0) return undefined;
+  // Windows has no getuid: undefined there too.
+  if (process.getuid?.() !== 0) return undefined;
   let id = spawnSync('id', ['-u', OTHER_USER], { encoding: 'utf8' });
   if (id.status !== 0) {
     const add = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', OTHER_USER], { encoding: 'utf8' });
