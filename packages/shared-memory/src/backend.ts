@@ -108,6 +108,8 @@ export interface DoorbellBackend {
   pause(): void;
   /** Rings the doorbell of thread `thread` of process `pid` with `token`; false when it has none (gone, or never bound). */
   ring(pid: number, thread: number, token: number): boolean;
+  /** Lets go of what ring() keeps open to the doorbells of process `pid` (its connections or event handles). */
+  forget(pid: number): void;
 }
 /** How an existing region may be opened. */
 export interface OpenOptions {

@@ -198,6 +198,7 @@ class ConnectAttempt {
       rxIndex: 1,
       waitName: this.#pairName,
       maxMessageBytes: this.#settings.maxMessageBytes,
+      peerPid: block.serverPid(slot),
       peer: this.#backend.watchProcess(block.serverPid(slot)),
       wait: this.#options,
       doorbell: this.#doorbell,

@@ -25,6 +25,8 @@ export const SWEEP_MS = 250;
 export class Doorbell {
   readonly #backend: DoorbellBackend;
   readonly #waiters = new Map<number, () => void>();
+  /** Open channels per peer process: when none is left, what ring() keeps open to it is let go. */
+  readonly #peers = new Map<number, number>();
   #nextToken = 1;
   #sweep: NodeJS.Timeout | undefined;
   /** False when this thread's doorbell could not be bound: its waits then sleep on bell words. */
@@ -70,6 +72,22 @@ export class Doorbell {
   /** Ends the wait of `token` now (close, a dead peer). */
   interrupt(token: number): void {
     this.#wake([token]);
+  }
+
+  /** A channel to process `pid` opened: rings to it may keep a connection open until {@link release}. */
+  retain(pid: number): void {
+    this.#peers.set(pid, (this.#peers.get(pid) ?? 0) + 1);
+  }
+
+  /** A channel to process `pid` closed; the last one lets go of the connections to its doorbells. */
+  release(pid: number): void {
+    const left = (this.#peers.get(pid) ?? 1) - 1;
+    if (left > 0) {
+      this.#peers.set(pid, left);
+      return;
+    }
+    this.#peers.delete(pid);
+    this.#backend.forget(pid);
   }
 
   /** Rings the doorbell of thread `thread` of process `pid` for `token`; false when it has none. */

@@ -229,6 +229,7 @@ class ShmListener implements Listener {
         rxIndex: 0,
         waitName: request.pairName,
         maxMessageBytes: this.#maxMessageBytes,
+        peerPid: request.clientPid,
         peer: backend.watchProcess(request.clientPid),
         wait: this.#wait,
         doorbell: this.#doorbell,

@@ -192,6 +192,15 @@ class PosixDoorbell implements DoorbellBackend {
       return false;
     }
   }
+
+  forget(pid: number): void {
+    const prefix = `${pid}/`;
+    for (const [key, fd] of this.#connections) {
+      if (!key.startsWith(prefix)) continue;
+      this.#connections.delete(key);
+      libc().close(fd);
+    }
+  }
 }
 
 let doorbell: PosixDoorbell | undefined;

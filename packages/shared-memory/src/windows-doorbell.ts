@@ -69,6 +69,15 @@ class WindowsDoorbell implements DoorbellBackend {
     }
     return k.SetEvent(peer) !== 0;
   }
+
+  forget(pid: number): void {
+    const prefix = `${pid}/`;
+    for (const [key, handle] of this.#peers) {
+      if (!key.startsWith(prefix)) continue;
+      this.#peers.delete(key);
+      kernel32().CloseHandle(handle);
+    }
+  }
 }
 
 let doorbell: WindowsDoorbell | undefined;
