@@ -14,7 +14,8 @@ describe('the loader', () => {
   it('tries the shipped prebuild first, then a build from source, and IPCKIT_NATIVE_ADDON narrows it to one', () => {
     const prebuild = join(ROOT, 'prebuilds', 'linux-arm64', 'ipckit_native.node');
     const source = join(ROOT, 'build', 'Release', 'ipckit_native.node');
-    expect(addonCandidates('linux', 'arm64', undefined)).toEqual([
+    // '' stands for an unset variable (undefined would let the default read this process's environment).
+    expect(addonCandidates('linux', 'arm64', '')).toEqual([
       { path: prebuild, kind: 'prebuild' },
       { path: source, kind: 'source' },
     ]);

@@ -171,7 +171,6 @@ export function inputFiles(target) {
     ...readdirSync(join(headersDir, 'include'))
       .sort()
       .map((f) => join(headersDir, 'include', f)),
-    join(HERE, 'targets.mjs'),
   ];
   if (t.os === 'linux') files.push(...LINUX_COMPAT_SOURCES, LINUX_EXPORTS, join(HERE, 'glibc.mjs'));
   if (t.os === 'win32') files.push(join(headersDir, 'def', 'node_api.def'));
@@ -187,6 +186,11 @@ export function inputFiles(target) {
 export function inputsHash(target) {
   const hash = createHash('sha256');
   hash.update(`${target}\n`);
+  // The recipe itself: the flags and the floor (not this file's text, so a comment or a
+  // reformatting here does not make every prebuild stale).
+  const t = TARGETS[target];
+  const flags = t.os === 'linux' ? [linuxFlags(), linuxLinkFlags(), GLIBC_FLOOR] : [win32Flags(), win32LinkFlags()];
+  hash.update(`${JSON.stringify({ napi: NAPI_VERSION, compiler: t.cxx, flags })}\n`);
   for (const file of inputFiles(target)) {
     const name = file.includes('node_modules') ? file.slice(file.lastIndexOf('node_modules')) : file.slice(ROOT.length + 1);
     hash.update(`${name.replaceAll('\\', '/')}\n`);
