@@ -190,7 +190,8 @@ export function inputsHash(target) {
   // reformatting here does not make every prebuild stale).
   const t = TARGETS[target];
   const flags = t.os === 'linux' ? [linuxFlags(), linuxLinkFlags(), GLIBC_FLOOR] : [win32Flags(), win32LinkFlags()];
-  hash.update(`${JSON.stringify({ napi: NAPI_VERSION, compiler: t.cxx, flags })}\n`);
+  // (Paths in the flags relative to the package, so the hash is the same in every checkout.)
+  hash.update(`${JSON.stringify({ napi: NAPI_VERSION, compiler: t.cxx, flags }).replaceAll(ROOT, '.')}\n`);
   for (const file of inputFiles(target)) {
     const name = file.includes('node_modules') ? file.slice(file.lastIndexOf('node_modules')) : file.slice(ROOT.length + 1);
     hash.update(`${name.replaceAll('\\', '/')}\n`);
