@@ -12,7 +12,6 @@ import { ShmChannel } from './channel.js';
 import { connectSettings, type ConnectSettings, type ShmConnectOptions } from './options.js';
 import { SharedRegion, createRegionAt, openRegionAt, shmBackend } from './region.js';
 import {
-  CONTROL_BYTES,
   CONTROL_MAGIC,
   ControlBlock,
   SLOT_ACCEPTED,
@@ -22,6 +21,7 @@ import {
   controlRegionName,
   magicOf,
   newPairName,
+  slotsOf,
 } from './rendezvous.js';
 import { RING_HEADER_BYTES, STATE_CLOSED, W, initRing, ringBytes } from './ring.js';
 
@@ -109,8 +109,10 @@ class ConnectAttempt {
     if (magicOf(bytes) === CONTROL_MAGIC && backend.removeIfOwnerDead(control.path)) {
       throw this.#nobody(' (the process that served it died; its control region was removed)');
     }
-    if (control.size < CONTROL_BYTES) throw this.#nobody();
-    const block = (this.#block = new ControlBlock(bytes));
+    // The listener says how many slots it made; a region too small for them is nobody's.
+    const slots = slotsOf(bytes);
+    if (slots === undefined) throw this.#nobody();
+    const block = (this.#block = new ControlBlock(bytes, slots));
     if (!block.listening) throw this.#nobody();
     const listener = (this.#listener = backend.watchProcess(block.listenerPid));
     if (!listener.alive()) throw this.#nobody();

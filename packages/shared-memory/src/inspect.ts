@@ -14,7 +14,19 @@ import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, readF
 import { IpcError } from '@ipckit/core';
 import { BACKEND, IS_LINUX } from '@ipckit/sys';
 import { openRegion, shmBackend } from './region.js';
-import { CONTROL_BYTES, CONTROL_MAGIC, CONTROL_PREFIX, ControlBlock, PAIR_PREFIX, SLOT_COUNT, checkChannelName, controlRegionName } from './rendezvous.js';
+import {
+  CONTROL_MAGIC,
+  CONTROL_PREFIX,
+  ControlBlock,
+  MAX_SLOTS,
+  PAIR_PREFIX,
+  SLOTS_OFFSET,
+  checkChannelName,
+  controlBytes as controlRegionBytes,
+  controlHeader,
+  controlRegionName,
+  slotsOf,
+} from './rendezvous.js';
 import { RING_HEADER_BYTES, RING_MAGIC, W } from './ring.js';
 
 /** Where Linux keeps shm_open objects. */
@@ -146,7 +158,7 @@ function readRecord(name: string, regionUid: number | undefined): { owner: ShmOw
 /** Describes the object `name` (bare, no `/`), which has an ownership record. */
 function describe(name: string): ShmObjectInfo {
   const path = `${SHM_DIR}/${name}`;
-  const region = readObject(path, CONTROL_BYTES);
+  const region = readObject(path, SLOTS_OFFSET);
   const regionUid = region?.info.uid;
   const record = readRecord(name, regionUid);
   const base = {
@@ -161,14 +173,14 @@ function describe(name: string): ShmObjectInfo {
   if (region === undefined) return { ...base, kind: 'record', stale: deadCreator };
   const magic = u32(region.bytes);
   if (name.startsWith(PAIR_PREFIX)) return { ...base, kind: 'pair', stale: deadCreator && magic === RING_MAGIC };
-  if (name.startsWith(CONTROL_PREFIX) && magic === CONTROL_MAGIC && region.bytes.length >= CONTROL_BYTES) {
-    const control = new ControlBlock(region.bytes);
+  if (name.startsWith(CONTROL_PREFIX) && magic === CONTROL_MAGIC && region.bytes.length >= SLOTS_OFFSET) {
+    const header = controlHeader(region.bytes);
     return {
       ...base,
       kind: 'listener',
       channel: name.slice(CONTROL_PREFIX.length),
-      listenerPid: control.listenerPid,
-      listening: control.listening,
+      listenerPid: header.listenerPid,
+      listening: header.state === 1,
       stale: deadCreator,
     };
   }
@@ -395,14 +407,14 @@ async function controlBytes(name: string): Promise<{ bytes: Uint8Array; path: st
     }
     try {
       if (!fstatSync(fd).isFile()) throw new IpcError('EACCES', `${path} is not a regular file`, { path });
-      return { bytes: readAt(fd, 0, CONTROL_BYTES), path };
+      return { bytes: readAt(fd, 0, controlRegionBytes(MAX_SLOTS)), path };
     } finally {
       closeSync(fd);
     }
   }
   const region = await openRegion(regionName, { readOnly: true });
   try {
-    return { bytes: region.read(0, Math.min(CONTROL_BYTES, region.size)), path: region.path };
+    return { bytes: region.read(0, Math.min(controlRegionBytes(MAX_SLOTS), region.size)), path: region.path };
   } finally {
     region.close();
   }
@@ -426,15 +438,16 @@ async function controlBytes(name: string): Promise<{ bytes: Uint8Array; path: st
 export async function inspectChannel(name: string): Promise<ChannelInspection> {
   checkChannelName(name);
   const { bytes, path } = await controlBytes(name);
-  if (bytes.length < CONTROL_BYTES || u32(bytes) !== CONTROL_MAGIC) {
+  const slotCount = u32(bytes) === CONTROL_MAGIC ? slotsOf(bytes) : undefined;
+  if (slotCount === undefined) {
     // As a client would judge it (docs/ring-protocol.md §2, connecting, step 1).
     throw new IpcError('ENOENT', `nobody serves shm://${name}: ${path} is not an ipckit control region (no 'IPCL' magic, or too short)`, { path });
   }
-  const control = new ControlBlock(bytes);
+  const control = new ControlBlock(bytes, slotCount);
   const header = new DataView(bytes.buffer, bytes.byteOffset, 64);
   const stateWord = header.getUint32(16, true);
   const slots: SlotInfo[] = [];
-  for (let index = 0; index < SLOT_COUNT; index++) {
+  for (let index = 0; index < control.slots; index++) {
     const state = control.slotState(index);
     if (state === 0) continue;
     const request = control.requestOf(index);

@@ -12,7 +12,6 @@ import { ShmChannel, WATCHDOG_MS, type WaitOptions } from './channel.js';
 import { maxMessageBytesOf, type ShmListenOptions } from './options.js';
 import { SharedRegion, createRegionAt, openRegionAt, shmBackend } from './region.js';
 import {
-  CONTROL_BYTES,
   CONTROL_MAGIC,
   CONTROL_PREFIX,
   ControlBlock,
@@ -21,6 +20,8 @@ import {
   SLOT_ACCEPTING,
   SLOT_CLAIMED,
   SLOT_COUNT,
+  MAX_SLOTS,
+  controlBytes,
   SLOT_FREE,
   SLOT_REFUSED,
   SLOT_REQUESTED,
@@ -56,6 +57,7 @@ export async function listen(name: string, options: ShmListenOptions & ListenInt
   checkChannelName(name);
   const maxMessageBytes = maxMessageBytesOf(options);
   const backlog = backlogOption(options);
+  const slots = options.slots === undefined ? SLOT_COUNT : validateInteger(options.slots, 'slots', 1, MAX_SLOTS);
   const signal = validateSignal(options.signal);
   const acceptDelayMs = validateInteger(options[ACCEPT_DELAY_MS] ?? 0, 'acceptDelayMs', 0, 60_000);
   const backend = await shmBackend();
@@ -67,14 +69,14 @@ export async function listen(name: string, options: ShmListenOptions & ListenInt
   backend.sweepStale(backend.osName(PAIR_PREFIX), RING_MAGIC);
   let control: SharedRegion;
   try {
-    control = createRegionAt(backend, backend.osName(controlRegionName(name)), CONTROL_BYTES);
+    control = createRegionAt(backend, backend.osName(controlRegionName(name)), controlBytes(slots));
   } catch (error) {
     if (error instanceof IpcError && error.code === 'EADDRINUSE') {
       throw recode(error, 'EADDRINUSE', `shm://${name} is already served by a running process`);
     }
     throw error;
   }
-  const block = new ControlBlock(control.bytes);
+  const block = new ControlBlock(control.bytes, slots);
   block.publish(backend.pid());
   const listener = new ShmListener({ backend, doorbell, name, control, block, maxMessageBytes, backlog, wait: options, acceptDelayMs });
   signal?.addEventListener('abort', () => void listener.close(), { once: true });
@@ -141,7 +143,7 @@ class ShmListener implements Listener {
   /** One look at every slot: starts accepts of requests, frees slots of dead clients. */
   #scan(): void {
     const block = this.#block;
-    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    for (let slot = 0; slot < block.slots; slot++) {
       const state = block.slotState(slot);
       if (state === SLOT_REQUESTED) {
         // A client that gave up during an accept may have freed the slot, and
@@ -276,7 +278,7 @@ class ShmListener implements Listener {
     await this.#loop.catch(() => undefined);
     // The control region stays mapped until every accept in progress has answered its slot.
     await Promise.all([...this.#accepting]);
-    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    for (let slot = 0; slot < block.slots; slot++) {
       const state = block.slotState(slot);
       if ((state === SLOT_REQUESTED || state === SLOT_ACCEPTING) && block.moveSlot(slot, state, SLOT_REFUSED)) {
         this.#wakeSlot(slot, block.slotName(slot));

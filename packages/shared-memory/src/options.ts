@@ -16,7 +16,16 @@ export const MAX_MESSAGE_BYTES_LIMIT = 0x7fffffff;
 export const DEFAULT_RING_BYTES = 1024 * 1024;
 
 /** Options of {@link transport.listen} for shared memory. */
-export interface ShmListenOptions extends ListenOptions, WaitOptions {}
+export interface ShmListenOptions extends ListenOptions, WaitOptions {
+  /**
+   * Slots of the control region: how many clients can be in the middle of
+   * connecting at once (1 to 4,096; default 64). Not a limit on channels: a
+   * slot is freed as soon as its client is accepted, and a client that finds
+   * every slot taken retries until its connect timeout. More slots make the
+   * control region larger (64 + 128 bytes each) and each accept scan longer.
+   */
+  slots?: number;
+}
 
 /** Options of {@link transport.connect} for shared memory. */
 export interface ShmConnectOptions extends ConnectOptions, WaitOptions {

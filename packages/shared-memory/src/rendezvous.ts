@@ -58,10 +58,18 @@ export function ringBellName(pairName: string, ring: 0 | 1, bell: 'data' | 'spac
 /** 'IPCL' as a little-endian u32, stored last so a reader never sees a half-made header. */
 export const CONTROL_MAGIC = 0x4c435049;
 export const CONTROL_VERSION = 1;
+/** Slots of a control region unless the listener asks for another count (`slots` option). */
 export const SLOT_COUNT = 64;
+/** The most slots a listener may ask for (a 512 KiB control region). */
+export const MAX_SLOTS = 4096;
 export const SLOT_BYTES = 128;
 export const SLOTS_OFFSET = 64;
-export const CONTROL_BYTES = SLOTS_OFFSET + SLOT_COUNT * SLOT_BYTES;
+/** Bytes of a control region of `slots` slots. */
+export function controlBytes(slots: number): number {
+  return SLOTS_OFFSET + slots * SLOT_BYTES;
+}
+/** Bytes of a control region with the default slots. */
+export const CONTROL_BYTES = controlBytes(SLOT_COUNT);
 /** Room for a pair region's name in a slot, NUL padding included. */
 export const SLOT_NAME_BYTES = 64;
 
@@ -103,9 +111,37 @@ export function magicOf(bytes: Uint8Array): number | undefined {
 }
 
 /**
- * A mapped control region (at least {@link CONTROL_BYTES}), with the
- * protocol's steps as methods. Every word another process may write is read
- * and written with Atomics (sequentially consistent, as the document's introduction asks).
+ * The slot count a control region's header gives, when the region (`bytes`,
+ * all of it) is large enough to hold that many; undefined otherwise (not a
+ * control region a client can use).
+ */
+export function slotsOf(bytes: Uint8Array): number | undefined {
+  if (bytes.length < SLOTS_OFFSET) return undefined;
+  const slots = new DataView(bytes.buffer, bytes.byteOffset, SLOTS_OFFSET).getUint32(C.slots * 4, true);
+  return slots >= 1 && slots <= MAX_SLOTS && bytes.length >= controlBytes(slots) ? slots : undefined;
+}
+
+/** A control region's header words, read once (for looking, not for taking part). */
+export interface ControlHeader {
+  version: number;
+  slots: number;
+  listenerPid: number;
+  /** 1 listening, 2 closed. */
+  state: number;
+  bell: number;
+}
+
+/** The header of the control region in `bytes` (at least {@link SLOTS_OFFSET} bytes). */
+export function controlHeader(bytes: Uint8Array): ControlHeader {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, SLOTS_OFFSET);
+  const word = (index: number): number => view.getUint32(index * 4, true);
+  return { version: word(C.version), slots: word(C.slots), listenerPid: word(C.listenerPid), state: word(C.state), bell: word(C.bell) };
+}
+
+/**
+ * A mapped control region, with the protocol's steps as methods. Every word
+ * another process may write is read and written with Atomics (sequentially
+ * consistent, as the document's introduction asks).
  */
 export class ControlBlock {
   readonly #buffer: ArrayBuffer;
@@ -113,11 +149,15 @@ export class ControlBlock {
   /** The whole region as words. */
   readonly words: Int32Array;
 
-  /** `bytes` must hold at least {@link CONTROL_BYTES} (the caller checks the region's size). */
-  constructor(bytes: Uint8Array) {
+  /** `bytes` must hold at least {@link controlBytes}(`slots`) (the caller checks, e.g. with {@link slotsOf}). */
+  constructor(
+    bytes: Uint8Array,
+    /** How many slots the region has. */
+    readonly slots: number,
+  ) {
     this.#buffer = bytes.buffer as ArrayBuffer;
     this.#byteOffset = bytes.byteOffset;
-    this.words = new Int32Array(this.#buffer, this.#byteOffset, CONTROL_BYTES / 4);
+    this.words = new Int32Array(this.#buffer, this.#byteOffset, controlBytes(slots) / 4);
   }
 
   // -- the header --
@@ -126,7 +166,7 @@ export class ControlBlock {
   publish(listenerPid: number): void {
     const w = this.words;
     w[C.version] = CONTROL_VERSION;
-    w[C.slots] = SLOT_COUNT;
+    w[C.slots] = this.slots;
     w[C.listenerPid] = listenerPid;
     Atomics.store(w, C.state, CONTROL_LISTENING);
     Atomics.store(w, C.magic, CONTROL_MAGIC);
@@ -171,7 +211,7 @@ export class ControlBlock {
 
   /** The client's step 3: claims the first free slot (0 → 1); -1 when none is free. */
   claimSlot(): number {
-    for (let slot = 0; slot < SLOT_COUNT; slot++) if (this.moveSlot(slot, SLOT_FREE, SLOT_CLAIMED)) return slot;
+    for (let slot = 0; slot < this.slots; slot++) if (this.moveSlot(slot, SLOT_FREE, SLOT_CLAIMED)) return slot;
     return -1;
   }
 

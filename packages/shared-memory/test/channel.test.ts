@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isIpcError, uniqueName, type Channel, type Listener } from '@ipckit/core';
 import { patternMessage, sameBytes } from '@ipckit/core/testing';
-import { transport, type ShmChannel } from '../src/index.js';
+import { openRegion, transport, type ShmChannel } from '../src/index.js';
 import { Child, fixture, shmLeftovers, watchdog } from './helpers.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -242,5 +242,35 @@ describe('shm channel', () => {
     for (let i = 0; i < sent; i++) expect((await server.receive())?.[0]).toBe(i & 0xff);
     await late;
     expect([...((await server.receive()) ?? [])]).toEqual([0xaa]);
+  });
+
+  it('slots bound how many clients connect at once, not how many channels: 2 slots serve 12 clients', async () => {
+    for (const slots of [0, -1, 1.5, 4097, 'x']) {
+      expect(isIpcError(await transport.listen(uniqueName('shms'), { slots: slots as number }).catch((e: unknown) => e), 'EINVAL')).toBe(true);
+    }
+    const name = uniqueName('shms');
+    const listener = await transport.listen(name, { slots: 2 });
+    closers.push(() => listener.close());
+    // The control region is the header and two slots: 64 + 2 x 128 bytes.
+    const control = await openRegion(`ipckit.${name}`, { readOnly: true });
+    expect(control.size).toBe(64 + 2 * 128);
+    control.close();
+    const accepted: Channel[] = [];
+    void (async () => {
+      for await (const channel of listener) accepted.push(channel);
+    })();
+    const clients = await Promise.all(Array.from({ length: 12 }, () => transport.connect(name)));
+    for (const client of clients) closers.push(() => client.close());
+    for (const [i, client] of clients.entries()) await client.send(new Uint8Array([i]));
+    await watchdog(
+      (async () => {
+        while (accepted.length < 12) await new Promise((resolve) => setTimeout(resolve, 5));
+      })(),
+      10_000,
+      'every client accepted',
+    );
+    const got = await Promise.all(accepted.map(async (channel) => (await channel.receive())?.[0]));
+    expect(got.sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    for (const channel of accepted) closers.push(() => channel.close());
   });
 });
