@@ -1,6 +1,7 @@
 /** Where a run happened: recorded in the JSON and shown in every report. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { arch, availableParallelism, cpus, hostname, release, totalmem, type, version } from 'node:os';
+import { PLATFORM } from '@ipckit/sys';
 import type { Environment } from './results.js';
 
 export const WINE_LABEL = 'win32 under Wine — absolute numbers are not Windows numbers';
@@ -31,8 +32,8 @@ export function collectEnvironment(options: { underWine?: boolean; wineVersion?:
   const underWine = options.underWine === true;
   const cacheBytes = lastLevelCache();
   return {
-    label: underWine ? WINE_LABEL : `${process.platform} ${arch()}`,
-    platform: process.platform,
+    label: underWine ? WINE_LABEL : `${PLATFORM} ${arch()}`,
+    platform: PLATFORM,
     arch: arch(),
     underWine,
     ...(options.wineVersion ? { wineVersion: options.wineVersion } : {}),

@@ -24,6 +24,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import { IS_LINUX, PLATFORM } from '@ipckit/sys';
 import type { MachineCheck, MachineSample } from './results.js';
 
 /** Other processes may use up to this many cores (averaged over the case) and the machine is still quiet. */
@@ -114,7 +115,7 @@ function ownTree(): Map<number, number> {
 /** Looks at the machine now. */
 export function snapshotMachine(): MachineSnapshot {
   const [one = 0, five = 0, fifteen = 0] = loadavg();
-  const stat = process.platform === 'linux' ? readProcStat() : undefined;
+  const stat = IS_LINUX ? readProcStat() : undefined;
   const sample: MachineSample = { loadAvg: [one, five, fifteen] };
   if (stat) {
     sample.stealSeconds = stat.steal / USER_HZ;
@@ -134,7 +135,7 @@ export function checkMachine(before: MachineSnapshot, after: MachineSnapshot): M
     return {
       ...base,
       quiet: null,
-      reasons: [`not checked on ${process.platform}: CPU steal and other processes' CPU time come from Linux's /proc`],
+      reasons: [`not checked on ${PLATFORM}: CPU steal and other processes' CPU time come from Linux's /proc`],
     };
   }
   const total = b.total - a.total;

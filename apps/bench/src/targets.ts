@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Capabilities } from '@ipckit/core';
 import { resolveTransport } from '@ipckit/core/kit';
+import { byBackend } from '@ipckit/sys';
 import { loadShm, mappingSource } from './mapping.js';
 import type { Family } from './peers/spec.js';
 import type { ScenarioId } from './results.js';
@@ -214,7 +215,7 @@ function cpTarget(serialization: 'json' | 'advanced'): TargetDef {
     async probe() {
       return {
         available: true,
-        backend: `node ${process.version} child_process IPC, ${process.platform === 'win32' ? 'named pipe' : 'Unix socketpair'}, ${serialization} serialization`,
+        backend: `node ${process.version} child_process IPC, ${byBackend({ win32: 'named pipe', posix: 'Unix socketpair' })}, ${serialization} serialization`,
         duplex: true,
         manyWriters: true,
         maxMessageBytes: Number.MAX_SAFE_INTEGER,

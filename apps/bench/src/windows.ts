@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { arch, release, tmpdir, type } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BACKEND } from '@ipckit/sys';
 import { checkRun } from './report/compare.js';
 import type { BenchRun } from './results.js';
 import type { Progress } from './runner.js';
@@ -36,7 +37,7 @@ function wineVersion(): string | undefined {
  */
 export async function runUnderWine(args: string[], progress: Progress, timeoutMs: number): Promise<BenchRun> {
   const log = (line: string): void => progress.note(line);
-  if (process.platform === 'win32') throw new Error('--windows runs Windows Node under Wine from Linux; on Windows, run the benchmark directly');
+  if (BACKEND === 'win32') throw new Error('--windows runs Windows Node under Wine from Linux; on Windows, run the benchmark directly');
   const lanePath = laneModulePath();
   if (!existsSync(lanePath)) throw new Error(`the Windows lane is not there (${lanePath}); --windows needs tools/windows/wine.mjs`);
   const lane = (await import(pathToFileURL(lanePath).href)) as typeof WineLane;
