@@ -60,3 +60,32 @@ describe.runIf(process.platform === 'linux')('libc bindings', async () => {
     expect(sys.pageSize()).toBeGreaterThanOrEqual(4096);
   });
 });
+
+describe.runIf(process.platform === 'linux')('watchFd at exit', () => {
+  it('a descriptor that becomes ready while Node shuts down does not abort the process', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const libcJs = new URL('../dist/posix/libc.js', import.meta.url).href;
+    // The watch is unref'd, so the loop ends; the pipe turns readable only then, during
+    // teardown, which is when a watch left open made koffi throw a fatal napi error.
+    const script = `
+      import { writeSync } from 'node:fs';
+      import { watchFd } from ${JSON.stringify(libcJs)};
+      import koffi from 'koffi';
+      const fds = new Int32Array(2);
+      const pipe = koffi.load('libc.so.6').func('int pipe(_Out_ int *fds)');
+      if (pipe(fds) !== 0) process.exit(3);
+      const watch = watchFd(fds[0], { readable: true }, () => process.exit(4));
+      watch.unref();
+      process.on('exit', () => writeSync(fds[1], 'x'));
+    `;
+    for (let i = 0; i < 5; i++) {
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: new URL('..', import.meta.url),
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(run.stderr).not.toContain('FATAL');
+      expect({ status: run.status, signal: run.signal }).toEqual({ status: 0, signal: null });
+    }
+  });
+});

@@ -274,6 +274,10 @@ export interface FdWatch {
  * koffi.node.poll), so nothing blocks the loop. koffi calls back with
  * `(status, events)`: status is 0 or a negative libuv error. (koffi's
  * index.d.ts omits the status argument; its src/koffi/src/uv.cc passes it.)
+ * Watches still open when the thread exits are closed on its 'exit' event:
+ * koffi calls back without a callback scope, and a descriptor that becomes
+ * ready while Node tears the environment down (a watched peer exiting just
+ * then) would abort the process with a fatal napi_throw.
  */
 export function watchFd(fd: number, events: { readable?: boolean; writable?: boolean }, callback: (status: number, events: FdEvents) => void): FdWatch {
   const poll = koffi.node.poll as unknown as (
@@ -283,11 +287,28 @@ export function watchFd(fd: number, events: { readable?: boolean; writable?: boo
   ) => { start(o: object, cb: (status: number, events: FdEvents) => void): void; stop(): void; close(): void; ref(): void; unref(): void } | null;
   const handle = poll(fd, events, callback);
   if (!handle) throw new IpcError('EIO', `could not watch descriptor ${fd} on the event loop (koffi.node.poll)`, { syscall: 'uv_poll_start' });
+  if (!closingAtExit) {
+    closingAtExit = true;
+    process.once('exit', closeOpenWatches);
+  }
+  const close = (): void => {
+    openWatches.delete(close);
+    handle.close();
+  };
+  openWatches.add(close);
   return {
     start: (e, cb) => handle.start(e, cb),
     stop: () => handle.stop(),
-    close: () => handle.close(),
+    close,
     ref: () => handle.ref(),
     unref: () => handle.unref(),
   };
+}
+
+/** The close of every watch not yet closed, for the thread's 'exit' event. */
+const openWatches = new Set<() => void>();
+let closingAtExit = false;
+
+function closeOpenWatches(): void {
+  for (const close of [...openWatches]) close();
 }
