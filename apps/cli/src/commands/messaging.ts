@@ -132,25 +132,6 @@ export interface RequestCommandOptions {
   wait: boolean;
 }
 
-/** The next message of `channel` within `timeoutMs`, or undefined when the channel ended first. */
-async function receiveOne(channel: Channel, timeoutMs: number, signal: AbortSignal): Promise<Uint8Array | undefined> {
-  if (channel.receive) return channel.receive({ timeoutMs, signal });
-  // A transport without receive(): the iterator, against a timer.
-  const iterator = channel[Symbol.asyncIterator]();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new IpcError('ETIMEDOUT', `no reply within ${timeoutMs} ms`));
-    }, timeoutMs);
-  });
-  try {
-    const next = await Promise.race([iterator.next(), timeout]);
-    return next.done === true ? undefined : next.value;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Sends MESSAGE, prints the first message that comes back, and closes. */
 export async function requestCommand(ctx: Context, address: string, message: string, options: RequestCommandOptions): Promise<number> {
   const parsed = checkAddress(address);
@@ -161,7 +142,7 @@ export async function requestCommand(ctx: Context, address: string, message: str
   const channel = await connect(address, { timeoutMs: options.timeoutMs, signal: ctx.signal, waitForListener: options.wait });
   try {
     await channel.send(bytes, { timeoutMs: left(), signal: ctx.signal });
-    const reply = await receiveOne(channel, left(), ctx.signal);
+    const reply = await channel.receive({ timeoutMs: left(), signal: ctx.signal });
     if (reply === undefined) throw new IpcError('EPIPE', `${address} closed the channel without replying`);
     ctx.print(formatMessage(reply, options.format, 1, 1));
     return EXIT.OK;
