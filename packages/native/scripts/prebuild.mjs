@@ -111,8 +111,11 @@ function buildLinux(name, target, work, out) {
 /** Builds the win32-x64 prebuild into `out` (mingw-w64 against node.exe's Node-API exports). */
 function buildWin32(_name, target, work, out) {
   const def = join(packageDir('node-api-headers'), 'def', 'node_api.def');
-  run(target.dlltool, ['-d', def, '-l', join(work, 'libnode.a'), '-D', 'node.exe']);
-  run(target.cxx, [...win32Flags(), ...includes(), ...prefixMaps(), ...sourcesFor('win32'), '-o', out, `-L${work}`, ...win32LinkFlags()]);
+  // Both paths relative, so the DLL is the same in every checkout directory: dlltool names the
+  // archive's members after the -l path, and ld orders the import table by the archive's path as
+  // given (an absolute /tmp/... sorted before /usr/.../libkernel32.a, /work/... after it).
+  run(target.dlltool, ['-d', def, '-l', 'libnode.a', '-D', 'node.exe'], work);
+  run(target.cxx, [...win32Flags(), ...includes(), ...prefixMaps(), ...sourcesFor('win32'), '-o', out, `-L${relative(ROOT, work)}`, ...win32LinkFlags()]);
   return {};
 }
 
