@@ -4,26 +4,15 @@
  * another user can make them before the victim's first listen and bind the
  * victim's names there. Connect must refuse them (EACCES) and send nothing.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '@ipckit/core';
-import { PeerProcess, anotherUser } from '@ipckit/core/testing';
+import { PeerProcess, anotherUser, peerAsAnotherUser, useSharedTmpDir, type SharedTmpDir } from '@ipckit/core/testing';
 import { mailslotPath, transport } from '@ipckit/mailslot';
 import { runtimeDirectory } from '@ipckit/sys';
 
 const other = anotherUser();
-
-/**
- * setpriv's arguments that run a program as the other user. Not runuser: it
- * forks and waits, so killing it would leave the program running; setpriv
- * execs it in place, so the test's kill reaches it.
- */
-function asOther(): string[] {
-  const gid = Number(spawnSync('id', ['-g', other?.name ?? ''], { encoding: 'utf8' }).stdout.trim());
-  return [`--reuid=${other?.uid}`, `--regid=${gid}`, '--clear-groups', '--'];
-}
 
 /** The other user's reader, in Perl (Node has no datagram Unix sockets): makes both directories, binds, logs what comes. */
 const SQUATTER = `
@@ -38,32 +27,25 @@ while (defined(recv($s, my $buf, 65536, 0))) { print $out $buf; }
 `;
 
 describe.runIf(other !== undefined && process.platform !== 'win32')('mailslot directories another user made first', () => {
-  const saved = { TMPDIR: process.env.TMPDIR, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR };
-  let shared: string;
+  let tmp: SharedTmpDir;
   let squatter: PeerProcess | undefined;
 
   beforeAll(() => {
-    shared = mkdtempSync('/tmp/ipckit-squat-');
-    chmodSync(shared, 0o1777);
-    process.env.TMPDIR = shared;
-    delete process.env.XDG_RUNTIME_DIR;
+    tmp = useSharedTmpDir();
   });
 
   afterAll(async () => {
     await squatter?.kill();
-    if (saved.TMPDIR === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = saved.TMPDIR;
-    if (saved.XDG_RUNTIME_DIR !== undefined) process.env.XDG_RUNTIME_DIR = saved.XDG_RUNTIME_DIR;
-    rmSync(shared, { recursive: true, force: true });
+    tmp.restore();
   });
 
   it('connect refuses them with EACCES and sends nothing; listen refuses them too', async () => {
     const dir = runtimeDirectory();
-    expect(dir.startsWith(shared)).toBe(true);
+    expect(dir.startsWith(tmp.path)).toBe(true);
     const name = uniqueName('squat');
     const path = await mailslotPath(name);
-    const log = join(shared, 'stolen.log');
-    squatter = new PeerProcess('setpriv', [...asOther(), '/usr/bin/perl', '-e', SQUATTER, dir, path, log]);
+    const log = join(tmp.path, 'stolen.log');
+    squatter = peerAsAnotherUser('/usr/bin/perl', ['-e', SQUATTER, dir, path, log]);
     await squatter.waitForLine('listening');
 
     await expect(transport.connect(name)).rejects.toMatchObject({ code: 'EACCES', path: dir });

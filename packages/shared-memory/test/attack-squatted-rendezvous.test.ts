@@ -5,24 +5,13 @@
  * connect to the other user nor wait for an answer. The region code refuses
  * other users' regions; this proves connect inherits that.
  */
-import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '@ipckit/core';
-import { PeerProcess, anotherUser, within } from '@ipckit/core/testing';
+import { PeerProcess, anotherUser, peerAsAnotherUser, within } from '@ipckit/core/testing';
 import { transport } from '@ipckit/shared-memory';
 
 const other = anotherUser();
-
-/**
- * setpriv's arguments that run a program as the other user. Not runuser: it
- * forks and waits, so killing it would leave the program running; setpriv
- * execs it in place, so the test's kill reaches it.
- */
-function asOther(): string[] {
-  const gid = Number(spawnSync('id', ['-g', other?.name ?? ''], { encoding: 'utf8' }).stdout.trim());
-  return [`--reuid=${other?.uid}`, `--regid=${gid}`, '--clear-groups', '--'];
-}
 
 /** The other user's listener: ipckit itself, loaded from this checkout by path. */
 const SQUATTER = `
@@ -45,7 +34,7 @@ describe.runIf(other !== undefined && process.platform === 'linux')('an shm:// n
 
   it('connect fails at once with EACCES and sends nothing', async () => {
     const moduleUrl = new URL('../dist/index.js', import.meta.url).href;
-    squatter = new PeerProcess('setpriv', [...asOther(), process.execPath, '--input-type=module', '-e', SQUATTER, moduleUrl, name], {
+    squatter = peerAsAnotherUser(process.execPath, ['--input-type=module', '-e', SQUATTER, moduleUrl, name], {
       cwd: '/',
     });
     await squatter.waitForLine('listening');

@@ -6,6 +6,8 @@
  * the caller's `describe.runIf` says why those tests do not run.
  */
 import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { PeerProcess, type PeerProcessOptions } from './peer-process.js';
 
 /** The name of the second user the tests create (a system user without a home or a login shell). */
 export const OTHER_USER = 'ipckit-other';
@@ -47,4 +49,50 @@ export function asAnotherUser(command: string): string {
   const r = spawnSync('runuser', ['-u', user.name, '--', '/bin/sh', '-c', command], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`as ${user.name}: ${command}\nexit ${r.status}: ${r.stderr || r.error?.message}`);
   return r.stdout;
+}
+
+/**
+ * Starts `program args` as the second user, as a {@link PeerProcess}. It uses
+ * setpriv, not runuser: runuser forks and waits, so killing it would leave the
+ * program running; setpriv execs the program in place, so `kill()` reaches it.
+ * Linux only, as root (see {@link anotherUser}).
+ */
+export function peerAsAnotherUser(program: string, args: readonly string[], options: PeerProcessOptions = {}): PeerProcess {
+  const user = anotherUser();
+  if (!user) throw new Error('no second user here (this process is not root)');
+  const gid = Number(spawnSync('id', ['-g', user.name], { encoding: 'utf8' }).stdout.trim());
+  return new PeerProcess('setpriv', [`--reuid=${user.uid}`, `--regid=${gid}`, '--clear-groups', '--', program, ...args], {
+    label: `${program} as ${user.name}`,
+    ...options,
+  });
+}
+
+/** A world-writable sticky directory standing in for /tmp, made the only place this process's socket directory can go. */
+export interface SharedTmpDir {
+  /** The directory (mode 1777, like /tmp). */
+  readonly path: string;
+  /** Puts TMPDIR and XDG_RUNTIME_DIR back as they were and removes the directory. */
+  restore(): void;
+}
+
+/**
+ * Makes a fresh sticky world-writable directory (as /tmp is), points TMPDIR
+ * at it and unsets XDG_RUNTIME_DIR, so that ipckit's per-user socket directory
+ * is `<it>/ipckit-<uid>`, a place another user can reach first.
+ */
+export function useSharedTmpDir(): SharedTmpDir {
+  const saved = { TMPDIR: process.env.TMPDIR, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR };
+  const path = mkdtempSync('/tmp/ipckit-squat-');
+  chmodSync(path, 0o1777);
+  process.env.TMPDIR = path;
+  delete process.env.XDG_RUNTIME_DIR;
+  return {
+    path,
+    restore(): void {
+      if (saved.TMPDIR === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved.TMPDIR;
+      if (saved.XDG_RUNTIME_DIR !== undefined) process.env.XDG_RUNTIME_DIR = saved.XDG_RUNTIME_DIR;
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
 }

@@ -25,7 +25,7 @@ import { basicTests } from './suite-basics.js';
 import { ruleTests } from './suite-rules.js';
 import { within } from './watchdog.js';
 
-export { OTHER_USER, anotherUser, asAnotherUser, type OtherUser } from './another-user.js';
+export { OTHER_USER, anotherUser, asAnotherUser, peerAsAnotherUser, useSharedTmpDir, type OtherUser, type SharedTmpDir } from './another-user.js';
 export { TestContext, drainToEnd, failsWith, nextOf, rejectsWith, sendUntilRejected } from './context.js';
 export {
   STOP_MARKER,
