@@ -6,7 +6,8 @@ import { formatBytes, formatCount, formatMBps, formatNs, formatPercent, formatRa
 import { QUIET_OTHER_CORES, QUIET_STEAL_PERCENT, machineMark } from '../machine.js';
 import { SCENARIOS, type BenchRun, type CaseResult, type MachineCheck } from '../results.js';
 import { logLogChart, type Series } from './svg-chart.js';
-import { formatSpread, machineChecks } from './table.js';
+import { LATENCY_COLUMNS, MANY_CHANNELS_COLUMNS, contentionColumns, formatSpread, throughputColumns, type Column } from './columns.js';
+import { machineChecks } from './table.js';
 
 const PALETTE: Record<string, string> = {
   shm: '#1b9e77',
@@ -91,17 +92,19 @@ function table(headers: string[], rows: string[][], numericFrom = 2): string {
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
-const share = (value: number | undefined): string => (value === undefined ? '–' : `${sig(value * 100)}%`);
-
 function noisyCases(run: BenchRun): Array<{ label: string; machine: MachineCheck }> {
   return machineChecks(run).filter((c) => c.machine.quiet === false);
 }
 
-function rss(r: CaseResult): string {
-  return Object.entries(r.peakRssBytes)
-    .map(([role, b]) => `${role} ${formatBytes(b)}`)
-    .join(', ');
+/** One row per case: target and size (or `key`), then `columns`. */
+function caseTable(results: CaseResult[], columns: readonly Column[], key: { header: string; cell: (r: CaseResult) => string } = SIZE_KEY): string {
+  return table(
+    ['target', key.header, ...columns.map((c) => c.header)],
+    results.map((r) => [r.targetLabel, key.cell(r), ...columns.map((c) => c.cell(r))]),
+  );
 }
+
+const SIZE_KEY = { header: 'size', cell: (r: CaseResult): string => formatSize(r.sizeBytes) };
 
 export function renderHtml(run: BenchRun): string {
   const e = run.environment;
@@ -269,92 +272,8 @@ export function renderHtml(run: BenchRun): string {
       )
     : '';
 
-  const latencyRow = (r: CaseResult): string[] => [
-    r.targetLabel,
-    formatSize(r.sizeBytes),
-    formatNs(r.latencyNs?.p50),
-    formatNs(r.latencyNs?.p90),
-    formatNs(r.latencyNs?.p99),
-    formatNs(r.latencyNs?.p999),
-    formatNs(r.latencyNs?.max),
-    formatSpread(r.spread),
-    formatRatio(r.ratios.toFloor),
-    formatRatio(r.ratios.toPipe),
-    formatRatio(r.ratios.toZmqIpc),
-    formatNs(r.cpu.perMessageNs),
-    rss(r),
-    formatCount(r.operations),
-    machineMark(r.machine),
-  ];
-  const latencyHeaders = [
-    'target',
-    'size',
-    'p50',
-    'p90',
-    'p99',
-    'p99.9',
-    'max',
-    'spread',
-    '×floor',
-    '×pipe',
-    '×zmq-ipc',
-    'CPU/msg',
-    'peak RSS',
-    'round trips',
-    'machine',
-  ];
-  const tputRows = (list: CaseResult[]): string[][] =>
-    list.map((r) => [
-      r.targetLabel,
-      formatSize(r.sizeBytes),
-      `${formatCount(r.throughput?.messagesPerSec)}/s`,
-      formatMBps(r.throughput?.megabytesPerSec),
-      formatSpread(r.spread),
-      share(r.ratios.toCeiling),
-      share(r.ratios.toMemoryCeiling),
-      formatRatio(r.ratios.toPipe),
-      formatRatio(r.ratios.toZmqIpc),
-      formatNs(r.cpu.perMessageNs),
-      rss(r),
-      formatCount(r.operations),
-      machineMark(r.machine),
-    ]);
-  const contentionRows = loadedPing.map((l) => {
-    const q = ping.find((x) => x.target === l.target && x.sizeBytes === l.sizeBytes);
-    return [
-      l.targetLabel,
-      formatSize(l.sizeBytes),
-      formatNs(q?.latencyNs?.p50),
-      formatNs(l.latencyNs?.p50),
-      formatNs(q?.latencyNs?.p99),
-      formatNs(l.latencyNs?.p99),
-      formatRatio(q?.ratios.toPipe),
-      formatRatio(l.ratios.toPipe),
-      q?.machine?.quiet === false ? 'NOT QUIET (quiet case)' : machineMark(l.machine),
-    ];
-  });
-  const contentionStreamRows = loadedStream.map((l) => {
-    const q = stream.find((x) => x.target === l.target && x.sizeBytes === l.sizeBytes);
-    return [
-      l.targetLabel,
-      formatSize(l.sizeBytes),
-      `${formatCount(q?.throughput?.messagesPerSec)}/s`,
-      `${formatCount(l.throughput?.messagesPerSec)}/s`,
-      formatRatio(q?.ratios.toPipe),
-      formatRatio(l.ratios.toPipe),
-      q?.machine?.quiet === false ? 'NOT QUIET (quiet case)' : machineMark(l.machine),
-    ];
-  });
-  const manyRows = many.map((r) => [
-    r.targetLabel,
-    String(r.channels ?? ''),
-    `${formatCount(r.roundTripsPerSec)}/s`,
-    formatSpread(r.spread),
-    formatRatio(r.ratios.toPipe),
-    formatNs(r.cpu.perMessageNs),
-    rss(r),
-    machineMark(r.machine),
-  ]);
+  const quietOf = (l: CaseResult): CaseResult | undefined =>
+    run.results.find((x) => x.target === l.target && x.scenario === l.scenario && x.sizeBytes === l.sizeBytes && !x.load);
   const sync = run.sync ?? [];
   const syncRows = sync.map((r) => [
     r.label,
@@ -465,11 +384,11 @@ ${
     : ''
 }
 <h2>Ping-pong latency — round trip</h2>
-${ping.length ? table(latencyHeaders, ping.map(latencyRow)) : '<p class="empty">not measured</p>'}
+${ping.length ? caseTable(ping, LATENCY_COLUMNS) : '<p class="empty">not measured</p>'}
 <h2>Streaming throughput — one-way, 1 writer → 1 reader</h2>
-${stream.length ? table(['target', 'size', 'messages', 'payload', 'spread', 'of memcpy hot', 'of memcpy RAM', '×pipe', '×zmq-ipc', 'CPU/msg', 'peak RSS', 'messages sent', 'machine'], tputRows(stream)) : '<p class="empty">not measured</p>'}
+${stream.length ? caseTable(stream, throughputColumns(false)) : '<p class="empty">not measured</p>'}
 <h2>Fan-in throughput — one-way, ${writers} writers → 1 reader</h2>
-${fanIn.length ? table(['target', 'size', 'messages', 'payload', 'spread', 'of memcpy hot', 'of memcpy RAM', '×pipe', '×zmq-ipc', 'CPU/msg', 'peak RSS', 'messages sent', 'machine'], tputRows(fanIn)) : '<p class="empty">not measured</p>'}
+${fanIn.length ? caseTable(fanIn, throughputColumns(true)) : '<p class="empty">not measured</p>'}
 ${
   loadedPing.length
     ? `<h2>Contention — quiet and beside ${run.options.load ?? '?'} busy processes</h2>
@@ -477,16 +396,16 @@ ${
 <div class="charts">
 ${contentionCharts.join('\n')}
 </div>
-${table(['target', 'size', 'p50 quiet', 'p50 loaded', 'p99 quiet', 'p99 loaded', '×pipe quiet', '×pipe loaded', 'machine'], contentionRows)}
-${contentionStreamRows.length ? table(['target', 'size', 'msg/s quiet', 'msg/s loaded', '×pipe quiet', '×pipe loaded', 'machine'], contentionStreamRows) : ''}
-${table(latencyHeaders, loadedPing.map(latencyRow))}`
+${caseTable(loadedPing, contentionColumns('ping-pong', quietOf))}
+${loadedStream.length ? caseTable(loadedStream, contentionColumns('stream', quietOf)) : ''}
+${caseTable(loadedPing, LATENCY_COLUMNS)}`
     : ''
 }
 ${
   many.length
     ? `<h2>Many channels — one client, N channels, one echo server, 64 B round trips on every channel at once</h2>
 <div class="charts">${manyChart}</div>
-${table(['target', 'channels', 'round trips (all channels)', 'spread', '×pipe', 'CPU/msg', 'peak RSS', 'machine'], manyRows)}`
+${caseTable(many, MANY_CHANNELS_COLUMNS, { header: 'channels', cell: (r) => String(r.channels ?? '') })}`
     : ''
 }
 ${sync.length ? `<h2>@ipckit/sync — Mutex and Event</h2>${table(['what', 'measure', 'figure', 'spread', 'ratio', 'how', 'machine'], syncRows, 2)}` : ''}

@@ -1,21 +1,19 @@
 /** The terminal report: the run's environment, compact matrices, then every figure. */
-import { formatBytes, formatCount, formatMBps, formatNs, formatPercent, formatRatio, formatSize, sig } from '../format.js';
+import { formatBytes, formatCount, formatMBps, formatNs, formatPercent, formatRatio, formatSize } from '../format.js';
 import { QUIET_OTHER_CORES, QUIET_STEAL_PERCENT, machineMark } from '../machine.js';
+import { SCENARIOS, type BenchRun, type CaseResult, type GoalCheck, type IdleResult, type MachineCheck, type ScenarioId, type SyncResult } from '../results.js';
 import {
-  SCENARIOS,
-  type BenchRun,
-  type CaseResult,
-  type GoalCheck,
-  type IdleResult,
-  type MachineCheck,
-  type ScenarioId,
-  type Spread,
-  type SyncResult,
-} from '../results.js';
+  LATENCY_COLUMNS,
+  MANY_CHANNELS_COLUMNS,
+  NOT_QUIET_MARK,
+  contentionColumns,
+  formatSpread,
+  marked,
+  share,
+  throughputColumns,
+  type Column,
+} from './columns.js';
 import { textTable } from './text-table.js';
-
-/** Put after a figure whose case ran on a machine that was not quiet. */
-export const NOT_QUIET_MARK = '!';
 
 function byTarget(results: CaseResult[]): Map<string, CaseResult[]> {
   const map = new Map<string, CaseResult[]>();
@@ -27,26 +25,7 @@ function byTarget(results: CaseResult[]): Map<string, CaseResult[]> {
   return map;
 }
 
-function sizesOf(results: CaseResult[]): number[] {
-  return [...new Set(results.map((r) => r.sizeBytes))].sort((a, b) => a - b);
-}
-
 const quietOnes = (results: CaseResult[]): CaseResult[] => results.filter((r) => !r.load);
-
-/** A figure, marked when its case was not quiet. */
-export function marked(text: string, machine: MachineCheck | undefined): string {
-  return machine?.quiet === false ? `${text}${NOT_QUIET_MARK}` : text;
-}
-
-/** (max − min) / median of the trials, as "4.1%" ("–" for one trial). */
-export function formatSpread(spread: Spread | undefined): string {
-  if (!spread || spread.values.length < 2) return '–';
-  return `${sig(spread.relative * 100)}%`;
-}
-
-function share(value: number | undefined): string {
-  return value === undefined ? '–' : `${sig(value * 100)}%`;
-}
 
 /** Rows = targets, columns = sizes (or whatever `column` picks). */
 function matrix(
@@ -71,177 +50,46 @@ function matrix(
   return `${title}\n${textTable([{ header: 'target' }, ...columns.map((c) => ({ header: head(c), align: 'right' as const }))], rows)}`;
 }
 
-function rss(r: CaseResult): string {
-  return (
-    Object.values(r.peakRssBytes)
-      .map((b) => formatBytes(b).replace(' MiB', ''))
-      .join('/') + ' MiB'
+/**
+ * One row per case, grouped by `key` (a blank line between groups): the key
+ * and the target first, then `columns`.
+ */
+function perCaseTable(
+  results: CaseResult[],
+  key: { header: string; of: (r: CaseResult) => number; format: (n: number) => string },
+  columns: readonly Column[],
+): string {
+  const rows: string[][] = [];
+  for (const k of [...new Set(results.map(key.of))].sort((a, b) => a - b)) {
+    if (rows.length) rows.push([]);
+    for (const r of results.filter((x) => key.of(x) === k)) rows.push([key.format(k), r.targetLabel, ...columns.map((c) => c.cell(r))]);
+  }
+  return textTable(
+    [{ header: key.header }, { header: 'target' }, ...columns.map((c) => ({ header: c.header, align: c.text ? undefined : ('right' as const) }))],
+    rows,
   );
 }
 
+const BY_SIZE = { header: 'size', of: (r: CaseResult): number => r.sizeBytes, format: formatSize };
+
 function latencyTable(results: CaseResult[]): string {
-  const rows: string[][] = [];
-  for (const size of sizesOf(results)) {
-    if (rows.length) rows.push([]);
-    for (const r of results.filter((x) => x.sizeBytes === size)) {
-      const l = r.latencyNs!;
-      rows.push([
-        formatSize(size),
-        r.targetLabel,
-        formatNs(l.p50),
-        formatNs(l.p90),
-        formatNs(l.p99),
-        formatNs(l.p999),
-        formatNs(l.max),
-        formatSpread(r.spread),
-        formatRatio(r.ratios.toFloor),
-        formatRatio(r.ratios.toPipe),
-        formatRatio(r.ratios.toZmqIpc),
-        formatNs(r.cpu.perMessageNs),
-        rss(r),
-        formatCount(r.operations),
-        machineMark(r.machine),
-      ]);
-    }
-  }
-  return textTable(
-    [
-      { header: 'size' },
-      { header: 'target' },
-      { header: 'p50', align: 'right' },
-      { header: 'p90', align: 'right' },
-      { header: 'p99', align: 'right' },
-      { header: 'p99.9', align: 'right' },
-      { header: 'max', align: 'right' },
-      { header: 'spread', align: 'right' },
-      { header: '×floor', align: 'right' },
-      { header: '×pipe', align: 'right' },
-      { header: '×zmq-ipc', align: 'right' },
-      { header: 'CPU/msg', align: 'right' },
-      { header: 'peak RSS client/server', align: 'right' },
-      { header: 'round trips', align: 'right' },
-      { header: 'machine' },
-    ],
-    rows,
-  );
+  return perCaseTable(results, BY_SIZE, LATENCY_COLUMNS);
 }
 
 function throughputTable(results: CaseResult[], scenario: ScenarioId): string {
-  const rows: string[][] = [];
-  for (const size of sizesOf(results)) {
-    if (rows.length) rows.push([]);
-    for (const r of results.filter((x) => x.sizeBytes === size)) {
-      const t = r.throughput!;
-      rows.push([
-        formatSize(size),
-        r.targetLabel,
-        `${formatCount(t.messagesPerSec)}/s`,
-        formatMBps(t.megabytesPerSec),
-        formatSpread(r.spread),
-        share(r.ratios.toCeiling),
-        share(r.ratios.toMemoryCeiling),
-        formatRatio(r.ratios.toPipe),
-        formatRatio(r.ratios.toZmqIpc),
-        formatNs(r.cpu.perMessageNs),
-        rss(r),
-        formatCount(r.operations),
-        machineMark(r.machine),
-      ]);
-    }
-  }
-  return textTable(
-    [
-      { header: 'size' },
-      { header: 'target' },
-      { header: 'messages', align: 'right' },
-      { header: 'payload', align: 'right' },
-      { header: 'spread', align: 'right' },
-      { header: 'of memcpy hot', align: 'right' },
-      { header: 'of memcpy RAM', align: 'right' },
-      { header: '×pipe', align: 'right' },
-      { header: '×zmq-ipc', align: 'right' },
-      { header: 'CPU/msg', align: 'right' },
-      { header: scenario === 'fan-in' ? 'peak RSS reader/writers' : 'peak RSS reader/writer', align: 'right' },
-      { header: 'messages sent', align: 'right' },
-      { header: 'machine' },
-    ],
-    rows,
-  );
+  return perCaseTable(results, BY_SIZE, throughputColumns(scenario === 'fan-in'));
 }
 
 /** Quiet and loaded side by side: one row per (size, target) measured both ways. */
 function contentionTable(results: CaseResult[], scenario: 'ping-pong' | 'stream'): string {
   const loaded = results.filter((r) => r.scenario === scenario && (r.load ?? 0) > 0);
-  const rows: string[][] = [];
-  for (const size of sizesOf(loaded)) {
-    if (rows.length) rows.push([]);
-    for (const l of loaded.filter((x) => x.sizeBytes === size)) {
-      const q = results.find((x) => x.target === l.target && x.scenario === scenario && x.sizeBytes === size && !x.load);
-      if (scenario === 'ping-pong') {
-        rows.push([
-          formatSize(size),
-          l.targetLabel,
-          q ? marked(formatNs(q.latencyNs?.p50), q.machine) : '–',
-          marked(formatNs(l.latencyNs?.p50), l.machine),
-          q ? formatNs(q.latencyNs?.p99) : '–',
-          formatNs(l.latencyNs?.p99),
-          q?.latencyNs && l.latencyNs ? formatRatio(l.latencyNs.p50 / q.latencyNs.p50) : '–',
-          formatRatio(q?.ratios.toPipe),
-          formatRatio(l.ratios.toPipe),
-        ]);
-      } else {
-        rows.push([
-          formatSize(size),
-          l.targetLabel,
-          q ? marked(`${formatCount(q.throughput?.messagesPerSec)}/s`, q.machine) : '–',
-          marked(`${formatCount(l.throughput?.messagesPerSec)}/s`, l.machine),
-          q?.throughput && l.throughput ? formatRatio(l.throughput.messagesPerSec / q.throughput.messagesPerSec) : '–',
-          formatRatio(q?.ratios.toPipe),
-          formatRatio(l.ratios.toPipe),
-        ]);
-      }
-    }
-  }
-  const columns =
-    scenario === 'ping-pong'
-      ? ['p50 quiet', 'p50 loaded', 'p99 quiet', 'p99 loaded', 'loaded/quiet p50', '×pipe quiet', '×pipe loaded']
-      : ['msg/s quiet', 'msg/s loaded', 'loaded/quiet', '×pipe quiet', '×pipe loaded'];
-  return textTable([{ header: 'size' }, { header: 'target' }, ...columns.map((header) => ({ header, align: 'right' as const }))], rows);
+  const quietOf = (l: CaseResult): CaseResult | undefined =>
+    results.find((x) => x.target === l.target && x.scenario === scenario && x.sizeBytes === l.sizeBytes && !x.load);
+  return perCaseTable(loaded, BY_SIZE, contentionColumns(scenario, quietOf));
 }
 
 function manyChannelsTable(results: CaseResult[]): string {
-  const rows: string[][] = [];
-  const counts = [...new Set(results.map((r) => r.channels ?? 0))].sort((a, b) => a - b);
-  for (const n of counts) {
-    if (rows.length) rows.push([]);
-    for (const r of results.filter((x) => x.channels === n)) {
-      rows.push([
-        String(n),
-        r.targetLabel,
-        `${formatCount(r.roundTripsPerSec)}/s`,
-        formatSpread(r.spread),
-        formatRatio(r.ratios.toPipe),
-        formatNs(r.cpu.perMessageNs),
-        rss(r),
-        formatCount(r.operations),
-        machineMark(r.machine),
-      ]);
-    }
-  }
-  return textTable(
-    [
-      { header: 'channels' },
-      { header: 'target' },
-      { header: 'round trips', align: 'right' },
-      { header: 'spread', align: 'right' },
-      { header: '×pipe', align: 'right' },
-      { header: 'CPU/msg', align: 'right' },
-      { header: 'peak RSS client/server', align: 'right' },
-      { header: 'counted', align: 'right' },
-      { header: 'machine' },
-    ],
-    rows,
-  );
+  return perCaseTable(results, { header: 'channels', of: (r) => r.channels ?? 0, format: String }, MANY_CHANNELS_COLUMNS);
 }
 
 /** The sync scenario: uncontended pairs, then hand-off round trips. */
