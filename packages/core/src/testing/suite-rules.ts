@@ -8,6 +8,7 @@ import type { Channel } from '../transport.js';
 import { messages } from '../messages.js';
 import { drainToEnd, failsWith, nextOf, receiver, rejectsWith, sendUntilRejected, type Suite } from './context.js';
 import { SequenceChecker, bulkMessage, sameBytes, sequenceMessage } from './messages.js';
+import type { PeerProcess } from './peer-process.js';
 
 /** Bulk messages sent at a peer that does not read: far more than the OS and the peer buffer (16 MiB). */
 const STALL_SIZE = 1024;
@@ -79,18 +80,7 @@ export function ruleTests({ describe, test, duplexTest }: Suite): void {
       const channel = ctx.trackChannel(await nextOf(listener[Symbol.asyncIterator](), 'listener'));
       const incoming = channel[Symbol.asyncIterator]();
       const checker = new SequenceChecker();
-      while (checker.received < 500) checker.accept(await nextOf(incoming, 'channel'));
-      peer.write('crash\n');
-      await peer.exit();
-      try {
-        for (;;) {
-          const next = await incoming.next();
-          if (next.done) break;
-          checker.accept(next.value);
-        }
-      } catch (error) {
-        assert.fail(`the iteration threw instead of ending (Rule 1): ${String(error)}`);
-      }
+      await crashMidStream(peer, incoming, checker);
       assert.ok(checker.countOf(5) >= 500);
       await rejectsWith(channel.send(new Uint8Array([1])), 'EPIPE');
     });
@@ -134,18 +124,7 @@ export function ruleTests({ describe, test, duplexTest }: Suite): void {
       const channel = ctx.trackChannel(await ctx.t.connect(ctx.name));
       const checker = new SequenceChecker();
       const incoming = channel[Symbol.asyncIterator]();
-      while (checker.received < 500) checker.accept(await nextOf(incoming, 'channel'));
-      server.write('crash\n');
-      await server.exit();
-      try {
-        for (;;) {
-          const next = await incoming.next();
-          if (next.done) break;
-          checker.accept(next.value);
-        }
-      } catch (error) {
-        assert.fail(`the iteration threw instead of ending (Rule 1): ${String(error)}`);
-      }
+      await crashMidStream(server, incoming, checker);
       await rejectsWith(channel.send(new Uint8Array([1])), 'EPIPE');
     });
   });
@@ -407,4 +386,24 @@ export function ruleTests({ describe, test, duplexTest }: Suite): void {
       assert.deepEqual([...(await nextOf(incoming, 'channel'))], [2]);
     });
   });
+}
+
+/**
+ * Reads 500 of a flooding peer's messages, has it crash from inside, then reads
+ * to the end: whatever arrives must be whole and in order (the checker), and
+ * the iteration must end rather than throw (Rule 1).
+ */
+async function crashMidStream(peer: PeerProcess, incoming: AsyncIterator<Uint8Array>, checker: SequenceChecker): Promise<void> {
+  while (checker.received < 500) checker.accept(await nextOf(incoming, 'channel'));
+  peer.write('crash\n');
+  await peer.exit();
+  try {
+    for (;;) {
+      const next = await incoming.next();
+      if (next.done) break;
+      checker.accept(next.value);
+    }
+  } catch (error) {
+    assert.fail(`the iteration threw instead of ending (Rule 1): ${String(error)}`);
+  }
 }
