@@ -5,12 +5,11 @@
  * See shm-sync.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { serveCommands, type Json } from './worker-rpc.js';
 import { connect, listen, type Channel } from '@ipckit/core';
 import { bytePayload, encodeSamples, pingLoopSync, since, snapshot } from './common.js';
 import { SYNC_IO, type SyncChannel, type SyncIo, type SyncIoDef } from './shm-io.js';
 import type { PeerSpec } from './spec.js';
-
-type Json = Record<string, unknown>;
 
 const { spec, until } = workerData as { spec: PeerSpec; until: Int32Array };
 const port = parentPort!;
@@ -104,15 +103,4 @@ const handlers: Record<string, (args: Json) => Promise<Json> | Json> = {
   },
 };
 
-port.on('message', (message: { seq: number; cmd: string; args: Json }) => {
-  void (async () => {
-    try {
-      const handler = handlers[message.cmd];
-      if (!handler) throw new Error(`unknown command ${message.cmd}`);
-      port.postMessage({ seq: message.seq, ok: true, result: await handler(message.args) });
-    } catch (error) {
-      const e = error as { code?: string; message?: unknown };
-      port.postMessage({ seq: message.seq, ok: false, error: `${e.code ? `${e.code} ` : ''}${String(e.message ?? error)}` });
-    }
-  })();
-});
+serveCommands(port, handlers);

@@ -8,10 +8,9 @@
  * every STOP_POLL_MS to look at the stop word the main thread sets on close.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { serveCommands, type Json } from './worker-rpc.js';
 import { encodeSamples, pingLoopSync } from './common.js';
 import { createEchoSide, loadSync, openPingerSide, timeSyncLoop, type HandOffSide } from './sync-objects.js';
-
-type Json = Record<string, unknown>;
 
 const STOP_POLL_MS = 100;
 const { stop, watchdogMs } = workerData as { stop: Int32Array; watchdogMs: number };
@@ -83,15 +82,4 @@ const handlers: Record<string, (args: Json) => Promise<Json> | Json> = {
   },
 };
 
-port.on('message', (message: { seq: number; cmd: string; args: Json }) => {
-  void (async () => {
-    try {
-      const handler = handlers[message.cmd];
-      if (!handler) throw new Error(`unknown command ${message.cmd}`);
-      port.postMessage({ seq: message.seq, ok: true, result: await handler(message.args) });
-    } catch (error) {
-      const e = error as { code?: string; message?: unknown };
-      port.postMessage({ seq: message.seq, ok: false, error: `${e.code ? `${e.code} ` : ''}${String(e.message ?? error)}` });
-    }
-  })();
-});
+serveCommands(port, handlers);

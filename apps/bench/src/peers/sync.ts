@@ -18,44 +18,24 @@ import type { ControlClient } from '../control.js';
 import { createMapping, type SharedMapping } from '../mapping.js';
 import { encodeSamples, pingLoop, since, snapshot } from './common.js';
 import type { PeerSpec } from './spec.js';
+import { WorkerRpc, type Json } from './worker-rpc.js';
 import { createEchoSide, isSyncVariant, loadSync, openPingerSide, timeAcquireLoop, timeSyncLoop, type HandOffSide } from './sync-objects.js';
-
-type Json = Record<string, unknown>;
 
 /** A worker thread running sync-worker.ts, and a request/reply relay to it. */
 class SyncWorker {
   private readonly worker: Worker;
   private readonly stop = new Int32Array(new SharedArrayBuffer(4));
-  private readonly pending = new Map<number, { resolve: (v: Json) => void; reject: (e: Error) => void }>();
-  private seq = 0;
-  private failure: Error | undefined;
+  private readonly rpc: WorkerRpc;
 
   constructor(watchdogMs: number, onFailed: (message: string) => void) {
     this.worker = new Worker(new URL('./sync-worker.js', import.meta.url), { workerData: { stop: this.stop, watchdogMs } });
-    this.worker.on('message', (message: Json) => {
+    this.rpc = new WorkerRpc(this.worker, 'the sync worker', (message) => {
       if (message['event'] === 'failed') onFailed(String(message['message']));
-      const waiter = this.pending.get(message['seq'] as number);
-      if (!waiter) return;
-      this.pending.delete(message['seq'] as number);
-      if (message['ok']) waiter.resolve((message['result'] ?? {}) as Json);
-      else waiter.reject(new Error(String(message['error'])));
     });
-    const fail = (error: Error): void => {
-      this.failure = error;
-      for (const waiter of this.pending.values()) waiter.reject(error);
-      this.pending.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`the sync worker exited (${code})`)));
   }
 
   request(cmd: string, args: Json): Promise<Json> {
-    if (this.failure) return Promise.reject(this.failure);
-    const seq = ++this.seq;
-    return new Promise((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject });
-      this.worker.postMessage({ seq, cmd, args });
-    });
+    return this.rpc.call(cmd, args);
   }
 
   /**
