@@ -64,7 +64,10 @@ function plan(config: RunConfig, loads: number[], probes: Map<string, Probe>, sk
     if (!probe?.available) continue;
     for (const scenario of target.scenarios) {
       if (scenario !== 'memcpy' && !config.scenarios.includes(scenario)) continue;
-      const base = { target, probe, scenario, loads: LOADED_SCENARIOS.includes(scenario) ? loads : [0] };
+      const loaded = LOADED_SCENARIOS.includes(scenario) && target.quietOnly === undefined;
+      if (LOADED_SCENARIOS.includes(scenario) && target.quietOnly !== undefined && loads.length > 1)
+        skipped.push({ target: target.id, scenario, load: loads[loads.length - 1], reason: `quiet only: ${target.quietOnly}` });
+      const base = { target, probe, scenario, loads: loaded ? loads : [0] };
       if (scenario === 'idle') {
         planned.push({ ...base, sizes: [] });
         continue;

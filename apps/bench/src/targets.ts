@@ -58,6 +58,13 @@ export interface TargetDef {
    * when it listens (tcp's port) says so here.
    */
   listenName?(unique: string): string;
+  /**
+   * Why this target is measured on a quiet machine only, never beside the
+   * busy processes of --load: the Atomics floor spins on both sides with no
+   * kernel wait, so with every core taken a round trip waits for the
+   * scheduler to swap spinners, and a case does not end in any useful time.
+   */
+  quietOnly?: string;
   probe(): Promise<Probe>;
 }
 
@@ -259,6 +266,7 @@ export const TARGETS: readonly TargetDef[] = [
     kind: 'baseline',
     family: 'atomics',
     scenarios: ['ping-pong'],
+    quietOnly: 'a floor that spins on both sides: beside busy processes its round trips wait for the scheduler, and it is no floor',
     description:
       'bare Atomics.store/Atomics.load spin ping-pong over a named shared mapping between two processes, copying the message in and out: the JavaScript floor',
     async probe() {
