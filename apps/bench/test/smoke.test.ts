@@ -250,7 +250,7 @@ describe('ipckit-bench --quick', () => {
         '--transports',
         'shm-sync-into,shm-sync-inplace,pipe',
         '--baselines',
-        'none',
+        'atomics',
         '--scenarios',
         'ping-pong,stream,fan-in,idle',
         '--load',
@@ -304,6 +304,11 @@ describe('ipckit-bench --quick', () => {
       }
       expect(results.filter((x) => x['target'] === id && x['scenario'] === 'fan-in').map((x) => x['load'])).toEqual(id === 'pipe' ? [0] : []);
     }
+    // The Atomics floor spins on both sides: measured quiet only, and the report says why not loaded.
+    expect(results.filter((x) => x['target'] === 'atomics').map((x) => x['load'])).toEqual([0]);
+    const notLoaded = (data['skipped'] as JsonObject[]).find((x) => x['target'] === 'atomics');
+    expect(notLoaded?.['load']).toBe(1);
+    expect(String(notLoaded?.['reason'])).toMatch(/^quiet only: /);
     for (const r of results.filter((x) => x['load'] === 1)) {
       expectMachine(r['machine'], `${String(r['label'])} machine`);
       expect(String(r['label'])).toContain('load 1');
