@@ -10,10 +10,12 @@
  *   absent and only the next rule applies), at most a 5 µs spin, and only
  *   when the peer was awake at our last word to it: a sleeping peer needs a
  *   wake-up, which spinning only delays;
+ * - otherwise, when the peer was awake at our last word to it (it is
+ *   running, and answers within microseconds), spin the channel's ceiling;
  * - otherwise spin within a budget that spins teach (SpinPolicy): a spin
  *   that caught the peer keeps it at least twice what it took, one that did
  *   not halves it, down to none (the peer is slow: a kernel sleep costs
- *   nothing extra then), never past the channel's ceiling. Every 64th wait
+ *   nothing extra then), never past the channel's ceiling. Every 16th wait
  *   that would not spin probes with a full spin, so a peer that became quick
  *   again is seen.
  */
@@ -57,7 +59,7 @@ const MIN_SPIN_MS = 0.001;
 /** The longest spin while the machine is busy, and only towards a peer that was awake. */
 const BUSY_SPIN_MS = 0.005;
 /** A side that stopped spinning tries a full spin every PROBE_EVERY-th wait, to see whether its peer became quick. */
-const PROBE_EVERY = 64;
+const PROBE_EVERY = 16;
 
 /**
  * How long to spin, learned from the spins of one side of one channel: a
@@ -80,6 +82,11 @@ export class SpinPolicy {
     // Busy: a short spin only when the peer was awake at our last word to it (it may answer
     // from the core it runs on); a sleeping peer needs a wake-up, which a spin only delays.
     if (machineBusy(now)) return peerAwake ? Math.min(BUSY_SPIN_MS, this.ceilingMs) : 0;
+    // Quiet, and the peer was awake at our last word: it is running and answers within a few
+    // microseconds, so spin the whole ceiling. Without this, two sides that both learned to sleep
+    // kept each other asleep (each reply needed a wake-up, so each spin missed), a round trip
+    // stayed near 100 µs where spinning takes 1 µs, and only luck in probing got them out.
+    if (peerAwake) return this.ceilingMs;
     if (this.#budgetMs > 0) return this.#budgetMs;
     if (++this.#waits < PROBE_EVERY) return 0;
     this.#waits = 0;
