@@ -11,18 +11,7 @@ import type { ProcessWatch, ShmBackend } from './backend.js';
 import { ShmChannel } from './channel.js';
 import { connectSettings, type ConnectSettings, type ShmConnectOptions } from './options.js';
 import { SharedRegion, createRegionAt, openRegionAt, shmBackend } from './region.js';
-import {
-  CONTROL_MAGIC,
-  ControlBlock,
-  SLOT_ACCEPTED,
-  SLOT_FREE,
-  SLOT_REFUSED,
-  checkChannelName,
-  controlRegionName,
-  magicOf,
-  newPairName,
-  slotsOf,
-} from './rendezvous.js';
+import { CONTROL_MAGIC, ControlBlock, SLOT_ACCEPTED, SLOT_REFUSED, checkChannelName, controlRegionName, magicOf, newPairName, slotsOf } from './rendezvous.js';
 import { RING_HEADER_BYTES, STATE_CLOSED, W, initRing, ringBytes } from './ring.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -145,7 +134,7 @@ class ConnectAttempt {
   async #claimSlot(block: ControlBlock): Promise<number> {
     for (;;) {
       this.#checkAborted();
-      this.#slot = block.claimSlot();
+      this.#slot = block.claimSlot(this.#backend.pid());
       if (this.#slot >= 0) return this.#slot;
       if (performance.now() > this.#deadline)
         throw new IpcError('ETIMEDOUT', `every slot of shm://${this.#name} stayed busy for ${this.#settings.timeoutMs} ms`);
@@ -179,7 +168,7 @@ class ConnectAttempt {
       if (state === SLOT_REFUSED || !block.listening || !listener.alive()) throw this.#nobody();
       const aborted = this.#settings.signal?.aborted === true;
       if (aborted || performance.now() > this.#deadline) {
-        if (block.moveSlot(slot, state, SLOT_FREE)) {
+        if (block.release(slot, state, this.#backend.pid())) {
           this.#slot = -1;
           this.#checkAborted();
           throw new IpcError('ETIMEDOUT', `shm://${this.#name} did not accept within ${this.#settings.timeoutMs} ms`);
@@ -206,7 +195,7 @@ class ConnectAttempt {
       doorbell: this.#doorbell,
     });
     this.#pair = undefined;
-    block.free(slot);
+    block.free(slot, this.#backend.pid());
     this.#slot = -1;
     return channel;
   }
@@ -227,7 +216,7 @@ class ConnectAttempt {
       // Accepted after all, but we are failing: close our ends as §4 says,
       // so the listener's channel ends instead of waiting for us forever.
       if (state === SLOT_ACCEPTED && this.#ends) closeEnds(...this.#ends);
-      if (block.moveSlot(slot, state, SLOT_FREE)) break;
+      if (block.release(slot, state, this.#backend.pid())) break;
     }
     this.#slot = -1;
   }

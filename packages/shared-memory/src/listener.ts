@@ -22,7 +22,6 @@ import {
   SLOT_COUNT,
   MAX_SLOTS,
   controlBytes,
-  SLOT_FREE,
   SLOT_REFUSED,
   SLOT_REQUESTED,
   checkChannelName,
@@ -161,13 +160,17 @@ class ShmListener implements Listener {
 
   /** A client that died mid-connect would keep its slot taken forever: free it, and its pair region. */
   #freeIfClientDied(slot: number, state: number): void {
-    const watch = this.#backend.watchProcess(this.#block.clientPid(slot));
+    const clientPid = this.#block.clientPid(slot);
+    // 0: a client has just claimed the slot and not yet written its pid (it does so at once).
+    // Taking its slot then would leave it waiting for an answer that never comes.
+    if (clientPid === 0) return;
+    const watch = this.#backend.watchProcess(clientPid);
     const alive = watch.alive();
     watch.close();
     if (alive) return;
     // Read before the slot is freed: another client may write its own name at once after.
     const pairName = this.#block.slotName(slot);
-    if (!this.#block.moveSlot(slot, state, SLOT_FREE) || pairName === '') return;
+    if (!this.#block.release(slot, state, clientPid) || pairName === '') return;
     try {
       // POSIX: only an ipckit ring region whose ownership record names the dead client.
       this.#backend.removeIfStale(this.#backend.checkRegionName(pairName), RING_MAGIC);

@@ -209,10 +209,31 @@ export class ControlBlock {
     return Atomics.compareExchange(this.words, slotWord(slot, S.state), from, to) === from;
   }
 
-  /** The client's step 3: claims the first free slot (0 → 1); -1 when none is free. */
-  claimSlot(): number {
-    for (let slot = 0; slot < this.slots; slot++) if (this.moveSlot(slot, SLOT_FREE, SLOT_CLAIMED)) return slot;
+  /**
+   * The client's step 3: claims the first free slot (0 → 1) and writes
+   * `clientPid` into it at once, so that the listener never judges the claim
+   * by an earlier client's pid; -1 when none is free.
+   */
+  claimSlot(clientPid: number): number {
+    for (let slot = 0; slot < this.slots; slot++) {
+      if (this.moveSlot(slot, SLOT_FREE, SLOT_CLAIMED)) {
+        Atomics.store(this.words, slotWord(slot, S.clientPid), clientPid);
+        return slot;
+      }
+    }
     return -1;
+  }
+
+  /**
+   * Frees `slot` by compare-and-swap from `from` (true when it was), then
+   * clears its `clientPid` if it still names `clientPid`: a slot is never
+   * left free with the pid of a client that may die, which the listener
+   * would take for a dead claimant of the next client's claim.
+   */
+  release(slot: number, from: number, clientPid: number): boolean {
+    if (!this.moveSlot(slot, from, SLOT_FREE)) return false;
+    Atomics.compareExchange(this.words, slotWord(slot, S.clientPid), clientPid, 0);
+    return true;
   }
 
   /**
@@ -271,9 +292,10 @@ export class ControlBlock {
     return this.moveSlot(slot, SLOT_ACCEPTING, state);
   }
 
-  /** The client frees a slot that the listener accepted: nobody else writes it in that state. */
-  free(slot: number): void {
+  /** The client frees a slot that the listener accepted (nobody else writes it in that state), and clears its pid there. */
+  free(slot: number, clientPid: number): void {
     Atomics.store(this.words, slotWord(slot, S.state), SLOT_FREE);
+    Atomics.compareExchange(this.words, slotWord(slot, S.clientPid), clientPid, 0);
   }
 
   /** Opens the waiter on `slot`'s `state` word, named after the client's pair region. */

@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isIpcError, uniqueName, type Channel } from '@ipckit/core';
 import { createRegion, openRegion, transport, type ShmListenOptions } from '../src/index.js';
 import { ACCEPT_DELAY_MS, type ListenInternals } from '../src/listener.js';
-import { SLOTS_OFFSET, SLOT_ACCEPTING, SLOT_BYTES, SLOT_COUNT, SLOT_FREE } from '../src/rendezvous.js';
+import { SLOTS_OFFSET, SLOT_ACCEPTING, SLOT_BYTES, SLOT_CLAIMED, SLOT_COUNT, SLOT_FREE } from '../src/rendezvous.js';
 import { Child, fixture, shmLeftovers, watchdog } from './helpers.js';
 
 const children: Child[] = [];
@@ -129,6 +129,43 @@ describe.runIf(process.platform === 'linux')('openOrCreateRegion from many proce
       for (const c of children.splice(0)) await c.kill();
       for (const n of names) (await createRegion(n, size).catch(() => undefined))?.close();
       start.close();
+    }
+  });
+});
+
+describe('a client between claiming a slot and writing its request', () => {
+  it('keeps its slot: the listener does not take the claim of a client whose pid is not written yet, or was an earlier client', async () => {
+    const name = uniqueName('shmclaim');
+    const listener = await transport.listen(name, { slots: 1 });
+    const control = await openRegion(`ipckit.${name}`);
+    try {
+      const words = new Int32Array(control.bytes.buffer, control.bytes.byteOffset, control.size >> 2);
+      const pidWord = (SLOTS_OFFSET + 4) / 4;
+      // A client connects and leaves: the slot must come back free, with no pid left in it.
+      const first = await transport.connect(name);
+      const accepted = (await listener[Symbol.asyncIterator]().next()).value as Channel;
+      expect(slotState(words, 0)).toBe(SLOT_FREE);
+      expect(Atomics.load(words, pidWord)).toBe(0);
+      // Another client claims the only slot (0 → 1) and is descheduled before it writes its pid:
+      // here by hand, for longer than the listener's 250 ms scans.
+      expect(Atomics.compareExchange(words, (SLOTS_OFFSET + 0) / 4, SLOT_FREE, SLOT_CLAIMED)).toBe(SLOT_FREE);
+      await sleep(700);
+      // Before the fix, a scan took pid 0 for a dead client and freed the slot under it.
+      expect(slotState(words, 0)).toBe(SLOT_CLAIMED);
+      // Its pid written, it is a live claimant: still its slot.
+      Atomics.store(words, pidWord, process.pid);
+      await sleep(300);
+      expect(slotState(words, 0)).toBe(SLOT_CLAIMED);
+      // Given back, a later client connects through the same slot.
+      Atomics.store(words, (SLOTS_OFFSET + 0) / 4, SLOT_FREE);
+      Atomics.store(words, pidWord, 0);
+      const second = await watchdog(transport.connect(name, { timeoutMs: 5000 }), 6000, 'a connect after the claim was given back');
+      await second.close();
+      await first.close();
+      await accepted.close();
+    } finally {
+      control.close();
+      await listener.close();
     }
   });
 });
