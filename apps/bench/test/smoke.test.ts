@@ -6,7 +6,7 @@
  * benchmark itself, not in tests; nor assertions on whether the machine was
  * quiet (that is the machine's business), only that every case says.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,21 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A JSON object read back from the run file: nothing in it is trusted until a check has looked at it. */
 type JsonObject = Record<string, unknown>;
+
+/**
+ * Runs the CLI with `args`, a short idle measure, and JSON and HTML written
+ * to `<name>.json` / `<name>.html`; fails the test unless it exits 0.
+ */
+function runCli(name: string, args: string[]): { run: SpawnSyncReturns<string>; jsonFile: string; htmlFile: string } {
+  const jsonFile = join(dir, `${name}.json`);
+  const htmlFile = join(dir, `${name}.html`);
+  const run = spawnSync(process.execPath, [CLI, ...args, '--idle-seconds', '0.2', '--json', jsonFile, '--html', htmlFile, '--progress', 'none'], {
+    encoding: 'utf8',
+    timeout: 110_000,
+  });
+  expect(run.status, `exit ${run.status}\n${run.stdout}\n${run.stderr}`).toBe(0);
+  return { run, jsonFile, htmlFile };
+}
 
 function expectPositiveNumbers(value: unknown, path: string): void {
   if (typeof value === 'number') {
@@ -73,33 +88,17 @@ function expectMachine(value: unknown, path: string): void {
 describe('ipckit-bench --quick', () => {
   it('measures pipe and tcp (and zeromq, many channels, sync) and writes JSON of the documented shape', () => {
     expect(existsSync(CLI), `${CLI} is missing: build first (npx tsc -b tsconfig.lib.json)`).toBe(true);
-    const jsonFile = join(dir, 'run.json');
-    const htmlFile = join(dir, 'run.html');
-    const run = spawnSync(
-      process.execPath,
-      [
-        CLI,
-        '--quick',
-        '--transports',
-        'pipe,tcp',
-        '--baselines',
-        'memcpy,memcpy-ram,zmq-ipc',
-        '--sizes',
-        '64,64k',
-        '--channels',
-        '1,4',
-        '--idle-seconds',
-        '0.2',
-        '--json',
-        jsonFile,
-        '--html',
-        htmlFile,
-        '--progress',
-        'none',
-      ],
-      { encoding: 'utf8', timeout: 110_000 },
-    );
-    expect(run.status, `exit ${run.status}\n${run.stdout}\n${run.stderr}`).toBe(0);
+    const { run, jsonFile, htmlFile } = runCli('run', [
+      '--quick',
+      '--transports',
+      'pipe,tcp',
+      '--baselines',
+      'memcpy,memcpy-ram,zmq-ipc',
+      '--sizes',
+      '64,64k',
+      '--channels',
+      '1,4',
+    ]);
     expect(run.stdout).toContain('ROUND TRIP');
     expect(run.stdout).toContain('ONE-WAY');
 
@@ -240,37 +239,21 @@ describe('ipckit-bench --quick', () => {
   });
 
   it('measures shm sync with receiveSync(into) as its own target, quiet and beside busy processes', () => {
-    const jsonFile = join(dir, 'into.json');
-    const htmlFile = join(dir, 'into.html');
-    const run = spawnSync(
-      process.execPath,
-      [
-        CLI,
-        '--quick',
-        '--transports',
-        'shm-sync-into,shm-sync-inplace,pipe',
-        '--baselines',
-        'atomics',
-        '--scenarios',
-        'ping-pong,stream,fan-in,idle',
-        '--load',
-        '1',
-        '--trials',
-        '1',
-        '--sizes',
-        '64',
-        '--idle-seconds',
-        '0.2',
-        '--json',
-        jsonFile,
-        '--html',
-        htmlFile,
-        '--progress',
-        'none',
-      ],
-      { encoding: 'utf8', timeout: 110_000 },
-    );
-    expect(run.status, `exit ${run.status}\n${run.stdout}\n${run.stderr}`).toBe(0);
+    const { run, jsonFile, htmlFile } = runCli('into', [
+      '--quick',
+      '--transports',
+      'shm-sync-into,shm-sync-inplace,pipe',
+      '--baselines',
+      'atomics',
+      '--scenarios',
+      'ping-pong,stream,fan-in,idle',
+      '--load',
+      '1',
+      '--trials',
+      '1',
+      '--sizes',
+      '64',
+    ]);
     const data = JSON.parse(readFileSync(jsonFile, 'utf8')) as JsonObject;
     const target = (data['targets'] as JsonObject[]).find((t) => t['id'] === 'shm-sync-into');
     expect(target?.['available'], `shm-sync-into available: ${String(target?.['reason'])}`).toBe(true);
