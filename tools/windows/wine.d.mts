@@ -22,6 +22,9 @@ export function toWindowsPath(path: string): string;
 /** The version of the repository's installed koffi. Throws when koffi is not installed. */
 export function koffiVersion(): string;
 
+/** `npm pack <spec>` into the cache, its `package/` folder becoming `<dest>/<packageDir>`; once (a `.complete` marker). Also used by the arm64 lane. */
+export function fetchPackage(spec: string, dest: string, packageDir: string, log?: Log): void;
+
 /** Fetches Windows Node into the cache if missing; returns the Unix path of node.exe. */
 export function ensureWindowsNode(options?: { log?: Log }): string;
 

@@ -69,7 +69,7 @@ export function koffiVersion() {
  * becomes `<dest>/<packageDir>`. Skipped when `<dest>/.complete` exists. Unpacks into a temporary
  * folder renamed into place, so an interrupted run never leaves a half-written `dest`.
  */
-function fetchPackage(spec, dest, packageDir, log) {
+export function fetchPackage(spec, dest, packageDir, log = defaultLog) {
   if (existsSync(join(dest, MARKER))) return;
   mkdirSync(CACHE_DIR, { recursive: true });
   const tmp = `${dest}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
