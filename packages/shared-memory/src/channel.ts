@@ -535,23 +535,27 @@ export class ShmChannel implements Channel {
           if (this.#queue.length === 0) this.#queueEmptied();
           continue;
         }
-        await this.#waitWritable(op);
+        await this.#waitWritable(() => this.#writableNow(op));
       }
     } finally {
       this.#pumping = false;
     }
   }
 
-  #writableNow(op: PendingSend): boolean {
-    const remaining = op.message.length - op.offset;
-    return this.#tx.fits(Math.min(Math.max(remaining, 0), this.#tx.maxChunk)) || this.#deliveryError() !== undefined || op.settled;
+  /** Room in tx for the next `bytes` (a piece of at most maxChunk), or nothing more to wait for: the delivery failed. */
+  #roomFor(bytes: number): boolean {
+    return this.#tx.fits(Math.min(Math.max(bytes, 0), this.#tx.maxChunk)) || this.#deliveryError() !== undefined;
   }
 
-  async #waitWritable(op: PendingSend): Promise<void> {
-    const ready = (): boolean => this.#writableNow(op);
+  #writableNow(op: PendingSend): boolean {
+    return this.#roomFor(op.message.length - op.offset) || op.settled;
+  }
+
+  /** Spins, then sleeps, until `ready` (room in tx, a failed delivery, or the caller's own reason to stop). */
+  async #waitWritable(ready: () => boolean): Promise<void> {
     if (spinFor(this.#txSpin, ready, this.#peerAwake)) return;
     this.#checkPeer();
-    if (this.#deliveryError() || op.settled) return;
+    if (ready()) return;
     await this.#sleep(this.#tx.h, W.producerSleeping, W.producerToken, W.producerBell, W.consumerFlags, this.#txToken, this.#txSpace, ready);
   }
 
@@ -917,7 +921,7 @@ export class ShmChannel implements Channel {
     const deadline = options.timeoutMs === undefined ? Infinity : now() + checkTimeout(options.timeoutMs);
     const signal = options.signal;
     if (signal?.aborted) throw new IpcError('ECANCELED', 'the reserve was aborted', { cause: signal.reason });
-    const op: PendingSend = blockingOp(new Uint8Array(size));
+    const room = (): boolean => this.#roomFor(size);
     for (;;) {
       const bad = this.#checkReserve(size);
       if (bad) throw bad;
@@ -925,7 +929,7 @@ export class ShmChannel implements Channel {
       if (reservation) return reservation;
       if (now() >= deadline) throw new IpcError('ETIMEDOUT', `no room for ${size} bytes within ${options.timeoutMs} ms`);
       if (signal?.aborted) throw new IpcError('ECANCELED', 'the reserve was aborted', { cause: signal.reason });
-      await this.#waitWritable(op);
+      await this.#waitWritable(room);
     }
   }
 
@@ -936,13 +940,13 @@ export class ShmChannel implements Channel {
     checkTimeout(timeoutMs);
     const fast = this.#reserveNow(size);
     if (fast) return fast;
-    const op: PendingSend = blockingOp(new Uint8Array(size));
+    const room = (): boolean => this.#roomFor(size);
     const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
     for (;;) {
-      if (!spinFor(this.#txSpinSync, () => this.#writableNow(op), this.#peerAwake, deadline - now())) {
+      if (!spinFor(this.#txSpinSync, room, this.#peerAwake, deadline - now())) {
         if (now() >= deadline) throw new IpcError('ETIMEDOUT', `no room for ${size} bytes within ${timeoutMs} ms`);
         this.#checkPeer();
-        this.#txSpace.sleepSync(() => this.#writableNow(op), Math.min(WATCHDOG_MS, Math.max(0, deadline - now())));
+        this.#txSpace.sleepSync(room, Math.min(WATCHDOG_MS, Math.max(0, deadline - now())));
       }
       const again = this.#checkReserve(size);
       if (again) throw again;

@@ -195,7 +195,8 @@ class ConnectAttempt {
       doorbell: this.#doorbell,
     });
     this.#pair = undefined;
-    block.free(slot, this.#backend.pid());
+    // Nobody else writes an accepted slot while its client lives: this compare-and-swap cannot fail.
+    block.release(slot, SLOT_ACCEPTED, this.#backend.pid());
     this.#slot = -1;
     return channel;
   }

@@ -15,6 +15,8 @@ import { IpcError } from '@ipckit/core';
 import { BACKEND, IS_LINUX } from '@ipckit/sys';
 import { openRegion, shmBackend } from './region.js';
 import {
+  CONTROL_CLOSED,
+  CONTROL_LISTENING,
   CONTROL_MAGIC,
   CONTROL_PREFIX,
   ControlBlock,
@@ -25,6 +27,7 @@ import {
   controlBytes as controlRegionBytes,
   controlHeader,
   controlRegionName,
+  magicOf,
   slotsOf,
 } from './rendezvous.js';
 import { RING_HEADER_BYTES, RING_MAGIC, W } from './ring.js';
@@ -96,7 +99,7 @@ function startTime(pid: number): number {
 }
 
 /** True when `pid` runs (and, given its start time, is still that process). */
-export function processRuns(pid: number, started = 0): boolean {
+function processRuns(pid: number, started = 0): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
@@ -438,14 +441,13 @@ async function controlBytes(name: string): Promise<{ bytes: Uint8Array; path: st
 export async function inspectChannel(name: string): Promise<ChannelInspection> {
   checkChannelName(name);
   const { bytes, path } = await controlBytes(name);
-  const slotCount = u32(bytes) === CONTROL_MAGIC ? slotsOf(bytes) : undefined;
+  const slotCount = magicOf(bytes) === CONTROL_MAGIC ? slotsOf(bytes) : undefined;
   if (slotCount === undefined) {
     // As a client would judge it (docs/ring-protocol.md §2, connecting, step 1).
     throw new IpcError('ENOENT', `nobody serves shm://${name}: ${path} is not an ipckit control region (no 'IPCL' magic, or too short)`, { path });
   }
   const control = new ControlBlock(bytes, slotCount);
-  const header = new DataView(bytes.buffer, bytes.byteOffset, 64);
-  const stateWord = header.getUint32(16, true);
+  const header = controlHeader(bytes);
   const slots: SlotInfo[] = [];
   for (let index = 0; index < control.slots; index++) {
     const state = control.slotState(index);
@@ -453,7 +455,7 @@ export async function inspectChannel(name: string): Promise<ChannelInspection> {
     const request = control.requestOf(index);
     slots.push({
       index,
-      state: SLOT_STATES[state] === undefined || state === 0 ? `unknown (${state})` : (SLOT_STATES[state] as SlotInfo['state']),
+      state: SLOT_STATES[state] === undefined ? `unknown (${state})` : (SLOT_STATES[state] as SlotInfo['state']),
       clientPid: request.clientPid,
       clientRunning: processRuns(request.clientPid),
       capacity: request.capacity,
@@ -470,10 +472,10 @@ export async function inspectChannel(name: string): Promise<ChannelInspection> {
   return {
     name,
     controlPath: path,
-    version: header.getUint32(4, true),
+    version: header.version,
     listenerPid,
     listenerRunning,
-    state: stateWord === 1 ? 'listening' : stateWord === 2 ? 'closed' : `unknown (${stateWord})`,
+    state: header.state === CONTROL_LISTENING ? 'listening' : header.state === CONTROL_CLOSED ? 'closed' : `unknown (${header.state})`,
     bell: control.bell,
     slots,
     channels: held.channels,

@@ -68,8 +68,6 @@ export const SLOTS_OFFSET = 64;
 export function controlBytes(slots: number): number {
   return SLOTS_OFFSET + slots * SLOT_BYTES;
 }
-/** Bytes of a control region with the default slots. */
-export const CONTROL_BYTES = controlBytes(SLOT_COUNT);
 /** Room for a pair region's name in a slot, NUL padding included. */
 export const SLOT_NAME_BYTES = 64;
 
@@ -290,12 +288,6 @@ export class ControlBlock {
    */
   answer(slot: number, state: typeof SLOT_ACCEPTED | typeof SLOT_REFUSED): boolean {
     return this.moveSlot(slot, SLOT_ACCEPTING, state);
-  }
-
-  /** The client frees a slot that the listener accepted (nobody else writes it in that state), and clears its pid there. */
-  free(slot: number, clientPid: number): void {
-    Atomics.store(this.words, slotWord(slot, S.state), SLOT_FREE);
-    Atomics.compareExchange(this.words, slotWord(slot, S.clientPid), clientPid, 0);
   }
 
   /** Opens the waiter on `slot`'s `state` word, named after the client's pair region. */
