@@ -1,5 +1,6 @@
 import { IpcError } from './errors.js';
 import { checkWait, deadline, rejection, sleep } from './kit/cancel.js';
+import { checkMessageSize } from './kit/framing.js';
 import { closeTimeoutOption, validateInteger } from './kit/validate.js';
 import type { Channel, CloseOptions, ReceiveOptions, ReconnectOptions, SendOptions } from './transport.js';
 
@@ -79,11 +80,9 @@ export class ReconnectingChannel implements Channel {
     if (this.#closing) return Promise.reject(new IpcError('ECLOSED', 'send on a channel that was closed'));
     if (this.#failure) return Promise.reject(this.#failure);
     if (!(message instanceof Uint8Array)) return Promise.reject(new IpcError('EINVAL', 'a message must be a Uint8Array'));
-    if (message.length > this.maxMessageBytes) {
-      return Promise.reject(new IpcError('EMSGSIZE', `message of ${message.length} bytes is over this channel's maximum of ${this.maxMessageBytes} bytes`));
-    }
     let wait;
     try {
+      checkMessageSize(message.length, this.maxMessageBytes);
       wait = checkWait(options);
     } catch (error) {
       return rejection(error);

@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { IpcError } from '../errors.js';
 import type { Channel } from '../transport.js';
+import { sleep as pause } from '../kit/cancel.js';
 import { messages } from '../messages.js';
 import { drainToEnd, failsWith, nextOf, receiver, rejectsWith, sendUntilRejected, type Suite } from './context.js';
 import { SequenceChecker, bulkMessage, sameBytes, sequenceMessage } from './messages.js';
@@ -13,8 +14,6 @@ import type { PeerProcess } from './peer-process.js';
 /** Bulk messages sent at a peer that does not read: far more than the OS and the peer buffer (16 MiB). */
 const STALL_SIZE = 1024;
 const STALL_COUNT = 16 * 1024;
-
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Settles every send and sorts them: how many resolved, and every rejection's code. */
 async function outcomes(sends: Promise<void>[]): Promise<{ resolved: number; codes: Set<string>; firstRejected: number }> {
