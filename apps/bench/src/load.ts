@@ -71,10 +71,6 @@ export class Load {
     return load;
   }
 
-  get count(): number {
-    return this.children.length;
-  }
-
   /** Kills every busy process and waits until each is gone. */
   async stop(): Promise<void> {
     await Promise.all(

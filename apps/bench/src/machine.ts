@@ -159,13 +159,6 @@ export function checkMachine(before: MachineSnapshot, after: MachineSnapshot): M
   return { ...base, otherCpuCores, stealPercent, quiet: reasons.length === 0, reasons };
 }
 
-/** Runs `body` between two snapshots of the machine and returns both its value and the check. */
-export async function watchMachine<T>(body: () => Promise<T>): Promise<{ value: T; machine: MachineCheck }> {
-  const before = snapshotMachine();
-  const value = await body();
-  return { value, machine: checkMachine(before, snapshotMachine()) };
-}
-
 /** The one-line verdict for tables: "quiet", "NOT QUIET" or "not checked". */
 export function machineMark(check: MachineCheck | undefined): string {
   if (!check || check.quiet === null) return 'not checked';

@@ -81,13 +81,8 @@ function plan(config: RunConfig, loads: number[], probes: Map<string, Probe>, sk
           skipped.push({ target: target.id, scenario, reason: `${target.label} is one-way: a channel cannot carry the echo back` });
           continue;
         }
-        const max = probe.maxChannels;
-        const channels = profile.channels.filter((n) => {
-          if (max === undefined || n <= max.count) return true;
-          skipped.push({ target: target.id, scenario, sizeBytes: profile.channelBytes, channels: n, reason: max.reason });
-          return false;
-        });
-        if (channels.length) planned.push({ ...base, sizes: [profile.channelBytes], channels });
+        // A count the transport refuses is reported by the scenario, with the transport's own error.
+        planned.push({ ...base, sizes: [profile.channelBytes], channels: profile.channels });
         continue;
       }
       const sizes: number[] = [];

@@ -27,12 +27,6 @@ export interface Probe {
   maxMessageBytes?: number;
   /** Why fan-in does not apply, when manyWriters is false. */
   noFanIn?: string;
-  /**
-   * many-channels: the most channels one listener takes, when the transport
-   * says so up front. Counts above it are "not measured" with this reason;
-   * without it, the count a connect fails at is, with the transport's error.
-   */
-  maxChannels?: { count: number; reason: string };
 }
 
 export interface TargetDef {
@@ -106,17 +100,12 @@ function transportTarget(id: string, scheme: string, label: string, description:
       } catch (error) {
         return { available: false, reason: describeError(error) };
       }
-      // A transport may say how many channels a listener takes (not part of core's Capabilities today).
-      const maxChannels = (caps as { maxChannels?: unknown }).maxChannels;
       return {
         available: true,
         backend: `${caps.backend}: ${caps.primitive}`,
         duplex: caps.duplex,
         manyWriters: caps.manyWriters,
         maxMessageBytes: caps.maxMessageBytes,
-        ...(typeof maxChannels === 'number'
-          ? { maxChannels: { count: maxChannels, reason: `${label} takes at most ${maxChannels} channels per listener (its capabilities say)` } }
-          : {}),
       };
     },
   };

@@ -27,7 +27,7 @@ export function share(value: number | undefined): string {
 }
 
 /** Peak RSS of each process of the case, in the order of its roles, as "54.2/53.4 MiB". */
-export function rss(r: CaseResult): string {
+export function rss(r: Pick<CaseResult, 'peakRssBytes'>): string {
   return (
     Object.values(r.peakRssBytes)
       .map((b) => formatBytes(b).replace(' MiB', ''))
@@ -89,10 +89,12 @@ export const MANY_CHANNELS_COLUMNS: readonly Column[] = [
 ];
 
 /**
- * Quiet and loaded side by side, for a loaded case `l`; `quietOf(l)` finds the
- * same target, scenario and size measured quiet (or undefined).
+ * Quiet and loaded side by side, for a loaded case `l` of `results`: its quiet
+ * twin is the case of the same target, scenario and size run without load.
  */
-export function contentionColumns(scenario: 'ping-pong' | 'stream', quietOf: (l: CaseResult) => CaseResult | undefined): readonly Column[] {
+export function contentionColumns(scenario: 'ping-pong' | 'stream', results: readonly CaseResult[]): readonly Column[] {
+  const quietOf = (l: CaseResult): CaseResult | undefined =>
+    results.find((x) => x.target === l.target && x.scenario === l.scenario && x.sizeBytes === l.sizeBytes && !x.load);
   const both = (header: string, value: (r: CaseResult) => string): Column[] => [
     { header: `${header} quiet`, cell: (l) => quietCell(quietOf(l), value) },
     { header: `${header} loaded`, cell: (l) => marked(value(l), l.machine) },

@@ -5,15 +5,11 @@
  */
 import { formatCount, formatMBps, formatNs, formatPercent, formatSize } from '../format.js';
 import { SCHEMA, type BenchRun, type CaseResult } from '../results.js';
+import { NOT_QUIET_MARK, marked } from './columns.js';
 import { textTable } from './text-table.js';
 
 function key(r: CaseResult): string {
   return `${r.target}/${r.scenario}/${r.writers}/${r.sizeBytes}/${r.load ?? 0}/${r.channels ?? 0}`;
-}
-
-/** "!" when a side's case ran on a machine that was not quiet (see README "Is the machine quiet?"). */
-function mark(r: { machine?: { quiet: boolean | null } }): string {
-  return r.machine?.quiet === false ? '!' : '';
 }
 
 /** What a case is, beyond its target and size: the load it ran beside. */
@@ -51,8 +47,8 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
         rb.targetLabel,
         `${rb.channels ?? '?'} channels (round trips/s)`,
         formatSize(rb.sizeBytes),
-        `${formatCount(ra.roundTripsPerSec)}/s${mark(ra)}`,
-        `${formatCount(rb.roundTripsPerSec)}/s${mark(rb)}`,
+        marked(`${formatCount(ra.roundTripsPerSec)}/s`, ra.machine),
+        marked(`${formatCount(rb.roundTripsPerSec)}/s`, rb.machine),
         change(rb.roundTripsPerSec / ra.roundTripsPerSec, false),
         change(rb.cpu.perMessageNs / ra.cpu.perMessageNs, true),
       ]);
@@ -61,8 +57,8 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
         rb.targetLabel,
         `${rb.scenario} (round trip${condition(rb)}) p50`,
         formatSize(rb.sizeBytes),
-        `${formatNs(ra.latencyNs.p50)}${mark(ra)}`,
-        `${formatNs(rb.latencyNs.p50)}${mark(rb)}`,
+        marked(formatNs(ra.latencyNs.p50), ra.machine),
+        marked(formatNs(rb.latencyNs.p50), rb.machine),
         change(rb.latencyNs.p50 / ra.latencyNs.p50, true),
         change(rb.cpu.perMessageNs / ra.cpu.perMessageNs, true),
       ]);
@@ -81,8 +77,8 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
         rb.targetLabel,
         `${rb.scenario}${rb.writers > 1 ? ` ${rb.writers}→1` : ''} (${dir}${condition(rb)})`,
         formatSize(rb.sizeBytes),
-        `${formatMBps(ra.throughput.megabytesPerSec)}${mark(ra)}`,
-        `${formatMBps(rb.throughput.megabytesPerSec)}${mark(rb)}`,
+        marked(formatMBps(ra.throughput.megabytesPerSec), ra.machine),
+        marked(formatMBps(rb.throughput.megabytesPerSec), rb.machine),
         change(rb.throughput.megabytesPerSec / ra.throughput.megabytesPerSec, false),
         rb.scenario === 'memcpy' ? '' : change(rb.cpu.perMessageNs / ra.cpu.perMessageNs, true),
       ]);
@@ -105,8 +101,8 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
         role === 'reader' ? rb.targetLabel : '',
         `idle CPU, ${role} (% of a core)`,
         '',
-        `${formatPercent(pa)}${mark(ra)}`,
-        `${formatPercent(pb)}${mark(rb)}`,
+        marked(formatPercent(pa), ra.machine),
+        marked(formatPercent(pb), rb.machine),
         change(pb / pa, true),
         '',
       ]);
@@ -128,8 +124,8 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
       rb.label,
       rb.measure === 'uncontended' ? 'sync, per acquire + release' : 'sync, hand-off round trip p50',
       '',
-      `${formatNs(fa)}${mark(ra)}`,
-      `${formatNs(fb)}${mark(rb)}`,
+      marked(formatNs(fa), ra.machine),
+      marked(formatNs(fb), rb.machine),
       change(fb / fa, true),
       '',
     ]);
@@ -143,7 +139,7 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
     head.push('Warning: the runs come from different platforms; compare the ratios within each run rather than these figures.');
   }
   if (a.environment.underWine || b.environment.underWine) head.push('Note: a run under Wine: absolute numbers are not Windows numbers.');
-  if (rows.some((r) => r.some((c) => c.endsWith('!'))))
+  if (rows.some((r) => r.some((c) => c.endsWith(NOT_QUIET_MARK))))
     head.push("!: that run measured the case on a machine that was not quiet; its figure is not the code's speed.");
   const body = textTable(
     [

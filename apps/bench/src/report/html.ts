@@ -272,8 +272,6 @@ export function renderHtml(run: BenchRun): string {
       )
     : '';
 
-  const quietOf = (l: CaseResult): CaseResult | undefined =>
-    run.results.find((x) => x.target === l.target && x.scenario === l.scenario && x.sizeBytes === l.sizeBytes && !x.load);
   const sync = run.sync ?? [];
   const syncRows = sync.map((r) => [
     r.label,
@@ -396,8 +394,8 @@ ${
 <div class="charts">
 ${contentionCharts.join('\n')}
 </div>
-${caseTable(loadedPing, contentionColumns('ping-pong', quietOf))}
-${loadedStream.length ? caseTable(loadedStream, contentionColumns('stream', quietOf)) : ''}
+${caseTable(loadedPing, contentionColumns('ping-pong', run.results))}
+${loadedStream.length ? caseTable(loadedStream, contentionColumns('stream', run.results)) : ''}
 ${caseTable(loadedPing, LATENCY_COLUMNS)}`
     : ''
 }

@@ -9,6 +9,7 @@ import {
   contentionColumns,
   formatSpread,
   marked,
+  rss,
   share,
   throughputColumns,
   type Column,
@@ -83,9 +84,7 @@ function throughputTable(results: CaseResult[], scenario: ScenarioId): string {
 /** Quiet and loaded side by side: one row per (size, target) measured both ways. */
 function contentionTable(results: CaseResult[], scenario: 'ping-pong' | 'stream'): string {
   const loaded = results.filter((r) => r.scenario === scenario && (r.load ?? 0) > 0);
-  const quietOf = (l: CaseResult): CaseResult | undefined =>
-    results.find((x) => x.target === l.target && x.scenario === scenario && x.sizeBytes === l.sizeBytes && !x.load);
-  return perCaseTable(loaded, BY_SIZE, contentionColumns(scenario, quietOf));
+  return perCaseTable(loaded, BY_SIZE, contentionColumns(scenario, results));
 }
 
 function manyChannelsTable(results: CaseResult[]): string {
@@ -157,9 +156,7 @@ export function idleTable(idle: IdleResult[], idleMs: number | undefined): strin
     marked(formatPercent(r.cpuPercent['reader']), r.machine),
     formatPercent(r.cpuPercent['writer']),
     formatSpread(r.spread),
-    Object.values(r.peakRssBytes)
-      .map((b) => formatBytes(b).replace(' MiB', ''))
-      .join('/') + ' MiB',
+    rss(r),
     machineMark(r.machine),
   ]);
   return `Idle CPU, % of one core per process (a connected channel, nothing sent for ${Number(seconds.toPrecision(3))} s)\n${textTable(
