@@ -171,7 +171,7 @@ export class Mutex extends NamedSyncObject<MutexHandle> {
     this.#busy = true;
     try {
       const result = handle.lockSync(timeoutMs);
-      if (result === undefined) throw new IpcError('ETIMEDOUT', `acquiring the mutex ${this.path}: not within ${timeoutMs} ms`);
+      if (result === undefined) throw timedOut(`acquiring the mutex ${this.path}`, { timeoutMs });
       return this.#took(result);
     } catch (error) {
       this.#next();

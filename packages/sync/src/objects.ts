@@ -83,7 +83,7 @@ export async function unlinkSyncObject(name: string): Promise<boolean> {
 }
 
 /** The error for use after close. */
-export function closedError(kind: string, path: string): IpcError {
+function closedError(kind: string, path: string): IpcError {
   return new IpcError('ECLOSED', `the ${kind} ${path} is closed`, { path });
 }
 

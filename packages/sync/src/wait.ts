@@ -52,8 +52,8 @@ export function remaining(deadline: Deadline): number {
 }
 
 /** The error of a wait that ran out of time. */
-export function timedOut(what: string, deadline: Deadline): IpcError {
-  return new IpcError('ETIMEDOUT', `${what}: not within ${deadline.timeoutMs} ms`);
+export function timedOut(what: string, limit: Pick<Deadline, 'timeoutMs'>): IpcError {
+  return new IpcError('ETIMEDOUT', `${what}: not within ${limit.timeoutMs} ms`);
 }
 
 /** The error of a wait its signal aborted. */
@@ -158,5 +158,5 @@ export async function takeUnit(handle: UnitHandle, what: string, options: WaitOp
 /** Takes one unit of `handle`, blocking the calling thread; ETIMEDOUT after `timeoutMs`. */
 export function takeUnitSync(handle: UnitHandle, what: string, options: SyncWaitOptions | undefined): void {
   const timeoutMs = checkTimeout(options?.timeoutMs);
-  if (!handle.tryWait() && !handle.waitSync(timeoutMs)) throw new IpcError('ETIMEDOUT', `${what}: not within ${timeoutMs} ms`);
+  if (!handle.tryWait() && !handle.waitSync(timeoutMs)) throw timedOut(what, { timeoutMs });
 }
