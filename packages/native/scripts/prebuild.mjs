@@ -119,16 +119,6 @@ function buildWin32(_name, target, work, out) {
   return {};
 }
 
-/** `text` as the repository's Prettier would write `file` (npm test checks the format), or as it is without Prettier. */
-async function formatted(file, text) {
-  try {
-    const prettier = (await import('prettier')).default;
-    return await prettier.format(text, { ...(await prettier.resolveConfig(file)), filepath: file });
-  } catch {
-    return text;
-  }
-}
-
 function readManifest() {
   if (!existsSync(MANIFEST)) return { napiVersion: NAPI_VERSION, targets: {} };
   return JSON.parse(readFileSync(MANIFEST, 'utf8'));
@@ -188,7 +178,8 @@ async function main() {
   manifest.napiVersion = NAPI_VERSION;
   manifest.glibcFloor = GLIBC_FLOOR;
   manifest.targets = Object.fromEntries(Object.entries(manifest.targets).sort(([a], [b]) => (a < b ? -1 : 1)));
-  writeFileSync(MANIFEST, await formatted(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`));
+  // Generated: .prettierignore leaves it as written here.
+  writeFileSync(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
   log(`wrote ${relative(ROOT, MANIFEST)}`);
 }
 
