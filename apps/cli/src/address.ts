@@ -4,19 +4,16 @@
  * (exit 2) and not a failed connection.
  */
 import { IpcError } from '@ipckit/core';
+import { resolveTransport } from '@ipckit/core/kit';
 
 /** The schemes ipckit's transports serve. */
 export const SCHEMES = ['pipe', 'shm', 'mailslot', 'tcp'] as const;
 export type Scheme = (typeof SCHEMES)[number];
 
-/** One-way transports: a writer sends, the listener only receives. */
-const ONE_WAY: readonly Scheme[] = ['mailslot'];
-
 /** An address split into its scheme and name. */
 export interface CliAddress {
   readonly scheme: Scheme;
   readonly name: string;
-  readonly duplex: boolean;
 }
 
 /** Splits and checks `address`; IpcError EINVAL when it is not `pipe://`, `shm://`, `mailslot://` or `tcp://` with a name. */
@@ -28,6 +25,10 @@ export function checkAddress(address: string): CliAddress {
     throw new IpcError('EINVAL', `unknown scheme "${scheme}://" (known: ${SCHEMES.map((s) => `${s}://`).join(', ')})`);
   }
   if (name === '') throw new IpcError('EINVAL', `${address} has no name after ${scheme}://`);
-  const known = scheme as Scheme;
-  return { scheme: known, name, duplex: !ONE_WAY.includes(known) };
+  return { scheme: scheme as Scheme, name };
+}
+
+/** Whether the transport of `scheme` carries messages both ways, as its Capabilities say (mailslot:// does not). */
+export async function isDuplex(scheme: Scheme): Promise<boolean> {
+  return (await resolveTransport(scheme)).capabilities.duplex;
 }

@@ -4,7 +4,7 @@
  */
 import { createInterface } from 'node:readline';
 import { IpcError, connect, listen, type Channel } from '@ipckit/core';
-import { checkAddress } from '../address.js';
+import { checkAddress, isDuplex } from '../address.js';
 import { aborted, type Context } from '../context.js';
 import { EXIT, UsageError } from '../exit.js';
 import { formatMessage, parseHex, type MessageFormat } from '../format.js';
@@ -29,7 +29,8 @@ export interface ListenCommandOptions {
  */
 export async function listenCommand(ctx: Context, address: string, options: ListenCommandOptions): Promise<number> {
   const parsed = checkAddress(address);
-  if (options.echo && !parsed.duplex) throw new UsageError(`${parsed.scheme}:// is one-way: --echo needs a duplex transport (pipe://, shm://, tcp://)`);
+  if (options.echo && !(await isDuplex(parsed.scheme)))
+    throw new UsageError(`${parsed.scheme}:// is one-way: --echo needs a duplex transport (pipe://, shm://, tcp://)`);
   const listener = await listen(address, options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes });
   const style = ctx.errStyle;
   // The listener's own name: for tcp://host:0, the port the OS chose.
@@ -135,7 +136,7 @@ export interface RequestCommandOptions {
 /** Sends MESSAGE, prints the first message that comes back, and closes. */
 export async function requestCommand(ctx: Context, address: string, message: string, options: RequestCommandOptions): Promise<number> {
   const parsed = checkAddress(address);
-  if (!parsed.duplex) throw new UsageError(`${parsed.scheme}:// is one-way: nothing comes back; use \`ipckit send\``);
+  if (!(await isDuplex(parsed.scheme))) throw new UsageError(`${parsed.scheme}:// is one-way: nothing comes back; use \`ipckit send\``);
   const bytes = encode(message, options.input);
   const deadline = performance.now() + options.timeoutMs;
   const left = (): number => Math.max(1, Math.round(deadline - performance.now()));
