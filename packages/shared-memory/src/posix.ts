@@ -112,31 +112,35 @@ function fdOf(handle: OsHandle): number {
   return Number(handle);
 }
 
-/** The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or 0 if unknown. */
-function startTime(pid: number): number {
+/** The fields of /proc/<pid>/stat after the command name (the state first), or undefined when it cannot be read. */
+function procStat(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[19] ?? 0) || 0;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return 0;
+    return undefined;
   }
+}
+
+/** The start time in clock ticks since boot (field 22 of /proc/<pid>/stat) from its fields, or 0 if unknown. */
+function startOf(fields: string[] | undefined): number {
+  return Number(fields?.[19] ?? 0) || 0;
+}
+
+/** The process's start time in clock ticks since boot, or 0 if unknown. */
+function startTime(pid: number): number {
+  return startOf(procStat(pid));
 }
 
 function processAlive(pid: number, started?: number): boolean {
   if (pid <= 0) return false;
   if (libc().kill(pid, 0) !== 0 && lastErrno() !== EPERM) return false;
-  let fields: string[];
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return true;
-  }
+  const fields = procStat(pid);
+  if (fields === undefined) return true;
   // A zombie has exited; only its parent has not collected it yet.
   if (fields[0] === 'Z') return false;
   // Same pid, different start time: the pid was reused by another process.
-  const now = Number(fields[19] ?? 0) || 0;
+  const now = startOf(fields);
   return started === undefined || started === 0 || now === 0 || now === started;
 }
 
