@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { ensureBuilt } from '../lib/build.mjs';
 import { LESSONS, findLesson } from '../lib/lessons/index.mjs';
-import { LANGS, runLesson } from '../lib/runner.mjs';
+import { LANGS, RUNNER_WORDS, runLesson } from '../lib/runner.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -29,10 +29,12 @@ if (!LANGS.includes(lang)) {
   process.exit(2);
 }
 
+const words = RUNNER_WORDS[lang];
+
 function list() {
-  console.log('The IPC series (npm run lesson -- <number or name>):');
+  console.log(words.list);
   for (const l of LESSONS) console.log(`  ${l.number}  ${l.slug.padEnd(22)} ${l.title[lang] ?? l.title.en}`);
-  console.log('\nTexts: apps/lessons/text/<n>-<name>.<lang>.md · site: npm run lessons:html');
+  console.log(`\n${words.where}`);
 }
 
 if (values.list || positionals.length === 0) {
@@ -41,7 +43,7 @@ if (values.list || positionals.length === 0) {
 }
 const lesson = findLesson(positionals[0]);
 if (!lesson) {
-  console.error(`no lesson "${positionals[0]}"`);
+  console.error(words.noLesson(positionals[0]));
   list();
   process.exit(2);
 }
@@ -55,6 +57,6 @@ try {
     pause: tty && !values['no-pause'],
   });
 } catch (error) {
-  console.error(`\nThe lesson stopped: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`\n${words.stopped}: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 }

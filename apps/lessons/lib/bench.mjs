@@ -88,17 +88,17 @@ const WORDS = {
   en: {
     run: (run, e) =>
       `the ${run.options.profile} run of ${run.createdAt.slice(0, 10)} ${run.createdAt.slice(11, 16)} UTC on ${e.label}, ${e.cpuModel}, ${e.cores} cores, Node ${e.node} (\`${run.command}\`, ${Math.round(run.durationMs / 1000)} s)`,
-    target: 'target',
+    head: (what) => `target (${what})`,
     p50: 'round trip, median (p50)',
     mbps: 'one-way, payload MB/s',
     missing: '–',
   },
   'zh-CN': {
     run: (run, e) =>
-      `${run.createdAt.slice(0, 10)} ${run.createdAt.slice(11, 16)} UTC 的 ${run.options.profile} 档运行,机器为 ${e.label}、${e.cpuModel}、${e.cores} 核、Node ${e.node}(\`${run.command}\`,用时 ${Math.round(run.durationMs / 1000)} 秒)`,
-    target: '对象',
-    p50: '往返,中位数(p50)',
-    mbps: '单向,有效载荷 MB/s',
+      `${run.createdAt.slice(0, 10)} ${run.createdAt.slice(11, 16)} UTC 的 ${run.options.profile} 档运行，机器为 ${e.label}、${e.cpuModel}、${e.cores} 核、Node ${e.node}（\`${run.command}\`，用时 ${Math.round(run.durationMs / 1000)} 秒）`,
+    head: (what) => `对象（${what}）`,
+    p50: '往返，中位数 p50',
+    mbps: '单向，有效载荷 MB/s',
     missing: '–',
   },
 };
@@ -132,7 +132,7 @@ export function renderMarker(run, spec, lang) {
       const rows = run.results.filter((r) => r.scenario === scenario);
       const sizes = run.options.sizes;
       const targets = [...new Map(rows.map((r) => [r.target, r.targetLabel])).entries()];
-      const head = `| ${words.target} (${words[field] ?? field}) | ${sizes.map(formatSize).join(' | ')} |`;
+      const head = `| ${words.head(words[field] ?? field)} | ${sizes.map(formatSize).join(' | ')} |`;
       const rule = `|---|${sizes.map(() => '---:').join('|')}|`;
       const body = targets.map(([id, label]) => {
         const cells = sizes.map((s) => {

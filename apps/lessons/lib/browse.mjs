@@ -19,6 +19,9 @@ import { SITE_DIR } from './site.mjs';
  * Hosts the lessons may link to: the OS manuals. The network may be closed, so these are checked by form.
  * @type {string[]}
  */
+/** The width of a phone the site must work on (an iPhone 12 to 15 in CSS pixels). */
+export const PHONE_WIDTH = 390;
+
 export const EXTERNAL_HOSTS = ['learn.microsoft.com', 'man7.org', 'pubs.opengroup.org'];
 
 const TYPES = {
@@ -50,18 +53,69 @@ export function serve(root) {
 }
 
 /**
+ * Opens each picture (an SVG file of the site) in `page` and returns the labels that do not fit: a
+ * label whose start lies in a box (the smallest rect around it) must end inside that box; any other
+ * label inside the picture. Measured by the browser with the fonts it has, after they load.
+ * @param {import('playwright-core').Page} page
+ * @param {string[]} urls
+ * @returns {Promise<string[]>}
+ */
+export async function pictureOverflows(page, urls) {
+  const problems = [];
+  for (const url of urls) {
+    await page.goto(url, { waitUntil: 'load' });
+    const found = await page.evaluate(async () => {
+      await document.fonts.ready;
+      const svg = document.documentElement;
+      const view = svg.viewBox.baseVal;
+      const rects = [...svg.querySelectorAll('rect')].filter((r) => r.getAttribute('width') !== '100%').map((r) => r.getBBox());
+      const out = [];
+      for (const text of svg.querySelectorAll('text')) {
+        // The label's box in the picture's coordinates (axis titles are rotated).
+        const local = text.getBBox();
+        const m = text.transform.baseVal.consolidate()?.matrix ?? svg.createSVGMatrix();
+        const corners = [
+          [local.x, local.y],
+          [local.x + local.width, local.y],
+          [local.x, local.y + local.height],
+          [local.x + local.width, local.y + local.height],
+        ].map(([px, py]) => [m.a * px + m.c * py + m.e, m.b * px + m.d * py + m.f]);
+        const left = Math.min(...corners.map((c) => c[0]));
+        const box = { x: left, width: Math.max(...corners.map((c) => c[0])) - left };
+        const ax = text.x.baseVal[0]?.value ?? local.x;
+        const ay = text.y.baseVal[0]?.value ?? local.y + local.height;
+        const x = m.a * ax + m.c * ay + m.e;
+        const y = m.b * ax + m.d * ay + m.f;
+        const around = rects
+          .filter((r) => x >= r.x && x <= r.x + r.width && y - 3 >= r.y && y - 3 <= r.y + r.height)
+          .sort((a, b) => a.width * a.height - b.width * b.height)[0];
+        const limit = around ?? { x: view.x, y: view.y, width: view.width, height: view.height };
+        if (box.x < limit.x - 1 || box.x + box.width > limit.x + limit.width + 1) {
+          out.push(
+            `"${text.textContent}" ends at x=${Math.round(box.x + box.width)}, its ${around ? 'box' : 'picture'} at x=${Math.round(limit.x + limit.width)}`,
+          );
+        }
+      }
+      return out;
+    });
+    for (const f of found) problems.push(`${url.split('/').pop()}: ${f}`);
+  }
+  return problems;
+}
+
+/**
  * @typedef {{ page: string, status: number | undefined, title: string, h1: string, textLength: number,
  *   images: Array<{ src: string, ok: boolean }>, links: string[], brokenImages: string[], brokenLinks: string[],
- *   badExternal: string[], consoleErrors: string[], screenshot: string }} PageReport
+ *   badExternal: string[], consoleErrors: string[], screenshot: string, phone: { pageWidth: number, narrowCells: string[] } }} PageReport
  */
 
 /**
  * Checks `pages` (paths relative to the site root) in chromium. Returns one report per page.
  * @param {string[]} pages
- * @param {{ root?: string, screenshots?: string }} [options]
- * @returns {Promise<PageReport[]>}
+ * @param {{ root?: string, screenshots?: string, pictures?: string[] }} [options]  pictures: SVG files of the site whose labels must fit (pictureOverflows)
+ * @returns {Promise<PageReport[] & { pictureProblems?: string[] }>}
  */
-export async function browse(pages, { root = SITE_DIR, screenshots = join(BUILD_DIR, 'screenshots') } = {}) {
+export async function browse(pages, { root = SITE_DIR, screenshots = join(BUILD_DIR, 'screenshots'), pictures = [] } = {}) {
   ensureChromium();
   rmSync(screenshots, { recursive: true, force: true });
   mkdirSync(screenshots, { recursive: true });
@@ -125,6 +179,19 @@ export async function browse(pages, { root = SITE_DIR, screenshots = join(BUILD_
       }
       const shot = join(screenshots, `${path.replace(/\//g, '_').replace(/\.html$/, '')}.png`);
       await page.screenshot({ path: shot, fullPage: true });
+      // On a phone (390 px wide): the page must not scroll sideways (wide code and tables scroll in
+      // their own box), and no table may squeeze a column narrower than a few characters.
+      await page.setViewportSize({ width: PHONE_WIDTH, height: 844 });
+      const phone = await page.evaluate(() => {
+        const cells = [...document.querySelectorAll('main td, main th')].filter((c) => c.textContent.trim().length > 3);
+        const narrow = cells
+          .filter((c) => c.getBoundingClientRect().width < 40)
+          .map((c) => `${c.textContent.trim().slice(0, 30)} (${Math.round(c.getBoundingClientRect().width)} px)`);
+        return { pageWidth: document.documentElement.scrollWidth, narrowCells: narrow.slice(0, 5) };
+      });
+      const phoneShot = join(screenshots, `phone_${path.replace(/\//g, '_').replace(/\.html$/, '')}.png`);
+      await page.screenshot({ path: phoneShot, fullPage: false });
+      await page.setViewportSize({ width: 1100, height: 900 });
       page.off('console', onConsole);
       page.off('pageerror', onError);
       reports.push({
@@ -136,8 +203,14 @@ export async function browse(pages, { root = SITE_DIR, screenshots = join(BUILD_
         badExternal,
         consoleErrors,
         screenshot: shot,
+        phone,
       });
     }
+    if (pictures.length)
+      reports.pictureProblems = await pictureOverflows(
+        page,
+        pictures.map((p) => new URL(p, site.url).href),
+      );
   } finally {
     await context.close();
     await site.close();

@@ -15,6 +15,27 @@ import { cProgram, nodeScript } from './programs.mjs';
 
 export const LANGS = ['en', 'zh-CN'];
 
+/** What the runner and the command say themselves, in each language. */
+export const RUNNER_WORDS = {
+  en: {
+    prompt: 'Enter: next step · c: run to the end · q: quit',
+    list: 'The IPC series (npm run lesson -- <number or name>):',
+    where: 'Texts: apps/lessons/text/<n>-<name>.<lang>.md · site: npm run lessons:html',
+    stopped: 'The lesson stopped',
+    noLesson: (key) => `no lesson "${key}"`,
+  },
+  'zh-CN': {
+    prompt: '回车：下一步 · c：一直运行到结束 · q：退出',
+    list: 'IPC 系列（npm run lesson -- <编号或名字>）：',
+    where: '课文：apps/lessons/text/<n>-<name>.<lang>.md · 网站：npm run lessons:html',
+    stopped: '这一课中途停止了',
+    noLesson: (key) => `没有名为“${key}”的课`,
+  },
+};
+
+/** Full-width marks a line must not start with (Chinese typesetting rules: 避头点). */
+const NO_LINE_START = /^[，。、：；！？）”’》」』…]/u;
+
 const COLORS = [36, 35, 33, 32, 34, 31, 96, 95];
 const paint = (on, code, text) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
 
@@ -27,7 +48,7 @@ export function formatLine(label, text, stream = 'out') {
 }
 
 /** Wraps narration text to `width` columns, each line indented. */
-function wrap(text, width, indent) {
+export function wrap(text, width, indent) {
   const out = [];
   // Chinese has no spaces: break it anywhere, counting a wide character as two columns.
   const columns = (s) => [...s].reduce((n, ch) => n + (/[\u1100-\uffff]/.test(ch) ? 2 : 1), 0);
@@ -39,7 +60,8 @@ function wrap(text, width, indent) {
         .trim()
         .match(/[\u2e80-\u9fff\uff00-\uffef]|[^\s\u2e80-\u9fff\uff00-\uffef]+\s*|\s+/g) ?? [];
     for (const token of tokens) {
-      if (columns(line + token.trimEnd()) > width - indent.length && line.trim() !== '') {
+      // A closing mark stays on the line it closes, even one column past the width.
+      if (columns(line + token.trimEnd()) > width - indent.length && line.trim() !== '' && !NO_LINE_START.test(token)) {
         out.push(indent + line.trimEnd());
         line = token.trimStart();
       } else {
@@ -148,7 +170,7 @@ export async function runLesson(
       }
       transcript.steps.push({ number: index + 1, title: step.title, lines: lines.map((l) => formatLine(l.label, l.text, l.stream)) });
       if (pausing && index < steps.length - 1) {
-        write(paint(color, '2', '\n  Enter: next step · c: run to the end · q: quit  '));
+        write(paint(color, '2', `\n  ${(RUNNER_WORDS[lang] ?? RUNNER_WORDS.en).prompt}  `));
         const answer = (await ask()).trim().toLowerCase();
         if (answer === 'q') {
           stopped = true;

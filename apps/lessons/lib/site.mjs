@@ -9,18 +9,21 @@
 //   bench/<chart>.svg          its charts, one file each, for lesson 5
 //   bench/run.json             the run itself
 //   repo/<path>                files of the repository a lesson links to (docs, sources), as they are
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { Marked } from 'marked';
-import { RUN_FILE, loadRun, renderMarkers } from './bench.mjs';
+import { loadRun, renderMarkers } from './bench.mjs';
+import { benchCharts } from './site-charts.mjs';
 import { LESSONS } from './lessons/index.mjs';
 import { APP_DIR, BUILD_DIR, REPO_ROOT } from './programs.mjs';
 import { LANGS } from './runner.mjs';
-import { TEXT_DIR, textFile } from './texts.mjs';
+import { localisePicture, pictureFile, pictureNames } from './pictures.mjs';
+import { GLOSSARY, TEXT_DIR, textFile } from './texts.mjs';
 
 export const SITE_DIR = join(BUILD_DIR, 'site');
 
-const WORDS = {
+/** What the site says itself, in each language. */
+export const SITE_WORDS = {
   en: {
     series: 'The IPC series',
     subtitle:
@@ -31,19 +34,21 @@ const WORDS = {
     source: 'Source',
     other: '简体中文',
     bench: 'Full bench report of this run',
+    glossary: 'Glossary: the terms in English and Chinese',
     footer:
       'Built from apps/lessons/text by <code>npm run lessons:html</code>. Outputs are real runs, checked by the tests; figures come from apps/lessons/bench/run.json.',
   },
   'zh-CN': {
     series: 'IPC 系列',
-    subtitle: '邮槽、管道、内存映射文件、同步,以及如何选择:每一课都能用一条命令运行,在 Windows 和 Linux 上,用 Node 也用 C。',
-    run: '运行一课:在仓库根目录执行 <code>npm run lesson -- 1</code>(或者课程的名字)。',
+    subtitle: '邮槽、管道、内存映射文件、同步，以及如何选择：每一课都能用一条命令运行，在 Windows 和 Linux 上，用 Node 也用 C。',
+    run: '运行一课：在仓库根目录执行 <code>npm run lesson -- 1</code>（或者课程的名字）。',
     linux: 'Linux 上的输出',
-    windows: 'Windows 上的输出(Windows 版 Node 与用 mingw 编译的 C 程序,在 Windows 测试通道里由 Wine 运行)',
+    windows: 'Windows 上的输出（Windows 版 Node 与用 mingw 编译的 C 程序，在 Windows 测试通道里由 Wine 运行）',
     source: '源代码',
     other: 'English',
     bench: '这次运行的完整基准测试报告',
-    footer: '由 <code>npm run lessons:html</code> 从 apps/lessons/text 生成。输出都是真实运行的结果,由测试检查;数字取自 apps/lessons/bench/run.json。',
+    glossary: '术语表：中英文术语对照',
+    footer: '由 <code>npm run lessons:html</code> 从 apps/lessons/text 生成。输出都是真实运行的结果，由测试检查；数字取自 apps/lessons/bench/run.json。',
   },
 };
 
@@ -84,7 +89,7 @@ function siteLink(href, lang) {
   const inText = relative(TEXT_DIR, target);
   if (!inText.startsWith('..')) {
     if (inText === 'README.md') return { href: `index.html${anchor}` };
-    const m = /^(\d\d-[\w-]+)\.([\w-]+)\.md$/.exec(inText);
+    const m = /^(\d\d-[\w-]+|glossary)\.([\w-]+)\.md$/.exec(inText);
     if (m) return { href: `${m[2] === lang ? '' : `../${m[2]}/`}${m[1]}.html${anchor}` };
   }
   const inApp = relative(APP_DIR, target).split('\\').join('/');
@@ -97,7 +102,7 @@ function siteLink(href, lang) {
 
 /** Renders one lesson text to a page body; returns { html, title, copies }. */
 function renderText(markdown, lang, charts) {
-  const words = WORDS[lang];
+  const words = SITE_WORDS[lang];
   const slug = slugger();
   const copies = new Set();
   const marked = new Marked({
@@ -142,7 +147,7 @@ function renderText(markdown, lang, charts) {
 }
 
 function page({ lang, title, body, otherHref, depth = 1 }) {
-  const words = WORDS[lang];
+  const words = SITE_WORDS[lang];
   const up = '../'.repeat(depth);
   return `<!doctype html>
 <html lang="${lang}">
@@ -190,34 +195,19 @@ details { background: #f8fafc; border: 1px solid var(--line); border-radius: 6px
 details[open] summary { margin-bottom: 8px; }
 .charts img { border: 1px solid var(--line); margin: 12px 0; }
 ol.lessons li { margin: 6px 0; }
-`;
-
-/** The charts of lesson 5: @ipckit/bench draws them from the run; each becomes one standalone SVG file. */
-async function benchCharts(run, outDir) {
-  const { renderHtml } = await import('@ipckit/bench');
-  const report = renderHtml(run);
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'report.html'), report);
-  copyFileSync(RUN_FILE, join(outDir, 'run.json'));
-  // The report styles its SVGs from its <style>: carry those rules into each file.
-  const css = (/<style>([\s\S]*?)<\/style>/.exec(report)?.[1] ?? '')
-    .split('\n')
-    .filter((l) => l.trim().startsWith('svg'))
-    .join('\n')
-    .replace(/svg \./g, '.')
-    .replace(/^svg \{[^}]*\}/m, '');
-  const charts = [...report.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m, i) => {
-    const svg = m[0].replace(
-      /^<svg([^>]*)>/,
-      (_, attrs) => `<svg${attrs}><style>text { font-family: system-ui, sans-serif; } ${css}</style><rect width="100%" height="100%" fill="#fff"/>`,
-    );
-    const title = /aria-label="([^"]*)"/.exec(m[0])?.[1] ?? `chart ${i + 1}`;
-    const file = `chart-${i + 1}.svg`;
-    writeFileSync(join(outDir, file), svg);
-    return { file, title };
-  });
-  return charts;
+:lang(zh-CN) { line-break: strict; }
+td code, th code { overflow-wrap: anywhere; }
+@media (max-width: 640px) {
+  body { font-size: 15px; }
+  header, main, footer { padding-left: 14px; padding-right: 14px; }
+  h1 { font-size: 24px; } h2 { font-size: 20px; }
+  /* A table keeps readable columns and scrolls sideways in its own box, never the page. */
+  table { max-width: 100%; }
+  th, td { min-width: 7em; }
+  th:first-child, td:first-child { min-width: 5em; }
+  figure pre { font-size: 12px; }
 }
+`;
 
 /**
  * Builds the whole site into `dir` (default build/site). Returns the pages written, relative to `dir`.
@@ -229,17 +219,17 @@ export async function buildSite(dir = SITE_DIR) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'style.css'), STYLE.trimStart());
   mkdirSync(join(dir, 'pictures'), { recursive: true });
-  for (const file of readdirSync(join(APP_DIR, 'pictures'))) copyFileSync(join(APP_DIR, 'pictures', file), join(dir, 'pictures', file));
+  for (const name of pictureNames()) for (const lang of LANGS) writeFileSync(join(dir, 'pictures', pictureFile(name, lang)), localisePicture(name, lang));
 
   const run = loadRun();
-  const charts = await benchCharts(run, join(dir, 'bench'));
+  const charts = await benchCharts(run, join(dir, 'bench'), LANGS);
   const pages = [];
   const copies = new Set();
 
   for (const lang of LANGS) {
-    const words = WORDS[lang];
+    const words = SITE_WORDS[lang];
     const other = LANGS.find((l) => l !== lang);
-    const chartsHtml = `<div class="charts">${charts.map((c) => `<img src="../bench/${c.file}" alt="${esc(c.title)}">`).join('\n')}<p><a href="../bench/report.html">${words.bench}</a></p></div>`;
+    const chartsHtml = `<div class="charts">${charts.map((c) => `<img src="../bench/${c.files[lang]}" alt="${esc(c.titles[lang])}">`).join('\n')}<p><a href="../bench/report.html">${words.bench}</a></p></div>`;
     mkdirSync(join(dir, lang), { recursive: true });
     for (const lesson of LESSONS) {
       // Figures are rendered from the run again here: the site cannot show other numbers than the file's.
@@ -250,14 +240,18 @@ export async function buildSite(dir = SITE_DIR) {
       writeFileSync(join(dir, file), page({ lang, title, body: html, otherHref: `../${pageOf(lesson, other)}` }));
       pages.push(file);
     }
+    // The glossary: one page per language, linked from every lesson's first line and from the index.
+    const glossary = renderText(readFileSync(GLOSSARY[lang], 'utf8'), lang, '');
+    writeFileSync(join(dir, lang, 'glossary.html'), page({ lang, title: glossary.title, body: glossary.html, otherHref: `../${other}/glossary.html` }));
+    pages.push(`${lang}/glossary.html`);
     const list = LESSONS.map(
       (l) => `<li><a href="${pageOf(l, lang).slice(lang.length + 1)}">${esc(l.title[lang])}</a><br><span>${esc(l.intro[lang])}</span></li>`,
     ).join('\n');
-    const body = `<h1>${words.series}</h1>\n<p>${words.subtitle}</p>\n<ol class="lessons">\n${list}\n</ol>\n<p>${words.run}</p>\n<p><a href="../bench/report.html">${words.bench}</a></p>`;
+    const body = `<h1>${words.series}</h1>\n<p>${words.subtitle}</p>\n<ol class="lessons">\n${list}\n</ol>\n<p>${words.run}</p>\n<p><a href="glossary.html">${words.glossary}</a> · <a href="../bench/report.html">${words.bench}</a></p>`;
     writeFileSync(join(dir, lang, 'index.html'), page({ lang, title: words.series, body, otherHref: `../${other}/index.html` }));
     pages.push(`${lang}/index.html`);
   }
-  const both = LANGS.map((lang) => `<h2><a href="${lang}/index.html">${WORDS[lang].series}</a></h2>\n<p>${WORDS[lang].subtitle}</p>`).join('\n');
+  const both = LANGS.map((lang) => `<h2><a href="${lang}/index.html">${SITE_WORDS[lang].series}</a></h2>\n<p>${SITE_WORDS[lang].subtitle}</p>`).join('\n');
   writeFileSync(
     join(dir, 'index.html'),
     page({ lang: 'en', title: 'The IPC series · IPC 系列', body: `<h1>ipckit · The IPC series · IPC 系列</h1>\n${both}`, depth: 0 }),

@@ -13,3 +13,6 @@ export const TEXT_DIR = join(APP_DIR, 'text');
 export function textFile(lesson, lang) {
   return join(TEXT_DIR, `${String(lesson.number).padStart(2, '0')}-${lesson.slug}.${lang}.md`);
 }
+
+/** The glossary: every term of the series once, in both languages. */
+export const GLOSSARY = { en: join(TEXT_DIR, 'glossary.en.md'), 'zh-CN': join(TEXT_DIR, 'glossary.zh-CN.md') };

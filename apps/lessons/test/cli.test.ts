@@ -17,6 +17,14 @@ describe.runIf(process.platform === 'linux')('bin/lesson.mjs', () => {
     for (const slug of ['mailslots', 'pipes', 'memory-mapped-files', 'synchronization', 'choosing-and-measuring']) expect(r.stdout).toContain(slug);
   });
 
+  it('lists the lessons in Chinese on request, header and all', () => {
+    const r = spawnSync(process.execPath, [LESSON, '--list', '--lang', 'zh-CN'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('IPC 系列（npm run lesson -- <编号或名字>）：');
+    expect(r.stdout).toContain('第 1 课 · 邮槽');
+    expect(r.stdout).not.toContain('The IPC series');
+  });
+
   it('refuses a lesson that does not exist, and says which exist', () => {
     const r = spawnSync(process.execPath, [LESSON, 'sockets', '--no-build'], { encoding: 'utf8' });
     expect(r.status).toBe(2);

@@ -6,16 +6,27 @@
  */
 import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { browse } from '../lib/browse.mjs';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PHONE_WIDTH, browse } from '../lib/browse.mjs';
 import { LESSONS } from '../lib/lessons/index.mjs';
 import { LANGS } from '../lib/runner.mjs';
-import { buildSite } from '../lib/site.mjs';
+import { SITE_DIR, buildSite } from '../lib/site.mjs';
 
 describe.runIf(process.platform === 'linux')('the static site', () => {
   it('has one page per lesson and language, each renders in chromium with its pictures, charts and links', async () => {
     const pages = await buildSite();
-    expect(pages.length).toBe(1 + LANGS.length * (LESSONS.length + 1));
-    const reports = await browse(pages);
+    // Per language: the lessons, the index and the glossary; and the one page that lists both languages.
+    expect(pages.length).toBe(1 + LANGS.length * (LESSONS.length + 2));
+    const pictures = ['pictures', 'bench'].flatMap((dir) =>
+      readdirSync(join(SITE_DIR, dir))
+        .filter((f) => f.endsWith('.svg'))
+        .map((f) => `${dir}/${f}`),
+    );
+    const reports = await browse(pages, { pictures });
+    // Every label of every picture and chart, in both languages, stays inside its box.
+    expect(pictures.length).toBeGreaterThan(10);
+    expect(reports.pictureProblems).toEqual([]);
     expect(reports.map((r) => r.page)).toEqual(pages);
     for (const r of reports) {
       expect(r.status, r.page).toBe(200);
@@ -26,6 +37,8 @@ describe.runIf(process.platform === 'linux')('the static site', () => {
       expect(r.badExternal, r.page).toEqual([]);
       expect(r.consoleErrors, r.page).toEqual([]);
       expect(statSync(r.screenshot).size, r.page).toBeGreaterThan(10_000);
+      expect(r.phone.pageWidth, `${r.page} at ${String(PHONE_WIDTH)} px: the page scrolls sideways`).toBeLessThanOrEqual(PHONE_WIDTH);
+      expect(r.phone.narrowCells, `${r.page} at ${String(PHONE_WIDTH)} px: squeezed table columns`).toEqual([]);
       if (/\/0\d-/.test(r.page)) {
         expect(r.textLength, r.page).toBeGreaterThan(5000);
         expect(r.images.length, `${r.page}: the lesson's pictures`).toBeGreaterThan(0);

@@ -10,11 +10,13 @@ import { benchMarkers, loadRun, renderMarkers } from '../lib/bench.mjs';
 import { EXTERNAL_HOSTS } from '../lib/browse.mjs';
 import { allFences, codeBlocks, regionOf } from '../lib/code.mjs';
 import { LESSONS } from '../lib/lessons/index.mjs';
+import { PICTURE_DIR, localisePicture, pictureFile, pictureNames } from '../lib/pictures.mjs';
 import { APP_DIR, C_PROGRAMS, REPO_ROOT, cSource, windowsManifest } from '../lib/programs.mjs';
 import { quotedBlocks } from '../lib/quotes.mjs';
-import { LANGS } from '../lib/runner.mjs';
-import { slugger } from '../lib/site.mjs';
-import { TEXT_DIR, textFile } from '../lib/texts.mjs';
+import { LANGS, RUNNER_WORDS, wrap } from '../lib/runner.mjs';
+import { SITE_WORDS, slugger } from '../lib/site.mjs';
+import { GLOSSARY, TEXT_DIR, textFile } from '../lib/texts.mjs';
+import { punctuationProblems, termProblems } from '../lib/zh.mjs';
 
 const read = (file: string): string => readFileSync(file, 'utf8');
 /** Markdown without its fenced blocks: the prose. */
@@ -23,7 +25,19 @@ const headings = (markdown: string): Array<{ level: number; text: string }> =>
   [...prose(markdown).matchAll(/^(#{1,6}) (.*)$/gm)].map((m) => ({ level: m[1]?.length ?? 0, text: m[2] ?? '' }));
 const links = (markdown: string): string[] => [...prose(markdown).matchAll(/!?\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1] ?? '');
 /** A link with the language taken out, so that the English and the Chinese texts' links compare. */
-const neutral = (href: string): string => href.replace(/\.(en|zh-CN)\.md/, '.LANG.md');
+const neutral = (href: string): string => href.replace(/\.(en|zh-CN)\.md/, '.LANG.md').replace(/(pictures\/[\w-]+)\.zh-CN\.svg/, '$1.svg');
+/** Each problem on one line, to read in a failing test's message. */
+const listed = (problems: Array<{ line: number; text?: string; why?: string; phrase?: string; instead?: string }>): string[] =>
+  problems.map((p) => (p.why ? `${String(p.line)}: ${p.why}: ${p.text ?? ''}` : `${String(p.line)}: "${p.phrase ?? ''}" → ${p.instead ?? ''}`));
+/** Every Chinese string of an object (the lessons' narration, the runner's and the site's words). */
+const chineseStrings = (value: unknown): string[] =>
+  typeof value === 'string'
+    ? [value]
+    : typeof value === 'function'
+      ? [(value as (x: string) => string)('x')]
+      : value && typeof value === 'object'
+        ? Object.values(value).flatMap(chineseStrings)
+        : [];
 
 describe('the lesson texts', () => {
   const run = loadRun();
@@ -45,6 +59,28 @@ describe('the lesson texts', () => {
         expect(han / zhProse.replace(/\s/g, '').length).toBeGreaterThan(0.2);
         expect(en.startsWith(`# ${lesson.title.en}\n`)).toBe(true);
         expect(zh.startsWith(`# ${lesson.title['zh-CN']}\n`)).toBe(true);
+      });
+
+      it('(zh-CN) is punctuated as Chinese is: full-width marks in prose, ASCII in code', () => {
+        expect(listed(punctuationProblems(zh))).toEqual([]);
+      });
+
+      it('(zh-CN) uses the terms Chinese programmers use, not translated phrases', () => {
+        expect(listed(termProblems(zh))).toEqual([]);
+      });
+
+      it('(zh-CN) narrates the steps in the same Chinese (lib/lessons)', () => {
+        const strings = [lesson.title, lesson.intro, ...lesson.steps.flatMap((step) => [step.title, step.text])].flatMap((t) => (t ? [t['zh-CN']] : []));
+        for (const text of strings) {
+          expect(listed(punctuationProblems(text)), text).toEqual([]);
+          expect(listed(termProblems(text)), text).toEqual([]);
+        }
+      });
+
+      it('(zh-CN) shows the Chinese pictures, the English text the English ones', () => {
+        const pictures = (markdown: string): string[] => links(markdown).filter((l) => l.includes('pictures/'));
+        for (const href of pictures(zh)) expect(href, href).toMatch(/\.zh-CN\.svg$/);
+        for (const href of pictures(en)) expect(href, href).not.toMatch(/\.zh-CN\.svg$/);
       });
 
       it('has the same sections in both languages', () => {
@@ -112,6 +148,60 @@ describe('the lesson texts', () => {
       }
     });
   }
+
+  it('the series index and the glossary are punctuated as Chinese is, in their Chinese parts', () => {
+    for (const file of [join(TEXT_DIR, 'README.md'), GLOSSARY['zh-CN']]) {
+      expect(listed(punctuationProblems(read(file))), file).toEqual([]);
+      expect(listed(termProblems(read(file))), file).toEqual([]);
+    }
+  });
+
+  it('the runner, the command and the site speak Chinese punctuated as Chinese', () => {
+    for (const text of [...chineseStrings(RUNNER_WORDS['zh-CN']), ...chineseStrings(SITE_WORDS['zh-CN'])]) {
+      expect(listed(punctuationProblems(text)), text).toEqual([]);
+    }
+  });
+
+  it('wrapped for the terminal, no Chinese line starts with a closing mark (，。：；）” …)', () => {
+    const narration = LESSONS.flatMap((l) => [l.intro, ...l.steps.map((s) => s.text)]).flatMap((t) => (t ? [t['zh-CN']] : []));
+    const starts: string[] = [];
+    for (const text of narration) {
+      for (let width = 30; width <= 80; width++) {
+        for (const line of wrap(text, width, '  ')) if (/^\s*[，。、：；！？）”’》…]/u.test(line)) starts.push(`${String(width)}: ${line}`);
+      }
+    }
+    expect(starts).toEqual([]);
+  });
+
+  it('the glossary lists the same terms in both languages, each once', () => {
+    const rows = (file: string): string[] =>
+      read(file)
+        .split('\n')
+        .filter((l) => /^\| [^-|]/.test(l) && !/^\| English \|/.test(l))
+        .map((l) => l.split('|')[1]?.trim() ?? '');
+    const en = rows(GLOSSARY.en);
+    expect(en.length).toBeGreaterThan(30);
+    expect(rows(GLOSSARY['zh-CN'])).toEqual(en);
+    expect(new Set(en).size).toBe(en.length);
+    const chinese = read(GLOSSARY['zh-CN'])
+      .split('\n')
+      .filter((l) => /^\| [^-|]/.test(l) && !/^\| English \|/.test(l))
+      .map((l) => l.split('|')[2]?.trim() ?? '');
+    for (const term of ['文件映射对象', '互斥量', '信号量', '句柄', '命名管道', '邮槽', '视图', '事件', '组帧']) expect(chinese).toContain(term);
+  });
+
+  it('every picture has its Chinese twin, made from it and up to date (node apps/lessons/bin/pictures.mjs)', () => {
+    expect(pictureNames().length).toBeGreaterThan(0);
+    for (const name of pictureNames()) {
+      const zhPicture = localisePicture(name, 'zh-CN');
+      expect(read(join(PICTURE_DIR, pictureFile(name, 'zh-CN'))), name).toBe(zhPicture);
+      const labels = [...zhPicture.matchAll(/<text\b[^>]*>([^<]*)</g)].map((m) => m[1] ?? '');
+      expect(
+        labels.some((l) => /\p{Script=Han}/u.test(l)),
+        name,
+      ).toBe(true);
+    }
+  });
 
   it('the series index links every lesson in both languages', () => {
     const index = read(join(TEXT_DIR, 'README.md'));

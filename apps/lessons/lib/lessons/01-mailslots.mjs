@@ -9,14 +9,15 @@ export default {
   title: { en: 'Lesson 1 · Mailslots', 'zh-CN': '第 1 课 · 邮槽' },
   intro: {
     en: 'A mailslot is a named, one-way box for messages: one server reads, any number of writers write, and every write arrives as one whole message.',
-    'zh-CN': '邮槽是一个有名字的、单向的消息箱:一个服务端读,任意多个写端写,每次写入都作为一条完整的消息到达。',
+    'zh-CN': '邮槽是一个有名字的、单向的消息箱：一个服务端读，任意多个写端写，每次写入都作为一条完整的消息到达。',
   },
   steps: [
     {
       title: { en: 'The server creates the slot', 'zh-CN': '服务端创建邮槽' },
       text: {
         en: 'CreateMailslotW on Windows; on Linux a Unix datagram socket bound to a path, the nearest thing POSIX has. The slot refuses messages over 1024 bytes.',
-        'zh-CN': 'Windows 上是 CreateMailslotW;Linux 上是绑定到一个路径的 Unix 数据报套接字,这是 POSIX 上最接近邮槽的东西。这个邮槽拒收超过 1024 字节的消息。',
+        'zh-CN':
+          'Windows 上是 CreateMailslotW；Linux 上是绑定到一个路径的 Unix 数据报套接字，这是 POSIX 上最接近邮槽的东西。这个邮槽拒收超过 1024 字节的消息。',
       },
       async run(ctx) {
         ctx.state.path = await mailslotPath(ctx.name);
@@ -27,11 +28,11 @@ export default {
       },
     },
     {
-      title: { en: 'Two writers leave messages; nobody reads yet', 'zh-CN': '两个写端留下消息;还没有人读' },
+      title: { en: 'Two writers leave messages; nobody reads yet', 'zh-CN': '两个写端留下消息；还没有人读' },
       text: {
         en: 'A Node writer (CreateFileW + WriteFile, or connect + send) and a C writer doing the same with the OS calls alone. Each write is one message. The server has not read anything: the messages wait in the slot.',
         'zh-CN':
-          '一个 Node 写端(CreateFileW + WriteFile,或 connect + send)和一个只用操作系统调用做同样事情的 C 写端。每次写入就是一条消息。服务端还什么都没读:消息在邮槽里等着。',
+          '一个 Node 写端（CreateFileW + WriteFile，或 connect + send）和一个只用操作系统调用做同样事情的 C 写端。每次写入就是一条消息。服务端还什么都没读：消息在邮槽里等着。',
       },
       async run(ctx) {
         await ctx.node('node writer', '01-mailslots/client', [ctx.name, 'hello', 'from', 'node']).done();
@@ -42,7 +43,7 @@ export default {
       title: { en: 'The server asks how many messages wait', 'zh-CN': '服务端询问有多少条消息在等待' },
       text: {
         en: 'GetMailslotInfo on Windows says how many messages wait and how long the next one is, before reading it. A socket cannot count its queue; ipckit counts what it has taken in.',
-        'zh-CN': '在 Windows 上,GetMailslotInfo 能在读之前告诉你有几条消息在等、下一条有多长。套接字无法数出自己的队列;ipckit 数的是它已经取进进程里的消息。',
+        'zh-CN': '在 Windows 上，GetMailslotInfo 能在读之前告诉你有几条消息在等、下一条有多长。套接字无法数出自己的队列；ipckit 数的是它已经取进进程里的消息。',
       },
       async run(ctx) {
         ctx.note('server ← wait 4');
@@ -51,10 +52,10 @@ export default {
       },
     },
     {
-      title: { en: 'The server reads: one read, one message', 'zh-CN': '服务端读取:一次读取,一条消息' },
+      title: { en: 'The server reads: one read, one message', 'zh-CN': '服务端读取：一次读取，一条消息' },
       text: {
         en: 'Boundaries are kept: "hello" and "from" never arrive glued together as they could on a byte stream, and the messages of the two writers come in the order they were written.',
-        'zh-CN': '消息边界得以保留:"hello" 和 "from" 绝不会像在字节流上那样粘在一起到达,两个写端的消息按写入的顺序到来。',
+        'zh-CN': '消息边界得以保留：“hello” 和 “from” 绝不会像在字节流上那样粘在一起到达，两个写端的消息按写入的顺序到来。',
       },
       async run(ctx) {
         ctx.note('server ← read 4');
@@ -67,7 +68,7 @@ export default {
       text: {
         en: "The writer knows its own limit (1024 bytes here) and refuses a 2000-byte message before any system call: EMSGSIZE. Windows would also refuse it at WriteFile, against the slot's maximum.",
         'zh-CN':
-          '写端知道自己的上限(这里是 1024 字节),在任何系统调用之前就拒绝了一条 2000 字节的消息:EMSGSIZE。Windows 在 WriteFile 时也会按邮槽的上限拒绝它。',
+          '写端知道自己的上限（这里是 1024 字节），在任何系统调用之前就拒绝了一条 2000 字节的消息：EMSGSIZE。Windows 在 WriteFile 时也会按邮槽的上限拒绝它。',
       },
       async run(ctx) {
         const writer = ctx.node('node writer', '01-mailslots/client', [ctx.name, '+2000']);
@@ -76,10 +77,10 @@ export default {
       },
     },
     {
-      title: { en: 'The server closes; writers find nobody', 'zh-CN': '服务端关闭;写端找不到人' },
+      title: { en: 'The server closes; writers find nobody', 'zh-CN': '服务端关闭；写端找不到接收方' },
       text: {
         en: 'The slot is one kernel object: closing its handle (or its socket) frees the name at once. Opening it now fails: ENOENT, which is ERROR_FILE_NOT_FOUND on Windows.',
-        'zh-CN': '邮槽是一个内核对象:关闭它的句柄(或套接字),名字立刻就空出来了。现在再打开它会失败:ENOENT,在 Windows 上就是 ERROR_FILE_NOT_FOUND。',
+        'zh-CN': '邮槽是一个内核对象：关闭它的句柄（或套接字），名字立刻就空出来了。现在再打开它会失败：ENOENT，在 Windows 上就是 ERROR_FILE_NOT_FOUND。',
       },
       async run(ctx) {
         ctx.note('server ← close');
@@ -91,11 +92,11 @@ export default {
       },
     },
     {
-      title: { en: 'The other way round: a C server, a Node writer', 'zh-CN': '反过来:C 服务端,Node 写端' },
+      title: { en: 'The other way round: a C server, a Node writer', 'zh-CN': '反过来：C 服务端，Node 写端' },
       text: {
         en: 'The C server creates the slot and reads the two messages the Node writer sends, waiting as long as it takes. Then it sets a read timeout of 300 ms (SetMailslotInfo; SO_RCVTIMEO on Linux) and waits in one more read that nobody answers: it gives up with ERROR_SEM_TIMEOUT (Windows) or EAGAIN (Linux).',
         'zh-CN':
-          'C 服务端创建邮槽,读出 Node 写端发来的两条消息,需要等多久就等多久。然后它把读超时设为 300 毫秒(SetMailslotInfo;Linux 上是 SO_RCVTIMEO),再等一次没人回应的读取:它以 ERROR_SEM_TIMEOUT(Windows)或 EAGAIN(Linux)放弃。',
+          'C 服务端创建邮槽，读出 Node 写端发来的两条消息，需要等多久就等多久。然后它把读超时设为 300 毫秒（SetMailslotInfo；Linux 上是 SO_RCVTIMEO），再等一次没人回应的读取：它以 ERROR_SEM_TIMEOUT（Windows）或 EAGAIN（Linux）放弃。',
       },
       async run(ctx) {
         const server = ctx.c('C server', 'mailslot_server', [ctx.state.path, '2', '300']);

@@ -7,18 +7,18 @@ import { nodeScript } from '../programs.mjs';
 export default {
   number: 2,
   slug: 'pipes',
-  title: { en: 'Lesson 2 · Pipes, anonymous and named', 'zh-CN': '第 2 课 · 管道:匿名管道与命名管道' },
+  title: { en: 'Lesson 2 · Pipes, anonymous and named', 'zh-CN': '第 2 课 · 管道：匿名管道与命名管道' },
   intro: {
     en: 'A pipe is a buffer in the kernel with a writing end and a reading end. An anonymous pipe has no name: only processes that inherit an end can use it. A named pipe has a name that any process can open.',
-    'zh-CN': '管道是内核里的一块缓冲区,一端写、一端读。匿名管道没有名字:只有继承了某一端的进程才能使用它。命名管道有名字,任何进程都可以按名字打开。',
+    'zh-CN': '管道是内核里的一块缓冲区，一端写、一端读。匿名管道没有名字：只有继承了某一端的进程才能使用它。命名管道有名字，任何进程都可以按名字打开。',
   },
   steps: [
     {
-      title: { en: 'Anonymous pipes, the Node way', 'zh-CN': '匿名管道:Node 的做法' },
+      title: { en: 'Anonymous pipes, the Node way', 'zh-CN': '匿名管道：Node 的做法' },
       text: {
         en: 'child_process.spawn with stdio "pipe" gives the child a new stdin and stdout; the parent keeps the other ends. The parent writes three lines and closes its end; the child answers each in capitals and stops at end-of-file.',
         'zh-CN':
-          'child_process.spawn 的 stdio 设为 "pipe" 时,子进程得到新的标准输入和标准输出,父进程握着另一端。父进程写三行,然后关闭自己这一端;子进程把每一行改成大写写回,读到文件结束(EOF)就停下。',
+          'child_process.spawn 的 stdio 设为 “pipe” 时，子进程得到新的标准输入和标准输出，父进程握着另一端。父进程写三行，然后关闭自己这一端；子进程把每一行改成大写写回，读到文件结束（EOF）就停下。',
       },
       async run(ctx) {
         const parent = ctx.node('node parent', '02-pipes/anon-parent');
@@ -29,11 +29,12 @@ export default {
     {
       title: {
         en: 'The same in C: CreatePipe or pipe2, an inherited handle, a redirected child',
-        'zh-CN': '用 C 做同样的事:CreatePipe 或 pipe2、可继承的句柄、重定向的子进程',
+        'zh-CN': '用 C 做同样的事：CreatePipe 或 pipe2、可继承的句柄、重定向的子进程',
       },
       text: {
         en: 'The C parent makes two real pipes, lets the child inherit only the far ends (an inheritable handle on Windows; dup2 onto 0 and 1 after fork on POSIX), and starts the same Node child.',
-        'zh-CN': 'C 父进程创建两个真正的管道,只让子进程继承远端(Windows 上是可继承的句柄;POSIX 上是 fork 之后 dup2 到 0 和 1),然后启动同一个 Node 子进程。',
+        'zh-CN':
+          'C 父进程创建两个真正的管道，只让子进程继承远端（Windows 上是可继承的句柄；POSIX 上是 fork 之后 dup2 到 0 和 1），然后启动同一个 Node 子进程。',
       },
       async run(ctx) {
         const parent = ctx.c('C parent', 'pipe_anon', [process.execPath, nodeScript('02-pipes/anon-child')]);
@@ -42,11 +43,11 @@ export default {
       },
     },
     {
-      title: { en: 'The classic mistake: a write end left open', 'zh-CN': '经典错误:忘了关闭写端' },
+      title: { en: 'The classic mistake: a write end left open', 'zh-CN': '经典错误：忘了关闭写端' },
       text: {
         en: "A pipe reads end-of-file only when every write end in every process is closed. This parent forgets its own copy of the child's stdout write end: the child has exited, and still no end-of-file comes.",
         'zh-CN':
-          '只有当所有进程里的所有写端都关闭了,管道才会读到文件结束。这个父进程忘了关闭它自己手里那份子进程标准输出的写端:子进程早已退出,文件结束却始终不来。',
+          '只有当所有进程里的所有写端都关闭了，管道才会读到文件结束。这个父进程忘了关闭它自己手里那份子进程标准输出的写端：子进程早已退出，文件结束却始终不来。',
       },
       async run(ctx) {
         const parent = ctx.c('C parent', 'pipe_anon', ['--forget-close', process.execPath, nodeScript('02-pipes/anon-child')]);
@@ -55,10 +56,10 @@ export default {
       },
     },
     {
-      title: { en: 'A named pipe: a server anyone can find by name', 'zh-CN': '命名管道:任何人都能按名字找到的服务端' },
+      title: { en: 'A named pipe: a server anyone can find by name', 'zh-CN': '命名管道：任何人都能按名字找到的服务端' },
       text: {
         en: 'On Windows \\\\.\\pipe\\<name> (CreateNamedPipeW and ConnectNamedPipe, inside libuv); on Linux a Unix domain socket, whose name is a path.',
-        'zh-CN': 'Windows 上是 \\\\.\\pipe\\<名字>(由 libuv 内部调用 CreateNamedPipeW 和 ConnectNamedPipe);Linux 上是 Unix 域套接字,它的名字是一个路径。',
+        'zh-CN': 'Windows 上是 \\\\.\\pipe\\<名字>（由 libuv 内部调用 CreateNamedPipeW 和 ConnectNamedPipe）；Linux 上是 Unix 域套接字，它的名字是一个路径。',
       },
       async run(ctx) {
         ctx.state.path = await pipePath(ctx.name);
@@ -68,10 +69,10 @@ export default {
       },
     },
     {
-      title: { en: 'A Node client: one message, one reply', 'zh-CN': 'Node 客户端:一条消息,一条回复' },
+      title: { en: 'A Node client: one message, one reply', 'zh-CN': 'Node 客户端：一条消息，一条回复' },
       text: {
         en: 'The client opens the pipe by name and sends messages; the server answers each in capitals. Both sides see whole messages because ipckit frames them.',
-        'zh-CN': '客户端按名字打开管道并发送消息;服务端把每条消息改成大写回复。双方看到的都是完整的消息,因为 ipckit 给它们加了帧。',
+        'zh-CN': '客户端按名字打开管道并发送消息；服务端把每条消息改成大写回复。双方看到的都是完整的消息，因为 ipckit 给它们加了帧。',
       },
       async run(ctx) {
         await ctx.node('node client', '02-pipes/client', [ctx.name, 'hello', 'named pipe']).done();
@@ -79,10 +80,10 @@ export default {
       },
     },
     {
-      title: { en: 'A C client frames by hand', 'zh-CN': 'C 客户端亲手加帧' },
+      title: { en: 'A C client frames by hand', 'zh-CN': 'C 客户端自己组帧' },
       text: {
         en: 'Two frames in one write, then one frame in three writes: the server still gets exactly three messages. The stream keeps no boundaries; the 4-byte lengths do.',
-        'zh-CN': '一次写入两帧,再用三次写入写一帧:服务端收到的仍然恰好是三条消息。字节流本身不保留边界;靠的是那 4 个字节的长度。',
+        'zh-CN': '一次写入两帧，再用三次写入写一帧：服务端收到的仍然恰好是三条消息。字节流本身不保留边界；靠的是那 4 个字节的长度。',
       },
       async run(ctx) {
         await ctx.c('C client', 'pipe_client', [ctx.state.path]).done();
@@ -94,7 +95,7 @@ export default {
       text: {
         en: 'Two writes, "hello" and "world", and one read with room for both. Windows pipes have a message mode that keeps the writes apart; POSIX has SOCK_SEQPACKET. They differ when a message does not fit the read.',
         'zh-CN':
-          '两次写入 "hello" 和 "world",再用一次足够大的读取。Windows 管道有保留每次写入边界的消息模式;POSIX 有 SOCK_SEQPACKET。当一条消息装不进这次读取时,两者的行为不同。',
+          '两次写入 “hello” 和 “world”，再用一次足够大的读取。Windows 管道有保留每次写入边界的消息模式；POSIX 有 SOCK_SEQPACKET。当一条消息装不进这次读取时，两者的行为不同。',
       },
       async run(ctx) {
         await ctx.c('C modes', 'pipe_modes', [ctx.name]).done();
@@ -104,7 +105,7 @@ export default {
       title: { en: 'The server closes', 'zh-CN': '服务端关闭' },
       text: {
         en: 'Closing the listener frees the name (on Linux it also removes the socket file).',
-        'zh-CN': '关闭监听端就释放了名字(在 Linux 上还会删除套接字文件)。',
+        'zh-CN': '关闭监听端就释放了名字（在 Linux 上还会删除套接字文件）。',
       },
       async run(ctx) {
         ctx.note('server ← close');

@@ -15,7 +15,7 @@ export default {
   intro: {
     en: 'Shared memory gives two processes the same bytes and nothing else: no turns, no "ready", no "done". This lesson catches what goes wrong without them, then adds them: a mutex, events, and a ring that needs no lock at all.',
     'zh-CN':
-      '共享内存只给两个进程同一批字节,别的什么都不给:没有轮流,没有"就绪",也没有"完成"。这一课先抓住缺少它们时会出什么错,再把它们加上:互斥量、事件,以及一个根本不需要锁的环形缓冲区。',
+      '共享内存只给两个进程同一批字节，别的什么都不给：没有轮流，没有“就绪”，也没有“完成”。这一课先抓住缺少它们时会出什么错，再把它们加上：互斥量、事件，以及一个根本不需要锁的环形缓冲区。',
   },
   masks: [
     [/read \d+ times without the lock: \d+ torn(, e\.g\. .*)?$/, 'read <n> times without the lock: <n> torn, e.g. <a torn record>'],
@@ -29,7 +29,7 @@ export default {
       text: {
         en: 'The writer flips a 32-byte record between {1, "AAA…"} and {2, "BBB…"} without a lock. Two readers, Node and C, copy it again and again, as the article\'s MemRead does (stu = *lpstu), and count the copies that are neither: half of one write and half of the next.',
         'zh-CN':
-          '写端在不加锁的情况下,把一条 32 字节的记录在 {1, "AAA…"} 和 {2, "BBB…"} 之间来回改写。两个读端(Node 和 C)像文章里的 MemRead(stu = *lpstu)那样一遍遍地拷贝它,并数出两者都不是的拷贝:一半来自这次写入,一半来自下一次。',
+          '写端在不加锁的情况下，把一条 32 字节的记录在 {1，“AAA…”} 和 {2，“BBB…”} 之间来回改写。两个读端（Node 和 C）像文章里的 MemRead（stu = *lpstu）那样一遍遍地拷贝它，并数出两者都不是的拷贝：一半来自这次写入，一半来自下一次。',
       },
       async run(ctx) {
         const writer = ctx.node('node writer', '04-sync/flipper', [ctx.name]);
@@ -47,7 +47,7 @@ export default {
       text: {
         en: 'Now the writer holds the mutex for each write and the readers for each read: CreateMutexW and WaitForSingleObject / ReleaseMutex on Windows, a process-shared robust pthread mutex in shared memory on Linux. Not one torn read.',
         'zh-CN':
-          '现在写端每次写入时都持有互斥量,读端每次读取时也一样:Windows 上是 CreateMutexW 与 WaitForSingleObject / ReleaseMutex,Linux 上是放在共享内存里的、进程间共享的健壮(robust)pthread 互斥量。一次撕裂读都没有了。',
+          '现在写端每次写入时都持有互斥量，读端每次读取时也一样：Windows 上是 CreateMutexW 与 WaitForSingleObject / ReleaseMutex,Linux 上是放在共享内存里的、进程间共享的健壮（robust）pthread 互斥量。一次撕裂读都没有了。',
       },
       async run(ctx) {
         const name = `${ctx.name}-locked`;
@@ -62,11 +62,11 @@ export default {
       },
     },
     {
-      title: { en: 'A holder dies inside the lock', 'zh-CN': '持有者死在锁里' },
+      title: { en: 'A holder dies inside the lock', 'zh-CN': '持有者持锁时崩溃' },
       text: {
         en: 'A process takes the mutex, writes half an update and is killed. A mutex knows its holder, so the next one to take it is told: WAIT_ABANDONED on Windows, EOWNERDEAD on Linux (ipckit: guard.abandoned). It must check the data and repair it.',
         'zh-CN':
-          '一个进程拿到互斥量,只写了一半的更新就被杀掉了。互斥量知道谁持有它,所以下一个拿到它的进程会被告知:Windows 上是 WAIT_ABANDONED,Linux 上是 EOWNERDEAD(在 ipckit 里是 guard.abandoned)。它必须检查数据并修复。',
+          '一个进程拿到互斥量，只写了一半的更新就被杀掉了。互斥量知道谁持有它，所以下一个拿到它的进程会被告知：Windows 上是 WAIT_ABANDONED,Linux 上是 EOWNERDEAD（在 ipckit 里是 guard.abandoned）。它必须检查数据并修复。',
       },
       async run(ctx) {
         const name = `${ctx.name}-dead`;
@@ -84,11 +84,11 @@ export default {
       },
     },
     {
-      title: { en: 'Events: wait instead of polling', 'zh-CN': '事件:等待,而不是轮询' },
+      title: { en: 'Events: wait instead of polling', 'zh-CN': '事件：等待，而不是轮询' },
       text: {
         en: 'The series\' students, done right: a C reader started first sleeps on the event "ready"; the Node writer fills 30 records under the mutex and sets it; the reader reads under the mutex and sets "done", and only then does the writer close.',
         'zh-CN':
-          '把系列文章里的学生例子做对:先启动的 C 读端在事件 "ready" 上睡眠;Node 写端在互斥量保护下写好 30 条记录,然后设置这个事件;读端在互斥量保护下读取,再设置 "done",写端这时才关闭。',
+          '把系列文章里的学生例子做对：先启动的 C 读端阻塞在事件 ready 上；Node 写端在互斥量保护下写好 30 条记录，然后设置这个事件；读端在互斥量保护下读取，再设置 “done”，写端这时才关闭。',
       },
       async run(ctx) {
         const base = `${ctx.name}-students`;
@@ -102,11 +102,11 @@ export default {
       },
     },
     {
-      title: { en: 'A ring: no lock at all', 'zh-CN': '环形缓冲区:根本不用锁' },
+      title: { en: 'A ring: no lock at all', 'zh-CN': '环形缓冲区：根本不用锁' },
       text: {
         en: 'One producer, one consumer, and two counters: the producer alone writes head, the consumer alone writes tail, each with one atomic store after the bytes it covers. Node produces 1000 messages into a 4 KiB ring; C consumes them. This is the ring inside every shm:// channel.',
         'zh-CN':
-          '一个生产者、一个消费者、两个计数器:只有生产者写 head,只有消费者写 tail,各自在它所覆盖的字节写好之后用一次原子存储发布。Node 往一个 4 KiB 的环里生产 1000 条消息,C 来消费。每个 shm:// 通道里用的就是这种环。',
+          '一个生产者、一个消费者、两个计数器：只有生产者写 head，只有消费者写 tail，各自在它所覆盖的字节写好之后用一次原子存储发布。Node 往一个 4 KiB 的环里生产 1000 条消息，C 来消费。每个 shm:// 通道里用的就是这种环。',
       },
       async run(ctx) {
         const name = `${ctx.name}-ring`;

@@ -27,7 +27,7 @@ export default {
   intro: {
     en: 'Every ipckit transport speaks one interface: choosing is changing an address. What changes underneath is how many system calls, copies and wake-ups a message costs. This lesson times a round trip on three of them, then reads the benchmark.',
     'zh-CN':
-      'ipckit 的每种传输都说同一套接口:选择传输就是换一个地址。底下变化的是一条消息要花多少次系统调用、多少次拷贝、多少次唤醒。这一课在其中三种传输上测一次往返,然后读基准测试的结果。',
+      'ipckit 的每种传输都实现同一套接口：选择传输就是换一个地址。底下变化的是一条消息要花多少次系统调用、多少次拷贝、多少次唤醒。这一课在其中三种传输上测一次往返，然后读基准测试的结果。',
   },
   masks: [
     [/\b\d+(\.\d+)? (ns|µs|ms|s)\b/, '<time>'],
@@ -38,10 +38,11 @@ export default {
   ],
   steps: [
     {
-      title: { en: 'shm://: shared memory and a ring', 'zh-CN': 'shm://:共享内存与环形缓冲区' },
+      title: { en: 'shm://： shared memory and a ring', 'zh-CN': 'shm://：共享内存与环形缓冲区' },
       text: {
         en: 'The server says what the transport is; the client times 2000 round trips of 64 bytes. While the other side is busy, a message crosses without a system call: the waiting side spins a little before it sleeps.',
-        'zh-CN': '服务端说明这是什么传输;客户端对 2000 次 64 字节的往返计时。只要对方正忙着,消息就不需要系统调用就能过去:等待的一方会先自旋一小会儿,再去睡眠。',
+        'zh-CN':
+          '服务端说明这是什么传输；客户端对 2000 次 64 字节的往返计时。只要对方正忙着，消息就不需要系统调用就能过去：等待的一方会先自旋一小会儿，再去睡眠。',
       },
       async run(ctx) {
         const { server, address } = await serve(ctx, 'shm server', `shm://${ctx.name}`);
@@ -50,10 +51,10 @@ export default {
       },
     },
     {
-      title: { en: 'pipe://: a named pipe, from Node and from C', 'zh-CN': 'pipe://:命名管道,分别从 Node 和 C 访问' },
+      title: { en: 'pipe://： a named pipe, from Node and from C', 'zh-CN': 'pipe://：命名管道，分别从 Node 和 C 访问' },
       text: {
         en: 'The same program with another address. Every message is a write into the kernel and a read out of it, and the reader must be woken: look at the system time. A C client costs the same in the kernel.',
-        'zh-CN': '同一个程序,换一个地址。每条消息都要写进内核再从内核读出来,读端还得被唤醒:看看系统时间那一栏。C 客户端在内核里的开销一样多。',
+        'zh-CN': '同一个程序，换一个地址。每条消息都要写进内核再从内核读出来，读端还得被唤醒：看看系统时间那一栏。C 客户端在内核里的开销一样多。',
       },
       async run(ctx) {
         const { server, address } = await serve(ctx, 'pipe server', `pipe://${ctx.name}`);
@@ -63,10 +64,10 @@ export default {
       },
     },
     {
-      title: { en: 'tcp://: the baseline', 'zh-CN': 'tcp://:基准线' },
+      title: { en: 'tcp://： the baseline', 'zh-CN': 'tcp://：基准线' },
       text: {
         en: 'Loopback TCP: the same kind of cost as the pipe, plus the TCP stack. It is the one transport here that also crosses machines.',
-        'zh-CN': '回环 TCP:开销和管道属于同一类,再加上 TCP 协议栈。它是这里唯一还能跨机器的传输。',
+        'zh-CN': '回环 TCP：开销和管道属于同一类，再加上 TCP 协议栈。它是这里唯一还能跨机器的传输。',
       },
       async run(ctx) {
         const { server, address } = await serve(ctx, 'tcp server', 'tcp://127.0.0.1:0');
@@ -79,7 +80,7 @@ export default {
       text: {
         en: "A rough look is not a measurement. The lesson's numbers come from a saved run of npm run bench (apps/lessons/bench/run.json): its command, its machine, and each transport at the smallest and largest size.",
         'zh-CN':
-          '粗略一看不等于测量。本课引用的数字来自一次保存下来的 npm run bench 运行(apps/lessons/bench/run.json):它的命令、它的机器,以及每种传输在最小和最大消息尺寸下的结果。',
+          '粗略一看不等于测量。本课引用的数字来自一次保存下来的 npm run bench 运行（apps/lessons/bench/run.json）：它的命令、它的机器，以及每种传输在最小和最大消息尺寸下的结果。',
       },
       async run(ctx) {
         await ctx.node('bench', '05-choosing/bench-summary', [join(APP_DIR, 'bench', 'run.json')]).done();
