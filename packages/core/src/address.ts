@@ -1,6 +1,8 @@
 import { IpcError } from './errors.js';
 import { checkWait, deadline, sleep, type CheckedWait } from './kit/cancel.js';
+import { publishOn, subscribeOn } from './kit/topic-transport.js';
 import { ReconnectingChannel, reconnectSettings } from './reconnect.js';
+import type { PublishOptions, Publisher, SubscribeOptions, Subscriber } from './topic.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, type Channel, type ConnectOptions, type Listener, type ListenOptions, type Transport } from './transport.js';
 
 /** An address split into its transport scheme and the name that transport serves. */
@@ -97,24 +99,60 @@ export async function connect(address: string, options?: ConnectOptions): Promis
   const settings = reconnect === undefined || reconnect === false ? undefined : reconnectSettings(reconnect);
   const wait = checkWait(rest, DEFAULT_CONNECT_TIMEOUT_MS);
   const transport = await resolveTransport(scheme);
-  const first = waitForListener === true ? await connectWhenServed(transport, name, rest, wait) : await transport.connect(name, rest);
+  const first =
+    waitForListener === true
+      ? await whenServed(`${transport.scheme}://${name}`, wait, (step) => transport.connect(name, { ...rest, ...step }))
+      : await transport.connect(name, rest);
   if (!settings) return first;
   // Each reconnection attempt gets the transport's own timeout; `signal` is the channel's (close() aborts it).
   const { signal: _signal, ...perAttempt } = rest;
   return new ReconnectingChannel(first, (signal) => transport.connect(name, { ...perAttempt, signal }), settings);
 }
 
-/** Connects, retrying ENOENT until the deadline (`waitForListener`). */
-async function connectWhenServed(transport: Transport, name: string, options: ConnectOptions, wait: CheckedWait): Promise<Channel> {
-  const limit = deadline(wait, `waiting for ${transport.scheme}://${name} to be served`);
-  const gaveUp = (lastError: IpcError): IpcError =>
-    new IpcError('ETIMEDOUT', `nobody served ${transport.scheme}://${name} within ${wait.timeoutMs} ms`, { cause: lastError });
+/**
+ * Publishes a topic on an address, e.g. `publish('pipe://sensors', { history: 10 })`:
+ * one publisher, many subscribers (the rules are in topic.ts). ENOTSUP on a
+ * transport without topics (`mailslot://`), EINVAL for a bad name or option,
+ * both before anything is created; EADDRINUSE when the name is served already.
+ */
+export async function publish(address: string, options?: PublishOptions): Promise<Publisher> {
+  const { scheme, name } = parseAddress(address);
+  return publishOn(await resolveTransport(scheme), name, options);
+}
+
+/**
+ * Subscribes to a topic, e.g. `subscribe('pipe://sensors')`: an async
+ * iterable of deliveries (`{ data, seq, missed }`). With
+ * `waitForPublisher: true`, ENOENT (nobody publishes the name) is retried as
+ * {@link connect}'s `waitForListener` is, until `timeoutMs` (default
+ * DEFAULT_CONNECT_TIMEOUT_MS). Options are checked before anything is opened.
+ */
+export async function subscribe(address: string, options?: SubscribeOptions): Promise<Subscriber> {
+  const { scheme, name } = parseAddress(address);
+  const raw: unknown = options;
+  if (raw !== undefined && raw !== null && typeof raw !== 'object') throw new IpcError('EINVAL', 'subscribe options must be an object');
+  const { waitForPublisher, ...rest } = options ?? {};
+  if (waitForPublisher !== undefined && typeof waitForPublisher !== 'boolean') throw new IpcError('EINVAL', 'waitForPublisher must be a boolean');
+  const wait = checkWait(rest, DEFAULT_CONNECT_TIMEOUT_MS);
+  const transport = await resolveTransport(scheme);
+  if (waitForPublisher !== true) return subscribeOn(transport, name, rest);
+  return whenServed(`${scheme}://${name}`, wait, (step) => subscribeOn(transport, name, { ...rest, ...step }));
+}
+
+/** Runs `attempt` (a connect, a subscribe), retrying ENOENT until the deadline (`waitForListener`, `waitForPublisher`). */
+async function whenServed<T>(
+  address: string,
+  wait: CheckedWait,
+  attempt: (step: { timeoutMs: number | undefined; signal: AbortSignal }) => Promise<T>,
+): Promise<T> {
+  const limit = deadline(wait, `waiting for ${address} to be served`);
+  const gaveUp = (lastError: IpcError): IpcError => new IpcError('ETIMEDOUT', `nobody served ${address} within ${wait.timeoutMs} ms`, { cause: lastError });
   let delay = 10;
   try {
     for (;;) {
       let nobody: IpcError;
       try {
-        return await transport.connect(name, { ...options, timeoutMs: limit.remainingMs(), signal: limit.signal });
+        return await attempt({ timeoutMs: limit.remainingMs(), signal: limit.signal });
       } catch (error) {
         if (!(error instanceof IpcError) || error.code !== 'ENOENT') throw error;
         nobody = error;

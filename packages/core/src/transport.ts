@@ -88,6 +88,8 @@
  *   (default {@link DEFAULT_CONNECT_TIMEOUT_MS}) on every transport.
  */
 
+import type { PublishOptions, Publisher, SubscribeOptions, Subscriber } from './topic.js';
+
 /** How long close() gives pending sends by default, in ms. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 2_000;
 
@@ -121,6 +123,11 @@ export interface Capabilities {
   readonly manyWriters: boolean;
   /** True when the peers may be on different machines. */
   readonly crossesMachines: boolean;
+  /**
+   * True when the transport offers topics (one publisher, many subscribers:
+   * `publish`/`subscribe`, see topic.ts); false for `mailslot://`, one reader per slot.
+   */
+  readonly topics: boolean;
   /** The OS primitive used, in words, e.g. "Unix domain socket (SOCK_STREAM)". */
   readonly primitive: string;
   /** The backend in use on this OS. */
@@ -267,4 +274,12 @@ export interface Transport {
    * ECANCELED per `options`.
    */
   connect(name: string, options?: ConnectOptions): Promise<Channel>;
+  /**
+   * Publishes a topic on `name` (topic.ts). Optional: a duplex transport whose
+   * capabilities say `topics` and that has no publish of its own gets the
+   * kit's, over its channels (`publishOverChannels`).
+   */
+  publish?(name: string, options?: PublishOptions): Promise<Publisher>;
+  /** Subscribes to the topic `name` (topic.ts). Optional, as {@link publish}. */
+  subscribe?(name: string, options?: SubscribeOptions): Promise<Subscriber>;
 }

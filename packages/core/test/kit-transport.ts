@@ -26,6 +26,7 @@ export const kitTransport: Transport = {
     maxMessageBytes: MAX,
     manyWriters: true,
     crossesMachines: false,
+    topics: true,
     primitive: 'Unix domain socket (test transport of @ipckit/core)',
     backend: 'posix',
   },

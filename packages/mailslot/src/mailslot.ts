@@ -548,6 +548,8 @@ export const transport: Transport = {
     manyWriters: true,
     // Windows can write to \\computer\mailslot\name, but current Windows turns remote mailslots off; ipckit does not offer it.
     crossesMachines: false,
+    // One reader per slot: no topic form (publish/subscribe give ENOTSUP).
+    topics: false,
     primitive: byBackend({
       win32: 'Windows mailslot (\\\\.\\mailslot\\, CreateMailslotW + WriteFile/ReadFile, via koffi)',
       posix: 'Unix domain datagram socket (AF_UNIX, SOCK_DGRAM, via koffi); not a mailslot: see docs/mailslot.md',

@@ -102,6 +102,8 @@ export const transport: Transport = {
     maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     manyWriters: true,
     crossesMachines: false,
+    // Topics over its channels: @ipckit/core/kit's publishOverChannels (docs/topics.md).
+    topics: true,
     primitive: byBackend({
       win32: 'Windows named pipe (\\\\.\\pipe\\, byte mode, via libuv)',
       posix: 'Unix domain socket (AF_UNIX, SOCK_STREAM, via libuv)',

@@ -28,6 +28,8 @@ export const transport: ShmTransport = {
     maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     manyWriters: true,
     crossesMachines: false,
+    // Not yet: shm's own fan-out (one write, read in place; issue 19 section 2) will set it with its publish/subscribe.
+    topics: false,
     primitive: byBackend({
       win32: 'file mapping (CreateFileMappingW) with lock-free rings; named events for wake-ups',
       posix: 'POSIX shared memory (shm_open + mmap) with lock-free rings; futex for wake-ups',

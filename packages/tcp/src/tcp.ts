@@ -74,6 +74,8 @@ export const transport: Transport = {
     maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     manyWriters: true,
     crossesMachines: true,
+    // Topics over its channels: @ipckit/core/kit's publishOverChannels (docs/topics.md).
+    topics: true,
     primitive: 'TCP socket (via libuv), Nagle off',
     backend: BACKEND,
   } satisfies Capabilities,

@@ -21,3 +21,8 @@ export {
   type NameRules,
 } from './validate.js';
 export { checkWait, deadline, rejection, sleep, watchWait, type CheckedWait, type Deadline, type WaitOptions } from './cancel.js';
+export { ChannelPublisher, channelTopicLimits, publishOverChannels } from './topic-publisher.js';
+export { ChannelSubscriber, subscribeOverChannels } from './topic-subscriber.js';
+export { publishOn, subscribeOn } from './topic-transport.js';
+export { publishSettings, subscribeSettings, type PublishSettings, type SubscribeSettings, type TopicSizeLimits } from './topic-options.js';
+export { TOPIC_HEADER_BYTES, TOPIC_WIRE_VERSION } from './topic-wire.js';
