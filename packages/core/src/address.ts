@@ -30,6 +30,7 @@ const KNOWN_PACKAGES: Readonly<Record<string, string>> = {
   shm: '@ipckit/shared-memory',
   mailslot: '@ipckit/mailslot',
   tcp: '@ipckit/tcp',
+  nats: '@ipckit/nats',
 };
 
 const registry = new Map<string, Transport>();

@@ -1,0 +1,16 @@
+/**
+ * @ipckit/nats: `nats://host:port/service`. The common interface over a NATS
+ * server: listeners are queue-group subscriptions (several may share a
+ * service), each channel a private pair of subjects with heartbeats and an
+ * explicit close; and `bridge()`, which relays a local listener to nats://.
+ */
+export { DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_LIMIT, transport, type NatsCapabilities } from './nats.js';
+export { formatNatsName, parseNatsName, serviceSubject, type NatsEndpoint } from './name.js';
+export {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_PEER_TIMEOUT_MS,
+  DEFAULT_WINDOW_BYTES,
+  type NatsClientOptions,
+  type NatsConnectOptions,
+  type NatsListenOptions,
+} from './options.js';

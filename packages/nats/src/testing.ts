@@ -1,0 +1,30 @@
+import { uniqueName } from '@ipckit/core';
+import type { ConformanceOptions } from '@ipckit/core/testing';
+
+/**
+ * How the conformance suite runs on this transport against the nats-server at
+ * `server` (`host:port`, started by the caller: tools/nats-server in this
+ * repository). Each test gets a service of its own on that server.
+ */
+export function natsConformanceOptions(server: string): ConformanceOptions {
+  return {
+    label: 'nats',
+    moduleUrl: new URL('./index.js', import.meta.url).href,
+    uniqueName: () => `${server}/${uniqueName('ipc')}`,
+    badNames: [
+      server,
+      `${server}/`,
+      '127.0.0.1:0/x',
+      '127.0.0.1:65536/x',
+      'host name:4222/x',
+      '[zz]:4222/x',
+      'example.com/x',
+      `${server}/a b`,
+      `${server}/a.*`,
+      `${server}/>`,
+      `${server}/a..b`,
+      `${server}/.a`,
+      `${server}/a/b`,
+    ],
+  };
+}
