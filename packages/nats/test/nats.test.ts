@@ -14,7 +14,7 @@ const at = (service = uniqueName('t')): string => `${server.host}:${server.port}
 function everythingSaid(error: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = error, depth = 0; e !== undefined && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    parts.push(String(e));
+    parts.push(e instanceof Error ? `${e.name}: ${e.message}` : (JSON.stringify(e)));
     if (e instanceof Error) parts.push(e.stack ?? '', JSON.stringify(e, Object.getOwnPropertyNames(e)));
   }
   return parts.join('\n');
