@@ -99,3 +99,28 @@ export class SpinPolicy {
     else this.#budgetMs = this.#budgetMs / 2 < MIN_SPIN_MS ? 0 : this.#budgetMs / 2;
   }
 }
+
+const now = (): number => performance.now();
+
+/** Polls `ready` for up to `ms` milliseconds (reading the clock only every 64 polls); true when it held. */
+export function spin(ready: () => boolean, ms: number): boolean {
+  if (ms <= 0) return ready();
+  const until = now() + ms;
+  for (;;) {
+    for (let i = 0; i < 64; i++) if (ready()) return true;
+    if (now() >= until) return false;
+  }
+}
+
+/**
+ * Spins on `ready` within `policy`'s budget (and `limitMs`), and tells the
+ * policy how it went. True when `ready` held.
+ */
+export function spinFor(policy: SpinPolicy, ready: () => boolean, peerAwake: boolean, limitMs = Infinity): boolean {
+  const started = now();
+  const budget = Math.min(policy.budget(started, peerAwake), limitMs);
+  if (budget <= 0) return ready();
+  const caught = spin(ready, budget);
+  policy.spun(caught, now() - started);
+  return caught;
+}
