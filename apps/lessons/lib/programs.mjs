@@ -24,6 +24,7 @@ export const C_PROGRAMS = {
   pipe_client: 'c/pipe_client.c',
   pipe_modes: 'c/pipe_modes.c',
   mapping: 'c/mapping.c',
+  filemap: 'c/filemap.c',
   torn: 'c/torn.c',
   students: 'c/students.c',
   ring_consumer: 'c/ring_consumer.c',

@@ -12,6 +12,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { Marked } from 'marked';
+import { ARTICLES } from './articles.mjs';
 import { loadRun, renderMarkers } from './bench.mjs';
 import { benchCharts } from './site-charts.mjs';
 import { LESSONS } from './lessons/index.mjs';
@@ -32,6 +33,7 @@ export const SITE_WORDS = {
     linux: 'Output on Linux',
     windows: 'Output on Windows (Windows Node and the mingw-built C programs, under Wine in the Windows lane)',
     source: 'Source',
+    seed: 'As the article wrote it',
     other: '简体中文',
     bench: 'Full bench report of this run',
     glossary: 'Glossary: the terms in English and Chinese',
@@ -45,6 +47,7 @@ export const SITE_WORDS = {
     linux: 'Linux 上的输出',
     windows: 'Windows 上的输出（Windows 版 Node 与用 mingw 编译的 C 程序，在 Windows 测试通道里由 Wine 运行）',
     source: '源代码',
+    seed: '文章的原文',
     other: 'English',
     bench: '这次运行的完整基准测试报告',
     glossary: '术语表：中英文术语对照',
@@ -123,7 +126,8 @@ function renderText(markdown, lang, charts) {
           copies.add(repoPath);
           caption = `<figcaption>${words.source}: <a href="../repo/${esc(repoPath)}">${esc(file)}</a></figcaption>`;
         }
-        const cls = props.output ? 'output' : `code language-${esc(language)}`;
+        if (props.seed) caption = `<figcaption>${words.seed}: ${esc(ARTICLES[props.seed]?.title ?? props.seed)}</figcaption>`;
+        const cls = props.output ? 'output' : props.seed ? `code seed language-${esc(language)}` : `code language-${esc(language)}`;
         return `<figure class="${cls}">${caption}<pre><code>${esc(text)}</code></pre></figure>\n`;
       },
       link({ href, title, tokens }) {
@@ -141,7 +145,10 @@ function renderText(markdown, lang, charts) {
       },
     },
   });
-  const html = marked.parse(markdown);
+  // An article's code and the corrected code after it sit side by side.
+  const html = marked
+    .parse(markdown)
+    .replace(/(<figure class="code seed[^"]*">[\s\S]*?<\/figure>)\n(<figure class="code [^"]*">[\s\S]*?<\/figure>)/g, '<div class="pair">$1\n$2</div>');
   const title = /^# (.*)$/m.exec(markdown)?.[1] ?? '';
   return { html, title, copies };
 }
@@ -196,6 +203,9 @@ details[open] summary { margin-bottom: 8px; }
 .charts img { border: 1px solid var(--line); margin: 12px 0; }
 ol.lessons li { margin: 6px 0; }
 :lang(zh-CN) { line-break: strict; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; align-items: start; }
+.pair > figure { margin: 8px 0; min-width: 0; }
+figure.seed pre { background: #fdf3f2; border-color: #f0c8c2; }
 td code, th code { overflow-wrap: anywhere; }
 @media (max-width: 640px) {
   body { font-size: 15px; }
@@ -203,6 +213,7 @@ td code, th code { overflow-wrap: anywhere; }
   h1 { font-size: 24px; } h2 { font-size: 20px; }
   /* A table keeps readable columns and scrolls sideways in its own box, never the page. */
   table { max-width: 100%; }
+  .pair { grid-template-columns: 1fr; }
   th, td { min-width: 7em; }
   th:first-child, td:first-child { min-width: 5em; }
   figure pre { font-size: 12px; }

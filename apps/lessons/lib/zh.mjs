@@ -4,7 +4,8 @@
 // commands and English titles keep ASCII. A mark is ASCII where it should not be when it touches
 // Chinese (the character before it, or after it, is Chinese or full-width), when it follows inline
 // code in a Chinese line ("`ENOENT`:Windows"), when it is a straight quote in a Chinese line, or when
-// a bracket holds Chinese. Digits on both sides (1,024 or 21:23) are numbers, not prose.
+// a bracket holds Chinese. Digits on both sides (1,024 or 21:23) are numbers, not prose; a title in
+// 《》 is quoted as its author wrote it.
 //
 // Terms: the words Chinese Windows and Linux programmers use (the glossary, text/glossary.*.md), and a
 // list of phrases that read as translated from English, each with the wording that replaces it.
@@ -28,6 +29,7 @@ function maskLine(line) {
   return line
     .replace(/<!--[\s\S]*?-->/g, '')
     .replace(/`[^`]*`/g, '\u0001')
+    .replace(/《[^》]*》/g, '《》') // a title is quoted as its author wrote it
     .replace(/\]\([^)\s]*\)/g, ']')
     .replace(/https?:\/\/\S+/g, '')
     .replace(/<[a-z/][^>]*>/gi, '');

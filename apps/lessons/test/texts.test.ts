@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { benchMarkers, loadRun, renderMarkers } from '../lib/bench.mjs';
 import { EXTERNAL_HOSTS } from '../lib/browse.mjs';
 import { allFences, codeBlocks, regionOf } from '../lib/code.mjs';
+import { ARTICLES, articlesOf } from '../lib/articles.mjs';
 import { LESSONS } from '../lib/lessons/index.mjs';
 import { PICTURE_DIR, localisePicture, pictureFile, pictureNames } from '../lib/pictures.mjs';
 import { APP_DIR, C_PROGRAMS, REPO_ROOT, cSource, windowsManifest } from '../lib/programs.mjs';
@@ -81,6 +82,25 @@ describe('the lesson texts', () => {
         const pictures = (markdown: string): string[] => links(markdown).filter((l) => l.includes('pictures/'));
         for (const href of pictures(zh)) expect(href, href).toMatch(/\.zh-CN\.svg$/);
         for (const href of pictures(en)) expect(href, href).not.toMatch(/\.zh-CN\.svg$/);
+      });
+
+      it('opens with a box naming the articles it grew from, and shows their code beside the corrected code', () => {
+        expect(articlesOf(lesson).length, 'lib/lessons: articles').toBeGreaterThan(0);
+        for (const [lang, text] of Object.entries(texts)) {
+          // The box: the first block after the title and the line of links, a quote naming each article.
+          const box = /^# [^\n]*\n\n\*[^\n]*\*\n\n((?:>[^\n]*\n)+)/.exec(text)?.[1] ?? '';
+          expect(box, `${lang}: the box`).not.toBe('');
+          for (const article of articlesOf(lesson)) expect(box, `${lang}: names ${article.title}`).toContain(article.title);
+        }
+        // An article's code (```c seed=<id>) is followed by the corrected code, from a real file.
+        const fences = allFences(en);
+        fences.forEach((fence, i) => {
+          const seed = /\bseed=([\w-]+)/.exec(fence.info)?.[1];
+          if (seed === undefined) return;
+          expect(lesson.articles, `seed=${seed}`).toContain(seed);
+          expect(ARTICLES[seed], `seed=${seed}`).toBeDefined();
+          expect(fences[i + 1]?.info ?? '', `the block after seed=${seed}`).toMatch(/ file=/);
+        });
       });
 
       it('has the same sections in both languages', () => {

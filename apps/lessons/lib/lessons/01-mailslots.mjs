@@ -6,6 +6,8 @@ import { mailslotPath } from '@ipckit/mailslot';
 export default {
   number: 1,
   slug: 'mailslots',
+  /** The seed articles it answers (lib/articles.mjs). */
+  articles: ['ipc-1'],
   title: { en: 'Lesson 1 · Mailslots', 'zh-CN': '第 1 课 · 邮槽' },
   intro: {
     en: 'A mailslot is a named, one-way box for messages: one server reads, any number of writers write, and every write arrives as one whole message.',

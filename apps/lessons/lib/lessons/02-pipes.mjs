@@ -7,6 +7,8 @@ import { nodeScript } from '../programs.mjs';
 export default {
   number: 2,
   slug: 'pipes',
+  /** The seed articles it answers (lib/articles.mjs). */
+  articles: ['ipc-2', 'ezhchai-3'],
   title: { en: 'Lesson 2 · Pipes, anonymous and named', 'zh-CN': '第 2 课 · 管道：匿名管道与命名管道' },
   intro: {
     en: 'A pipe is a buffer in the kernel with a writing end and a reading end. An anonymous pipe has no name: only processes that inherit an end can use it. A named pipe has a name that any process can open.',

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 export default {
   number: 3,
   slug: 'memory-mapped-files',
+  /** The seed articles it answers (lib/articles.mjs). */
+  articles: ['ipc-3', 'ezhchai-3', 'dongsheng', 'why-cfm', 'sharing-en'],
   title: { en: 'Lesson 3 · Memory-mapped files', 'zh-CN': '第 3 课 · 内存映射文件' },
   intro: {
     en: 'Two processes map the same physical pages into their own address spaces: what one writes, the other reads, with no system call and no copy in between.',
@@ -84,9 +86,9 @@ export default {
     {
       title: { en: 'Handles never closed: what is left behind', 'zh-CN': '从不关闭句柄：会留下什么' },
       text: {
-        en: "The English article's writer never closes anything. When a Windows process ends, the kernel closes its handles, and the mapping goes. A POSIX shared memory object outlives every process until someone calls shm_unlink.",
+        en: "The English post's writer never closes anything. When a Windows process ends, the kernel closes its handles, and the mapping goes. A POSIX shared memory object outlives every process until someone calls shm_unlink.",
         'zh-CN':
-          '英文文章里的写端什么都不关闭。Windows 进程结束时，内核会关闭它的所有句柄，映射也随之消失。POSIX 共享内存对象则会比所有进程都活得久，直到有人调用 shm_unlink。',
+          '英文帖子里的写端什么都不关闭。Windows 进程结束时，内核会关闭它的所有句柄，映射也随之消失。POSIX 共享内存对象则会比所有进程都活得久，直到有人调用 shm_unlink。',
       },
       async run(ctx) {
         const leaked = `${ctx.name}-leak`;
@@ -105,6 +107,64 @@ export default {
         const file = join(ctx.tmp, 'mapped.dat');
         await ctx.node('node writer', '03-mapping/file', [file]).done();
         await ctx.c('C reader', 'mapping', ['file', file]).done();
+      },
+    },
+    {
+      title: { en: "The articles' server and client, fixed, in C", 'zh-CN': '修正后的文章服务端和客户端（C）' },
+      text: {
+        en: "ezhchai's SharedMemorySrv and SharedMemoryClt: CreateFileMappingW with INVALID_HANDLE_VALUE and a real wide name, CopyMemory into a FILE_MAP_WRITE view (a read/write view, whatever the article's comment says), a reader with FILE_MAP_READ, and a wait for a word instead of getchar() or while (1) {}.",
+        'zh-CN':
+          'ezhchai 的 SharedMemorySrv 和 SharedMemoryClt：用 INVALID_HANDLE_VALUE 和真正的宽字符串名字调用 CreateFileMappingW，用 CopyMemory 写进 FILE_MAP_WRITE 视图（不管文章的注释怎么写，它都是可读写的视图），读端用 FILE_MAP_READ，并用等待一个命令代替 getchar() 或 while (1) {}。',
+      },
+      async run(ctx) {
+        const server = ctx.c('C server', 'filemap', ['share', `${ctx.name}-c`, 'ezhchai']);
+        await server.expect('copied in');
+        await ctx.c('C reader', 'filemap', ['read', `${ctx.name}-c`]).done();
+        ctx.note('C server ← close');
+        server.send('close');
+        await server.expect('closed');
+        await server.done();
+      },
+    },
+    {
+      title: { en: 'CreateFileMapping grows a file', 'zh-CN': 'CreateFileMapping 会把文件扩大' },
+      text: {
+        en: 'The cnblogs note maps c:/map.dat with a size of 1 MiB and says the file grows to it. It does on Windows: a mapping larger than its file extends the file. mmap never does: the program must ftruncate the file first, or a write past its end is a SIGBUS.',
+        'zh-CN':
+          '博客园那篇笔记以 1 MiB 的大小映射 c:/map.dat，并说文件会被扩大到这个大小。在 Windows 上确实如此：映射比文件大时，文件会被扩大。mmap 从不这样做：程序必须先用 ftruncate 扩大文件，否则写到文件末尾之外就是 SIGBUS。',
+      },
+      async run(ctx) {
+        ctx.state.grown = join(ctx.tmp, 'grown.dat');
+        await ctx.c('C', 'filemap', ['grow', ctx.state.grown, '65536']).done();
+      },
+    },
+    {
+      title: { en: 'Copy-on-write stays in the process that writes', 'zh-CN': '写时复制只留在写入的那个进程里' },
+      text: {
+        en: "The question-and-answer page lists PAGE_WRITECOPY among the protections and says every process's changes reach the others. A copy-on-write view (PAGE_WRITECOPY and FILE_MAP_COPY, or MAP_PRIVATE) gives the writer its own copy of each page it writes: another process, and the file, never see it.",
+        'zh-CN':
+          '那篇问答把 PAGE_WRITECOPY 列为保护属性之一，又说每个进程所做的修改都会同步到其他进程中。写时复制视图（PAGE_WRITECOPY 加 FILE_MAP_COPY，或 MAP_PRIVATE）会给写入的一方单独复制它写到的每一页：其他进程和文件本身都看不到这些修改。',
+      },
+      async run(ctx) {
+        const writer = ctx.c('C cow', 'filemap', ['cow', ctx.state.grown]);
+        await writer.expect('copy-on-write view');
+        await ctx.c('C reader', 'filemap', ['peek', ctx.state.grown]).done();
+        ctx.note('C cow ← close');
+        writer.send('close');
+        await writer.expect('closed the view');
+        await writer.done();
+        await ctx.c('C reader', 'filemap', ['peek', ctx.state.grown]).done();
+      },
+    },
+    {
+      title: { en: 'Names: Local\\ and Global\\', 'zh-CN': '名字：Local\\ 与 Global\\' },
+      text: {
+        en: "On Windows a name without a prefix lives in the session's Local\\ namespace; Global\\ is shared by every session and creating in it needs SeCreateGlobalPrivilege. POSIX has one namespace per machine: the object's mode keeps other users out.",
+        'zh-CN':
+          '在 Windows 上，不带前缀的名字位于本会话的 Local\\ 命名空间；Global\\ 由所有会话共享，在其中创建对象需要 SeCreateGlobalPrivilege 特权。POSIX 每台机器只有一个命名空间：靠对象的权限位把其他用户挡在外面。',
+      },
+      async run(ctx) {
+        await ctx.c('C', 'filemap', ['names', `${ctx.name}-names`]).done();
       },
     },
   ],

@@ -11,6 +11,8 @@ async function killHard(ctx, proc) {
 export default {
   number: 4,
   slug: 'synchronization',
+  /** The seed articles it answers (lib/articles.mjs). */
+  articles: ['sharing-en', 'ipc-3', 'why-cfm'],
   title: { en: 'Lesson 4 · Synchronization', 'zh-CN': '第 4 课 · 同步' },
   intro: {
     en: 'Shared memory gives two processes the same bytes and nothing else: no turns, no "ready", no "done". This lesson catches what goes wrong without them, then adds them: a mutex, events, and a ring that needs no lock at all.',
@@ -88,7 +90,7 @@ export default {
       text: {
         en: 'The series\' students, done right: a C reader started first sleeps on the event "ready"; the Node writer fills 30 records under the mutex and sets it; the reader reads under the mutex and sets "done", and only then does the writer close.',
         'zh-CN':
-          '把系列文章里的学生例子做对：先启动的 C 读端阻塞在事件 ready 上；Node 写端在互斥量保护下写好 30 条记录，然后设置这个事件；读端在互斥量保护下读取，再设置 “done”，写端这时才关闭。',
+          '把英文帖子里的学生例子做对：先启动的 C 读端阻塞在事件 ready 上；Node 写端在互斥量保护下写好 30 条记录，然后设置这个事件；读端在互斥量保护下读取，再设置 “done”，写端这时才关闭。',
       },
       async run(ctx) {
         const base = `${ctx.name}-students`;

@@ -23,6 +23,8 @@ const ROUND_TRIPS = '2000';
 export default {
   number: 5,
   slug: 'choosing-and-measuring',
+  /** The seed articles it answers (lib/articles.mjs). */
+  articles: ['ezhchai-3', 'ipc-2'],
   title: { en: 'Lesson 5 · Choosing and measuring', 'zh-CN': '第 5 课 · 选择与测量' },
   intro: {
     en: 'Every ipckit transport speaks one interface: choosing is changing an address. What changes underneath is how many system calls, copies and wake-ups a message costs. This lesson times a round trip on three of them, then reads the benchmark.',

@@ -8,7 +8,7 @@ import choosing from './05-choosing.mjs';
 /**
  * @typedef {{ en: string, 'zh-CN': string }} Text
  * @typedef {{ title: Text, text?: Text, run: (ctx: any) => Promise<void> }} Step
- * @typedef {{ number: number, slug: string, title: Text, intro: Text, masks?: Array<[RegExp, string]>, steps: Step[] }} Lesson
+ * @typedef {{ number: number, slug: string, articles?: string[], title: Text, intro: Text, masks?: Array<[RegExp, string]>, steps: Step[] }} Lesson
  */
 
 /** @type {Lesson[]} */
