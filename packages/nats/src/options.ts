@@ -102,8 +102,8 @@ export function checkClientOptions(options: NatsClientOptions | undefined): Chec
   if (o.authenticator !== undefined && typeof o.authenticator !== 'function' && !Array.isArray(o.authenticator)) {
     throw new IpcError('EINVAL', 'authenticator must be a NATS authenticator function or an array of them');
   }
-  const tls: unknown = o.tls;
-  if (tls !== undefined && (typeof tls !== 'object' || tls === null)) throw new IpcError('EINVAL', 'tls must be an object of TLS options');
+  const tlsOption: unknown = o.tls;
+  if (tlsOption !== undefined && (typeof tlsOption !== 'object' || tlsOption === null)) throw new IpcError('EINVAL', 'tls must be an object of TLS options');
   const heartbeatMs = o.heartbeatMs === undefined ? DEFAULT_HEARTBEAT_MS : validateInteger(o.heartbeatMs, 'heartbeatMs', 100, 60_000);
   const peerTimeoutMs =
     o.peerTimeoutMs === undefined ? Math.max(DEFAULT_PEER_TIMEOUT_MS, heartbeatMs) : validateInteger(o.peerTimeoutMs, 'peerTimeoutMs', heartbeatMs, 600_000);
