@@ -83,7 +83,7 @@ export const transport: Transport & { readonly capabilities: NatsCapabilities } 
     manyWriters: true,
     crossesMachines: true,
     sharedListeners: true,
-    topics: false,
+    topics: true,
     primitive: 'NATS subjects through a nats-server: a queue-group subscription per service, a private inbox pair per channel',
     backend: BACKEND,
   },
