@@ -148,9 +148,10 @@ describe('the handshake', () => {
     const listener = track(await listen(`kit://${name}`));
     // An echo server: it sends the hello back, which is no welcome.
     void (async () => {
-      for await (const channel of listener) void (async () => {
-        for await (const message of channel) await channel.send(message);
-      })().catch(() => undefined);
+      for await (const channel of listener)
+        void (async () => {
+          for await (const message of channel) await channel.send(message);
+        })().catch(() => undefined);
     })();
     await expect(subscribe(`kit://${name}`)).rejects.toMatchObject({ code: 'EBADMSG' });
   });

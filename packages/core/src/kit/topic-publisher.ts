@@ -26,6 +26,13 @@ import { closeTimeoutOption, validateInteger } from './validate.js';
 /** Sends resolved in one turn of the event loop before the next waits for setImmediate (as StreamChannel's). */
 const SENDS_PER_TURN = 64;
 
+/**
+ * How many messages over `capacity` a subscriber's queue may hold while the
+ * policy waits to see whether its channel is moving (see checkOverflow):
+ * beyond, `drop-oldest` and `disconnect` apply at once.
+ */
+const OVERFLOW_ALLOWANCE = 4 * SENDS_PER_TURN;
+
 /** The size limits of topics carried over `transport`'s channels: its channel maximum less the frame header. */
 export function channelTopicLimits(transport: Transport): TopicSizeLimits {
   return {
@@ -58,6 +65,9 @@ interface Slot {
   active: boolean;
   /** While the publisher closes: called once the queue is handed over. */
   onDrained: (() => void) | undefined;
+  /** Frames handed over so far, and the count the last overflow check saw (is it moving?). */
+  progress: number;
+  checkedProgress: number;
 }
 
 /** A send waiting for room (policy `block`). */
@@ -90,6 +100,8 @@ export class ChannelPublisher implements Publisher {
   private readonly history = new Fifo<Uint8Array>();
   private readonly pending = new Fifo<PendingPublish>();
   private readonly countWaiters = new Set<CountWaiter>();
+  /** Channels of disconnected subscribers whose notice is still on its way (Rule T4). */
+  private readonly evicting = new Set<Channel>();
   private seq = 0;
   private closing: Promise<void> | undefined;
   private resolvedThisTurn = 0;
@@ -205,7 +217,16 @@ export class ChannelPublisher implements Publisher {
       await channel.close();
       return;
     }
-    const slot: Slot = { channel, queue: new Fifo(), sending: true, stallTimer: undefined, active: true, onDrained: undefined };
+    const slot: Slot = {
+      channel,
+      queue: new Fifo(),
+      sending: true,
+      stallTimer: undefined,
+      active: true,
+      onDrained: undefined,
+      progress: 0,
+      checkedProgress: -1,
+    };
     const history = this.history.toArray();
     for (const frame of history) slot.queue.push(frame);
     this.slots.add(slot);
@@ -267,21 +288,56 @@ export class ChannelPublisher implements Publisher {
     const frame = dataFrame(this.seq++, message);
     const { capacity, policy, history } = this.settings;
     for (const slot of [...this.slots]) {
-      if (slot.queue.length >= capacity) {
-        if (policy === 'disconnect') {
-          this.evict(slot);
-          continue;
-        }
-        // drop-oldest: the subscriber sees the gap in the sequence numbers and is told (missed).
-        slot.queue.shift();
-      }
       slot.queue.push(frame);
       this.pump(slot);
+      // Under block there is always room here. Under the other policies a queue over capacity is dealt with
+      // once the event loop has run (see overflowCheck), or at once past the burst allowance.
+      if (policy !== 'block' && slot.queue.length > capacity) {
+        if (slot.queue.length > capacity + OVERFLOW_ALLOWANCE) this.overflow(slot);
+        else this.overflowCheck ??= setImmediate(this.checkOverflow);
+      }
     }
     if (history > 0) {
       this.history.push(frame);
       if (this.history.length > history) this.history.shift();
     }
+  }
+
+  /**
+   * The policy's check of queues over capacity, once the event loop has run.
+   * A loop of sends runs for up to SENDS_PER_TURN sends before it yields, and
+   * meanwhile no subscriber's channel can report a write done: judging at
+   * once would drop messages of (or disconnect) subscribers that keep up. A
+   * subscriber is behind when its queue is over capacity and its channel
+   * handed nothing to the OS for a whole turn of the event loop (the OS's
+   * buffers for it are full); one that is moving is looked at again on the
+   * next turn, and the allowance bounds how far its queue may grow meanwhile.
+   */
+  private overflowCheck: NodeJS.Immediate | undefined;
+
+  private readonly checkOverflow = (): void => {
+    this.overflowCheck = undefined;
+    let again = false;
+    for (const slot of [...this.slots]) {
+      if (slot.queue.length <= this.settings.capacity) continue;
+      if (slot.progress !== slot.checkedProgress) {
+        slot.checkedProgress = slot.progress;
+        again = true;
+        continue;
+      }
+      this.overflow(slot);
+    }
+    if (again) this.overflowCheck = setImmediate(this.checkOverflow);
+  };
+
+  /** Applies `drop-oldest` or `disconnect` to a subscriber whose queue is over capacity (Rule T3). */
+  private overflow(slot: Slot): void {
+    if (this.settings.policy === 'disconnect') {
+      this.evict(slot);
+      return;
+    }
+    // drop-oldest: the subscriber sees the gap in the sequence numbers and is told (missed).
+    while (slot.queue.length > this.settings.capacity) slot.queue.shift();
   }
 
   /** Resolves a send, yielding to the event loop every SENDS_PER_TURN so a loop of sends never starves it. */
@@ -309,6 +365,7 @@ export class ChannelPublisher implements Publisher {
   /** A frame went to the OS: the queue has room again (the stall is over), the next goes. */
   private handedOver(slot: Slot): void {
     slot.sending = false;
+    slot.progress++;
     if (slot.stallTimer !== undefined && slot.queue.length < this.settings.capacity) {
       clearTimeout(slot.stallTimer);
       slot.stallTimer = undefined;
@@ -338,8 +395,10 @@ export class ChannelPublisher implements Publisher {
   /** The policy disconnects a subscriber: its slot is free at once; the notice gets EVICTION_NOTICE_MS to reach it. */
   private evict(slot: Slot): void {
     if (!this.release(slot)) return;
-    slot.channel.send(evictedFrame(this.seq)).catch(() => undefined);
-    void slot.channel.close({ timeoutMs: EVICTION_NOTICE_MS });
+    const channel = slot.channel;
+    channel.send(evictedFrame(this.seq)).catch(() => undefined);
+    this.evicting.add(channel);
+    void channel.close({ timeoutMs: EVICTION_NOTICE_MS }).then(() => this.evicting.delete(channel));
     if (this.pending.length > 0) this.publishPending();
   }
 
@@ -354,6 +413,7 @@ export class ChannelPublisher implements Publisher {
   }
 
   private async shutDown(timeoutMs: number): Promise<void> {
+    if (this.overflowCheck !== undefined) clearImmediate(this.overflowCheck);
     this.settings.signal?.removeEventListener('abort', this.onAbort);
     for (const op of this.pending.toArray()) {
       op.stop();
@@ -384,5 +444,16 @@ export class ChannelPublisher implements Publisher {
         await slot.channel.close({ timeoutMs: left() });
       }),
     );
+    // Notices to disconnected subscribers get what is left of the close's time too, so that a process
+    // that exits once close() resolved has not cut them short without saying so.
+    await Promise.all([...this.evicting].map((channel) => this.closeWithin(channel, left())));
+  }
+
+  /** Waits at most `ms` for a channel's close already under way (it keeps its own, longer, timeout). */
+  private async closeWithin(channel: Channel, ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([channel.close(), late]);
+    clearTimeout(timer);
   }
 }

@@ -43,6 +43,9 @@ export { PeerProcess, type EventMatch, type LineMatch, type PeerEvent, type Peer
 export { PeerSet } from './peers.js';
 export { report, runPeer } from './report.js';
 export { within } from './watchdog.js';
+export { runTopicConformance } from './topics.js';
+export { DeliveryLog, readTopicMessage, topicMessage, type DeliverySummary } from './topic-messages.js';
+export { TopicContext } from './topic-context.js';
 
 /** The two functions of a test framework the suite needs. */
 export interface TestApi {
