@@ -69,8 +69,23 @@ function result(run, target, scenario, size) {
   return r;
 }
 
+/** The lowest and highest value of a case's figure over its trials (the run's `spread`). */
+function trialRange(r) {
+  const values = r.spread?.values;
+  if (!values?.length) throw new Error(`the bench run has no trials for ${r.label ?? r.target}`);
+  return { min: Math.min(...values), max: Math.max(...values), n: values.length };
+}
+
 function figure(r, field) {
   switch (field) {
+    case 'spread': {
+      const { min, max } = trialRange(r);
+      const format = { 'latencyNs.p50': formatNs, 'throughput.megabytesPerSec': formatMBps, 'throughput.messagesPerSec': (n) => `${formatCount(n)} msg/s` }[
+        r.spread.figure
+      ];
+      if (!format) throw new Error(`the bench run's spread is of ${r.spread.figure}, which the lessons do not quote`);
+      return `${format(min)}–${format(max)}`;
+    }
     case 'p50':
     case 'p90':
     case 'p99':
@@ -90,6 +105,10 @@ const WORDS = {
       `the ${run.options.profile} run of ${run.createdAt.slice(0, 10)} ${run.createdAt.slice(11, 16)} UTC on ${e.label}, ${e.cpuModel}, ${e.cores} cores, Node ${e.node} (\`${run.command}\`, ${Math.round(run.durationMs / 1000)} s)`,
     head: (what) => `target (${what})`,
     p50: 'round trip, median (p50)',
+    p99: 'round trip, 99th percentile (p99)',
+    spread: 'round trip p50 of each trial, lowest–highest',
+    trials: (n) => `over ${n} trials`,
+    slower: (n, of) => `${n} of the ${of} targets`,
     mbps: 'one-way, payload MB/s',
     missing: '–',
   },
@@ -98,6 +117,10 @@ const WORDS = {
       `${run.createdAt.slice(0, 10)} ${run.createdAt.slice(11, 16)} UTC 的 ${run.options.profile} 档运行，机器为 ${e.label}、${e.cpuModel}、${e.cores} 核、Node ${e.node}（\`${run.command}\`，用时 ${Math.round(run.durationMs / 1000)} 秒）`,
     head: (what) => `对象（${what}）`,
     p50: '往返，中位数 p50',
+    p99: '往返，第 99 百分位 p99',
+    spread: '每轮往返 p50，最低–最高',
+    trials: (n) => `共 ${n} 轮`,
+    slower: (n, of) => `${of} 个对象中的 ${n} 个`,
     mbps: '单向，有效载荷 MB/s',
     missing: '–',
   },
@@ -120,6 +143,28 @@ export function renderMarker(run, spec, lang) {
       const rb = result(run, b, scenario, size);
       const x = scenario === 'ping-pong' ? ra.latencyNs.p50 / rb.latencyNs.p50 : ra.throughput.megabytesPerSec / rb.throughput.megabytesPerSec;
       return `×${sig3(x)}`;
+    }
+    case 'spread': {
+      // spread pipe ping-pong 8: the case's figure in each trial, lowest to highest.
+      const [target, scenario, size] = args;
+      const r = result(run, target, scenario, size);
+      return `${figure(r, 'spread')} ${words.trials(trialRange(r).n)}`;
+    }
+    case 'ratio-range': {
+      // ratio-range pipe shm-sync ping-pong 8: the ratio of the first to the second, trial against
+      // trial, from the smallest to the largest it could be.
+      const [a, b, scenario, size] = args;
+      const ra = trialRange(result(run, a, scenario, size));
+      const rb = trialRange(result(run, b, scenario, size));
+      return `×${sig3(ra.min / rb.max)}–×${sig3(ra.max / rb.min)}`;
+    }
+    case 'slower': {
+      // slower ping-pong 8 1024: how many targets took longer at the first size than at the second.
+      const [scenario, small, large] = args;
+      const targets = [...new Set(run.results.filter((r) => r.scenario === scenario).map((r) => r.target))];
+      const both = targets.filter((t) => run.results.some((r) => r.target === t && r.scenario === scenario && r.sizeBytes === Number(large)));
+      const slower = both.filter((t) => result(run, t, scenario, small).latencyNs.p50 > result(run, t, scenario, large).latencyNs.p50);
+      return words.slower(slower.length, both.length);
     }
     case 'idle': {
       const [target, role] = args;

@@ -72,6 +72,8 @@ describe('the lesson texts', () => {
 
       it('(zh-CN) narrates the steps in the same Chinese (lib/lessons)', () => {
         const strings = [lesson.title, lesson.intro, ...lesson.steps.flatMap((step) => [step.title, step.text])].flatMap((t) => (t ? [t['zh-CN']] : []));
+        const english = [lesson.title, lesson.intro, ...lesson.steps.flatMap((step) => [step.title, step.text])].flatMap((t) => (t ? [t.en] : []));
+        for (const text of english) expect(text, 'English narration in ASCII punctuation').not.toMatch(/[，。：；（）“”]/u);
         for (const text of strings) {
           expect(listed(punctuationProblems(text)), text).toEqual([]);
           expect(listed(termProblems(text)), text).toEqual([]);

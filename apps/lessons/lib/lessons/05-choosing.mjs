@@ -40,7 +40,7 @@ export default {
   ],
   steps: [
     {
-      title: { en: 'shm://： shared memory and a ring', 'zh-CN': 'shm://：共享内存与环形缓冲区' },
+      title: { en: 'shm://: shared memory and a ring', 'zh-CN': 'shm://：共享内存与环形缓冲区' },
       text: {
         en: 'The server says what the transport is; the client times 2000 round trips of 64 bytes. While the other side is busy, a message crosses without a system call: the waiting side spins a little before it sleeps.',
         'zh-CN':
@@ -53,10 +53,11 @@ export default {
       },
     },
     {
-      title: { en: 'pipe://： a named pipe, from Node and from C', 'zh-CN': 'pipe://：命名管道，分别从 Node 和 C 访问' },
+      title: { en: 'pipe://: a named pipe, from Node and from C', 'zh-CN': 'pipe://：命名管道，分别从 Node 和 C 访问' },
       text: {
-        en: 'The same program with another address. Every message is a write into the kernel and a read out of it, and the reader must be woken: look at the system time. A C client costs the same in the kernel.',
-        'zh-CN': '同一个程序，换一个地址。每条消息都要写进内核再从内核读出来，读端还得被唤醒：看看系统时间那一栏。C 客户端在内核里的开销一样多。',
+        en: 'The same program with another address. Every message is a write into the kernel and a read out of it, and the reader must be woken: look at the system time. A C client does the same round trip with two blocking calls and no event loop: compare its user and system time with those of the Node client.',
+        'zh-CN':
+          '同一个程序，换一个地址。每条消息都要写进内核再从内核读出来，读端还得被唤醒：看看系统时间那一栏。C 客户端用两次阻塞调用、不经过事件循环完成同样的往返：把它的用户态和系统态时间与 Node 客户端的比一比。',
       },
       async run(ctx) {
         const { server, address } = await serve(ctx, 'pipe server', `pipe://${ctx.name}`);
@@ -66,7 +67,7 @@ export default {
       },
     },
     {
-      title: { en: 'tcp://： the baseline', 'zh-CN': 'tcp://：基准线' },
+      title: { en: 'tcp://: the baseline', 'zh-CN': 'tcp://：基准线' },
       text: {
         en: 'Loopback TCP: the same kind of cost as the pipe, plus the TCP stack. It is the one transport here that also crosses machines.',
         'zh-CN': '回环 TCP：开销和管道属于同一类，再加上 TCP 协议栈。它是这里唯一还能跨机器的传输。',
