@@ -99,6 +99,19 @@ export function topicFlowTests({ describe, test }: TopicSuite): void {
       assert.equal((got.count as number) + got.missed, OVERFLOW, `${String(got.count)} delivered + ${got.missed} missed`);
     });
 
+    test('drop-oldest and disconnect leave alone a subscriber whose OS buffers still have room, however fast the sends', 30_000, async (ctx) => {
+      // 1,000 small messages: what this process's channel buffers (1,024 messages) takes whole, read or not.
+      const count = 1_000;
+      for (const policy of ['drop-oldest', 'disconnect'] as const) {
+        const name = await ctx.freshName();
+        const publisher = await ctx.publish({ policy, capacity: 1 }, name);
+        const subscriber = await ctx.subscribe({}, name);
+        for (let seq = 0; seq < count; seq++) await publisher.send(topicMessage(seq));
+        await publisher.close();
+        assert.deepEqual((await readToEnd(subscriber)).summary(), { count, first: 0, firstMissed: 0, last: count - 1, missed: 0 }, policy);
+      }
+    });
+
     test('disconnect: a subscriber that falls behind is disconnected at once, gets ECONNRESET after what reached it', 90_000, async (ctx) => {
       const publisher = await ctx.publish({ policy: 'disconnect', capacity: 4 });
       const stalled = await ctx.peerSubscriber('stall', { bulkBytes: BULK });
