@@ -7,7 +7,7 @@
 // IPCKIT_TIMEOUT_SCALE multiplies every watchdog of the suite (ConformanceOptions.timeoutScale);
 // the lane sets it because starting a peer node.exe under Wine takes far longer than on Linux.
 import { describe, it } from 'node:test';
-import { runConformance } from '@ipckit/core/testing';
+import { runConformance, runTopicConformance } from '@ipckit/core/testing';
 
 const name = process.argv[2];
 if (!name) {
@@ -22,4 +22,7 @@ const scale = Number(process.env.IPCKIT_TIMEOUT_SCALE ?? '');
 const options =
   Number.isFinite(scale) && scale > 0 ? { ...conformanceOptions, timeoutScale: (conformanceOptions.timeoutScale ?? 1) * scale } : conformanceOptions;
 
-runConformance({ describe, test: (testName, fn, timeoutMs) => it(testName, { timeout: timeoutMs }, fn) }, options);
+const api = { describe, test: (testName, fn, timeoutMs) => it(testName, { timeout: timeoutMs }, fn) };
+runConformance(api, options);
+// The topics section: every rule where the transport has topics, ENOTSUP where it has none.
+await runTopicConformance(api, options);
