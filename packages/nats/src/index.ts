@@ -4,7 +4,7 @@
  * service), each channel a private pair of subjects with heartbeats and an
  * explicit close; and `bridge()`, which relays a local listener to nats://.
  */
-export { DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_LIMIT, transport, type NatsCapabilities } from './nats.js';
+export { DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_LIMIT, transport, type NatsCapabilities, type NatsTransport } from './nats.js';
 export { formatNatsName, parseNatsName, serviceSubject, type NatsEndpoint } from './name.js';
 export {
   DEFAULT_HEARTBEAT_MS,
@@ -14,3 +14,5 @@ export {
   type NatsConnectOptions,
   type NatsListenOptions,
 } from './options.js';
+export { bridge, type Bridge, type BridgeEvent, type BridgeOptions, type BridgeStats } from './bridge.js';
+export { BRIDGE_USAGE, parseBridgeArgs, runBridgeCommand, type BridgeCommandIo } from './bridge-command.js';

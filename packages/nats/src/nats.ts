@@ -34,6 +34,15 @@ export interface NatsCapabilities extends Capabilities {
   readonly sharedListeners: boolean;
 }
 
+/** The nats:// transport's type: every Transport's, with the nats:// options and capabilities. */
+export interface NatsTransport extends Transport {
+  readonly capabilities: NatsCapabilities;
+  /** Serves `name` (`host:port/service`); see {@link NatsListenOptions}. */
+  listen(name: string, options?: NatsListenOptions): Promise<Listener>;
+  /** Connects to `name` (`host:port/service`); see {@link NatsConnectOptions}. */
+  connect(name: string, options?: NatsConnectOptions): Promise<Channel>;
+}
+
 function servers(endpoint: NatsEndpoint, client: CheckedClientOptions): string[] {
   return [serverOf(endpoint), ...client.servers];
 }
@@ -73,7 +82,7 @@ function noResponders(error: unknown): boolean {
  * (DEFAULT_CONNECT_TIMEOUT_MS, 10 s, when not given). Credentials and TLS go
  * as options ({@link NatsConnectOptions}), never in the name.
  */
-export const transport: Transport & { readonly capabilities: NatsCapabilities } = {
+export const transport: NatsTransport = {
   scheme: 'nats',
   capabilities: {
     scheme: 'nats',
