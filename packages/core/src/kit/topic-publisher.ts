@@ -27,9 +27,9 @@ import { closeTimeoutOption, validateInteger } from './validate.js';
 const SENDS_PER_TURN = 64;
 
 /**
- * How many messages over `capacity` a subscriber's queue may hold while the
- * policy waits to see whether its channel is moving (see checkOverflow):
- * beyond, `drop-oldest` and `disconnect` apply at once.
+ * How many messages over `capacity` a subscriber's queue may hold until the
+ * policy's check (see checkOverflow): beyond, `drop-oldest` and `disconnect`
+ * apply at once (sends not awaited can add any number in one turn).
  */
 const OVERFLOW_ALLOWANCE = 4 * SENDS_PER_TURN;
 
@@ -65,9 +65,6 @@ interface Slot {
   active: boolean;
   /** While the publisher closes: called once the queue is handed over. */
   onDrained: (() => void) | undefined;
-  /** Frames handed over so far, and the count the last overflow check saw (is it moving?). */
-  progress: number;
-  checkedProgress: number;
 }
 
 /** A send waiting for room (policy `block`). */
@@ -224,8 +221,6 @@ export class ChannelPublisher implements Publisher {
       stallTimer: undefined,
       active: true,
       onDrained: undefined,
-      progress: 0,
-      checkedProgress: -1,
     };
     const history = this.history.toArray();
     for (const frame of history) slot.queue.push(frame);
@@ -307,27 +302,22 @@ export class ChannelPublisher implements Publisher {
    * The policy's check of queues over capacity, once the event loop has run.
    * A loop of sends runs for up to SENDS_PER_TURN sends before it yields, and
    * meanwhile no subscriber's channel can report a write done: judging at
-   * once would drop messages of (or disconnect) subscribers that keep up. A
-   * subscriber is behind when its queue is over capacity and its channel
-   * handed nothing to the OS for a whole turn of the event loop (the OS's
-   * buffers for it are full); one that is moving is looked at again on the
-   * next turn, and the allowance bounds how far its queue may grow meanwhile.
+   * once would drop messages of (or disconnect) subscribers that keep up. By
+   * the check phase the channels have handed to the OS what it took; a queue
+   * still over capacity then belongs to a subscriber that is behind.
+   *
+   * Platform-specific behaviour: on POSIX a socket write the OS takes at once
+   * is reported done before the check, so only a subscriber whose socket
+   * buffers are full is behind. On Windows libuv reports each pipe or TCP
+   * write done in a later turn of the event loop, so a channel hands over one
+   * frame per turn, and a burst of sends longer than `capacity` counts as
+   * falling behind.
    */
   private overflowCheck: NodeJS.Immediate | undefined;
 
   private readonly checkOverflow = (): void => {
     this.overflowCheck = undefined;
-    let again = false;
-    for (const slot of [...this.slots]) {
-      if (slot.queue.length <= this.settings.capacity) continue;
-      if (slot.progress !== slot.checkedProgress) {
-        slot.checkedProgress = slot.progress;
-        again = true;
-        continue;
-      }
-      this.overflow(slot);
-    }
-    if (again) this.overflowCheck = setImmediate(this.checkOverflow);
+    for (const slot of [...this.slots]) if (slot.queue.length > this.settings.capacity) this.overflow(slot);
   };
 
   /** Applies `drop-oldest` or `disconnect` to a subscriber whose queue is over capacity (Rule T3). */
@@ -365,7 +355,6 @@ export class ChannelPublisher implements Publisher {
   /** A frame went to the OS: the queue has room again (the stall is over), the next goes. */
   private handedOver(slot: Slot): void {
     slot.sending = false;
-    slot.progress++;
     if (slot.stallTimer !== undefined && slot.queue.length < this.settings.capacity) {
       clearTimeout(slot.stallTimer);
       slot.stallTimer = undefined;

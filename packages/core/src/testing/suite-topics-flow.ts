@@ -8,7 +8,8 @@
  */
 import { strict as assert } from 'node:assert';
 import type { PeerEvent } from './peer-process.js';
-import type { TopicSuite } from './topic-context.js';
+import type { Backend } from '../transport.js';
+import type { TopicSuite, TopicTest } from './topic-context.js';
 import { DeliveryLog, topicMessage } from './topic-messages.js';
 import { readDeliveries, readToEnd } from './suite-topics.js';
 
@@ -31,13 +32,14 @@ function outcome(done: PeerEvent): { count: unknown; first: unknown; last: unkno
 }
 
 /** Registers the second part of the topics suite. */
-export function topicFlowTests({ describe, test }: TopicSuite): void {
+export function topicFlowTests({ describe, test }: TopicSuite, backend: Backend): void {
   describe('rule T3: a slow subscriber', () => {
     test(
       'block: sends wait for room; a subscriber that makes none within blockTimeoutMs is disconnected (ECONNRESET once) and the rest get everything',
       90_000,
       async (ctx) => {
-        const publisher = await ctx.publish({ policy: 'block', capacity: 4, blockTimeoutMs: 1_000 });
+        // Five seconds: long for the stalled subscriber, which reads nothing, and generous for the one that reads.
+        const publisher = await ctx.publish({ policy: 'block', capacity: 4, blockTimeoutMs: 5_000 });
         const stalled = await ctx.peerSubscriber('stall', { bulkBytes: BULK });
         const fast = await ctx.subscribe();
         const fastLog = readToEnd(fast, BULK);
@@ -99,7 +101,11 @@ export function topicFlowTests({ describe, test }: TopicSuite): void {
       assert.equal((got.count as number) + got.missed, OVERFLOW, `${String(got.count)} delivered + ${got.missed} missed`);
     });
 
-    test('drop-oldest and disconnect leave alone a subscriber whose OS buffers still have room, however fast the sends', 30_000, async (ctx) => {
+    // POSIX only: there a socket write the OS takes at once is reported done before the policy's check. On Windows
+    // libuv reports each write in a later turn of the event loop, so a burst longer than capacity is falling behind
+    // there (the Platform-specific behaviour of ChannelPublisher's check).
+    const posixTest: TopicTest = backend === 'posix' ? test : () => undefined;
+    posixTest('drop-oldest and disconnect leave alone a subscriber whose OS buffers still have room, however fast the sends', 30_000, async (ctx) => {
       // 1,000 small messages: what this process's channel buffers (1,024 messages) takes whole, read or not.
       const count = 1_000;
       for (const policy of ['drop-oldest', 'disconnect'] as const) {

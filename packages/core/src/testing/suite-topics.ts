@@ -161,7 +161,8 @@ export function topicContractTests({ describe, test }: TopicSuite, badNames: rea
   describe('rule T1: order, across processes', () => {
     test('a publisher process: every subscriber (in this process and in two others) gets every message in order', 60_000, async (ctx) => {
       const count = 5_000;
-      const publisher = await ctx.peerPublisher();
+      // Not a test of the block timeout: a minute, so that a slow machine never makes a subscriber look stuck.
+      const publisher = await ctx.peerPublisher({ blockTimeoutMs: 60_000 });
       const here = [await ctx.subscribe(), await ctx.subscribe()];
       const there = [await ctx.peerSubscriber('all'), await ctx.peerSubscriber('all')];
       publisher.write('wait 4\n');

@@ -50,6 +50,6 @@ export async function runTopicConformance(api: TestApi, options: ConformanceOpti
     topicBasicTests(suite);
     if (!transport.capabilities.topics) return;
     topicContractTests(suite, options.badNames ?? [], COMMON_BAD_NAMES);
-    topicFlowTests(suite);
+    topicFlowTests(suite, transport.capabilities.backend);
   });
 }
