@@ -270,6 +270,20 @@ describe('publisher and subscriber', () => {
     }
   });
 
+  it("aborting the publisher's signal closes it: subscribers end, sends get ECLOSED, the name is free", async () => {
+    const controller = new AbortController();
+    const { name, publisher } = await topic({ signal: controller.signal });
+    const sub = await subscriber(name);
+    await publisher.send(bytes('before'));
+    controller.abort();
+    expect(publisher.closed).toBe(true);
+    await expect(publisher.send(bytes('after'))).rejects.toMatchObject({ code: 'ECLOSED' });
+    const got: string[] = [];
+    for await (const { data } of sub) got.push(text(data));
+    expect(got).toEqual(['before']);
+    track(await publish(`kit://${name}`));
+  });
+
   it('a receive that times out takes nothing', async () => {
     const { name, publisher } = await topic();
     const sub = await subscriber(name);
