@@ -18,6 +18,7 @@ export const PUBLISHED = [
   'packages/native',
   'packages/named-pipe',
   'packages/tcp',
+  'packages/nats',
   'packages/shared-memory',
   'packages/mailslot',
   'packages/sync',
