@@ -53,17 +53,23 @@ export function exitCodeOf(error: unknown): number {
 }
 
 /**
- * An error as one line: an IpcError's message already starts with its code
- * (`ENOENT: nobody serves ...`); a message over several lines (the addon's
- * list of paths tried) is joined with "; ".
+ * An error as one line, always `CODE: message`: an IpcError's message
+ * already starts with its code (`ENOENT: nobody serves ...`); a usage error
+ * is EINVAL; any other error is named by its code or name. A message over
+ * several lines (the addon's list of paths tried) is joined with "; ", and
+ * a code the message repeats at its end (`... (ENOENT)`) is said once.
  */
 export function errorLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  const line = message
+  let line = message
     .split('\n')
     .map((part) => part.trim())
     .filter(Boolean)
     .join('; ');
-  if (isIpcError(error) || error instanceof UsageError) return line;
+  const code = isIpcError(error) ? error.code : error instanceof UsageError ? 'EINVAL' : (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') {
+    if (line.endsWith(` (${code})`)) line = line.slice(0, -` (${code})`.length);
+    return line.startsWith(`${code}: `) ? line : `${code}: ${line}`;
+  }
   return error instanceof Error && !line.startsWith(error.name) ? `${error.name}: ${line}` : line;
 }

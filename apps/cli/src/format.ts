@@ -4,9 +4,11 @@
  */
 import { IpcError } from '@ipckit/core';
 
-/** How `listen` and `request` print a message. */
+/** The formats meant for reading: text (UTF-8), hex (as `hexdump -C`), one JSON line. */
 export type MessageFormat = 'text' | 'hex' | 'json';
-export const MESSAGE_FORMATS: readonly MessageFormat[] = ['text', 'hex', 'json'];
+/** How `listen`, `request` and `connect` write a message: a format for reading, or the bytes exactly (`raw`, `length-prefixed`). */
+export type OutputFormat = MessageFormat | 'raw' | 'length-prefixed';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['text', 'hex', 'json', 'raw', 'length-prefixed'];
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const lenient = new TextDecoder();

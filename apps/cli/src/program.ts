@@ -5,14 +5,24 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { benchCommand } from './commands/bench.js';
-import { inspectCommand } from './commands/inspect.js';
-import { cleanCommand, lsCommand } from './commands/inventory.js';
-import { listenCommand, requestCommand, sendCommand } from './commands/messaging.js';
-import { regionCommand } from './commands/region.js';
 import type { Context } from './context.js';
 import { EXIT, EXIT_CODES_HELP, errorLine, exitCodeOf } from './exit.js';
-import { MESSAGE_FORMATS, type MessageFormat } from './format.js';
+import { OUTPUT_FORMATS, type OutputFormat } from './format.js';
+import type { Split } from './input.js';
+import type { OutputOptions } from './output.js';
+
+// Each command's module is loaded when that command runs, so `ipckit send` loads one transport
+// and nothing of ls, inspect, region or the bench: start-up stays fast enough for shell loops.
+const commands = {
+  listen: () => import('./commands/listen.js'),
+  send: () => import('./commands/send.js'),
+  session: () => import('./commands/session.js'),
+  relay: () => import('./commands/relay.js'),
+  inventory: () => import('./commands/inventory.js'),
+  inspect: () => import('./commands/inspect.js'),
+  region: () => import('./commands/region.js'),
+  bench: () => import('./commands/bench.js'),
+};
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -33,11 +43,47 @@ function integer(what: string, min: number, max = Number.MAX_SAFE_INTEGER): (val
   };
 }
 
-const formatOption = (): Option =>
-  new Option('-f, --format <format>', 'how each message is printed: text (UTF-8), hex (as hexdump -C) or json (one JSON line each)')
-    .choices(MESSAGE_FORMATS)
-    .default('text');
-const hexOption = (): Option => new Option('-x, --hex', 'the message is hex bytes (e.g. "68 65 6c 6c 6f"), not text');
+/** A byte count: a whole number, or with k, m or g (KiB, MiB, GiB): 16m, 64k. */
+function size(what: string): (value: string) => number {
+  return (value) => {
+    const match = /^(\d+)([kmg]?)(?:i?b)?$/i.exec(value.trim());
+    const n = match ? Number(match[1]) * 1024 ** ' kmg'.indexOf((match[2] || ' ').toLowerCase()) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < 1 || n > 0xffff_ffff)
+      throw new InvalidArgumentError(`${what} must be a size from 1 byte to 4 GiB (e.g. 1048576, 64k, 32m)`);
+    return n;
+  };
+}
+
+const FORMATS_HELP =
+  'how each message is written: text (UTF-8, a newline after each; bytes that are not UTF-8 become U+FFFD, said on stderr), hex (as hexdump -C), json (a JSON line each), raw (the bytes exactly, then --delimiter) or length-prefixed (a u32 little-endian length, then the bytes)';
+const formatOption = (): Option => new Option('-f, --format <format>', FORMATS_HELP).choices(OUTPUT_FORMATS).default('text');
+const outputDelimiterOption = (): Option =>
+  new Option('-d, --delimiter <bytes>', 'with --format raw: written after each message (escapes \\n \\0 \\xHH; default \\n)');
+const hexOption = (): Option => new Option('-x, --hex', 'the message (or each piece of stdin) is hex bytes, e.g. "68 65 6c 6c 6f"');
+const maxOption = (): Option =>
+  new Option('--max-message-bytes <size>', 'the largest message this side takes (default 16m on pipe:// and tcp://)').argParser(size('--max-message-bytes'));
+const rawOption = (): Option => new Option('--raw', 'unframed byte streams, for peers that speak raw bytes (pipe:// and tcp:// only)').default(false);
+const splitOptions = (command: Command): Command =>
+  command
+    .option('--whole', 'stdin whole is one message, its bytes exactly', false)
+    .option('-d, --delimiter <bytes>', 'split stdin on these bytes instead of lines (escapes \\n \\r \\t \\0 \\\\ \\xHH), the delimiter taken off');
+
+/** How stdin is cut into messages, from --whole and --delimiter. */
+async function splitOf(o: { whole?: boolean; delimiter?: string }): Promise<Split> {
+  if (o.whole === true && o.delimiter !== undefined) throw new (await import('./exit.js')).UsageError('--whole and --delimiter do not go together');
+  if (o.whole === true) return { kind: 'whole' };
+  if (o.delimiter !== undefined) return { kind: 'delimiter', delimiter: (await import('./input.js')).parseDelimiter(o.delimiter) };
+  return { kind: 'lines' };
+}
+
+/** The output options, from --format and (for raw) --delimiter. */
+async function outputOf(o: { format: OutputFormat; delimiter?: string }): Promise<OutputOptions> {
+  if (o.delimiter === undefined) return { format: o.format };
+  if (o.format !== 'raw') throw new (await import('./exit.js')).UsageError('--delimiter is for --format raw');
+  return { format: o.format, delimiter: (await import('./input.js')).parseDelimiter(o.delimiter) };
+}
+
+const only = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value === undefined ? {} : ({ [key]: value } as { [P in K]: V }));
 
 /**
  * Runs the command line `argv` (without node and the script) in `ctx`;
@@ -58,8 +104,9 @@ export async function run(argv: string[], ctx: Context, stdin: NodeJS.ReadableSt
     .configureOutput({
       writeOut: (text) => ctx.out.write(text),
       writeErr: (text) => ctx.err.write(text),
+      // Commander's own errors ("error: unknown option") in the one format of every error line.
       outputError: (text, write) => {
-        write(ctx.errStyle.red(text));
+        write(`${ctx.errStyle.red('ipckit:')} EINVAL: ${text.replace(/^error: /, '')}`);
       },
     })
     .exitOverride()
@@ -68,53 +115,179 @@ export async function run(argv: string[], ctx: Context, stdin: NodeJS.ReadableSt
 
   program
     .command('listen')
-    .description('serve ADDRESS and print each message every client sends, until Ctrl-C')
+    .description('serve ADDRESS and write each message every client sends, until Ctrl-C')
     .argument('<address>', 'the address to serve, e.g. pipe://demo')
     .addOption(formatOption())
+    .addOption(outputDelimiterOption())
     .option('-e, --echo', 'answer each message with itself (not on one-way mailslot://)', false)
-    .option('-n, --count <n>', 'stop after N messages', integer('--count', 1))
-    .option('--max-message-bytes <n>', 'the largest message accepted', integer('--max-message-bytes', 1))
+    .option('-n, --count <n>', 'stop after N messages (--raw: after N connections)', integer('--count', 1))
+    .addOption(maxOption())
+    .addOption(rawOption())
     .addHelpText(
       'after',
-      '\nMessages go to stdout, one per line (text and json) or as a hex dump; connections are told on stderr.\nCtrl-C or SIGTERM stops it cleanly, with exit code 0.',
+      `\nMessages go to stdout; connections are told on stderr. A message over --max-message-bytes closes its
+channel: the sender sees EPIPE on its next send (a refusal of a small last message on pipe:// and tcp://
+cannot reach the sender: their framing carries no reply). Ctrl-C or SIGTERM stops it cleanly, with exit code 0.
+
+Examples
+  ipckit listen pipe://demo --echo
+  ipckit listen tcp://127.0.0.1:4000 --format raw > received.bin        bytes exactly, a newline after each
+  ipckit listen shm://frames --format length-prefixed > frames.bin      u32 LE length + bytes (docs/framing.md)
+  ipckit listen pipe://legacy --raw                                     a peer that speaks raw bytes`,
     )
-    .action(async (address: string, o: { format: MessageFormat; echo: boolean; count?: number; maxMessageBytes?: number }) => {
+    .action(async (address: string, o: { format: OutputFormat; delimiter?: string; echo: boolean; count?: number; maxMessageBytes?: number; raw: boolean }) => {
+      const { listenCommand } = await commands.listen();
       done(
         await listenCommand(ctx, address, {
-          format: o.format,
+          ...(await outputOf(o)),
           echo: o.echo,
-          ...(o.count === undefined ? {} : { count: o.count }),
-          ...(o.maxMessageBytes === undefined ? {} : { maxMessageBytes: o.maxMessageBytes }),
+          raw: o.raw,
+          ...only('count', o.count),
+          ...only('maxMessageBytes', o.maxMessageBytes),
         }),
       );
     });
 
-  program
-    .command('send')
-    .description('send MESSAGE to ADDRESS, or each line of stdin as a message of its own')
-    .argument('<address>', 'where to send, e.g. pipe://demo')
-    .argument('[message]', 'the message; without it, each line read from stdin is one')
+  splitOptions(
+    program
+      .command('send')
+      .description('send MESSAGE to ADDRESS, or stdin: each line (bytes exactly), pieces between delimiters, or all of it')
+      .argument('<address>', 'where to send, e.g. pipe://demo')
+      .argument('[message]', 'the message; without it, stdin'),
+  )
     .addOption(hexOption())
     .option('-w, --wait <ms>', 'wait up to MS milliseconds for a listener to appear', integer('--wait', 0))
+    .addOption(maxOption())
+    .addOption(rawOption())
     .addHelpText(
       'after',
-      '\nExamples\n  ipckit send pipe://demo hello\n  printf "one\\ntwo\\n" | ipckit send mailslot://log\n  ipckit send --hex tcp://127.0.0.1:4000 "de ad be ef"',
+      `\nStdin's bytes are sent as they are (never decoded): a line loses only its LF or CRLF.
+Exit 1 with EPIPE when the listener closed the channel before taking every message (an ipckit listener
+refuses a message over its --max-message-bytes so); EMSGSIZE for a message over this side's own maximum.
+
+Examples
+  ipckit send pipe://demo hello
+  printf "one\\ntwo\\n" | ipckit send mailslot://log
+  ipckit send --whole --max-message-bytes 64m pipe://files < photo.jpg
+  find . -print0 | ipckit send --delimiter '\\0' tcp://127.0.0.1:4000
+  ipckit send --hex tcp://127.0.0.1:4000 "de ad be ef"`,
     )
-    .action(async (address: string, message: string | undefined, o: { hex?: boolean; wait?: number }) => {
-      done(await sendCommand(ctx, address, message, { input: o.hex === true ? 'hex' : 'text', ...(o.wait === undefined ? {} : { waitMs: o.wait }) }, stdin));
-    });
+    .action(
+      async (
+        address: string,
+        message: string | undefined,
+        o: { hex?: boolean; wait?: number; whole?: boolean; delimiter?: string; maxMessageBytes?: number; raw: boolean },
+      ) => {
+        const { sendCommand } = await commands.send();
+        const options = {
+          input: o.hex === true ? ('hex' as const) : ('text' as const),
+          split: await splitOf(o),
+          raw: o.raw,
+          ...only('waitMs', o.wait),
+          ...only('maxMessageBytes', o.maxMessageBytes),
+        };
+        done(await sendCommand(ctx, address, message, options, stdin));
+      },
+    );
 
   program
     .command('request')
-    .description('send MESSAGE to ADDRESS and print the reply')
+    .description('send MESSAGE to ADDRESS and write the reply')
     .argument('<address>', 'a duplex address: pipe://, shm:// or tcp://')
     .argument('<message>', 'the request')
     .addOption(formatOption())
+    .addOption(outputDelimiterOption())
     .addOption(hexOption())
     .option('-t, --timeout <ms>', 'give up (exit 4) when the reply has not come within MS milliseconds', integer('--timeout', 1), 5000)
     .option('-w, --wait', 'wait for a listener to appear (within the timeout) instead of failing at once', false)
-    .action(async (address: string, message: string, o: { format: MessageFormat; hex?: boolean; timeout: number; wait: boolean }) => {
-      done(await requestCommand(ctx, address, message, { format: o.format, input: o.hex === true ? 'hex' : 'text', timeoutMs: o.timeout, wait: o.wait }));
+    .addOption(maxOption())
+    .action(
+      async (
+        address: string,
+        message: string,
+        o: { format: OutputFormat; delimiter?: string; hex?: boolean; timeout: number; wait: boolean; maxMessageBytes?: number },
+      ) => {
+        const { requestCommand } = await commands.send();
+        done(
+          await requestCommand(ctx, address, message, {
+            ...(await outputOf(o)),
+            input: o.hex === true ? 'hex' : 'text',
+            timeoutMs: o.timeout,
+            wait: o.wait,
+            ...only('maxMessageBytes', o.maxMessageBytes),
+          }),
+        );
+      },
+    );
+
+  splitOptions(
+    program
+      .command('connect')
+      .description('a two-way session with ADDRESS: stdin to the channel, what comes back to stdout (like socat - UNIX-CONNECT:)')
+      .argument('<address>', 'e.g. pipe://demo, tcp://127.0.0.1:4000'),
+  )
+    .addOption(new Option('-f, --format <format>', FORMATS_HELP).choices(OUTPUT_FORMATS).default('text'))
+    .addOption(hexOption())
+    .option('-n, --count <n>', 'stop after N messages came back', integer('--count', 1))
+    .option(
+      '--linger <ms>',
+      'after stdin ended, go on writing replies until none came for MS milliseconds (the peer closing ends it at once)',
+      integer('--linger', 0),
+      500,
+    )
+    .option('-w, --wait <ms>', 'wait up to MS milliseconds for a listener to appear', integer('--wait', 0))
+    .addOption(maxOption())
+    .addOption(rawOption())
+    .addHelpText(
+      'after',
+      `\nOn a terminal: type a line, see the replies; Ctrl-D ends (Ctrl-C at once). In a script:
+  printf 'ping\\n' | ipckit connect pipe://demo --count 1
+The replies are written in --format, as listen writes messages (--delimiter here splits stdin).`,
+    )
+    .action(
+      async (
+        address: string,
+        o: {
+          format: OutputFormat;
+          hex?: boolean;
+          count?: number;
+          linger: number;
+          wait?: number;
+          whole?: boolean;
+          delimiter?: string;
+          maxMessageBytes?: number;
+          raw: boolean;
+        },
+      ) => {
+        const { sessionCommand } = await commands.session();
+        const options = {
+          format: o.format,
+          split: await splitOf(o),
+          hex: o.hex === true,
+          lingerMs: o.linger,
+          raw: o.raw,
+          ...only('count', o.count),
+          ...only('waitMs', o.wait),
+          ...only('maxMessageBytes', o.maxMessageBytes),
+        };
+        done(await sessionCommand(ctx, address, options, stdin));
+      },
+    );
+
+  program
+    .command('relay')
+    .description('serve FROM and relay each client to its own channel to TO, both ways (like socat UNIX-LISTEN: TCP:)')
+    .argument('<from>', 'the address to serve, e.g. pipe://front')
+    .argument('<to>', 'where each client is relayed, e.g. tcp://127.0.0.1:4000')
+    .addOption(maxOption())
+    .addOption(rawOption())
+    .addHelpText(
+      'after',
+      '\nExamples\n  ipckit relay pipe://front tcp://127.0.0.1:4000\n  ipckit relay --raw tcp://127.0.0.1:5000 pipe://legacy\nCtrl-C or SIGTERM stops it, with exit code 0.',
+    )
+    .action(async (from: string, to: string, o: { maxMessageBytes?: number; raw: boolean }) => {
+      const { relayCommand } = await commands.relay();
+      done(await relayCommand(ctx, from, to, { raw: o.raw, ...only('maxMessageBytes', o.maxMessageBytes) }));
     });
 
   program
@@ -128,6 +301,7 @@ export async function run(argv: string[], ctx: Context, stdin: NodeJS.ReadableSt
       '\nSTATE: live (in use), stale (a crashed process left it: `ipckit clean` removes it), kept (kept on purpose),\nforeign (not provably ipckit’s, or another user’s: never touched), unknown (this OS gives no evidence).',
     )
     .action(async (names: string[], o: { long: boolean; json: boolean }) => {
+      const { lsCommand } = await commands.inventory();
       done(await lsCommand(ctx, { json: o.json, long: o.long, patterns: names }));
     });
 
@@ -142,6 +316,7 @@ export async function run(argv: string[], ctx: Context, stdin: NodeJS.ReadableSt
       '\nEach object is checked again just before it is removed. On Windows there is nothing to clean: kernel objects vanish with their last handle.',
     )
     .action(async (names: string[], o: { dryRun: boolean; json: boolean }) => {
+      const { cleanCommand } = await commands.inventory();
       done(await cleanCommand(ctx, { json: o.json, dryRun: o.dryRun, patterns: names }));
     });
 
@@ -152,6 +327,7 @@ export async function run(argv: string[], ctx: Context, stdin: NodeJS.ReadableSt
     .option('--json', 'one JSON document', false)
     .addHelpText('after', '\nRings: capacity, bytes in flight, and which side sleeps waiting for the other. It only reads: the channel is not disturbed.')
     .action(async (address: string, o: { json: boolean }) => {
+      const { inspectCommand } = await commands.inspect();
       done(await inspectCommand(ctx, address, { json: o.json }));
     });
 
@@ -171,6 +347,7 @@ export async function run(argv: string[], ctx: Context, stdin: NodeJS.ReadableSt
         name: string,
         o: { struct?: string; offset: number; length?: number; count: number; platform?: 'win32' | 'posix'; json: boolean; allowOtherOwner: boolean },
       ) => {
+        const { regionCommand } = await commands.region();
         done(
           await regionCommand(ctx, name, {
             offset: o.offset,
@@ -193,6 +370,7 @@ export async function run(argv: string[], ctx: Context, stdin: NodeJS.ReadableSt
     .allowUnknownOption()
     .passThroughOptions()
     .action(async (args: string[]) => {
+      const { benchCommand } = await commands.bench();
       done(await benchCommand(ctx, args));
     });
 

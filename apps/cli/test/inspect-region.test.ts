@@ -130,7 +130,7 @@ describe('region NAME', () => {
   it('a bad --struct is a usage error (exit 2); a missing region exit 3', async () => {
     const bad = await runCli(['region', 'whatever', '--struct', 'long ID; chr name[20]']);
     expect(bad.code).toBe(2);
-    expect(errorLines(bad.stderr)).toEqual([expect.stringMatching(/^ipckit: --struct: unknown C type "chr"/)]);
+    expect(errorLines(bad.stderr)).toEqual([expect.stringMatching(/^ipckit: EINVAL: --struct: unknown C type "chr"/)]);
     const missing = await runCli(['region', uniqueName('absent')]);
     expect(missing.code).toBe(3);
     expect(errorLines(missing.stderr)).toEqual([expect.stringMatching(/^ipckit: ENOENT: /)]);
