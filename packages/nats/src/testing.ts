@@ -28,3 +28,11 @@ export function natsConformanceOptions(server: string): ConformanceOptions {
     ],
   };
 }
+
+/**
+ * The suite's options for the nats-server named by the environment variable
+ * IPCKIT_NATS_SERVER (`host:port`; 127.0.0.1:4222 when unset): what a runner
+ * that imports `conformanceOptions` by name (the Windows lane's) uses. The
+ * caller starts that server.
+ */
+export const conformanceOptions: ConformanceOptions = natsConformanceOptions(process.env.IPCKIT_NATS_SERVER ?? '127.0.0.1:4222');

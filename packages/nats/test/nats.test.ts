@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IpcError, connect, uniqueName, type Channel } from '@ipckit/core';
 import { resolveTransport } from '@ipckit/core/kit';
 import { PeerProcess, readSequenceMessage, sequenceMessage, within } from '@ipckit/core/testing';
 import { parseNatsName, transport, type NatsConnectOptions } from '@ipckit/nats';
+import { nkeys } from '@nats-io/transport-node';
 import { natsServerTool, startNatsServer } from './server.js';
 
 const server = await startNatsServer();
@@ -14,7 +18,7 @@ const at = (service = uniqueName('t')): string => `${server.host}:${server.port}
 function everythingSaid(error: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = error, depth = 0; e !== undefined && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    parts.push(e instanceof Error ? `${e.name}: ${e.message}` : (JSON.stringify(e)));
+    parts.push(e instanceof Error ? `${e.name}: ${e.message}` : JSON.stringify(e));
     if (e instanceof Error) parts.push(e.stack ?? '', JSON.stringify(e, Object.getOwnPropertyNames(e)));
   }
   return parts.join('\n');
@@ -148,6 +152,29 @@ describe('nats: credentials', () => {
       await listener.close();
     } finally {
       await guarded.stop();
+    }
+  });
+
+  it('nkey: served with the seed, refused with another (EACCES), the seed in no error', async () => {
+    const user = nkeys.createUser();
+    const other = nkeys.createUser();
+    const seed = new TextDecoder().decode(user.getSeed());
+    const otherSeed = new TextDecoder().decode(other.getSeed());
+    const config = join(mkdtempSync(join(tmpdir(), 'ipckit-nats-')), 'nkey.conf');
+    writeFileSync(config, `authorization { users = [ { nkey: "${user.getPublicKey()}" } ] }\n`, { mode: 0o600 });
+    const guarded = await startNatsServer({ args: ['-c', config] });
+    try {
+      const name = `127.0.0.1:${guarded.port}/${uniqueName('auth')}`;
+      const bad = await failureOf(transport.connect(name, { nkeySeed: otherSeed, timeoutMs: 5_000 }));
+      expect(bad.code).toBe('EACCES');
+      expect(everythingSaid(bad)).not.toContain(otherSeed);
+      const listener = await transport.listen(name, { nkeySeed: seed });
+      const channel = await transport.connect(name, { nkeySeed: user.getSeed() });
+      await channel.close();
+      await listener.close();
+    } finally {
+      await guarded.stop();
+      rmSync(dirname(config), { recursive: true, force: true });
     }
   });
 
