@@ -5,7 +5,7 @@
 // links are not https to a known manual site, what the console said, and a full-page screenshot.
 //
 //   node apps/lessons/lib/browse.mjs        (after npm run lessons:html) prints the report
-/* global document */
+/* global document, getComputedStyle */
 import { createReadStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
@@ -106,7 +106,8 @@ export async function pictureOverflows(page, urls) {
 /**
  * @typedef {{ page: string, status: number | undefined, title: string, h1: string, textLength: number,
  *   images: Array<{ src: string, ok: boolean }>, links: string[], brokenImages: string[], brokenLinks: string[],
- *   badExternal: string[], consoleErrors: string[], screenshot: string, phone: { pageWidth: number, narrowCells: string[] } }} PageReport
+ *   badExternal: string[], consoleErrors: string[], screenshot: string, toc: string[], previous: string | null, next: string | null, highlighted: number,
+ *   phone: { pageWidth: number, narrowCells: string[], unscrolled: string[] } }} PageReport
  */
 
 /**
@@ -160,6 +161,10 @@ export async function browse(pages, { root = SITE_DIR, screenshots = join(BUILD_
       page.on('pageerror', onError);
       const response = await page.goto(new URL(path, site.url).href, { waitUntil: 'load' });
       const info = await page.evaluate(() => ({
+        toc: [...document.querySelectorAll('nav.toc a')].map((a) => a.getAttribute('href')),
+        previous: document.querySelector('nav.pages a[rel=prev]')?.getAttribute('href') ?? null,
+        next: document.querySelector('nav.pages a[rel=next]')?.getAttribute('href') ?? null,
+        highlighted: document.querySelectorAll('figure.code pre code span[class^=hljs-]').length,
         title: document.title,
         h1: document.querySelector('h1')?.textContent ?? '',
         textLength: document.body.innerText.length,
@@ -187,7 +192,12 @@ export async function browse(pages, { root = SITE_DIR, screenshots = join(BUILD_
         const narrow = cells
           .filter((c) => c.getBoundingClientRect().width < 40)
           .map((c) => `${c.textContent.trim().slice(0, 30)} (${Math.round(c.getBoundingClientRect().width)} px)`);
-        return { pageWidth: document.documentElement.scrollWidth, narrowCells: narrow.slice(0, 5) };
+        // Long lines wrap or scroll inside their own box.
+        const unscrolled = [...document.querySelectorAll('main pre, main table')]
+          .filter((el) => el.scrollWidth > el.clientWidth + 1)
+          .filter((el) => !['auto', 'scroll'].includes(getComputedStyle(el).overflowX))
+          .map((el) => el.textContent.trim().slice(0, 40));
+        return { pageWidth: document.documentElement.scrollWidth, narrowCells: narrow.slice(0, 5), unscrolled };
       });
       const phoneShot = join(screenshots, `phone_${path.replace(/\//g, '_').replace(/\.html$/, '')}.png`);
       await page.screenshot({ path: phoneShot, fullPage: false });

@@ -14,7 +14,23 @@ import { dirname, join, posix, relative, resolve } from 'node:path';
 import { Marked } from 'marked';
 import { ARTICLES } from './articles.mjs';
 import { loadRun, renderMarkers } from './bench.mjs';
+import hljs from 'highlight.js/lib/core';
+import c from 'highlight.js/lib/languages/c';
+import bash from 'highlight.js/lib/languages/bash';
+import typescript from 'highlight.js/lib/languages/typescript';
 import { benchCharts } from './site-charts.mjs';
+import { STYLE } from './site-style.mjs';
+
+// Code is highlighted when the site is built (highlight.js, the three languages the lessons show):
+// the pages stay script-free.
+hljs.registerLanguage('c', c);
+hljs.registerLanguage('sh', bash);
+hljs.registerLanguage('ts', typescript);
+
+/** `text` as highlighted HTML when `language` is one the lessons use, else escaped. */
+function highlight(text, language) {
+  return hljs.getLanguage(language) ? hljs.highlight(text, { language, ignoreIllegals: true }).value : esc(text);
+}
 import { LESSONS } from './lessons/index.mjs';
 import { APP_DIR, BUILD_DIR, REPO_ROOT } from './programs.mjs';
 import { LANGS } from './runner.mjs';
@@ -34,6 +50,9 @@ export const SITE_WORDS = {
     windows: 'Output on Windows (Windows Node and the mingw-built C programs, under Wine in the Windows lane)',
     source: 'Source',
     seed: 'As the article wrote it',
+    contents: 'Contents',
+    previous: 'Previous',
+    next: 'Next',
     other: '简体中文',
     bench: 'Full bench report of this run',
     glossary: 'Glossary: the terms in English and Chinese',
@@ -48,6 +67,9 @@ export const SITE_WORDS = {
     windows: 'Windows 上的输出（Windows 版 Node 与用 mingw 编译的 C 程序，在 Windows 测试通道里由 Wine 运行）',
     source: '源代码',
     seed: '文章的原文',
+    contents: '目录',
+    previous: '上一课',
+    next: '下一课',
     other: 'English',
     bench: '这次运行的完整基准测试报告',
     glossary: '术语表：中英文术语对照',
@@ -108,12 +130,16 @@ function renderText(markdown, lang, charts) {
   const words = SITE_WORDS[lang];
   const slug = slugger();
   const copies = new Set();
+  /** The page's sections, for its table of contents: { depth, id, html }. */
+  const sections = [];
   const marked = new Marked({
     gfm: true,
     renderer: {
       heading({ tokens, depth, text }) {
         const inner = this.parser.parseInline(tokens);
-        return `<h${depth} id="${esc(slug(text))}">${inner}</h${depth}>\n`;
+        const id = slug(text);
+        if (depth === 2 || depth === 3) sections.push({ depth, id, html: inner.replace(/<a [^>]*>|<\/a>/g, '') });
+        return `<h${depth} id="${esc(id)}">${inner}</h${depth}>\n`;
       },
       code({ text, lang: info }) {
         const [language = '', ...attrs] = (info ?? '').split(/\s+/);
@@ -128,7 +154,8 @@ function renderText(markdown, lang, charts) {
         }
         if (props.seed) caption = `<figcaption>${words.seed}: ${esc(ARTICLES[props.seed]?.title ?? props.seed)}</figcaption>`;
         const cls = props.output ? 'output' : props.seed ? `code seed language-${esc(language)}` : `code language-${esc(language)}`;
-        return `<figure class="${cls}">${caption}<pre><code>${esc(text)}</code></pre></figure>\n`;
+        const body = props.output ? esc(text) : highlight(text, language);
+        return `<figure class="${cls}">${caption}<pre><code>${body}</code></pre></figure>\n`;
       },
       link({ href, title, tokens }) {
         const { href: to, copy } = siteLink(href, lang);
@@ -150,7 +177,30 @@ function renderText(markdown, lang, charts) {
     .parse(markdown)
     .replace(/(<figure class="code seed[^"]*">[\s\S]*?<\/figure>)\n(<figure class="code [^"]*">[\s\S]*?<\/figure>)/g, '<div class="pair">$1\n$2</div>');
   const title = /^# (.*)$/m.exec(markdown)?.[1] ?? '';
-  return { html, title, copies };
+  return { html: withContents(html, sections, words), title, copies };
+}
+
+/** The page with its table of contents after the title and the line of links under it. */
+function withContents(html, sections, words) {
+  if (sections.length < 3) return html;
+  let list = '';
+  let open = 0;
+  for (const [i, s] of sections.entries()) {
+    if (s.depth === 3 && open === 0) {
+      list += '<ol>';
+      open = 1;
+    } else if (s.depth === 2 && open === 1) {
+      list += '</ol></li>';
+      open = 0;
+    } else if (i > 0) list += '</li>';
+    list += `<li><a href="#${esc(s.id)}">${s.html}</a>`;
+  }
+  list += open ? '</ol></li>' : '</li>';
+  const toc = `<nav class="toc" aria-label="${words.contents}"><strong>${words.contents}</strong><ol>${list}</ol></nav>\n`;
+  // After the first paragraph that follows the title (the line of links), else after the title.
+  const at = html.indexOf('</p>', html.indexOf('</h1>'));
+  const cut = at >= 0 && at < html.indexOf('<h2') ? at + 4 : html.indexOf('</h1>') + 5;
+  return `${html.slice(0, cut)}\n${toc}${html.slice(cut)}`;
 }
 
 function page({ lang, title, body, otherHref, depth = 1 }) {
@@ -176,50 +226,6 @@ ${body}
 `;
 }
 
-const STYLE = `
-:root { --ink: #1f2933; --muted: #52606d; --line: #e4e7eb; --accent: #3b6ea5; --code: #f4f6f8; }
-* { box-sizing: border-box; }
-body { margin: 0; color: var(--ink); font: 16px/1.6 system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif; }
-header { padding: 10px 24px; border-bottom: 1px solid var(--line); background: #f8fafc; font-size: 14px; display: flex; justify-content: space-between; }
-header a { color: var(--accent); text-decoration: none; font-weight: 600; }
-main { max-width: 980px; margin: 0 auto; padding: 8px 24px 40px; }
-footer { max-width: 980px; margin: 0 auto; padding: 16px 24px 32px; color: var(--muted); font-size: 13px; border-top: 1px solid var(--line); }
-h1 { font-size: 30px; margin: 24px 0 8px; } h2 { font-size: 22px; margin-top: 36px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
-h3 { font-size: 18px; margin-top: 28px; }
-a { color: var(--accent); }
-code { font-family: ui-monospace, "SFMono-Regular", Consolas, "DejaVu Sans Mono", monospace; font-size: 0.88em; background: var(--code); padding: 1px 4px; border-radius: 3px; }
-figure { margin: 14px 0; }
-figure pre { margin: 0; background: var(--code); border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; overflow-x: auto; font-size: 13px; line-height: 1.45; }
-figure pre code { background: none; padding: 0; font-size: inherit; }
-figure.output pre { background: #101820; color: #e6edf3; border-color: #101820; }
-figcaption { font-size: 12.5px; color: var(--muted); margin-bottom: 4px; }
-pre { overflow-x: auto; }
-img { max-width: 100%; height: auto; display: block; margin: 16px auto; }
-table { border-collapse: collapse; margin: 12px 0; font-size: 14px; display: block; overflow-x: auto; }
-th, td { border: 1px solid var(--line); padding: 5px 9px; vertical-align: top; text-align: left; }
-th { background: #f8fafc; }
-details { background: #f8fafc; border: 1px solid var(--line); border-radius: 6px; padding: 8px 14px; }
-details[open] summary { margin-bottom: 8px; }
-.charts img { border: 1px solid var(--line); margin: 12px 0; }
-ol.lessons li { margin: 6px 0; }
-:lang(zh-CN) { line-break: strict; }
-.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; align-items: start; }
-.pair > figure { margin: 8px 0; min-width: 0; }
-figure.seed pre { background: #fdf3f2; border-color: #f0c8c2; }
-td code, th code { overflow-wrap: anywhere; }
-@media (max-width: 640px) {
-  body { font-size: 15px; }
-  header, main, footer { padding-left: 14px; padding-right: 14px; }
-  h1 { font-size: 24px; } h2 { font-size: 20px; }
-  /* A table keeps readable columns and scrolls sideways in its own box, never the page. */
-  table { max-width: 100%; }
-  .pair { grid-template-columns: 1fr; }
-  th, td { min-width: 7em; }
-  th:first-child, td:first-child { min-width: 5em; }
-  figure pre { font-size: 12px; }
-}
-`;
-
 /**
  * Builds the whole site into `dir` (default build/site). Returns the pages written, relative to `dir`.
  * @param {string} [dir]
@@ -242,13 +248,19 @@ export async function buildSite(dir = SITE_DIR) {
     const other = LANGS.find((l) => l !== lang);
     const chartsHtml = `<div class="charts">${charts.map((c) => `<img src="../bench/${c.files[lang]}" alt="${esc(c.titles[lang])}">`).join('\n')}<p><a href="../bench/report.html">${words.bench}</a></p></div>`;
     mkdirSync(join(dir, lang), { recursive: true });
-    for (const lesson of LESSONS) {
+    for (const [index, lesson] of LESSONS.entries()) {
       // Figures are rendered from the run again here: the site cannot show other numbers than the file's.
       const markdown = renderMarkers(readFileSync(textFile(lesson, lang), 'utf8'), run, lang);
       const { html, title, copies: linked } = renderText(markdown, lang, chartsHtml);
       for (const c of linked) copies.add(c);
       const file = pageOf(lesson, lang);
-      writeFileSync(join(dir, file), page({ lang, title, body: html, otherHref: `../${pageOf(lesson, other)}` }));
+      // Previous and next at the bottom of every lesson, from the lessons' order.
+      const link = (l, word, rel) =>
+        l
+          ? `<a rel="${rel}" href="${pageOf(l, lang).slice(lang.length + 1)}">${rel === 'prev' ? '← ' : ''}${word}: ${esc(l.title[lang])}${rel === 'next' ? ' →' : ''}</a>`
+          : '<span></span>';
+      const pagesNav = `<nav class="pages">${link(LESSONS[index - 1], words.previous, 'prev')}${link(LESSONS[index + 1], words.next, 'next')}</nav>`;
+      writeFileSync(join(dir, file), page({ lang, title, body: `${html}\n${pagesNav}`, otherHref: `../${pageOf(lesson, other)}` }));
       pages.push(file);
     }
     // The glossary: one page per language, linked from every lesson's first line and from the index.

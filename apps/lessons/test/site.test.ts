@@ -39,7 +39,15 @@ describe.runIf(process.platform === 'linux')('the static site', () => {
       expect(statSync(r.screenshot).size, r.page).toBeGreaterThan(10_000);
       expect(r.phone.pageWidth, `${r.page} at ${String(PHONE_WIDTH)} px: the page scrolls sideways`).toBeLessThanOrEqual(PHONE_WIDTH);
       expect(r.phone.narrowCells, `${r.page} at ${String(PHONE_WIDTH)} px: squeezed table columns`).toEqual([]);
+      expect(r.phone.unscrolled, `${r.page}: long lines that neither wrap nor scroll`).toEqual([]);
       if (/\/0\d-/.test(r.page)) {
+        // Every lesson: a table of contents, highlighted code, and the lessons before and after it.
+        expect(r.toc.length, `${r.page}: table of contents`).toBeGreaterThan(3);
+        expect(r.highlighted, `${r.page}: highlighted code`).toBeGreaterThan(20);
+        const n = Number(/\/0(\d)-/.exec(r.page)?.[1]);
+        const at = LESSONS.findIndex((l) => l.number === n);
+        expect(r.previous === null, `${r.page}: a previous link`).toBe(at === 0);
+        expect(r.next === null, `${r.page}: a next link`).toBe(at === LESSONS.length - 1);
         expect(r.textLength, r.page).toBeGreaterThan(5000);
         expect(r.images.length, `${r.page}: the lesson's pictures`).toBeGreaterThan(0);
       }
