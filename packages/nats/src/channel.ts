@@ -68,6 +68,8 @@ export class NatsChannel implements Channel {
   private sinceYield = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private pingOutstanding = false;
+  /** Set by every payload from the peer: a peer that is talking needs no ping. */
+  private heardFromPeer = false;
   private closing: Promise<void> | undefined;
   private closedHere = false;
   private gone: IpcError | undefined;
@@ -282,6 +284,7 @@ export class NatsChannel implements Channel {
       this.peerGone('the nats:// channel lost its subscription', error, true);
       return;
     }
+    this.heardFromPeer = true;
     let decoded;
     try {
       decoded = decodeInbox(msg.data);
@@ -336,6 +339,11 @@ export class NatsChannel implements Channel {
   private ping(): void {
     const peer = this.peer;
     if (!peer || this.pingOutstanding || this.closed || !this.settings.lease.connected) return;
+    if (this.heardFromPeer) {
+      // The peer sent something since the last tick: it is there. Pinging resumes when it falls silent.
+      this.heardFromPeer = false;
+      return;
+    }
     this.pingOutstanding = true;
     this.settings.lease.nc.request(peer.inbox, PING_PAYLOAD, { timeout: this.settings.peerTimeoutMs }).then(
       () => {

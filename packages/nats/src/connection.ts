@@ -22,6 +22,8 @@ const FLUSH_LIMIT_MS = 2_000;
 export interface ConnectionWatcher {
   /** The connection to the server was lost (it reconnects by itself; what was in flight is lost). */
   disconnected(): void;
+  /** The connection is closed for good (the client gave up, or the last hold was released). */
+  closed?(): void;
 }
 
 /** One user's hold on a shared connection. */
@@ -110,7 +112,10 @@ function watchStatus(shared: Shared, nc: NatsConnection): void {
   void nc.closed().then(() => {
     shared.connected = false;
     if (pool.get(shared.key) === shared) pool.delete(shared.key);
-    for (const watcher of [...shared.watchers]) watcher.disconnected();
+    for (const watcher of [...shared.watchers]) {
+      watcher.disconnected();
+      watcher.closed?.();
+    }
   });
 }
 

@@ -35,6 +35,7 @@ export class NatsListener implements Listener {
   private readonly queue = new AsyncQueue<NatsChannel>(Number.MAX_SAFE_INTEGER);
   private readonly subscription: Subscription;
   private closing: Promise<void> | undefined;
+  private readonly unwatch: () => void;
   private readonly onAbort = (): void => void this.close();
 
   constructor(private readonly settings: ListenerSettings) {
@@ -47,6 +48,8 @@ export class NatsListener implements Listener {
       },
     });
     settings.signal?.addEventListener('abort', this.onAbort, { once: true });
+    // A server restart is survived (the client subscribes again); a connection closed for good ends the iteration.
+    this.unwatch = settings.lease.watch({ disconnected: () => undefined, closed: () => this.queue.end() });
   }
 
   /** Resolves once the server has the subscription, so that a connect from anywhere finds it. */
@@ -95,6 +98,7 @@ export class NatsListener implements Listener {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.settings.signal?.removeEventListener('abort', this.onAbort);
+      this.unwatch();
       try {
         this.subscription.unsubscribe();
       } catch {
