@@ -216,4 +216,26 @@ describe('bridge', () => {
     expect(await runBridgeCommand(['only-one'], { out: (l) => lines.push(l), err: (l) => lines.push(l) })).toBe(2);
     expect(lines.join('\n')).toMatch(/usage: ipckit bridge/);
   });
+
+  it('the command refused by the server says so (exit 1) without the password it read from the environment', async () => {
+    const secret = `pw-${uniqueName('s')}`;
+    const guarded = await startNatsServer({ args: ['--user', 'ipckit', '--pass', secret] });
+    try {
+      const lines: string[] = [];
+      const wrong = `${secret}-wrong`;
+      const code = await runBridgeCommand(
+        [`nats://127.0.0.1:${guarded.port}/x`, `pipe://${uniqueName('br')}`, '--user', 'ipckit', '--pass-env', 'BRIDGE_PASS'],
+        {
+          out: (line) => lines.push(line),
+          err: (line) => lines.push(line),
+          env: { BRIDGE_PASS: wrong },
+        },
+      );
+      expect(code).toBe(1);
+      expect(lines.join('\n')).toMatch(/EACCES/);
+      expect(lines.join('\n')).not.toContain(wrong);
+    } finally {
+      await guarded.stop();
+    }
+  });
 });
