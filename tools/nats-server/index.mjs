@@ -103,6 +103,9 @@ export async function startNatsServer(options = {}) {
       });
       running.kill('SIGTERM');
     });
+  // A test process that ends without stopping its server (a failed test, a worker torn down) takes it along.
+  const onExit = () => child?.kill('SIGKILL');
+  process.once('exit', onExit);
   await start();
   return {
     host: '127.0.0.1',
@@ -123,6 +126,7 @@ export async function startNatsServer(options = {}) {
     async stop({ kill = false } = {}) {
       if (kill) child?.kill('SIGKILL');
       await stopChild();
+      process.off('exit', onExit);
       if (store) rmSync(store, { recursive: true, force: true });
     },
   };
