@@ -7,7 +7,7 @@ import { IpcError, connect, uniqueName, type Channel } from '@ipckit/core';
 import { resolveTransport } from '@ipckit/core/kit';
 import { PeerProcess, readSequenceMessage, sequenceMessage, within } from '@ipckit/core/testing';
 import { parseNatsName, transport, type NatsConnectOptions } from '@ipckit/nats';
-import { nkeys } from '@nats-io/transport-node';
+import { connect as natsConnect, nkeys } from '@nats-io/transport-node';
 import { natsServerTool, startNatsServer } from './server.js';
 
 const server = await startNatsServer();
@@ -347,6 +347,75 @@ describe('nats: the server restarting in the middle of traffic', () => {
     } finally {
       await echo.kill();
       await restarting.stop();
+    }
+  });
+});
+
+describe('nats: a peer that breaks the wire format', () => {
+  /** A channel pair, and a raw NATS client that can write into the connecting side's inbox. */
+  async function forged(
+    maxMessageBytes?: number,
+  ): Promise<{ channel: Channel; accepted: Channel; inject: (payload: Uint8Array) => Promise<void>; done: () => Promise<void> }> {
+    const name = at();
+    const listener = await transport.listen(name);
+    const channel = await transport.connect(name, maxMessageBytes === undefined ? {} : { maxMessageBytes });
+    const accepted = (await listener[Symbol.asyncIterator]().next()).value as Channel;
+    const inbox = (channel as unknown as { inbox: string }).inbox;
+    const raw = await natsConnect({ servers: `${server.host}:${server.port}` });
+    return {
+      channel,
+      accepted,
+      inject: async (payload) => {
+        raw.publish(inbox, payload);
+        await raw.flush();
+      },
+      done: async () => {
+        await raw.close();
+        await channel.close();
+        await accepted.close();
+        await listener.close();
+      },
+    };
+  }
+
+  it('a message over the maximum: receive throws EMSGSIZE once, then the channel is closed', async () => {
+    const pair = await forged(1_000);
+    try {
+      const payload = new Uint8Array(5 + 2_000);
+      payload[0] = 1; // DATA, sequence 0
+      await pair.inject(payload);
+      expect((await failureOf(pair.channel.receive())).code).toBe('EMSGSIZE');
+      expect(await pair.channel.receive()).toBeUndefined();
+      expect(pair.channel.closed).toBe(true);
+      // The other side is told: its sends get EPIPE once it learns.
+      expect(await pair.accepted.receive({ timeoutMs: 10_000 })).toBeUndefined();
+    } finally {
+      await pair.done();
+    }
+  });
+
+  it('a payload that is no channel message: EBADMSG once, then the end', async () => {
+    const pair = await forged();
+    try {
+      await pair.inject(new Uint8Array([99, 1, 2]));
+      expect((await failureOf(pair.channel.receive())).code).toBe('EBADMSG');
+      expect(await pair.channel.receive()).toBeUndefined();
+    } finally {
+      await pair.done();
+    }
+  });
+
+  it('a message out of sequence (one lost on the way): what came before is delivered, then the channel ends, never a gap', async () => {
+    const pair = await forged();
+    try {
+      await pair.accepted.send(new Uint8Array([1]));
+      expect([...((await pair.channel.receive({ timeoutMs: 10_000 })) ?? [])]).toEqual([1]);
+      const skipped = new Uint8Array([1, 5, 0, 0, 0, 42]); // DATA, sequence 5 where 1 is due
+      await pair.inject(skipped);
+      expect(await pair.channel.receive({ timeoutMs: 10_000 })).toBeUndefined();
+      expect((await failureOf(pair.channel.send(new Uint8Array([2])))).code).toBe('EPIPE');
+    } finally {
+      await pair.done();
     }
   });
 });
