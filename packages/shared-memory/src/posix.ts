@@ -6,7 +6,7 @@
 import { fstatSync, readFileSync, readdirSync } from 'node:fs';
 import { IpcError } from '@ipckit/core';
 import { recode } from '@ipckit/core/kit';
-import { IS_LINUX, posixObjectName } from '@ipckit/sys';
+import { IS_LINUX, errnoError, posixObjectName } from '@ipckit/sys';
 import {
   ERRNO,
   MAP_ANONYMOUS,
@@ -195,11 +195,29 @@ function noop(): void {
   // Nothing to stop.
 }
 
+/**
+ * Reserves the pages of a fresh object of `size` bytes (posix_fallocate), so
+ * that a full /dev/shm is an error now rather than a SIGBUS at the first touch
+ * of a page later: ftruncate alone only sets the size of a tmpfs file, whose
+ * pages are taken when first written. Returns the error (ENOSPC when there is
+ * no room), or undefined.
+ */
+function reserve(fd: number, size: number, osName: string): IpcError | undefined {
+  let code: number;
+  do code = libc().posix_fallocate(fd, 0, size);
+  while (code === ERRNO.EINTR);
+  if (code === 0) return undefined;
+  const room = code === ERRNO.ENOSPC ? `: no room for ${size} bytes in ${SHM_DIR} (a tmpfs; see df ${SHM_DIR})` : '';
+  return errnoError(code, 'posix_fallocate', osName, `cannot reserve the pages of ${osName}${room}`);
+}
+
 /** Fills a fresh ownership record (open on `fd`) with this process's pid and start time. */
 function writeOwner(fd: number, ownerName: string, kept: boolean): void {
   const c = libc();
   if (c.fchmod(fd, 0o600) !== 0) throw posixError('fchmod', ownerName);
   if (c.ftruncate(fd, OWNER_BYTES) !== 0) throw posixError('ftruncate', ownerName);
+  const full = reserve(fd, OWNER_BYTES, ownerName);
+  if (full !== undefined) throw full;
   const ptr = c.mmap(null, OWNER_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (isMapFailed(ptr)) throw posixError('mmap', ownerName);
   const view = new DataView(viewOf(ptr, OWNER_BYTES));
@@ -389,14 +407,14 @@ export const posixBackend: ShmBackend = {
         if (exclusive) throw recode(error, 'EADDRINUSE', `shared memory region ${osName} already exists`);
         return { ...openExisting(osName, false, options), existed: true };
       }
-      // Owner-only, whatever the umask says.
-      const failed = c.fchmod(fd, 0o600) !== 0 ? 'fchmod' : c.ftruncate(fd, size) !== 0 ? 'ftruncate' : undefined;
+      // Owner-only, whatever the umask says; then the size, with every page reserved (see reserve()).
+      const failed =
+        c.fchmod(fd, 0o600) !== 0 ? posixError('fchmod', osName) : c.ftruncate(fd, size) !== 0 ? posixError('ftruncate', osName) : reserve(fd, size, osName);
       if (failed !== undefined) {
-        const error = posixError(failed, osName);
         c.close(fd);
         c.shm_unlink(osName);
         c.shm_unlink(ownerName);
-        throw error;
+        throw failed;
       }
       return { handle: fd, existed: false, size };
     }

@@ -73,6 +73,13 @@ function bind() {
     close: lib.func('int close(int fd)') as (fd: number) => number,
     /** ftruncate(2). */
     ftruncate: lib.func('int ftruncate(int fd, int64_t length)') as (fd: number, length: number) => number,
+    /**
+     * posix_fallocate(3): reserves the pages of [offset, offset + len) now, so
+     * that a later touch of a mapping cannot find the filesystem (a tmpfs such
+     * as /dev/shm) full and die with SIGBUS. Returns 0 or the error number
+     * itself (it does not set errno): ENOSPC when there is no room.
+     */
+    posix_fallocate: lib.func('int posix_fallocate(int fd, int64_t offset, int64_t len)') as (fd: number, offset: number, len: number) => number,
     /** lseek(2); with SEEK_END it gives an object's size. */
     lseek: lib.func('int64_t lseek(int fd, int64_t offset, int whence)') as (fd: number, offset: number, whence: number) => number,
     /** fchmod(2). */
