@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include "wait_word.h"
@@ -350,34 +351,60 @@ class NativeWaiter : public Napi::ObjectWrap<NativeWaiter> {
     return info.This();
   }
 
+  // The thread first, then the thread-safe function it delivers through:
+  // when the OS has no thread to give (EAGAIN at RLIMIT_NPROC or a cgroup's
+  // pids.max) nothing is left to undo, the wait fails with a coded error
+  // (ETHREAD) instead of std::terminate, and a later wait may try again.
   void StartThread(Napi::Env env) {
+    try {
+      core_->thread = std::thread(Core::Run, core_);
+    } catch (const std::system_error& e) {
+      Napi::Error err = MakeError(env, "ETHREAD", std::string("cannot start a thread for the wait: ") + e.what());
+      err.Set("threadErrno", Napi::Number::New(env, e.code().value()));
+      err.Set("syscall", Napi::String::New(env, "pthread_create"));
+      throw err;
+    }
     auto* holder = new std::shared_ptr<Core>(core_);
-    core_->tsfn = Tsfn::New(env, "ipckit.NativeWaiter", 0, 1, core_.get(),
-                            [](Napi::Env, std::shared_ptr<Core>* h, Core* c) {
-                              // Runs on the JS thread once the wait thread
-                              // released the function, or at environment
-                              // teardown (then the thread may still run).
-                              bool stopped = c->Stop();
-                              {
-                                std::lock_guard<std::mutex> lock(c->mu);
-                                c->finalized = true;
-                              }
-                              if (stopped) {
-                                c->thread.join();
-                              } else {
-                                // Stuck in the kernel (the word was unmapped
-                                // before close()?): let it go; it holds its own
-                                // reference to the Core and will not touch the
-                                // thread-safe function.
-                                c->thread.detach();
-                              }
-                              delete h;
-                            },
-                            holder);
+    try {
+      core_->tsfn = Tsfn::New(env, "ipckit.NativeWaiter", 0, 1, core_.get(),
+                              [](Napi::Env, std::shared_ptr<Core>* h, Core* c) {
+                                // Runs on the JS thread once the wait thread
+                                // released the function, or at environment
+                                // teardown (then the thread may still run).
+                                bool stopped = c->Stop();
+                                {
+                                  std::lock_guard<std::mutex> lock(c->mu);
+                                  c->finalized = true;
+                                }
+                                if (stopped) {
+                                  c->thread.join();
+                                } else {
+                                  // Stuck in the kernel (the word was unmapped
+                                  // before close()?): let it go; it holds its own
+                                  // reference to the Core and will not touch the
+                                  // thread-safe function.
+                                  c->thread.detach();
+                                }
+                                delete h;
+                              },
+                              holder);
+    } catch (...) {
+      delete holder;
+      {
+        std::lock_guard<std::mutex> lock(core_->mu);
+        core_->stopping = true;
+        core_->finalized = true;  // no function to release
+      }
+      core_->cv.notify_all();
+      core_->thread.join();
+      std::lock_guard<std::mutex> lock(core_->mu);
+      core_->stopping = false;  // as before: a later call may try again
+      core_->finalized = false;
+      throw;
+    }
     core_->thread_started = true;
     core_->tsfn_refed = true;
     core_->SetTsfnRef(env, false);
-    core_->thread = std::thread(Core::Run, core_);
   }
 
   std::shared_ptr<Core> core_;

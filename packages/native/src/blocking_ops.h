@@ -89,6 +89,20 @@ LockState MutexTryLock(void* m, SysError* err);
 // Blocks the calling thread up to timeout_ms (Infinity: no limit).
 LockState MutexLock(void* m, double timeout_ms, SysError* err);
 bool MutexUnlock(void* m, SysError* err);
+// glibc: true when the mutex's type word (__kind) is the one MutexInit writes
+// (process-shared, robust, normal). glibc trusts that word: a priority-ceiling
+// or priority-inheritance kind in foreign bytes makes it assert and abort the
+// process, so every lock, trylock and unlock checks it first. `found` and
+// `expected` say what was seen. Always true where the check does not apply.
+bool MutexTypeMatches(const void* m, int* found, int* expected);
+
+// POSIX: adds `count` to a sem_open semaphore in one step, all or nothing:
+// EOVERFLOW (nothing added) when the count would pass SEM_VALUE_MAX. On glibc
+// (its 64-bit semaphore layout, checked at run time) one compare-and-swap and
+// one FUTEX_WAKE of up to `count` waiters, as `count` sem_post calls would
+// leave it; elsewhere sem_post `count` times, taking back what it added when
+// one fails.
+bool SemPost(void* sem, uint32_t count, SysError* err);
 
 }  // namespace ipckit
 

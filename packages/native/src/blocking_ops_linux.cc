@@ -15,6 +15,11 @@
 #include <cerrno>
 #include <climits>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#if defined(__GLIBC__)
+#include <gnu/libc-version.h>
+#endif
 
 #ifndef SYS_futex_waitv
 #define SYS_futex_waitv 449  // the same number on x86-64 and arm64 (asm-generic)
@@ -212,6 +217,104 @@ LockState Taken(int r, pthread_mutex_t* m, const char* syscall, SysError* err) {
   return LockState::Failed;
 }
 }  // namespace
+
+bool MutexTypeMatches(const void* m, int* found, int* expected) {
+#if defined(__GLIBC__)
+  // What MutexInit writes here, learnt once from a mutex made the same way.
+  static const int kind = [] {
+    pthread_mutex_t probe;
+    SysError ignored;
+    if (!MutexInit(&probe, &ignored)) return -1;
+    int k = probe.__data.__kind;
+    pthread_mutex_destroy(&probe);
+    return k;
+  }();
+  int now = __atomic_load_n(&static_cast<const pthread_mutex_t*>(m)->__data.__kind, __ATOMIC_RELAXED);
+  *found = now;
+  *expected = kind;
+  // The elision flags (PTHREAD_MUTEX_ELISION_NP 256, PTHREAD_MUTEX_NO_ELISION_NP 512) vary with how a
+  // program asks for a normal mutex (glibc 2.34+ adds 512 for an explicit PTHREAD_MUTEX_NORMAL), and
+  // glibc handles both: only the rest must match (robust, process-shared, no priority protocol).
+  constexpr int kElisionBits = 256 | 512;
+  return (now & ~kElisionBits) == (kind & ~kElisionBits);
+#else
+  (void)m;
+  *found = 0;
+  *expected = 0;
+  return true;
+#endif
+}
+
+namespace {
+#if defined(__GLIBC__) && defined(__LP64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+// glibc's sem_t since 2.21 on 64-bit targets (nptl's struct new_sem): one
+// 64-bit word, the value in its low 32 bits and the number of waiters in the
+// high 32; sem_post adds 1 with a compare-and-swap and, when anyone waits,
+// wakes one with FUTEX_WAKE on the low half (shared, for a sem_open one).
+struct GlibcSem {
+  uint64_t data;
+  int private_flag;
+  int pad;
+};
+
+bool GlibcSemLayout() {
+  static const bool known = [] {
+    int major = 0, minor = 0;
+    if (std::sscanf(gnu_get_libc_version(), "%d.%d", &major, &minor) != 2) return false;
+    if (major < 2 || (major == 2 && minor < 21) || sizeof(sem_t) < sizeof(GlibcSem)) return false;
+    // Check it on a semaphore of our own: the value is where this code looks.
+    sem_t probe;
+    if (sem_init(&probe, 1, 5) != 0) return false;
+    uint64_t data = 0;
+    std::memcpy(&data, &probe, sizeof data);
+    bool ok = data == 5;
+    ok = ok && sem_post(&probe) == 0;
+    std::memcpy(&data, &probe, sizeof data);
+    ok = ok && data == 6;
+    sem_destroy(&probe);
+    return ok;
+  }();
+  return known;
+}
+
+bool GlibcSemPost(void* sem, uint32_t count, SysError* err) {
+  auto* data = reinterpret_cast<uint64_t*>(sem);
+  uint64_t d = __atomic_load_n(data, __ATOMIC_RELAXED);
+  do {
+    uint32_t value = static_cast<uint32_t>(d);
+    if (value > static_cast<uint32_t>(SEM_VALUE_MAX) || count > static_cast<uint32_t>(SEM_VALUE_MAX) - value) {
+      err->code = EOVERFLOW;
+      err->syscall = "sem_post";
+      return false;
+    }
+  } while (!__atomic_compare_exchange_n(data, &d, d + count, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+  if ((d >> 32) > 0) {
+    int wake = count > static_cast<uint32_t>(INT_MAX) ? INT_MAX : static_cast<int>(count);
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(sem), FUTEX_WAKE, wake, nullptr, nullptr, 0);
+  }
+  return true;
+}
+#endif
+}  // namespace
+
+bool SemPost(void* sem, uint32_t count, SysError* err) {
+#if defined(__GLIBC__) && defined(__LP64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (GlibcSemLayout()) return GlibcSemPost(sem, count, err);
+#endif
+  auto* s = static_cast<sem_t*>(sem);
+  for (uint32_t i = 0; i < count; ++i) {
+    if (sem_post(s) != 0) {
+      err->code = errno;
+      err->syscall = "sem_post";
+      // All or nothing: take back what this call added (waiters may already have some).
+      for (uint32_t j = 0; j < i; ++j) {
+        if (sem_trywait(s) != 0) break;
+      }
+      return false;
+    }
+  }
+  return true;
+}
 
 LockState MutexTryLock(void* m, SysError* err) {
   auto* mutex = static_cast<pthread_mutex_t*>(m);

@@ -1,5 +1,5 @@
 import { IpcError, type IpcErrorCode } from '@ipckit/core';
-import { systemError } from '@ipckit/sys';
+import { ERRNO, errnoName, systemError } from '@ipckit/sys';
 
 /** A bad argument, raised before any syscall. */
 export function invalidArgument(message: string): IpcError {
@@ -35,6 +35,26 @@ export function fromNative(error: unknown): IpcError {
   const message = String(e.message ?? error);
   if (typeof e.errno === 'number')
     return systemError(e.errno, typeof e.syscall === 'string' ? e.syscall : 'unknown', undefined, message.replace(/ failed with OS error \d+$/, ' failed'));
+  if (e.code === 'ETHREAD') return threadError(error, message);
   const code = typeof e.code === 'string' ? ADDON_CODES[e.code] : undefined;
   return new IpcError(code ?? 'EIO', message, { cause: error });
+}
+
+/**
+ * No OS thread could be started for a wait (the addon's code ETHREAD): the
+ * process or its user is at its thread limit (RLIMIT_NPROC, a cgroup's
+ * pids.max). IpcError ENOMEM, with the C library's error number (EAGAIN) as
+ * `errno`/`osCode`: out of a resource, not a bug, and the other waits go on.
+ */
+function threadError(error: unknown, message: string): IpcError {
+  const errno = (error as { threadErrno?: unknown }).threadErrno;
+  const number = typeof errno === 'number' ? errno : ERRNO.EAGAIN;
+  // std::thread reports the C library's errno on every target (MinGW's too), not a Win32 code.
+  const osCode = number === ERRNO.EAGAIN ? 'EAGAIN' : errnoName(number);
+  return new IpcError('ENOMEM', `${message} (out of threads: RLIMIT_NPROC or the cgroup's pids.max)`, {
+    errno: number,
+    osCode,
+    syscall: 'pthread_create',
+    cause: error,
+  });
 }

@@ -7,7 +7,7 @@
 export { openWaiter, Waiter, MAX_NAME_BYTES, type WaitResult } from './waiter.js';
 export { detach, isDetached } from './detach.js';
 export { SyncThread, type SyncOutcome, type WaitWord } from './sync-thread.js';
-export { robustMutex } from './robust-mutex.js';
+export { namedSemaphore, robustMutex } from './robust-mutex.js';
 export {
   addonCandidates,
   candidatePaths,

@@ -23,6 +23,7 @@ export interface NativeBinding {
   mutexTryLock(buffer: ArrayBuffer, byteOffset: number): 'acquired' | 'abandoned' | 'busy';
   mutexLock(buffer: ArrayBuffer, byteOffset: number, timeoutMs: number): 'acquired' | 'abandoned' | 'timed-out';
   mutexUnlock(buffer: ArrayBuffer, byteOffset: number): void;
+  semPost(address: bigint, count: number): void;
 }
 
 /** How a blocking operation of a {@link NativeSyncThreadHandle} ended, and on which object. */

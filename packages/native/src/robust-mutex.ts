@@ -18,6 +18,13 @@ function call<T>(run: (binding: NativeBinding) => T): T {
  * typically a mapped region; any process that maps the same memory shares it,
  * C programs included (pthread_mutex_lock/unlock on the same bytes).
  *
+ * Foreign bytes are refused before glibc sees them: every lock, trylock and
+ * unlock first checks the mutex's type word against the one {@link init}
+ * writes (IpcError EINVAL otherwise), since glibc asserts and aborts the
+ * process on some kinds (priority ceiling, priority inheritance with a dead
+ * owner). The check and the call are not one atomic step: a peer that
+ * rewrites the bytes in between can still reach glibc.
+ *
  * When the holder died, the next lock takes the mutex, marks it consistent
  * at once (pthread_mutex_consistent) and says `abandoned`: the data it guards
  * may be half-written, but the mutex stays usable, as a Windows mutex does
@@ -47,5 +54,26 @@ export const robustMutex = {
   /** Releases the mutex; EACCES (EPERM) when the calling thread does not hold it. */
   unlock(buffer: ArrayBuffer, byteOffset: number): void {
     call((b) => b.mutexUnlock(buffer, byteOffset));
+  },
+};
+
+/**
+ * A sem_open semaphore's count, changed in one step: the word-level call
+ * behind @ipckit/sync's Semaphore.release(count).
+ *
+ * ## Platform-specific behaviour
+ * Linux only (ENOTSUP elsewhere). On glibc 2.21 and later (64-bit) one
+ * compare-and-swap on the semaphore's value and one FUTEX_WAKE of up to
+ * `count` waiters, what `count` sem_post calls leave, in constant time; on
+ * another C library, `count` sem_post calls, undone when one fails.
+ */
+export const namedSemaphore = {
+  /**
+   * Adds `count` (1 to 2^32 - 1) to the semaphore at `address` (a `sem_t *`
+   * from sem_open), all or nothing: IpcError EIO with osCode EOVERFLOW, and
+   * nothing added, when the count would pass SEM_VALUE_MAX (2^31 - 1).
+   */
+  post(address: bigint, count: number): void {
+    call((b) => b.semPost(address, count));
   },
 };

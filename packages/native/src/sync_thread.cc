@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -30,6 +31,17 @@ Napi::Error CodedError(Napi::Env env, const char* code, const std::string& messa
   Napi::Error e = Napi::Error::New(env, message);
   e.Set("code", Napi::String::New(env, code));
   return e;
+}
+
+// No thread could be started (std::thread throws std::system_error, EAGAIN when
+// the process or user is at its thread limit): code ETHREAD, with the error
+// number, which the JavaScript wrapper turns into IpcError ENOMEM.
+Napi::Error ThreadError(Napi::Env env, const std::system_error& e) {
+  Napi::Error err = Napi::Error::New(env, std::string("cannot start a thread for the wait: ") + e.what());
+  err.Set("code", Napi::String::New(env, "ETHREAD"));
+  err.Set("threadErrno", Napi::Number::New(env, e.code().value()));
+  err.Set("syscall", Napi::String::New(env, "pthread_create"));
+  return err;
 }
 
 // A failed OS call: the JavaScript wrapper names `errno` and adds the portable code.
@@ -233,30 +245,54 @@ class NativeSyncThread : public Napi::ObjectWrap<NativeSyncThread> {
     core_->tsfn_refed = want;
   }
 
+  // Starts the thread, then the thread-safe function it delivers through.
+  // The thread comes first: when the OS has no thread to give (EAGAIN under
+  // RLIMIT_NPROC or a cgroup's pids.max), nothing is left to undo and the
+  // caller gets a coded error (ETHREAD) instead of std::terminate; a later
+  // call may try again.
   void Start(Napi::Env env) {
     if (started_) return;
+    try {
+      core_->thread = std::thread(SyncCore::Run, core_);
+    } catch (const std::system_error& e) {
+      throw ThreadError(env, e);
+    }
     auto* holder = new std::shared_ptr<SyncCore>(core_);
-    core_->tsfn = SyncTsfn::New(env, "ipckit.NativeSyncThread", 0, 1, core_.get(),
-                                [](Napi::Env, std::shared_ptr<SyncCore>* h, SyncCore* c) {
-                                  // Runs once the thread released the function, or at
-                                  // environment teardown (then the thread may still run).
-                                  bool stopped = c->Stop();
-                                  {
-                                    std::lock_guard<std::mutex> lock(c->mu);
-                                    c->finalized = true;
-                                  }
-                                  if (stopped) {
-                                    c->thread.join();
-                                  } else {
-                                    c->thread.detach();
-                                  }
-                                  delete h;
-                                },
-                                holder);
+    try {
+      core_->tsfn = SyncTsfn::New(env, "ipckit.NativeSyncThread", 0, 1, core_.get(),
+                                  [](Napi::Env, std::shared_ptr<SyncCore>* h, SyncCore* c) {
+                                    // Runs once the thread released the function, or at
+                                    // environment teardown (then the thread may still run).
+                                    bool stopped = c->Stop();
+                                    {
+                                      std::lock_guard<std::mutex> lock(c->mu);
+                                      c->finalized = true;
+                                    }
+                                    if (stopped) {
+                                      c->thread.join();
+                                    } else {
+                                      c->thread.detach();
+                                    }
+                                    delete h;
+                                  },
+                                  holder);
+    } catch (...) {
+      delete holder;
+      {
+        std::lock_guard<std::mutex> lock(core_->mu);
+        core_->stopping = true;
+        core_->finalized = true;  // no function to release
+      }
+      core_->cv.notify_all();
+      core_->thread.join();
+      std::lock_guard<std::mutex> lock(core_->mu);
+      core_->stopping = false;  // as before: a later call may try again
+      core_->finalized = false;
+      throw;
+    }
     started_ = true;
     core_->tsfn_refed = true;
     SetTsfnRef(env, false);
-    core_->thread = std::thread(SyncCore::Run, core_);
   }
 
   Napi::Value Submit(Napi::Env env, std::function<OpOutcome()> job) {
@@ -539,6 +575,21 @@ void RequireMutexSupport(Napi::Env env) {
   }
 }
 
+// The mutex at `m`, refused (EINVAL) unless its type word is the one ipckit
+// writes: glibc asserts (aborting the process) on some foreign kinds.
+void* CheckedMutex(const Napi::CallbackInfo& info) {
+  RequireMutexSupport(info.Env());
+  void* m = MemoryAt(info, MutexSize());
+  int found = 0;
+  int expected = 0;
+  if (!MutexTypeMatches(m, &found, &expected)) {
+    throw CodedError(info.Env(), "EINVAL",
+                     "these bytes are not a mutex ipckit made: its type word is " + std::to_string(found) + ", a process-shared robust mutex's is " +
+                         std::to_string(expected) + " (refused before glibc sees it)");
+  }
+  return m;
+}
+
 // mutexInit(buffer, offset): a process-shared, robust, non-recursive pthread mutex, in place.
 Napi::Value JsMutexInit(const Napi::CallbackInfo& info) {
   RequireMutexSupport(info.Env());
@@ -550,16 +601,14 @@ Napi::Value JsMutexInit(const Napi::CallbackInfo& info) {
 
 // mutexTryLock(buffer, offset) → 'acquired' | 'abandoned' | 'busy'
 Napi::Value JsMutexTryLock(const Napi::CallbackInfo& info) {
-  RequireMutexSupport(info.Env());
-  void* m = MemoryAt(info, MutexSize());
+  void* m = CheckedMutex(info);
   SysError err;
   return LockValue(info.Env(), MutexTryLock(m, &err), err);
 }
 
 // mutexLock(buffer, offset, timeoutMs) → 'acquired' | 'abandoned' | 'timed-out'; blocks the calling thread.
 Napi::Value JsMutexLock(const Napi::CallbackInfo& info) {
-  RequireMutexSupport(info.Env());
-  void* m = MemoryAt(info, MutexSize());
+  void* m = CheckedMutex(info);
   double timeout = ArgTimeout(info, 2);
   SysError err;
   return LockValue(info.Env(), MutexLock(m, timeout, &err), err);
@@ -567,11 +616,23 @@ Napi::Value JsMutexLock(const Napi::CallbackInfo& info) {
 
 // mutexUnlock(buffer, offset); fails with EPERM when the calling thread does not hold it.
 Napi::Value JsMutexUnlock(const Napi::CallbackInfo& info) {
-  RequireMutexSupport(info.Env());
-  void* m = MemoryAt(info, MutexSize());
+  void* m = CheckedMutex(info);
   SysError err;
   if (!MutexUnlock(m, &err)) throw OsError(info.Env(), err);
   return info.Env().Undefined();
+}
+
+// semPost(address: bigint, count): adds `count` to the sem_open semaphore at
+// `address` in one step, all or nothing (EOVERFLOW past SEM_VALUE_MAX).
+Napi::Value JsSemPost(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  void* sem = ArgPointer(info, 0, "semaphore address");
+  if (info.Length() < 2 || !info[1].IsNumber()) throw CodedError(env, "EINVAL", "count must be a number");
+  double count = info[1].As<Napi::Number>().DoubleValue();
+  if (!(count >= 1) || count > 4294967295.0 || std::floor(count) != count) throw CodedError(env, "EINVAL", "count must be an integer from 1 to 2^32 - 1");
+  SysError err;
+  if (!SemPost(sem, static_cast<uint32_t>(count), &err)) throw OsError(env, err);
+  return env.Undefined();
 }
 
 }  // namespace
@@ -584,6 +645,7 @@ void DefineMutexFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("mutexTryLock", Napi::Function::New<JsMutexTryLock>(env, "mutexTryLock"));
   exports.Set("mutexLock", Napi::Function::New<JsMutexLock>(env, "mutexLock"));
   exports.Set("mutexUnlock", Napi::Function::New<JsMutexUnlock>(env, "mutexUnlock"));
+  exports.Set("semPost", Napi::Function::New<JsSemPost>(env, "semPost"));
   exports.Set("mutexSize", Napi::Number::New(env, static_cast<double>(MutexSize())));
 }
 
