@@ -61,7 +61,7 @@ export class Event extends NamedSyncObject<EventHandle> {
    * when `signal` aborts, ECLOSED when the object is closed meanwhile.
    */
   async wait(options?: WaitOptions): Promise<void> {
-    await takeUnit(this.handle(), `waiting on the event ${this.path}`, options);
+    await takeUnit(this.handle(), options);
   }
 
   /** Waits, blocking the calling thread (worker threads); ETIMEDOUT after `timeoutMs`. */

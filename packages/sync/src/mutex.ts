@@ -2,6 +2,7 @@
  * A named mutex that processes (and native programs) share. See docs/sync.md.
  */
 import { IpcError } from '@ipckit/core';
+import { setLongTimeout } from '@ipckit/sys';
 import type { LockResult, MutexHandle } from './backend.js';
 import { NamedSyncObject, createRequest, openWaiting, prepare, type CreateOptions, type OpenOptions } from './objects.js';
 import { cancelled, checkTimeout, deadlineOf, remaining, timedOut, type Deadline, type SyncWaitOptions, type WaitOptions } from './wait.js';
@@ -110,10 +111,10 @@ export class Mutex extends NamedSyncObject<MutexHandle> {
           reject(error);
         },
       };
-      const timer = left === Infinity ? undefined : setTimeout(() => turn.reject(timedOut(`acquiring the mutex ${this.path}`, deadline)), left);
+      const timer = setLongTimeout(() => turn.reject(timedOut(`acquiring the mutex ${this.path}`, deadline)), left);
       const onAbort = (): void => turn.reject(cancelled(deadline.signal));
       const done = (): void => {
-        clearTimeout(timer);
+        timer.clear();
         deadline.signal?.removeEventListener('abort', onAbort);
         const at = this.#line.indexOf(turn);
         if (at >= 0) this.#line.splice(at, 1);

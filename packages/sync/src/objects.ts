@@ -4,7 +4,7 @@
  * creator), and the backend of this OS.
  */
 import { IpcError } from '@ipckit/core';
-import { validateInteger, validateSignal } from '@ipckit/core/kit';
+import { sleep, validateInteger, validateSignal } from '@ipckit/core/kit';
 import { backendLoader } from '@ipckit/sys';
 import type { OpenRequest, SyncBackend } from './backend.js';
 
@@ -42,8 +42,6 @@ export async function prepare(name: string): Promise<{ backend: SyncBackend; osN
 export function createRequest(osName: string, mode: 'create' | 'open-or-create', options: CreateOptions | undefined): OpenRequest {
   return { osName, mode, unlinkOnClose: options?.unlinkOnClose !== false };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Opens an existing object with `open`, waiting for its creator when asked:

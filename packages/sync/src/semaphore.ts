@@ -77,7 +77,7 @@ export class Semaphore extends NamedSyncObject<SemaphoreHandle> {
    * when the object is closed meanwhile.
    */
   async acquire(options?: WaitOptions): Promise<SemaphoreGuard> {
-    await takeUnit(this.handle(), `waiting on the semaphore ${this.path}`, options);
+    await takeUnit(this.handle(), options);
     return new SemaphoreGuard(this);
   }
 

@@ -18,13 +18,16 @@ import {
   MUTEX_MODIFY_STATE,
   SEMAPHORE_MODIFY_STATE,
   SYNCHRONIZE,
+  WAIT_ABANDONED,
+  WAIT_FAILED,
+  WAIT_OBJECT_0,
   isBadHandle,
   kernel32,
   win32Error,
   type Handle,
 } from '@ipckit/sys/win32';
 import type { EventHandle, LockResult, MutexHandle, OpenRequest, SemaphoreHandle, SyncBackend } from './backend.js';
-import { ThreadPool, remaining, timedOut, waitOn, type Deadline } from './wait.js';
+import { ThreadCache, WaitLine, remaining, timedOut, waitOn, type Deadline } from './wait.js';
 
 /** The largest count CreateSemaphoreW takes (a LONG). */
 const MAX_COUNT = 0x7fffffff;
@@ -72,45 +75,73 @@ function openObject(
   return { handle, existed };
 }
 
-/** One object's handle and the threads its waits run on; waits on a closed handle are refused. */
+/**
+ * One object's handle and the threads its waits run on: one for this
+ * process's asynchronous waits on it (a WaitLine: WaitForSingleObject for the
+ * head of the line), one for blocking waits, and the waitAny threads
+ * sleeping on it right now ({@link watchers}). close() stops them all before
+ * CloseHandle, so no wait holds a handle that is gone.
+ */
 class Waitable {
-  readonly pool = new ThreadPool();
+  readonly watchers = new Set<SyncThread>();
+  readonly #line: WaitLine;
+  #blocking: SyncThread | undefined;
   #handle: Handle | undefined;
 
   constructor(
     handle: Handle,
     readonly existed: boolean,
     readonly path: string,
+    what: string,
+    giveBack: (handle: Handle) => void,
   ) {
     this.#handle = handle;
+    this.#line = new WaitLine(
+      {
+        tryTake: () => this.tryTake(),
+        sleep: (thread) => thread.waitHandles([this.handle]),
+        sleepTakes: true,
+        giveBack: () => giveBack(this.#open()),
+      },
+      what,
+    );
+  }
+
+  #open(): Handle {
+    if (this.#handle === undefined) throw new IpcError('ECLOSED', `${this.path} is closed`);
+    return this.#handle;
   }
 
   get handle(): bigint {
-    if (this.#handle === undefined) throw new IpcError('ECLOSED', `${this.path} is closed`);
-    return asBig(this.#handle);
+    return asBig(this.#open());
   }
 
-  /** A zero-timeout wait: true when it took the object. */
+  /** A zero-timeout wait on this thread (it never blocks): true when it took the object. */
   tryTake(): boolean {
-    return this.pool.withSync((t) => t.waitHandlesSync([this.handle], 0)).result !== 'timed-out';
+    const r = kernel32().WaitForSingleObject(this.#open(), 0) >>> 0;
+    if (r === WAIT_OBJECT_0 || r === WAIT_ABANDONED) return true;
+    if (r === WAIT_FAILED) throw win32Error('WaitForSingleObject', this.path);
+    return false;
   }
 
-  async take(deadline: Deadline, what: string): Promise<void> {
-    const handle = this.handle;
-    const outcome = await this.pool.with((t) => waitOn(t, deadline.signal, what, () => t.waitHandles([handle], remaining(deadline))));
-    if (outcome.result === 'timed-out') throw timedOut(what, deadline);
+  take(deadline: Deadline): Promise<void> {
+    return this.#line.take(deadline);
   }
 
   takeSync(timeoutMs: number): boolean {
     const handle = this.handle;
-    return this.pool.withSync((t) => t.waitHandlesSync([handle], timeoutMs)).result !== 'timed-out';
+    const thread = (this.#blocking ??= new SyncThread());
+    return thread.waitHandlesSync([handle], timeoutMs).result !== 'timed-out';
   }
 
   close(): void {
     const handle = this.#handle;
     if (handle === undefined) return;
     // Threads first: CloseHandle must not pull a handle from under a wait.
-    this.pool.close();
+    this.#line.close();
+    for (const thread of this.watchers) thread.close();
+    this.watchers.clear();
+    this.#blocking?.close();
     this.#handle = undefined;
     kernel32().CloseHandle(handle);
   }
@@ -180,7 +211,7 @@ class WindowsSemaphore implements SemaphoreHandle {
   }
 
   wait(deadline: Deadline): Promise<void> {
-    return this.object.take(deadline, `waiting on the semaphore ${this.object.path}`);
+    return this.object.take(deadline);
   }
 
   waitSync(timeoutMs: number): boolean {
@@ -226,7 +257,7 @@ class WindowsEvent implements EventHandle {
   }
 
   wait(deadline: Deadline): Promise<void> {
-    return this.object.take(deadline, `waiting on the event ${this.object.path}`);
+    return this.object.take(deadline);
   }
 
   waitSync(timeoutMs: number): boolean {
@@ -239,7 +270,17 @@ class WindowsEvent implements EventHandle {
 }
 
 /** Threads for waitAny calls, shared by every call in this process. */
-const anyPool = new ThreadPool();
+const anyThreads = new ThreadCache();
+
+/** A semaphore unit a wait took after its waiter left goes back. */
+function releaseOne(handle: Handle): void {
+  if (!kernel32().ReleaseSemaphore(handle, 1, [0])) throw win32Error('ReleaseSemaphore');
+}
+
+/** An event a wait took (reset, if auto reset) after its waiter left is set again. */
+function setAgain(handle: Handle): void {
+  if (!kernel32().SetEvent(handle)) throw win32Error('SetEvent');
+}
 
 export const windowsBackend: SyncBackend = {
   osName: (name) => win32ObjectName(name, 'synchronization object name'),
@@ -254,7 +295,7 @@ export const windowsBackend: SyncBackend = {
       'CreateMutexW',
       'OpenMutexW',
     );
-    return new WindowsMutex(new Waitable(handle, existed, request.osName));
+    return new WindowsMutex(new Waitable(handle, existed, request.osName, `acquiring the mutex ${request.osName}`, () => undefined));
   },
 
   async openSemaphore(request, initial, max) {
@@ -270,7 +311,10 @@ export const windowsBackend: SyncBackend = {
     );
     // An opened semaphore's maximum cannot be asked of Windows (NtQuerySemaphore is not a public API):
     // it is the creator's, and ReleaseSemaphore enforces it either way.
-    return new WindowsSemaphore(new Waitable(handle, existed, request.osName), existed ? undefined : max);
+    return new WindowsSemaphore(
+      new Waitable(handle, existed, request.osName, `waiting on the semaphore ${request.osName}`, releaseOne),
+      existed ? undefined : max,
+    );
   },
 
   async openEvent(request, manualReset, initialState) {
@@ -284,18 +328,30 @@ export const windowsBackend: SyncBackend = {
       'OpenEventW',
     );
     // An opened event's reset mode cannot be asked of Windows: it is the creator's.
-    return new WindowsEvent(new Waitable(handle, existed, request.osName), existed ? undefined : manualReset);
+    return new WindowsEvent(
+      new Waitable(handle, existed, request.osName, `waiting on the event ${request.osName}`, setAgain),
+      existed ? undefined : manualReset,
+    );
   },
 
   async waitAny(events, deadline) {
-    const handles = events.map((e) => {
+    const objects = events.map((e) => {
       if (!(e instanceof WindowsEvent)) throw new IpcError('EINVAL', 'waitAny takes events of this OS backend');
-      return e.object.handle;
+      return e.object;
     });
+    const handles = objects.map((o) => o.handle);
     const what = 'waiting for any of the events';
-    const outcome = await anyPool.with((t) => waitOn(t, deadline.signal, what, () => t.waitHandles(handles, remaining(deadline))));
-    if (outcome.result === 'timed-out') throw timedOut(what, deadline);
-    return outcome.index;
+    const thread = anyThreads.take();
+    // Listed as a watcher of each event while it waits: closing one stops this thread (ECLOSED) before CloseHandle.
+    for (const o of objects) o.watchers.add(thread);
+    try {
+      const outcome = await waitOn(thread, deadline.signal, what, () => thread.waitHandles(handles, remaining(deadline)));
+      if (outcome.result === 'timed-out') throw timedOut(what, deadline);
+      return outcome.index;
+    } finally {
+      for (const o of objects) o.watchers.delete(thread);
+      anyThreads.give(thread);
+    }
   },
 
   unlink() {
