@@ -76,6 +76,7 @@ describe.runIf(linux && root)('a full /dev/shm (a 256 KiB tmpfs in a private mou
     );
     const done = await peer.finished();
     expect(await peer.exit(), peer.stderr).toBe(0);
-    for (const kind of ['mutex', 'event', 'semaphore']) expect(done[kind], kind).toMatch(/^(ENOMEM|ENOSPC)\/ENOSPC$/);
+    const created = done.created as Record<string, string>;
+    for (const kind of ['mutex', 'event', 'semaphore']) expect(created[kind], kind).toMatch(/^(ENOMEM|ENOSPC)\/ENOSPC$/);
   });
 });
