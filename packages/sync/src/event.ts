@@ -22,6 +22,13 @@ export interface EventOptions extends CreateOptions {
 /**
  * A named event shared by processes: one side sets it, the others wait.
  *
+ * Threads: this object's asynchronous waits, however many, stand in one line
+ * and sleep on one native thread (kept from the first wait until close),
+ * blocking waits on one more. A wait that needs a new thread when the
+ * process is at its thread limit rejects with ENOMEM (osCode EAGAIN). A state
+ * word ipckit never writes (foreign or corrupted bytes) is EINVAL, never a
+ * spin. See docs/sync.md, "How many threads".
+ *
  * ## Platform-specific behaviour
  * - Windows: a named kernel event (CreateEventW / OpenEventW), so native
  *   programs take part with SetEvent / WaitForSingleObject.
@@ -109,6 +116,10 @@ export async function openOrCreateEvent(name: string, options?: EventOptions): P
  * Only events: a mutex belongs to the thread that acquires it on Windows,
  * and POSIX has no call that waits on a sem_t and a futex together, so
  * "any of these" over mixed objects could not take exactly one.
+ *
+ * Each call in progress sleeps on a native thread of its own (up to 4 idle
+ * ones are kept per process). Closing one of the events while this waits on
+ * it ends it with ECLOSED.
  *
  * ## Platform-specific behaviour
  * - Windows: WaitForMultipleObjects (up to 63 events).

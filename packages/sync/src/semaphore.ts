@@ -49,6 +49,12 @@ export interface SemaphoreOptions extends CreateOptions {
  * (waiting while the count is 0), release gives units back. Unlike a mutex
  * it has no owner: any process may release.
  *
+ * Threads: this object's asynchronous acquires, however many, stand in one
+ * line and sleep on one native thread (kept from the first one until close),
+ * blocking ones on one more. An acquire that needs a new thread when the
+ * process is at its thread limit rejects with ENOMEM (osCode EAGAIN). See
+ * docs/sync.md, "How many threads".
+ *
  * ## Platform-specific behaviour
  * - Windows: a named kernel semaphore (CreateSemaphoreW / OpenSemaphoreW);
  *   the OS enforces the maximum. Windows does not tell an opener the
@@ -93,8 +99,9 @@ export class Semaphore extends NamedSyncObject<SemaphoreHandle> {
   }
 
   /**
-   * Gives `count` units back (default 1) and returns the count before.
-   * EINVAL, releasing nothing, when that would pass the maximum.
+   * Gives `count` units back (default 1) and returns the count before. All
+   * or nothing, in one step whatever `count` is: EINVAL, releasing nothing,
+   * when that would pass the maximum (2^31 - 1 when {@link max} is unknown).
    */
   release(count = 1): number {
     const handle = this.handle();
