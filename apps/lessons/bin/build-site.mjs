@@ -6,7 +6,7 @@ import { ensureBuilt } from '../lib/build.mjs';
 import { SITE_DIR, buildSite } from '../lib/site.mjs';
 
 try {
-  if (!process.argv.includes('--no-build')) ensureBuilt('bench');
+  if (!process.argv.includes('--no-build')) ensureBuilt('@ipckit/bench');
   const pages = await buildSite();
   console.log(`${pages.length} pages in ${SITE_DIR}; open ${SITE_DIR}/index.html`);
 } catch (error) {

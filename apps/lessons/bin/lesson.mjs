@@ -6,9 +6,15 @@
 //   node apps/lessons/bin/lesson.mjs 3            or  mapping, memory-mapped-files
 //   node apps/lessons/bin/lesson.mjs 3 --lang zh-CN
 //   node apps/lessons/bin/lesson.mjs --list
+//   node apps/lessons/bin/lesson.mjs check 2 [file]   checks an attempt at lesson 2's exercise
+//                                                     (default: its starter in apps/lessons/exercises/);
+//                                                     --solution checks the solution the text shows
 // Options: --lang en|zh-CN (default: from LANG), --no-pause, --no-color, --no-build.
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBuilt } from '../lib/build.mjs';
+import { APP_DIR } from '../lib/programs.mjs';
+import { checkExercise, exerciseOf } from '../lib/exercises.mjs';
 import { LESSONS, findLesson } from '../lib/lessons/index.mjs';
 import { LANGS, RUNNER_WORDS, runLesson } from '../lib/runner.mjs';
 
@@ -20,6 +26,7 @@ const { values, positionals } = parseArgs({
     'no-pause': { type: 'boolean', default: false },
     'no-color': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
+    solution: { type: 'boolean', default: false },
   },
 });
 
@@ -41,6 +48,27 @@ if (values.list || positionals.length === 0) {
   list();
   process.exit(positionals.length === 0 && !values.list ? 2 : 0);
 }
+if (positionals[0] === 'check') {
+  const lesson = findLesson(positionals[1] ?? '');
+  const exercise = lesson ? exerciseOf(lesson.number) : undefined;
+  if (!exercise) {
+    console.error(words.noExercise(positionals[1] ?? ''));
+    process.exit(2);
+  }
+  const file = values.solution ? join(APP_DIR, exercise.solution) : resolve(positionals[2] ?? join(APP_DIR, exercise.starter));
+  try {
+    if (!values['no-build']) ensureBuilt();
+    console.log(words.checking(lesson.number, exercise.title[lang], relative(process.cwd(), file) || file));
+    const { ok, message } = await checkExercise(exercise, file);
+    console.log(ok ? words.passed(message) : words.failed(message));
+    process.exitCode = ok ? 0 : 1;
+  } catch (error) {
+    console.error(`${words.stopped}: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+  process.exit();
+}
+
 const lesson = findLesson(positionals[0]);
 if (!lesson) {
   console.error(words.noLesson(positionals[0]));

@@ -71,13 +71,26 @@ export function cProgram(name) {
     return exe;
   }
   const source = cSource(name);
-  const out = join(BUILD_DIR, 'c', `${name}${isWindows ? '.exe' : ''}`);
-  if (existsSync(out) && statSync(out).mtimeMs >= Math.max(statSync(source).mtimeMs, headerTime(source))) return out;
-  mkdirSync(dirname(out), { recursive: true });
+  return compileC(source, join(BUILD_DIR, 'c', name));
+}
+
+/**
+ * Compiles one C source to `out` (cc on Linux, mingw's gcc on Windows), unless `out` is newer than it
+ * and the lessons' headers. Throws with the compiler's output when it does not compile.
+ * @param {string} source
+ * @param {string} out  the executable, without .exe
+ * @returns {string} the executable's path
+ */
+export function compileC(source, out) {
+  const exe = `${out}${isWindows && !out.endsWith('.exe') ? '.exe' : ''}`;
+  if (existsSync(exe) && statSync(exe).mtimeMs >= Math.max(statSync(source).mtimeMs, headerTime(source), headerTime(join(APP_DIR, 'c', 'lesson.c'))))
+    return exe;
+  mkdirSync(dirname(exe), { recursive: true });
   const [compiler, extra] = isWindows ? ['gcc', ['-static']] : ['cc', ['-Werror', '-pthread']];
-  const r = spawnSync(compiler, ['-O2', '-Wall', ...extra, '-o', out, source], { encoding: 'utf8' });
+  // -I c/: a starter in exercises/ includes "lesson.h" like the lessons' own programs.
+  const r = spawnSync(compiler, ['-O2', '-Wall', ...extra, '-I', join(APP_DIR, 'c'), '-o', exe, source], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`\`${compiler} ${source}\` failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stderr}`);
-  return out;
+  return exe;
 }
 
 /**

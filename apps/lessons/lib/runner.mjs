@@ -23,6 +23,10 @@ export const RUNNER_WORDS = {
     where: 'Texts: apps/lessons/text/<n>-<name>.<lang>.md · site: npm run lessons:html',
     stopped: 'The lesson stopped',
     noLesson: (key) => `no lesson "${key}"`,
+    noExercise: (key) => `no exercise for lesson "${key}": npm run lesson -- check <1-5> [your file]`,
+    checking: (n, title, file) => `Checking lesson ${n}'s exercise (${title}) with ${file}...`,
+    passed: (line) => `PASSED: ${line}`,
+    failed: (why) => `NOT YET: ${why}`,
   },
   'zh-CN': {
     prompt: '回车：下一步 · c：一直运行到结束 · q：退出',
@@ -30,6 +34,10 @@ export const RUNNER_WORDS = {
     where: '课文：apps/lessons/text/<n>-<name>.<lang>.md · 网站：npm run lessons:html',
     stopped: '这一课中途停止了',
     noLesson: (key) => `没有名为“${key}”的课`,
+    noExercise: (key) => `第“${key}”课没有练习：npm run lesson -- check <1-5> [你的文件]`,
+    checking: (n, title, file) => `检查第 ${n} 课的练习（${title}），所用文件：${file}……`,
+    passed: (line) => `通过：${line}`,
+    failed: (why) => `还没完成：${why}`,
   },
 };
 

@@ -1,0 +1,199 @@
+// The exercises: for each lesson, a starter file a student completes (exercises/), the solution the
+// text shows (src/exercises/ or c/), and one check that runs an attempt against the lesson's own
+// programs and says what is wrong. `npm run lesson -- check 2 [file]` checks an attempt (the starter
+// by default), `--solution` the solution; test/exercises.test.ts runs every check on the solution
+// (it must pass) and on the untouched starter (it must fail).
+//
+// An attempt is a Node program (.mjs or .js, run with this Node) or a C program (.c, compiled with cc
+// on Linux and gcc from mingw-w64 on Windows, with c/lesson.h beside the lessons' own programs).
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openRegion } from '@ipckit/shared-memory';
+import { basename, join, resolve } from 'node:path';
+import { loadRun, RUN_FILE } from './bench.mjs';
+import { LessonProcess } from './proc.mjs';
+import { APP_DIR, BUILD_DIR, cProgram, compileC, nodeScript } from './programs.mjs';
+
+export const STARTER_DIR = join(APP_DIR, 'exercises');
+
+/** A unique object name for one check. */
+const unique = (what) => `ex-${what}-${String(process.pid)}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** A check failed: `message` says what the attempt did, and what was expected. */
+export class CheckFailed extends Error {}
+
+const expectLine = (actual, test, what) => {
+  if (!test(actual)) throw new CheckFailed(`${what}\n  got:      ${actual}`);
+  return actual;
+};
+
+/**
+ * @typedef {{ lesson: number, title: { en: string, 'zh-CN': string }, starter: string, solution: string,
+ *   check: (run: Runner) => Promise<string> }} Exercise
+ * @typedef {{ attempt: (label: string, args: string[]) => LessonProcess, lessonNode: (label: string, script: string, args: string[]) => LessonProcess,
+ *   lessonC: (label: string, program: string, args: string[]) => LessonProcess, name: (what: string) => string }} Runner
+ */
+
+/** @type {Exercise[]} */
+export const EXERCISES = [
+  {
+    lesson: 1,
+    title: { en: 'a request and its reply through two mailslots', 'zh-CN': '用两个邮槽完成一问一答' },
+    starter: 'exercises/ex1-reply.mjs',
+    solution: 'src/exercises/ex1-reply.ts',
+    async check(run) {
+      const n = run.name('slot');
+      const server = run.attempt('server', ['serve', n, '1']);
+      await server.expect('serving');
+      const client = run.attempt('client', ['ask', n, 'how long is this question']);
+      const line = await client.expect('answer:');
+      expectLine(
+        line,
+        (l) => l === 'answer: you asked "how long is this question"; the answer is 25 characters long',
+        'expected the answer: answer: you asked "how long is this question"; the answer is 25 characters long',
+      );
+      await client.done();
+      await server.done();
+      return line;
+    },
+  },
+  {
+    lesson: 2,
+    title: { en: 'a frame written by hand', 'zh-CN': '自己组一帧' },
+    starter: 'exercises/ex2-frame.mjs',
+    solution: 'src/exercises/ex2-frame.ts',
+    async check(run) {
+      const n = run.name('pipe');
+      const server = run.lessonNode('pipe server', '02-pipes/server', [n]);
+      await server.expect('listening on');
+      const client = run.attempt('attempt', [n, 'by hand']);
+      const line = await client.expect('the reply frame');
+      expectLine(line, (l) => l.endsWith('"BY HAND"'), 'expected the reply frame to hold "BY HAND" (the server answers in capitals)');
+      await client.done();
+      expectLine(await server.expect('got'), (l) => l === 'got 7 bytes: "by hand"', 'expected the server to get one message of 7 bytes, "by hand"');
+      server.send('close');
+      await server.done();
+      return line;
+    },
+  },
+  {
+    lesson: 3,
+    title: { en: 'a view at offset 70,000, mapped by hand in C', 'zh-CN': '用 C 自己在偏移 70,000 处映射视图' },
+    starter: 'exercises/ex3_view.c',
+    solution: 'c/ex3_view.c',
+    async check(run) {
+      const n = run.name('map');
+      const writer = run.lessonNode('node writer', '03-mapping/writer', [n]);
+      await writer.expect('wrote "far from the start"');
+      const view = run.attempt('attempt', [n, '70000', '32']);
+      const line = await view.expect(() => true);
+      expectLine(line, (l) => l.includes('"far from the start"'), 'expected the text the writer put at offset 70000: "far from the start"');
+      await view.done();
+      writer.send('close');
+      await writer.done();
+      return line;
+    },
+  },
+  {
+    lesson: 4,
+    title: { en: 'a seqlock: readers retry, no copy is torn', 'zh-CN': '顺序锁：读端重试，没有一份拷贝被撕裂' },
+    starter: 'exercises/ex4-seqlock.mjs',
+    solution: 'src/exercises/ex4-seqlock.ts',
+    async check(run) {
+      const n = run.name('seq');
+      const writer = run.attempt('writer', ['write', n]);
+      await writer.expect('writing');
+      // The writer must move the sequence number (bytes 0-3): a reader can only retry on what it sees.
+      const region = await openRegion(n);
+      const seq = new Int32Array(region.bytes.buffer, region.bytes.byteOffset, 1);
+      const until = Date.now() + 20_000; // a watchdog, not a measure: the number moves at the first write
+      while (Atomics.load(seq, 0) < 2 && Date.now() < until && !writer.ended) await sleep(5);
+      const moved = Atomics.load(seq, 0);
+      region.close();
+      if (moved < 2)
+        throw new CheckFailed(
+          'expected the writer to make the sequence number (the first 4 bytes) odd before each write and even after it\n  got:      it stays at 0',
+        );
+      const reader = run.attempt('reader', ['read', n, '200000']);
+      const line = await reader.expect('copies', 120_000);
+      expectLine(line, (l) => /^read 200000 copies: 0 torn, after \d+ retries$/.test(l), 'expected: read 200000 copies: 0 torn, after <n> retries');
+      await reader.done(0, 120_000);
+      writer.send('stop');
+      await writer.done();
+      return line;
+    },
+  },
+  {
+    lesson: 5,
+    title: { en: "the pipe's ratio to shared memory, from the saved run", 'zh-CN': '从保存的运行结果算出管道与共享内存之比' },
+    starter: 'exercises/ex5-ratios.mjs',
+    solution: 'src/exercises/ex5-ratios.ts',
+    async check(run) {
+      const ratios = run.attempt('attempt', [RUN_FILE]);
+      await ratios.done();
+      const results = loadRun().results.filter((r) => r.scenario === 'ping-pong');
+      const p50 = (target, size) => results.find((r) => r.target === target && r.sizeBytes === size)?.latencyNs.p50;
+      const expected = loadRun()
+        .options.sizes.filter((s) => p50('pipe', s) !== undefined && p50('shm-sync', s) !== undefined)
+        .map((s) => `×${(p50('pipe', s) / p50('shm-sync', s)).toPrecision(3)}`);
+      const got = ratios.lines.filter((l) => l.stream === 'out').map((l) => /×\S+$/.exec(l.text)?.[0] ?? l.text);
+      if (got.join(' ') !== expected.join(' '))
+        throw new CheckFailed(`expected one line a size, ending with the ratio: ${expected.join(' ')}\n  got:      ${got.join(' ')}`);
+      return got.join(' ');
+    },
+  },
+];
+
+/** The exercise of lesson `n`. */
+export const exerciseOf = (n) => EXERCISES.find((e) => e.lesson === Number(n));
+
+/** How to run an attempt file: the command (Node or the compiled C program) and its first arguments. */
+function attemptCommand(file) {
+  if (file.endsWith('.c')) {
+    // One executable per source path: the starter and the solution never overwrite each other.
+    const tag = createHash('sha256').update(resolve(file)).digest('hex').slice(0, 8);
+    const out = join(BUILD_DIR, 'c-attempts', `${basename(file, '.c')}-${tag}`);
+    mkdirSync(join(BUILD_DIR, 'c-attempts'), { recursive: true });
+    return [compileC(resolve(file), out), []];
+  }
+  if (file.endsWith('.ts')) {
+    // A solution of src/exercises: its compiled program.
+    return [process.execPath, [nodeScript(file.replace(/^.*src\//, '').replace(/\.ts$/, ''))]];
+  }
+  return [process.execPath, [resolve(file)]];
+}
+
+/**
+ * Runs exercise `exercise` on `file` (a path; default its starter). Resolves with { ok, message };
+ * every process it started is gone when it resolves.
+ * @param {Exercise} exercise
+ * @param {string} [file]
+ */
+export async function checkExercise(exercise, file = join(APP_DIR, exercise.starter)) {
+  let sequence = 0;
+  const procs = [];
+  const start = (label, command, args) => {
+    const proc = new LessonProcess(label, command, args, { sequence: () => sequence++ });
+    procs.push(proc);
+    return proc;
+  };
+  const [command, first] = attemptCommand(file);
+  const run = {
+    attempt: (label, args) => start(label, command, [...first, ...args]),
+    lessonNode: (label, script, args) => start(label, process.execPath, [nodeScript(script), ...args]),
+    lessonC: (label, program, args) => start(label, cProgram(program), args),
+    name: unique,
+  };
+  try {
+    return { ok: true, message: await exercise.check(run) };
+  } catch (error) {
+    const output = procs
+      .flatMap((p) => p.lines.map((l) => `  ${p.label.padEnd(11)} ${l.stream === 'err' ? '!' : '│'} ${l.text}`))
+      .slice(-20)
+      .join('\n');
+    return { ok: false, message: `${error instanceof Error ? error.message : String(error)}${output ? `\n\nwhat the programs printed:\n${output}` : ''}` };
+  } finally {
+    await Promise.all(procs.map((p) => p.kill()));
+  }
+}
