@@ -26,8 +26,14 @@ export type IpcErrorCode =
   | 'ECLOSED'
   /** The operation is not available on this transport or OS. */
   | 'ENOTSUP'
-  /** Out of memory or other resources. */
+  /** Out of memory or other resources (threads, kernel buffers, a limit of ipckit's own such as a pool or `maxSubscribers`). */
   | 'ENOMEM'
+  /** This process has as many file descriptors (Windows: handles) open as it may: its own limit (`ulimit -n`). */
+  | 'EMFILE'
+  /** The whole system is out of file descriptors (its table is full), whichever process holds them. */
+  | 'ENFILE'
+  /** No space left on the file system or device that backs the object (a full /dev/shm, a full disk). */
+  | 'ENOSPC'
   /** A received message is not what the protocol expects: it does not decode (a codec), or is no valid request or reply. */
   | 'EBADMSG'
   /** The peer's request handler failed; the message is the peer's, and `cause` holds its code and message. */
@@ -111,6 +117,9 @@ const NODE_CODE_MAP: Readonly<Record<string, IpcErrorCode>> = {
   EPERM: 'EACCES',
   ENOMEM: 'ENOMEM',
   ENOBUFS: 'ENOMEM',
+  EMFILE: 'EMFILE',
+  ENFILE: 'ENFILE',
+  ENOSPC: 'ENOSPC',
   ENOTSUP: 'ENOTSUP',
   EOPNOTSUPP: 'ENOTSUP',
 };

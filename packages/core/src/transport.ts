@@ -62,6 +62,10 @@
  * | a second receive (or iteration) while one is pending | EINVAL |
  * | send on the receiving side of a one-way transport | ENOTSUP |
  * | the peer broke the wire format (a frame over the maximum) | receive/iteration throws EMSGSIZE once; the channel is closed |
+ * | this process is out of file descriptors (handles) on listen or connect | EMFILE (the OS's code as `osCode`) |
+ * | the system is out of file descriptors | ENFILE |
+ * | no space where the object lives (a full /dev/shm) | ENOSPC |
+ * | out of memory, threads or kernel buffers | ENOMEM |
  *
  * ## Rule 4: timeouts and cancellation never lose or split a message
  * - A receive that times out or is aborted takes nothing: the next message is

@@ -15,6 +15,16 @@ describe('IpcError', () => {
     expect(error.cause).toBe(system);
   });
 
+  it('tells out of descriptors (process, system) and out of space apart from out of memory', () => {
+    // Issue 17 §3: these were EIO (pipe, tcp) or ENOMEM (shm, mailslot), depending on the transport.
+    expect(portableCode('EMFILE')).toBe('EMFILE');
+    expect(portableCode('ENFILE')).toBe('ENFILE');
+    expect(portableCode('ENOSPC')).toBe('ENOSPC');
+    expect(portableCode('ENOMEM')).toBe('ENOMEM');
+    const system = Object.assign(new Error('connect EMFILE /x'), { code: 'EMFILE', errno: -24, syscall: 'connect' });
+    expect(fromNodeError(system)).toMatchObject({ code: 'EMFILE', osCode: 'EMFILE', errno: -24, syscall: 'connect' });
+  });
+
   it('maps unknown codes to EIO and passes IpcErrors through', () => {
     expect(portableCode('EWHATEVER')).toBe('EIO');
     expect(portableCode(undefined)).toBe('EIO');
