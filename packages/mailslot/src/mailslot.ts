@@ -18,10 +18,12 @@ import {
   closeTimeoutOption,
   maxMessageBytesOption,
   rejection,
+  setLongTimeout,
   validateInteger,
   validateName,
   validateSignal,
   watchWait,
+  type LongTimeout,
 } from '@ipckit/core/kit';
 import { BACKEND, backendLoader, byBackend } from '@ipckit/sys';
 import type { MailslotBackend, SlotReader, SlotSink, SlotWriter } from './backend.js';
@@ -326,12 +328,12 @@ export class MailslotSender implements Channel {
     this.#end.end();
     this.#closing = (async () => {
       if (this.#writing || this.#writes.length > 0) {
-        let timer: NodeJS.Timeout | undefined;
+        let timer: LongTimeout | undefined;
         await new Promise<void>((resolve) => {
           this.#drained = resolve;
-          timer = setTimeout(resolve, timeoutMs);
+          timer = setLongTimeout(resolve, timeoutMs);
         });
-        clearTimeout(timer);
+        timer?.clear();
         this.#drained = undefined;
         const closed = (): IpcError =>
           this.#peerGone ? this.#gone() : new IpcError('ECLOSED', 'the channel was closed before the message was sent', { path: this.path });

@@ -1,4 +1,5 @@
 import { IpcError } from '../errors.js';
+import { setLongTimeout, type LongTimeout } from './timers.js';
 import { timeoutOption, validateSignal } from './validate.js';
 
 /** A deadline and a signal, both optional: what send, receive and connect take. */
@@ -39,9 +40,9 @@ export function checkWait(options: WaitOptions | null | undefined, fallbackMs?: 
 export function watchWait(wait: CheckedWait, what: string, cancel: (error: IpcError) => void): () => void {
   const { timeoutMs, signal } = wait;
   if (timeoutMs === undefined && signal === undefined) return noop;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimeout | undefined;
   const stop = (): void => {
-    clearTimeout(timer);
+    timer?.clear();
     signal?.removeEventListener('abort', onAbort);
   };
   const onAbort = (): void => {
@@ -49,7 +50,7 @@ export function watchWait(wait: CheckedWait, what: string, cancel: (error: IpcEr
     cancel(new IpcError('ECANCELED', `${what} was aborted`, { cause: signal?.reason }));
   };
   if (timeoutMs !== undefined) {
-    timer = setTimeout(() => {
+    timer = setLongTimeout(() => {
       stop();
       cancel(new IpcError('ETIMEDOUT', `${what} did not complete within ${timeoutMs} ms`));
     }, timeoutMs);
@@ -62,7 +63,10 @@ function noop(): void {
   // Nothing to stop.
 }
 
-/** Resolves after `ms` ms, or rejects with ECANCELED when `signal` aborts first. */
+/**
+ * Resolves after `ms` ms (any delay: one above 2^31 - 1 ms is waited in full,
+ * see {@link setLongTimeout}), or rejects with ECANCELED when `signal` aborts first.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -70,10 +74,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       return;
     }
     const onAbort = (): void => {
-      clearTimeout(timer);
+      timer.clear();
       reject(new IpcError('ECANCELED', 'the wait was aborted', { cause: signal?.reason }));
     };
-    const timer = setTimeout(() => {
+    const timer = setLongTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
@@ -116,7 +120,7 @@ export function deadline(wait: CheckedWait, what: string, also: readonly AbortSi
   const timer =
     wait.timeoutMs === undefined
       ? undefined
-      : setTimeout(() => {
+      : setLongTimeout(() => {
           timedOut = true;
           controller.abort();
         }, wait.timeoutMs);
@@ -130,7 +134,7 @@ export function deadline(wait: CheckedWait, what: string, also: readonly AbortSi
       return error;
     },
     dispose: () => {
-      clearTimeout(timer);
+      timer?.clear();
       for (const source of sources) source.removeEventListener('abort', onAbort);
     },
   };

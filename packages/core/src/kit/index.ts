@@ -20,6 +20,7 @@ export {
   validateSignal,
   type NameRules,
 } from './validate.js';
+export { MAX_TIMER_MS, setLongTimeout, type LongTimeout } from './timers.js';
 export { checkWait, deadline, rejection, sleep, watchWait, type CheckedWait, type Deadline, type WaitOptions } from './cancel.js';
 export { ChannelPublisher, channelTopicLimits, publishOverChannels } from './topic-publisher.js';
 export { ChannelSubscriber, subscribeOverChannels } from './topic-subscriber.js';

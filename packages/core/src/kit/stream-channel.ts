@@ -4,6 +4,7 @@ import { DEFAULT_BACKLOG, type Channel, type CloseOptions, type Listener, type R
 import { checkWait, rejection, watchWait } from './cancel.js';
 import { FRAME_HEADER_BYTES, FrameDecoder, checkMessageSize } from './framing.js';
 import { AsyncQueue } from './queue.js';
+import { setLongTimeout } from './timers.js';
 import { closeTimeoutOption } from './validate.js';
 
 /** Messages up to this size are copied into one buffer with their header (one write, reusable caller buffer). */
@@ -280,9 +281,9 @@ export class StreamChannel implements Channel {
         return;
       }
       // Rule 2's bound: what is still pending is given up.
-      const timer = setTimeout(() => this.destroyNow(), timeoutMs);
+      const timer = setLongTimeout(() => this.destroyNow(), timeoutMs);
       socket.once('close', () => {
-        clearTimeout(timer);
+        timer.clear();
         resolve();
       });
       // Keep reading (and dropping) until the peer ends too: a TCP socket closed with

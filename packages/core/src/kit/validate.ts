@@ -1,6 +1,7 @@
 import { IpcError } from '../errors.js';
 import { DEFAULT_BACKLOG, DEFAULT_CLOSE_TIMEOUT_MS, type CloseOptions } from '../transport.js';
 import { MAX_FRAME_BYTES } from './framing.js';
+import { MAX_TIMER_MS } from './timers.js';
 
 /** Rules a transport applies to the names it serves, on top of the common ones. */
 export interface NameRules {
@@ -76,9 +77,6 @@ export function maxMessageBytesOption(options: { maxMessageBytes?: number } | un
   const max = options?.maxMessageBytes;
   return max === undefined ? fallback : validateInteger(max, 'maxMessageBytes', 0, limit);
 }
-
-/** The longest timeout Node's timers take: 2^31 - 1 ms, about 24.8 days. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A `timeoutMs` option checked (EINVAL unless an integer from 1 ms to
