@@ -33,12 +33,16 @@ export { transport, type ShmTransport } from './transport.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_RING_BYTES, type ShmConnectOptions, type ShmListenOptions } from './options.js';
 export { MAX_CHANNEL_NAME_BYTES } from './rendezvous.js';
 export { RING_HEADER_BYTES, RING_MAGIC, RING_VERSION, initRing, ringBytes, RingReader, RingWriter } from './ring.js';
+// Discovery and diagnostics: which ipckit objects exist, which are stale, and
+// the one ownership-and-liveness rule every judgement uses (inspect.ts over ownership.ts).
 export {
   inspectChannel,
+  isProcessAlive,
   listShmObjects,
   removeStaleShmObject,
   type ChannelInspection,
   type PairInfo,
+  type ProcessIdentity,
   type RingInfo,
   type RingSideInfo,
   type ShmObjectInfo,

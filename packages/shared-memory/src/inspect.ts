@@ -10,7 +10,7 @@
  * word indexes, the ownership record as docs/shared-memory.md ("Lifetime")
  * and posix.ts describe it.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { IpcError } from '@ipckit/core';
 import { BACKEND, IS_LINUX } from '@ipckit/sys';
 import { openRegion, shmBackend } from './region.js';
@@ -32,14 +32,34 @@ import {
 } from './rendezvous.js';
 import { RING_HEADER_BYTES, RING_MAGIC, W } from './ring.js';
 
+/** Whether a process (of this PID namespace: pids in ring and control headers are the writer's) runs. */
+type Alive = (pid: number) => boolean;
+
+/** The library's own liveness rule: ownership.ts's on POSIX (a zombie is gone), the backend's process watch on Windows. */
+async function liveness(): Promise<Alive> {
+  if (BACKEND !== 'win32') {
+    const { processAlive } = await ownershipModule();
+    return (pid) => processAlive(pid);
+  }
+  const backend = await shmBackend();
+  return (pid) => {
+    const watch = backend.watchProcess(pid);
+    try {
+      return watch.alive();
+    } finally {
+      watch.close();
+    }
+  };
+}
+
+type Ownership = typeof import('./ownership.js');
+/** The POSIX ownership and liveness rules (ownership.ts), loaded on first use so Windows never loads them. */
+function ownershipModule(): Promise<Ownership> {
+  return import('./ownership.js');
+}
+
 /** Where Linux keeps shm_open objects. */
 const SHM_DIR = '/dev/shm';
-/** The ownership record's suffix (posix.ts, OWNER_SUFFIX). */
-const OWNER_SUFFIX = '.ipckit-owner';
-/** The ownership record: magic u32 'IPCO', pid u32, start time f64, flags u32 (bit 0: kept), reserved u32. */
-const OWNER_MAGIC = 0x4f435049;
-const OWNER_BYTES = 24;
-const OWNER_KEPT = 1;
 const MY_UID = process.getuid?.();
 
 /** What an ipckit shared-memory object is. */
@@ -76,6 +96,12 @@ export interface ShmObjectInfo {
   readonly owner: ShmOwnerState;
   /** The region is kept on purpose (`unlinkOnClose: false`): never stale. */
   readonly kept: boolean;
+  /**
+   * The creator the record names runs in another PID namespace (a container
+   * sharing /dev/shm): its pid means nothing here, and it counts as running
+   * unless that namespace is visible from here and the creator is not in it.
+   */
+  readonly creatorElsewhere?: boolean;
   /** For a listener: the pid its header names, and whether it still says it listens. */
   readonly listenerPid?: number;
   readonly listening?: boolean;
@@ -86,31 +112,6 @@ export interface ShmObjectInfo {
    * exactly these (judging again).
    */
   readonly stale: boolean;
-}
-
-/** The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or 0 if unknown. */
-function startTime(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? 0) || 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** True when `pid` runs (and, given its start time, is still that process). */
-function processRuns(pid: number, started = 0): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'EPERM') return false;
-  }
-  if (started !== 0) {
-    const now = startTime(pid);
-    if (now !== 0 && now !== started) return false;
-  }
-  return true;
 }
 
 /** Opens a file in /dev/shm without following a link or blocking on a FIFO, and reads `length` bytes at 0. */
@@ -142,37 +143,23 @@ function u32(bytes: Uint8Array, offset = 0): number | undefined {
   return bytes.length < offset + 4 ? undefined : new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(offset, true);
 }
 
-/** Reads an ownership record as posix.ts judges it (read-only: nothing here removes anything). */
-function readRecord(name: string, regionUid: number | undefined): { owner: ShmOwnerState; kept: boolean; pid?: number } {
-  const read = readObject(`${SHM_DIR}/${name}${OWNER_SUFFIX}`, OWNER_BYTES);
-  if (read === undefined) return { owner: 'foreign', kept: false };
-  const { bytes, info } = read;
-  if ((MY_UID !== undefined && info.uid !== MY_UID) || (regionUid !== undefined && regionUid !== info.uid)) return { owner: 'foreign', kept: false };
-  // Shorter, or no magic yet: its creator is writing it right now.
-  if (info.size < OWNER_BYTES || u32(bytes) === 0) return { owner: 'alive', kept: false };
-  if (u32(bytes) !== OWNER_MAGIC) return { owner: 'foreign', kept: false };
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const pid = view.getUint32(4, true);
-  const started = view.getFloat64(8, true);
-  const kept = (view.getUint32(16, true) & OWNER_KEPT) !== 0;
-  return { owner: processRuns(pid, started) ? 'alive' : 'dead', kept, pid };
-}
-
 /** Describes the object `name` (bare, no `/`), which has an ownership record. */
-function describe(name: string): ShmObjectInfo {
+function describe(ownership: Ownership, name: string): ShmObjectInfo {
   const path = `${SHM_DIR}/${name}`;
   const region = readObject(path, SLOTS_OFFSET);
   const regionUid = region?.info.uid;
-  const record = readRecord(name, regionUid);
+  const record = ownership.readOwnerRecord(`/${name}`, regionUid);
+  const owner: ShmOwnerState = record.state === 'alive' || record.state === 'dead' ? record.state : 'foreign';
   const base = {
     name,
     path,
-    owner: record.owner,
+    owner,
     kept: record.kept,
-    ...(record.pid === undefined ? {} : { creatorPid: record.pid }),
+    ...(record.pid === undefined || owner === 'foreign' ? {} : { creatorPid: record.pid }),
+    ...(record.otherNamespace === true ? { creatorElsewhere: true } : {}),
     ...(region === undefined ? {} : { size: region.info.size, uid: region.info.uid }),
   };
-  const deadCreator = record.owner === 'dead' && !record.kept;
+  const deadCreator = owner === 'dead' && !record.kept;
   if (region === undefined) return { ...base, kind: 'record', stale: deadCreator };
   const magic = u32(region.bytes);
   if (name.startsWith(PAIR_PREFIX)) return { ...base, kind: 'pair', stale: deadCreator && magic === RING_MAGIC };
@@ -208,11 +195,13 @@ export async function listShmObjects(): Promise<ShmObjectInfo[]> {
   } catch {
     return [];
   }
+  const ownership = await ownershipModule();
+  const suffix = ownership.OWNER_SUFFIX;
   return files
-    .filter((f) => f.endsWith(OWNER_SUFFIX) && f.length > OWNER_SUFFIX.length)
-    .map((f) => f.slice(0, -OWNER_SUFFIX.length))
+    .filter((f) => f.endsWith(suffix) && f.length > suffix.length)
+    .map((f) => f.slice(0, -suffix.length))
     .sort()
-    .map(describe);
+    .map((name) => describe(ownership, name));
 }
 
 /**
@@ -314,18 +303,18 @@ export interface ChannelInspection {
 const SLOT_STATES = ['free', 'claimed', 'requested', 'accepted', 'refused', 'accepting'] as const;
 const SIDE_STATES = ['none', 'open', 'closed'] as const;
 
-function side(words: DataView, state: number, pid: number, sleeping: number): RingSideInfo {
+function side(words: DataView, state: number, pid: number, sleeping: number, alive: Alive): RingSideInfo {
   const pidValue = words.getUint32(pid * 4, true);
   return {
     state: SIDE_STATES[words.getUint32(state * 4, true)] ?? 'closed',
     pid: pidValue,
-    running: processRuns(pidValue),
+    running: alive(pidValue),
     waiting: words.getUint32(sleeping * 4, true) !== 0,
   };
 }
 
 /** A ring from its header bytes (at least {@link RING_HEADER_BYTES}); undefined when they are not a ring's. */
-function ringOf(header: Uint8Array): RingInfo | undefined {
+function ringOf(header: Uint8Array, alive: Alive): RingInfo | undefined {
   if (header.length < RING_HEADER_BYTES || u32(header) !== RING_MAGIC) return undefined;
   const words = new DataView(header.buffer, header.byteOffset, RING_HEADER_BYTES);
   const head = words.getUint32(W.head * 4, true);
@@ -335,8 +324,8 @@ function ringOf(header: Uint8Array): RingInfo | undefined {
     head,
     tail,
     inFlight: (head - tail) >>> 0,
-    producer: side(words, W.producerState, W.producerPid, W.producerSleeping),
-    consumer: side(words, W.consumerState, W.consumerPid, W.consumerSleeping),
+    producer: side(words, W.producerState, W.producerPid, W.producerSleeping, alive),
+    consumer: side(words, W.consumerState, W.consumerPid, W.consumerSleeping, alive),
   };
 }
 
@@ -353,7 +342,7 @@ function readAt(fd: number, offset: number, length: number): Uint8Array {
 }
 
 /** The pair regions process `pid` holds open, read through /proc/<pid>/fd (Linux). */
-function pairsHeldBy(pid: number): { channels: PairInfo[] | undefined; note?: string } {
+function pairsHeldBy(pid: number, alive: Alive): { channels: PairInfo[] | undefined; note?: string } {
   let fds: string[];
   try {
     fds = readdirSync(`/proc/${pid}/fd`);
@@ -382,9 +371,9 @@ function pairsHeldBy(pid: number): { channels: PairInfo[] | undefined; note?: st
       const info = fstatSync(fd);
       if (!info.isFile() || seen.has(info.ino)) continue;
       seen.add(info.ino);
-      const toServer = ringOf(readAt(fd, 0, RING_HEADER_BYTES));
+      const toServer = ringOf(readAt(fd, 0, RING_HEADER_BYTES), alive);
       if (toServer === undefined) continue;
-      const toClient = ringOf(readAt(fd, RING_HEADER_BYTES + toServer.capacity, RING_HEADER_BYTES));
+      const toClient = ringOf(readAt(fd, RING_HEADER_BYTES + toServer.capacity, RING_HEADER_BYTES), alive);
       if (toClient === undefined) continue;
       channels.push({ name: match[1] ?? '', toServer, toClient });
     } finally {
@@ -409,7 +398,11 @@ async function controlBytes(name: string): Promise<{ bytes: Uint8Array; path: st
       throw new IpcError('EIO', `cannot open ${path}: ${String(error)}`, { path, cause: error });
     }
     try {
-      if (!fstatSync(fd).isFile()) throw new IpcError('EACCES', `${path} is not a regular file`, { path });
+      const info = fstatSync(fd);
+      if (!info.isFile()) throw new IpcError('EACCES', `${path} is not a regular file`, { path });
+      // As connect judges it (posix.ts, checkObject): another user's control region is refused, not reported as a listener.
+      if (MY_UID !== undefined && info.uid !== MY_UID)
+        throw new IpcError('EACCES', `${path} belongs to uid ${info.uid}, not to us (uid ${MY_UID}); connect refuses it too`, { path, syscall: 'fstat' });
       return { bytes: readAt(fd, 0, controlRegionBytes(MAX_SLOTS)), path };
     } finally {
       closeSync(fd);
@@ -440,6 +433,7 @@ async function controlBytes(name: string): Promise<{ bytes: Uint8Array; path: st
  */
 export async function inspectChannel(name: string): Promise<ChannelInspection> {
   checkChannelName(name);
+  const alive = await liveness();
   const { bytes, path } = await controlBytes(name);
   const slotCount = magicOf(bytes) === CONTROL_MAGIC ? slotsOf(bytes) : undefined;
   if (slotCount === undefined) {
@@ -457,17 +451,17 @@ export async function inspectChannel(name: string): Promise<ChannelInspection> {
       index,
       state: SLOT_STATES[state] === undefined ? `unknown (${state})` : (SLOT_STATES[state] as SlotInfo['state']),
       clientPid: request.clientPid,
-      clientRunning: processRuns(request.clientPid),
+      clientRunning: alive(request.clientPid),
       capacity: request.capacity,
       pairName: request.pairName,
     });
   }
   const listenerPid = control.listenerPid;
-  const listenerRunning = processRuns(listenerPid);
+  const listenerRunning = alive(listenerPid);
   const held: { channels: PairInfo[] | undefined; note?: string } = !IS_LINUX
     ? { channels: undefined, note: 'the rings of connected channels can be read on Linux only' }
     : listenerRunning
-      ? pairsHeldBy(listenerPid)
+      ? pairsHeldBy(listenerPid, alive)
       : { channels: undefined, note: `the listener (pid ${listenerPid}) is not running` };
   return {
     name,
@@ -481,4 +475,32 @@ export async function inspectChannel(name: string): Promise<ChannelInspection> {
     channels: held.channels,
     ...(held.note === undefined ? {} : { channelsNote: held.note }),
   };
+}
+
+/** What {@link isProcessAlive} knows of the process beyond its pid. */
+export interface ProcessIdentity {
+  /** Its start time in clock ticks since boot (field 22 of /proc/<pid>/stat), to tell a reused pid; 0 or absent: unknown. */
+  readonly startTime?: number;
+  /** Its PID namespace (the inode of /proc/<pid>/ns/pid); 0 or absent: this process's own. */
+  readonly pidNamespace?: number;
+}
+
+/**
+ * ipckit's one liveness rule, the one its ownership records, connect, the
+ * listener's stale sweep, {@link listShmObjects}, {@link removeStaleShmObject}
+ * and the `ipckit` command judge by (build discovery on it rather than on a
+ * `kill(pid, 0)` of your own): true when `pid` runs and, given its identity,
+ * is still that process. A zombie (exited, not yet reaped) is not running; a
+ * reused pid (another start time) is not that process; a process of another
+ * PID namespace counts as running unless it is proven gone.
+ *
+ * ## Platform-specific behaviour
+ * - Linux: kill(2) and /proc (state, start time, NSpid).
+ * - Windows: OpenProcess + WaitForSingleObject; `identity` is ignored (a
+ *   process handle cannot outlive its process unnoticed).
+ */
+export async function isProcessAlive(pid: number, identity: ProcessIdentity = {}): Promise<boolean> {
+  if (BACKEND === 'win32') return (await liveness())(pid);
+  const { processAlive } = await ownershipModule();
+  return processAlive(pid, identity.startTime ?? 0, identity.pidNamespace ?? 0);
 }

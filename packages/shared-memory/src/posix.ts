@@ -3,7 +3,7 @@
  * for file-backed mappings. Objects live in /dev/shm (Linux) until
  * shm_unlink. Constants are Linux's (see @ipckit/sys/posix).
  */
-import { fstatSync, readFileSync, readdirSync } from 'node:fs';
+import { fstatSync, readSync, readdirSync } from 'node:fs';
 import { IpcError } from '@ipckit/core';
 import { recode } from '@ipckit/core/kit';
 import { IS_LINUX, errnoError, posixObjectName } from '@ipckit/sys';
@@ -33,46 +33,14 @@ import {
   type FdWatch,
 } from '@ipckit/sys/posix';
 import type { CreateOptions, OpenOptions, OsHandle, ProcessWatch, ShmBackend } from './backend.js';
+import { OWNER_BYTES, OWNER_SUFFIX, objectUid, processAlive, readOwnerRecord, shmOpen, staleOwner, startTime, writeOwnerRecord } from './ownership.js';
 import { posixDoorbell } from './posix-doorbell.js';
 
-const { EEXIST, ELOOP, ENOENT, EPERM } = ERRNO;
+const { EEXIST, ELOOP, ENOENT } = ERRNO;
 
-/**
- * Regions ipckit creates get a small companion object, `<name>.ipckit-owner`:
- * the ownership record, holding the creator's pid, its start time and
- * whether the region is kept on purpose (unlinkOnClose: false). The rule
- * (docs/shared-memory.md, "Lifetime"): ipckit replaces or sweeps a region
- * only when its record is believed (a regular file of this user, as the
- * region is), names a creator that is no longer running, and does not say
- * the region was kept. Regions without a believed record (made by other
- * programs or other users) are never replaced or removed.
- */
-export const OWNER_SUFFIX = '.ipckit-owner';
-const OWNER_MAGIC = 0x4f435049; // 'IPCO'
-/** magic u32, pid u32, start time f64, flags u32, reserved u32. */
-const OWNER_BYTES = 24;
-/** Record flag: the region is kept on purpose; never take it for a crashed creator's. */
-const OWNER_KEPT = 1;
-
-/** What an ownership record says, as far as it is believed. */
-interface OwnerRecord {
-  /** `none`: no record; `foreign`: one not believed (not a regular file of this user, or beside another user's region). */
-  state: 'none' | 'foreign' | 'alive' | 'dead';
-  kept: boolean;
-}
+export { OWNER_SUFFIX } from './ownership.js';
 
 const MY_UID = process.getuid?.();
-
-/**
- * Opens an shm object without ever blocking: O_NONBLOCK makes a FIFO
- * planted in /dev/shm open at once (it is then refused as not a regular
- * file; without it, shm_open would wait forever for a writer, and the event
- * loop with it). glibc's shm_open adds O_NOFOLLOW, so a planted symlink fails
- * with ELOOP. Returns the descriptor or -1 (errno set).
- */
-function shmOpen(name: string, flags: number, mode = 0): number {
-  return libc().shm_open(name, flags | O_NONBLOCK | O_CLOEXEC, mode);
-}
 
 /**
  * Refuses (EACCES, closing `fd`) an object that is not a regular file, or
@@ -94,54 +62,10 @@ function checkObject(fd: number, path: string, allowOtherOwner: boolean): { size
   return { size: info.size, uid: info.uid };
 }
 
-/** The uid owning a regular file object, or undefined when it is missing or not a regular file. */
-function objectUid(osName: string): number | undefined {
-  const fd = shmOpen(osName, O_RDONLY);
-  if (fd < 0) return undefined;
-  try {
-    const info = fstatSync(fd);
-    return info.isFile() ? info.uid : undefined;
-  } finally {
-    libc().close(fd);
-  }
-}
-
 let granularityCache: number | undefined;
 
 function fdOf(handle: OsHandle): number {
   return Number(handle);
-}
-
-/** The fields of /proc/<pid>/stat after the command name (the state first), or undefined when it cannot be read. */
-function procStat(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/** The start time in clock ticks since boot (field 22 of /proc/<pid>/stat) from its fields, or 0 if unknown. */
-function startOf(fields: string[] | undefined): number {
-  return Number(fields?.[19] ?? 0) || 0;
-}
-
-/** The process's start time in clock ticks since boot, or 0 if unknown. */
-function startTime(pid: number): number {
-  return startOf(procStat(pid));
-}
-
-function processAlive(pid: number, started?: number): boolean {
-  if (pid <= 0) return false;
-  if (libc().kill(pid, 0) !== 0 && lastErrno() !== EPERM) return false;
-  const fields = procStat(pid);
-  if (fields === undefined) return true;
-  // A zombie has exited; only its parent has not collected it yet.
-  if (fields[0] === 'Z') return false;
-  // Same pid, different start time: the pid was reused by another process.
-  const now = startOf(fields);
-  return started === undefined || started === 0 || now === 0 || now === started;
 }
 
 /** One pidfd per watched process and thread, shared by every channel to it. */
@@ -211,77 +135,28 @@ function reserve(fd: number, size: number, osName: string): IpcError | undefined
   return errnoError(code, 'posix_fallocate', osName, `cannot reserve the pages of ${osName}${room}`);
 }
 
-/** Fills a fresh ownership record (open on `fd`) with this process's pid and start time. */
+/** Sizes the fresh ownership record `fd`, reserves its pages, and writes this process's record into it. */
 function writeOwner(fd: number, ownerName: string, kept: boolean): void {
   const c = libc();
   if (c.fchmod(fd, 0o600) !== 0) throw posixError('fchmod', ownerName);
   if (c.ftruncate(fd, OWNER_BYTES) !== 0) throw posixError('ftruncate', ownerName);
   const full = reserve(fd, OWNER_BYTES, ownerName);
   if (full !== undefined) throw full;
-  const ptr = c.mmap(null, OWNER_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (isMapFailed(ptr)) throw posixError('mmap', ownerName);
-  const view = new DataView(viewOf(ptr, OWNER_BYTES));
-  view.setUint32(4, process.pid, true);
-  view.setFloat64(8, startTime(process.pid), true);
-  view.setUint32(16, kept ? OWNER_KEPT : 0, true);
-  view.setUint32(0, OWNER_MAGIC, true);
-  c.munmap(ptr, OWNER_BYTES);
+  writeOwnerRecord(fd, kept);
 }
 
-/**
- * Reads the ownership record of a region. It is believed only when it is a
- * regular file of this user, and (when the region exists) the region is this
- * user's too: a record another user planted beside our region, or beside a
- * native program's, is ignored, so it can never get a region replaced.
- */
-function readOwner(ownerName: string, regionUid: number | undefined): OwnerRecord {
-  const foreign: OwnerRecord = { state: 'foreign', kept: false };
-  const c = libc();
-  const fd = shmOpen(ownerName, O_RDONLY);
-  if (fd < 0) return lastErrno() === ENOENT ? { state: 'none', kept: false } : foreign;
-  try {
-    const info = fstatSync(fd);
-    if (!info.isFile() || (MY_UID !== undefined && info.uid !== MY_UID)) return foreign;
-    if (regionUid !== undefined && regionUid !== info.uid) return foreign;
-    if (info.size < OWNER_BYTES) return { state: 'alive', kept: false }; // being written right now
-    const ptr = c.mmap(null, OWNER_BYTES, PROT_READ, MAP_SHARED, fd, 0);
-    if (isMapFailed(ptr)) return { state: 'alive', kept: false };
-    const view = new DataView(viewOf(ptr, OWNER_BYTES));
-    const magic = view.getUint32(0, true);
-    const pid = view.getUint32(4, true);
-    const started = view.getFloat64(8, true);
-    const kept = (view.getUint32(16, true) & OWNER_KEPT) !== 0;
-    c.munmap(ptr, OWNER_BYTES);
-    // 0: its creator is writing it right now (the magic goes in last).
-    if (magic === 0) return { state: 'alive', kept: false };
-    if (magic !== OWNER_MAGIC) return foreign;
-    return { state: processAlive(pid, started) ? 'alive' : 'dead', kept };
-  } finally {
-    c.close(fd);
-  }
-}
-
-/** True when the record of `osName` is believed, names a dead creator and does not keep the region. */
-function staleOwner(osName: string): boolean {
-  const record = readOwner(osName + OWNER_SUFFIX, objectUid(osName));
-  return record.state === 'dead' && !record.kept;
-}
-
-/** The first u32 (little-endian) of the region `osName` (a regular file of ours), or undefined when it cannot be read. */
+/** The first u32 (little-endian) of the region `osName` (a regular file of ours), or undefined when it cannot be read. read(2), not a mapping a truncation could fault. */
 function peekMagic(osName: string): number | undefined {
-  const c = libc();
   const fd = shmOpen(osName, O_RDONLY);
   if (fd < 0) return undefined;
   try {
     const info = fstatSync(fd);
     if (!info.isFile() || (MY_UID !== undefined && info.uid !== MY_UID) || info.size < 4) return undefined;
-    const ptr = c.mmap(null, 4, PROT_READ, MAP_SHARED, fd, 0);
-    if (isMapFailed(ptr)) return undefined;
-    const magic = new DataView(viewOf(ptr, 4)).getUint32(0, true);
-    c.munmap(ptr, 4);
-    return magic;
+    const word = new Uint8Array(4);
+    if (readSync(fd, word, 0, 4, 0) !== 4) return undefined;
+    return new DataView(word.buffer).getUint32(0, true);
   } finally {
-    c.close(fd);
+    libc().close(fd);
   }
 }
 
@@ -364,7 +239,7 @@ export const posixBackend: ShmBackend = {
       if (ownerFd < 0) {
         if (lastErrno() !== EEXIST) throw posixError('shm_open', ownerName);
         const regionUid = objectUid(osName);
-        const record = readOwner(ownerName, regionUid);
+        const record = readOwnerRecord(osName, regionUid);
         if (record.state === 'dead' && !record.kept && attempt < 3 && (regionUid === undefined || regionUid === MY_UID)) {
           // Left behind by a creator of ours that crashed: replace, never reuse its contents.
           c.shm_unlink(osName);
