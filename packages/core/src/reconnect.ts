@@ -87,7 +87,9 @@ export class ReconnectingChannel implements Channel {
     } catch (error) {
       return rejection(error);
     }
-    const limit = deadline(wait, 'the send', [this.#stop.signal]);
+    // Not tied to this channel's stop signal: close() ends the wait for a connection
+    // (that rejects with ECLOSED), but a send already on a connection gets close()'s grace (rule 2).
+    const limit = deadline(wait, 'the send');
     return (async () => {
       try {
         for (;;) {
@@ -172,11 +174,14 @@ export class ReconnectingChannel implements Channel {
     } catch (error) {
       return rejection(error);
     }
-    this.#stop.abort();
     const current = this.#current;
     this.#current = undefined;
     this.#closing = (async () => {
-      await current?.close(options).catch(() => undefined);
+      // The connection closes first, with the caller's timeout, so that the sends in flight on it
+      // get their grace (rule 2); stopping the reconnection does not wait for it.
+      const closingCurrent = current?.close(options).catch(() => undefined);
+      this.#stop.abort();
+      await closingCurrent;
       // A connection being made as we closed is closed as soon as it exists.
       const late = await this.#connecting?.catch(() => undefined);
       await late?.close({ timeoutMs: 0 }).catch(() => undefined);

@@ -14,6 +14,8 @@ import {
   type Listener,
   ReconnectingChannel,
 } from '@ipckit/core';
+import { StreamChannel } from '@ipckit/core/kit';
+import { patternMessage, sameBytes } from '@ipckit/core/testing';
 import { failingTransport, kitName } from './kit-transport.js';
 
 const open: Array<Channel | Listener> = [];
@@ -248,6 +250,30 @@ describe('connect() of an address', () => {
     await channel.close();
     expect(await pending).toBeUndefined();
     await expect(channel.send(new Uint8Array([1]))).rejects.toMatchObject({ code: 'ECLOSED' });
+  });
+
+  it("a reconnecting channel's close() gives a send in flight the grace of close({ timeoutMs }) (rule 2)", async () => {
+    const { name, listener } = await listening();
+    const channel = track(await connect(`kit://${name}`, { reconnect: true }));
+    const server = track((await listener[Symbol.asyncIterator]().next()).value as Channel);
+    // The server reads nothing for now: a large message stays in flight in the client's socket.
+    if (!(server instanceof StreamChannel)) throw new Error('kit:// gives StreamChannels');
+    server.socket.pause();
+    const message = patternMessage(1 << 20, 7);
+    const sending = channel.send(message);
+    const outcome = sending.then(
+      () => 'sent',
+      (error: unknown) => (error as IpcError).code,
+    );
+    // The send reaches the inner channel on microtasks; by the next check phase it is being written.
+    await new Promise((resolve) => setImmediate(resolve));
+    const closing = channel.close({ timeoutMs: 60_000 });
+    server.socket.resume();
+    const received = await server.receive({ timeoutMs: 60_000 });
+    expect(await outcome).toBe('sent');
+    expect(received && sameBytes(received, message)).toBe(true);
+    await closing;
+    expect(await server.receive({ timeoutMs: 60_000 })).toBeUndefined();
   });
 
   it('a reconnecting channel ends on a failure that retrying cannot fix (EACCES)', async () => {
