@@ -6,6 +6,7 @@
  */
 import { IpcError } from '@ipckit/core';
 import { bridge, type BridgeEvent } from './bridge.js';
+import { bridgeTopic, type TopicBridgeEvent } from './bridge-topic.js';
 
 /** Where the command writes: one JSON line per event on `out`, problems on `err`. */
 export interface BridgeCommandIo {
@@ -30,6 +31,7 @@ options (for the nats:// side; credentials are read from the environment):
   --nkey-seed-env VAR    nkey seed from environment variable VAR
   --servers A,B          more servers of the NATS cluster
   --shared               join other bridges serving the same nats:// service (a queue group)
+  --topic                relay a topic instead: subscribe to FROM, publish every message on TO
   --quiet                print only the final counts`;
 
 interface Parsed {
@@ -37,6 +39,7 @@ interface Parsed {
   to: string;
   nats: Record<string, unknown>;
   shared: boolean;
+  topic: boolean;
   quiet: boolean;
 }
 
@@ -52,6 +55,7 @@ export function parseBridgeArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
   const positional: string[] = [];
   const nats: Record<string, unknown> = {};
   let shared = false;
+  let topic = false;
   let quiet = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -76,6 +80,9 @@ export function parseBridgeArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
       case '--shared':
         shared = true;
         break;
+      case '--topic':
+        topic = true;
+        break;
       case '--quiet':
         quiet = true;
         break;
@@ -85,7 +92,8 @@ export function parseBridgeArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     }
   }
   if (positional.length !== 2) throw new IpcError('EINVAL', `bridge needs FROM and TO, got ${positional.length} addresses`);
-  return { from: positional[0] as string, to: positional[1] as string, nats, shared, quiet };
+  if (topic && shared) throw new IpcError('EINVAL', '--shared is for channels; a topic has one publisher');
+  return { from: positional[0] as string, to: positional[1] as string, nats, shared, topic, quiet };
 }
 
 function stopSignal(): Promise<void> {
@@ -100,9 +108,8 @@ function stopSignal(): Promise<void> {
   });
 }
 
-function eventLine(event: BridgeEvent): string {
-  if (event.type === 'refused' || event.type === 'dropped')
-    return JSON.stringify({ ...event, error: { code: event.error.code, message: event.error.message } });
+function eventLine(event: BridgeEvent | TopicBridgeEvent): string {
+  if ('error' in event && event.error) return JSON.stringify({ ...event, error: { code: event.error.code, message: event.error.message } });
   return JSON.stringify(event);
 }
 
@@ -129,19 +136,32 @@ export async function runBridgeCommand(argv: readonly string[], io: Partial<Brid
   }
   const natsOptions = (address: string): Record<string, unknown> => (address.startsWith('nats://') ? parsed.nats : {});
   const stopped = io.stopped ?? stopSignal();
-  let running;
+  let running: { readonly stats: object; readonly done: Promise<void>; close(): Promise<void> };
+  let name = parsed.from;
   try {
-    running = await bridge(parsed.from, parsed.to, {
-      listen: { ...natsOptions(parsed.from), ...(parsed.shared ? { shared: true } : {}) },
-      connect: natsOptions(parsed.to),
-      ...(parsed.quiet ? {} : { onEvent: (event: BridgeEvent) => out(eventLine(event)) }),
-    });
+    if (parsed.topic) {
+      running = await bridgeTopic(parsed.from, parsed.to, {
+        subscribe: natsOptions(parsed.from),
+        publish: natsOptions(parsed.to),
+        ...(parsed.quiet ? {} : { onEvent: (event: TopicBridgeEvent) => out(eventLine(event)) }),
+      });
+    } else {
+      const relay = await bridge(parsed.from, parsed.to, {
+        listen: { ...natsOptions(parsed.from), ...(parsed.shared ? { shared: true } : {}) },
+        connect: natsOptions(parsed.to),
+        ...(parsed.quiet ? {} : { onEvent: (event: BridgeEvent) => out(eventLine(event)) }),
+      });
+      name = relay.listener.name;
+      running = relay;
+    }
   } catch (error) {
     // The message names the address and the code, never the credentials (they are options, not part of it).
-    err(`ipckit bridge: cannot serve ${parsed.from}: ${error instanceof Error ? error.message : String(error)}`);
+    err(
+      `ipckit bridge: cannot ${parsed.topic ? 'publish' : 'serve'} ${parsed.topic ? parsed.to : parsed.from}: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return 1;
   }
-  out(JSON.stringify({ type: 'ready', from: parsed.from, to: parsed.to, name: running.listener.name }));
+  out(JSON.stringify({ type: 'ready', from: parsed.from, to: parsed.to, name, topic: parsed.topic }));
   await Promise.race([stopped, running.done.catch(() => undefined)]);
   await running.close();
   out(JSON.stringify({ type: 'stopped', ...running.stats }));

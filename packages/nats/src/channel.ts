@@ -306,8 +306,9 @@ export class NatsChannel implements Channel {
           return;
         }
         this.receiveSequence = (this.receiveSequence + 1) >>> 0;
-        // A copy: the message outlives the client's read buffer.
-        this.queue.push(decoded.message.slice());
+        // A copy into a plain Uint8Array of its own: the NATS client hands a Buffer view of its
+        // read buffer, and Buffer's slice() is no copy.
+        this.queue.push(new Uint8Array(decoded.message));
         return;
       }
       case Kind.CREDIT:

@@ -14,5 +14,7 @@ export {
   type NatsConnectOptions,
   type NatsListenOptions,
 } from './options.js';
+export type { NatsPublishOptions, NatsSubscribeOptions } from './topics.js';
 export { bridge, type Bridge, type BridgeEvent, type BridgeOptions, type BridgeStats } from './bridge.js';
+export { bridgeTopic, type TopicBridge, type TopicBridgeEvent, type TopicBridgeOptions, type TopicBridgeStats } from './bridge-topic.js';
 export { BRIDGE_USAGE, parseBridgeArgs, runBridgeCommand, type BridgeCommandIo } from './bridge-command.js';

@@ -1,4 +1,13 @@
-import { DEFAULT_CONNECT_TIMEOUT_MS, IpcError, type Capabilities, type Channel, type Listener, type Transport } from '@ipckit/core';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  IpcError,
+  type Capabilities,
+  type Channel,
+  type Listener,
+  type Publisher,
+  type Subscriber,
+  type Transport,
+} from '@ipckit/core';
 import { backlogOption, checkWait, deadline, maxMessageBytesOption, validateSignal, watchWait, type CheckedWait } from '@ipckit/core/kit';
 import { NoRespondersError, RequestError, TimeoutError, createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { BACKEND } from '@ipckit/sys';
@@ -8,6 +17,7 @@ import { fromNatsError } from './errors.js';
 import { NatsListener, inUse } from './listener.js';
 import { formatNatsName, parseNatsName, serverOf, serviceSubject, type NatsEndpoint } from './name.js';
 import { checkClientOptions, sharedOption, type CheckedClientOptions, type NatsConnectOptions, type NatsListenOptions } from './options.js';
+import { publishOnNats, subscribeOnNats, type NatsPublishOptions, type NatsSubscribeOptions } from './topics.js';
 import { DATA_HEADER_BYTES, PROTOCOL_VERSION, decodeJson, encodeJson } from './wire.js';
 
 /**
@@ -41,6 +51,10 @@ export interface NatsTransport extends Transport {
   listen(name: string, options?: NatsListenOptions): Promise<Listener>;
   /** Connects to `name` (`host:port/service`); see {@link NatsConnectOptions}. */
   connect(name: string, options?: NatsConnectOptions): Promise<Channel>;
+  /** Publishes a topic on `name`: core's fan-out over nats:// channels, with the NATS client's options (docs/nats.md, "Topics"). */
+  publish(name: string, options?: NatsPublishOptions): Promise<Publisher>;
+  /** Subscribes to a topic on `name`, as {@link publish}. */
+  subscribe(name: string, options?: NatsSubscribeOptions): Promise<Subscriber>;
 }
 
 function servers(endpoint: NatsEndpoint, client: CheckedClientOptions): string[] {
@@ -193,6 +207,14 @@ export const transport: NatsTransport = {
     } finally {
       limit.dispose();
     }
+  },
+
+  publish(name: string, options?: NatsPublishOptions): Promise<Publisher> {
+    return publishOnNats(transport, name, options);
+  },
+
+  subscribe(name: string, options?: NatsSubscribeOptions): Promise<Subscriber> {
+    return subscribeOnNats(transport, name, options);
   },
 };
 

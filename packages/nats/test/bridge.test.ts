@@ -9,7 +9,10 @@
  * sends those again; at the end every message came back, intact.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { IpcError, connect, uniqueName, type Channel } from '@ipckit/core';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { IpcError, connect, subscribe, uniqueName, type Channel } from '@ipckit/core';
 import { PeerProcess, fnv1a, sameBytes } from '@ipckit/core/testing';
 import { bridge, parseBridgeArgs, runBridgeCommand } from '@ipckit/nats';
 import { startNatsServer } from './server.js';
@@ -238,4 +241,94 @@ describe('bridge', () => {
       await guarded.stop();
     }
   });
+});
+
+describe('bridge for topics', () => {
+  it('the command with --topic publishes TO, and stops with its counts', async () => {
+    const id = uniqueName('tb');
+    const lines: string[] = [];
+    let stop: () => void = () => undefined;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const running = runBridgeCommand(['--topic', `pipe://${id}`, `nats://${server.host}:${server.port}/${id}`], {
+      out: (l) => lines.push(l),
+      err: (l) => lines.push(l),
+      stopped,
+    });
+    const subscriber = await subscribe(`nats://${server.host}:${server.port}/${id}`, { waitForPublisher: true, timeoutMs: 20_000 });
+    stop();
+    expect(await running).toBe(0);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ type: 'ready', topic: true });
+    expect(JSON.parse(lines.at(-1) as string)).toMatchObject({ type: 'stopped', relayed: 0 });
+    // The bridge's publisher closed: its subscriber ends.
+    expect(await subscriber.receive({ timeoutMs: 10_000 })).toBeUndefined();
+    expect(await runBridgeCommand(['--topic', '--shared', 'pipe://a', 'pipe://b'], { out: () => undefined, err: () => undefined })).toBe(2);
+  });
+
+  it('a publisher on pipe:// reaches a subscriber on another pipe:// through two topic bridge processes and nats://', async () => {
+    const id = uniqueName('tb');
+    const topic = `nats://${server.host}:${server.port}/${id}`;
+    const sideA = `pipe://${id}-a`;
+    const sideB = `pipe://${id}-b`;
+    const count = 300;
+    const next = random(0x5eed);
+    const messages = Array.from({ length: count }, (_, seq) => checkedMessage(seq, next));
+    // Block everywhere, with a block timeout far above any pause of a busy machine: nothing may be dropped.
+    const relay = (from: string, to: string): PeerProcess =>
+      PeerProcess.module(
+        `import { bridgeTopic } from '@ipckit/nats';
+         const running = await bridgeTopic(process.argv[1], process.argv[2], {
+           publish: { blockTimeoutMs: 60000 },
+           onEvent: (event) => console.log(JSON.stringify({ event: event.type })),
+         });
+         console.log(JSON.stringify({ event: 'ready' }));
+         process.stdin.on('data', async () => { await running.close(); console.log(JSON.stringify({ event: 'stopped', ...running.stats })); process.exit(0); });`,
+        [from, to],
+        { cwd, label: `topic bridge ${from} -> ${to}` },
+      );
+    const publisher = PeerProcess.module(
+      `import { publish } from '@ipckit/core';
+       import { readFileSync } from 'node:fs';
+       const topic = await publish(process.argv[1], { blockTimeoutMs: 60000 });
+       console.log(JSON.stringify({ event: 'ready' }));
+       await topic.waitForSubscribers(1);
+       await new Promise((resolve) => process.stdin.once('data', resolve));
+       const all = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+       for (const hex of all) await topic.send(Buffer.from(hex, 'hex'));
+       console.log(JSON.stringify({ event: 'done' }));
+       await new Promise((resolve) => process.stdin.once('data', resolve));
+       await topic.close();`,
+      [sideA, join(mkdtempSync(join(tmpdir(), 'ipckit-tb-')), 'messages.json')],
+      { cwd, label: 'topic publisher' },
+    );
+    const file = publisher.child.spawnargs.at(-1) as string;
+    writeFileSync(file, JSON.stringify(messages.map((m) => Buffer.from(m).toString('hex'))));
+    const bridgeA = relay(sideA, topic);
+    const bridgeB = relay(topic, sideB);
+    try {
+      await publisher.waitForEvent('ready');
+      await bridgeB.waitForEvent('ready');
+      await bridgeA.waitForEvent('ready');
+      await bridgeA.waitForEvent('subscribed');
+      await bridgeB.waitForEvent('subscribed');
+      const subscriber = await subscribe(sideB, { waitForPublisher: true, timeoutMs: 20_000 });
+      publisher.write('go\n');
+      for (let seq = 0; seq < count; seq++) {
+        const delivery = await subscriber.receive({ timeoutMs: 30_000 });
+        expect(delivery, `delivery ${seq}`).toBeDefined();
+        expect(readChecked(delivery?.data as Uint8Array)).toBe(seq);
+        expect(sameBytes(delivery?.data as Uint8Array, messages[seq] as Uint8Array)).toBe(true);
+        expect(delivery?.missed).toBe(0);
+      }
+      await publisher.waitForEvent('done');
+      bridgeA.write('stop\n');
+      const stopped = await bridgeA.waitForEvent('stopped');
+      expect(stopped).toMatchObject({ relayed: count, missed: 0, dropped: 0 });
+      await subscriber.close();
+    } finally {
+      await publisher.kill();
+      await bridgeA.kill();
+      await bridgeB.kill();
+      rmSync(dirname(file), { recursive: true, force: true });
+    }
+  }, 120_000);
 });

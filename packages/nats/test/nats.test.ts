@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IpcError, connect, uniqueName, type Channel } from '@ipckit/core';
+import { IpcError, connect, publish, subscribe, uniqueName, type Channel, type SubscribeOptions } from '@ipckit/core';
 import { resolveTransport } from '@ipckit/core/kit';
 import { PeerProcess, readSequenceMessage, sequenceMessage, within } from '@ipckit/core/testing';
 import { parseNatsName, transport, type NatsConnectOptions } from '@ipckit/nats';
@@ -62,6 +62,32 @@ describe('nats', () => {
       expect(() => parseNatsName(name)).toThrow(/EINVAL/);
     },
   );
+});
+
+describe('nats: what a receive gives', () => {
+  it('a plain Uint8Array with a buffer of its own, not a view of the client read buffer', async () => {
+    const name = at();
+    const listener = await transport.listen(name);
+    const channel = await transport.connect(name);
+    const accepted = (await listener[Symbol.asyncIterator]().next()).value as Channel;
+    try {
+      await channel.send(new Uint8Array([1, 2, 3]));
+      await channel.send(new Uint8Array([4, 5]));
+      for (const expected of [
+        [1, 2, 3],
+        [4, 5],
+      ]) {
+        const message = (await accepted.receive({ timeoutMs: 10_000 })) as Uint8Array;
+        expect(Object.getPrototypeOf(message)).toBe(Uint8Array.prototype);
+        expect([message.byteOffset, message.buffer.byteLength]).toEqual([0, expected.length]);
+        expect([...message]).toEqual(expected);
+      }
+    } finally {
+      await channel.close();
+      await accepted.close();
+      await listener.close();
+    }
+  });
 });
 
 describe('nats: a server that is not there', () => {
@@ -175,6 +201,27 @@ describe('nats: credentials', () => {
     } finally {
       await guarded.stop();
       rmSync(dirname(config), { recursive: true, force: true });
+    }
+  });
+
+  it('topics carry the credentials too: publish and subscribe on a server that wants a password', async () => {
+    const secret = `pw-${uniqueName('s')}`;
+    const guarded = await startNatsServer({ args: ['--user', 'ipckit', '--pass', secret] });
+    try {
+      const address = `nats://127.0.0.1:${guarded.port}/${uniqueName('topic')}`;
+      const credentials = { user: 'ipckit', pass: secret };
+      const publisher = await publish(address, { ...credentials, history: 1 });
+      try {
+        await publisher.send(new Uint8Array([1]));
+        expect((await failureOf(subscribe(address, { timeoutMs: 5_000 }))).code).toBe('EACCES');
+        const subscriber = await subscribe(address, { ...credentials } as SubscribeOptions);
+        expect(await subscriber.receive({ timeoutMs: 10_000 })).toMatchObject({ seq: 0, data: new Uint8Array([1]) });
+        await subscriber.close();
+      } finally {
+        await publisher.close();
+      }
+    } finally {
+      await guarded.stop();
     }
   });
 
