@@ -4,11 +4,13 @@
  * the shared-memory objects with ipckit's ownership records (regions, the
  * control regions of shm:// listeners, pair regions of connections being
  * made). Each is told live or stale by evidence, never by guess:
- * - a socket file is stale when no socket is bound to its path any more
- *   (/proc/net/unix on Linux); a pipe's is checked again by connecting,
+ * - a socket file is stale when no socket is bound to its path any more:
+ *   no believed line of /proc/net/unix names it (believed by inode, since
+ *   the path text can be forged; Linux) and connect(2) is refused; a pipe's is checked again by connecting,
  *   which a dead one refuses (ECONNREFUSED);
  * - a shared-memory object is stale when its ownership record names a creator
- *   that no longer runs and does not keep it (packages/shared-memory/src/posix.ts).
+ *   proven no longer running and does not keep it: the shared-memory package's
+ *   own rule (packages/shared-memory/src/ownership.ts), the one the library judges by.
  */
 import { lstatSync, readFileSync, readdirSync, readlinkSync, unlinkSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
@@ -80,8 +82,20 @@ interface BoundSocket {
   listening: boolean;
 }
 
-/** Sockets bound to a filesystem path, by path (Linux). https://man7.org/linux/man-pages/man5/proc.5.html (/proc/net/unix) */
-function boundSockets(): Map<string, BoundSocket[]> | undefined {
+/**
+ * What /proc/net/unix claims (https://man7.org/linux/man-pages/man5/proc.5.html):
+ * the sockets bound to each path, and how many lines name each inode. The
+ * file is text with the path last and unescaped, so a socket bound to a path
+ * holding a newline prints a second "line" that anyone can make look like a
+ * record (issue 17 §4): such claims are only believed by inode, see
+ * {@link believedSockets}.
+ */
+interface UnixTable {
+  byPath: Map<string, BoundSocket[]>;
+  linesPerInode: Map<number, number>;
+}
+
+function unixTable(): UnixTable | undefined {
   let text: string;
   try {
     text = readFileSync('/proc/net/unix', 'utf8');
@@ -89,16 +103,20 @@ function boundSockets(): Map<string, BoundSocket[]> | undefined {
     return undefined;
   }
   const byPath = new Map<string, BoundSocket[]>();
+  const linesPerInode = new Map<number, number>();
   for (const line of text.split('\n').slice(1)) {
-    const m = /^\s*[0-9a-f]+: [0-9a-f]+ [0-9a-f]+ ([0-9a-f]+) ([0-9a-f]+) [0-9a-f]+ +(\d+) (\/.*)$/i.exec(line);
+    const m = /^\s*[0-9a-f]+: [0-9a-f]+ [0-9a-f]+ ([0-9a-f]+) ([0-9a-f]+) [0-9a-f]+ +(\d+)(?: (.*))?$/i.exec(line);
     if (!m) continue;
-    const [, flags = '0', type = '0', inode = '0', path = ''] = m;
+    const [, flags = '0', type = '0', inodeText = '0', path] = m;
+    const inode = Number(inodeText);
+    linesPerInode.set(inode, (linesPerInode.get(inode) ?? 0) + 1);
+    if (path === undefined || !path.startsWith('/')) continue;
     const list = byPath.get(path) ?? [];
     // __SO_ACCEPTCON (0x10000): listen(2) was called.
-    list.push({ inode: Number(inode), type: parseInt(type, 16), listening: (parseInt(flags, 16) & 0x10000) !== 0 });
+    list.push({ inode, type: parseInt(type, 16), listening: (parseInt(flags, 16) & 0x10000) !== 0 });
     byPath.set(path, list);
   }
-  return byPath;
+  return { byPath, linesPerInode };
 }
 
 /** The pids of the processes (this user's, readable) holding the socket inodes in `inodes`. */
@@ -132,14 +150,49 @@ function socketOwners(inodes: Set<number>): Map<number, number> {
   return owners;
 }
 
+/**
+ * The sockets bound to `path` that are believed: by inode, never by the path
+ * text alone. A claim counts only when its inode appears on one line of
+ * /proc/net/unix (a forged line copying a real socket's inode makes two) and
+ * a process we can see holds that very socket (socket:[inode] in its fds):
+ * a forged line names an inode nobody holds.
+ */
+function believedSockets(table: UnixTable, owners: Map<number, number>, path: string): BoundSocket[] {
+  return (table.byPath.get(path) ?? []).filter((s) => table.linesPerInode.get(s.inode) === 1 && owners.has(s.inode));
+}
+
+/**
+ * The kernel's own answer, for a socket file no believed line names: is a
+ * socket bound there? connect(2) gives ECONNREFUSED when none is. A datagram
+ * connect sends nothing; a stream connect reaches a live listener as a
+ * connection that closes at once, so it is the last resort (a listener in a
+ * PID namespace we cannot see).
+ */
+async function boundByKernel(path: string, kind: 'pipe' | 'mailslot'): Promise<boolean> {
+  if (kind === 'pipe') return !(await refusesConnections(path));
+  const { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, libc, lastErrno, sockaddrUn } = await import('@ipckit/sys/posix');
+  const { ERRNO } = await import('@ipckit/sys');
+  const c = libc();
+  const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true; // no evidence: count it as bound
+  try {
+    const { addr, length } = sockaddrUn(path);
+    return c.connect(fd, addr, length) === 0 || lastErrno() !== ERRNO.ECONNREFUSED;
+  } finally {
+    c.close(fd);
+  }
+}
+
+/** A socket file found in ipckit's directory, before its state is known. */
+interface SocketFile {
+  kind: 'pipe' | 'mailslot';
+  name: string;
+  path: string;
+  uid: number;
+}
+
 /** The socket files in `dir` (a directory of ipckit's), as objects of `kind`. */
-function socketsIn(
-  dir: string,
-  kind: 'pipe' | 'mailslot',
-  bound: Map<string, BoundSocket[]> | undefined,
-  pending: { inode: number; index: number }[],
-  out: IpcObject[],
-): void {
+function socketFilesIn(dir: string, kind: 'pipe' | 'mailslot', out: SocketFile[]): void {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -154,25 +207,20 @@ function socketsIn(
     } catch {
       continue;
     }
-    if (!info.isSocket()) continue;
-    // Stale only when no socket at all is bound to the path: one bound but not yet listening is
-    // a listener between bind(2) and listen(2), not a leftover.
-    const sockets = bound?.get(path) ?? [];
-    const live = sockets.find(kind === 'pipe' ? (s: BoundSocket) => s.type === 1 && s.listening : (s: BoundSocket) => s.type === 2) ?? sockets[0];
-    const state: ObjectState = bound === undefined ? 'unknown' : live ? 'live' : 'stale';
-    if (live) pending.push({ inode: live.inode, index: out.length });
-    const user = userName(info.uid);
-    out.push({
-      kind,
-      address: `${kind}://${name}`,
-      name,
-      path,
-      state,
-      uid: info.uid,
-      ...(user === undefined ? {} : { user }),
-      ...(state === 'stale' ? { note: 'no process has a socket bound to it' } : {}),
-    });
+    if (info.isSocket()) out.push({ kind, name, path, uid: info.uid });
   }
+}
+
+/**
+ * Whether a socket is bound to `file.path`: a believed line of
+ * /proc/net/unix (one bound but not yet listening counts: a listener between
+ * bind(2) and listen(2), not a leftover), else the kernel's connect(2).
+ */
+async function liveSocket(file: SocketFile, table: UnixTable, owners: Map<number, number>): Promise<{ live: boolean; inode?: number }> {
+  const sockets = believedSockets(table, owners, file.path);
+  const found = sockets.find(file.kind === 'pipe' ? (s: BoundSocket) => s.type === 1 && s.listening : (s: BoundSocket) => s.type === 2) ?? sockets[0];
+  if (found) return { live: true, inode: found.inode };
+  return { live: await boundByKernel(file.path, file.kind) };
 }
 
 /** The pipe and mailslot socket files (POSIX), with their liveness and serving pid on Linux. */
@@ -185,24 +233,38 @@ async function socketObjects(notes: string[]): Promise<IpcObject[]> {
     if (code !== 'ENOENT') notes.push(`skipped ${dir}: ${error instanceof Error ? error.message : String(error)}`);
     return [];
   }
-  const bound = IS_LINUX ? boundSockets() : undefined;
-  if (bound === undefined) notes.push('socket liveness is only known on Linux (/proc/net/unix): shown as unknown');
-  const out: IpcObject[] = [];
-  const pending: { inode: number; index: number }[] = [];
-  socketsIn(dir, 'pipe', bound, pending, out);
+  const table = IS_LINUX ? unixTable() : undefined;
+  if (table === undefined) notes.push('socket liveness is only known on Linux (/proc/net/unix): shown as unknown');
+  const files: SocketFile[] = [];
+  socketFilesIn(dir, 'pipe', files);
   try {
     await checkPrivateDirectory(join(dir, 'mailslot'));
-    socketsIn(join(dir, 'mailslot'), 'mailslot', bound, pending, out);
+    socketFilesIn(join(dir, 'mailslot'), 'mailslot', files);
   } catch (error) {
     if ((error as { code?: string }).code !== 'ENOENT')
       notes.push(`skipped ${join(dir, 'mailslot')}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const owners = socketOwners(new Set(pending.map((p) => p.inode)));
-  return out.map((o, index) => {
-    const inode = pending.find((p) => p.index === index)?.inode;
-    const pid = inode === undefined ? undefined : owners.get(inode);
-    return pid === undefined ? o : { ...o, pid };
-  });
+  const claimed = new Set(files.flatMap((f) => (table?.byPath.get(f.path) ?? []).map((s) => s.inode)));
+  const owners = socketOwners(claimed);
+  const out: IpcObject[] = [];
+  for (const file of files) {
+    const judged = table === undefined ? undefined : await liveSocket(file, table, owners);
+    const state: ObjectState = judged === undefined ? 'unknown' : judged.live ? 'live' : 'stale';
+    const pid = judged?.inode === undefined ? undefined : owners.get(judged.inode);
+    const user = userName(file.uid);
+    out.push({
+      kind: file.kind,
+      address: `${file.kind}://${file.name}`,
+      name: file.name,
+      path: file.path,
+      state,
+      uid: file.uid,
+      ...(pid === undefined ? {} : { pid }),
+      ...(user === undefined ? {} : { user }),
+      ...(state === 'stale' ? { note: 'no process has a socket bound to it' } : {}),
+    });
+  }
+  return out;
 }
 
 /** The shared-memory objects (Linux), as `ls` shows them. */
@@ -217,6 +279,7 @@ async function shmObjects(): Promise<IpcObject[]> {
     if (s.kind === 'pair') note = 'a connection being made';
     if (state === 'kept') note = 'kept on purpose (unlinkOnClose: false); its creator has exited';
     if (state === 'stale') note = `its creator (pid ${s.creatorPid ?? '?'}) is gone`;
+    if (state === 'live' && s.creatorElsewhere === true) note = `its creator (pid ${s.creatorPid ?? '?'}) runs in another PID namespace`;
     return {
       kind: s.kind,
       ...(s.kind === 'listener' && s.channel !== undefined ? { address: `shm://${s.channel}` } : {}),
@@ -290,10 +353,11 @@ export async function removeIfStale(object: IpcObject): Promise<boolean> {
   }
   const me = process.getuid?.();
   if (!before.isSocket() || (me !== undefined && before.uid !== me)) return false;
-  const bound = boundSockets();
-  if (bound === undefined) return false;
-  if ((bound.get(object.path) ?? []).length > 0) return false;
-  if (object.kind === 'pipe' && !(await refusesConnections(object.path))) return false;
+  const table = unixTable();
+  if (table === undefined) return false;
+  const claimed = new Set((table.byPath.get(object.path) ?? []).map((s) => s.inode));
+  if (believedSockets(table, socketOwners(claimed), object.path).length > 0) return false;
+  if (await boundByKernel(object.path, object.kind)) return false;
   try {
     const after = lstatSync(object.path);
     if (after.ino !== before.ino || after.dev !== before.dev) return false; // replaced meanwhile: not the one we judged

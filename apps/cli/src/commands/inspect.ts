@@ -3,6 +3,7 @@ import { inspectChannel, type RingInfo, type RingSideInfo } from '@ipckit/shared
 import { checkAddress } from '../address.js';
 import type { Context } from '../context.js';
 import { EXIT, UsageError } from '../exit.js';
+import { printable } from '../escape.js';
 import { formatBytes } from '../format.js';
 import type { Styles } from '../style.js';
 
@@ -31,7 +32,7 @@ export async function inspectCommand(ctx: Context, address: string, options: { j
   }
   const style = ctx.outStyle;
   const lines = [
-    `${style.bold(address)}  control region ${info.controlPath} (protocol ${info.version})`,
+    `${style.bold(printable(address))}  control region ${printable(info.controlPath)} (protocol ${info.version})`,
     `  listener: pid ${info.listenerPid}${info.listenerRunning ? ' running' : style.red(' not running')}, ${info.state === 'listening' ? style.green(info.state) : style.yellow(info.state)}, ${info.bell} request${info.bell === 1 ? '' : 's'} so far`,
   ];
   if (info.slots.length === 0) lines.push('  connecting: none');
@@ -39,15 +40,15 @@ export async function inspectCommand(ctx: Context, address: string, options: { j
     lines.push(`  connecting: ${info.slots.length}`);
     for (const s of info.slots) {
       lines.push(
-        `    slot ${s.index}: ${s.state}, client pid ${s.clientPid}${s.clientRunning ? '' : style.red(' (not running)')}, ${formatBytes(s.capacity)} rings, pair ${s.pairName}`,
+        `    slot ${s.index}: ${s.state}, client pid ${s.clientPid}${s.clientRunning ? '' : style.red(' (not running)')}, ${formatBytes(s.capacity)} rings, pair ${printable(s.pairName)}`,
       );
     }
   }
-  if (info.channels === undefined) lines.push(`  channels: ${style.dim(`unknown (${info.channelsNote ?? 'not readable'})`)}`);
+  if (info.channels === undefined) lines.push(`  channels: ${style.dim(`unknown (${printable(info.channelsNote ?? 'not readable')})`)}`);
   else {
     lines.push(`  channels: ${info.channels.length}${info.channels.length > 0 ? ' (the pair regions the listener holds)' : ''}`);
     for (const c of info.channels) {
-      lines.push(`  ${c.name}`);
+      lines.push(`  ${printable(c.name)}`);
       lines.push(...ringLines('client -> server', c.toServer, style), ...ringLines('server -> client', c.toClient, style));
     }
   }

@@ -4,6 +4,7 @@
  */
 import type { Context } from '../context.js';
 import { EXIT } from '../exit.js';
+import { printable } from '../escape.js';
 import { formatBytes, table } from '../format.js';
 import { removeIfStale, scan, type IpcObject, type ObjectState } from '../objects.js';
 import type { Styles } from '../style.js';
@@ -23,7 +24,8 @@ export interface InventoryOptions {
 export function matches(o: IpcObject, patterns: string[] | undefined): boolean {
   if (patterns === undefined || patterns.length === 0) return true;
   return patterns.some((p) => {
-    const re = new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    // `*` matches any run of characters, newlines included (a planted name may hold one).
+    const re = new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 's');
     // The name as the OS has it (ipckit.x for the listener of shm://x), the address, or the address's name.
     return [o.name, o.address, o.address?.replace(/^[a-z]+:\/\//, '')].some((candidate) => candidate !== undefined && re.test(candidate));
   });
@@ -63,19 +65,20 @@ export async function lsCommand(ctx: Context, options: InventoryOptions): Promis
     const header = ['KIND', 'NAME', 'STATE', 'PID', 'USER', 'SIZE', ...(options.long ? ['PATH'] : []), 'NOTE'].map((h) => style.bold(h));
     const rows = objects.map((o) => [
       o.kind,
-      o.address ?? o.name,
+      // Names, paths, user names and notes come from the OS (another user's file names among them): escaped.
+      printable(o.address ?? o.name),
       paintState(o.state, style),
       o.pid === undefined ? '-' : String(o.pid),
-      o.user ?? (o.uid === undefined ? '-' : String(o.uid)),
+      printable(o.user ?? (o.uid === undefined ? '-' : String(o.uid))),
       o.size === undefined ? '-' : formatBytes(o.size),
-      ...(options.long ? [o.path] : []),
-      style.dim(o.note ?? ''),
+      ...(options.long ? [printable(o.path)] : []),
+      style.dim(printable(o.note ?? '')),
     ]);
     ctx.print(table(header, rows));
     const stale = objects.filter((o) => o.state === 'stale').length;
     if (stale > 0) ctx.print(style.dim(`${stale} stale: \`ipckit clean\` removes ${stale === 1 ? 'it' : 'them'}`));
   }
-  for (const note of notes) ctx.note(note);
+  for (const note of notes) ctx.note(printable(note));
   return EXIT.OK;
 }
 
@@ -95,9 +98,9 @@ export async function cleanCommand(ctx: Context, options: InventoryOptions): Pro
     return EXIT.OK;
   }
   const verb = options.dryRun === true ? 'would remove' : 'removed';
-  for (const o of removed) ctx.print(`${verb} ${o.kind} ${o.address ?? o.name} (${o.path})`);
-  for (const o of kept) ctx.print(`left ${o.kind} ${o.address ?? o.name}: no longer provably stale`);
+  for (const o of removed) ctx.print(`${verb} ${o.kind} ${printable(o.address ?? o.name)} (${printable(o.path)})`);
+  for (const o of kept) ctx.print(`left ${o.kind} ${printable(o.address ?? o.name)}: no longer provably stale`);
   if (removed.length === 0 && kept.length === 0) ctx.print('nothing stale');
-  for (const note of notes) ctx.note(note);
+  for (const note of notes) ctx.note(printable(note));
   return EXIT.OK;
 }
