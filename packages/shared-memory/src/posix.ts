@@ -255,15 +255,23 @@ export const posixBackend: ShmBackend = {
             osCode: 'EEXIST',
             errno: EEXIST,
           });
+        // Squatted: a record nobody can open a region through. create says EADDRINUSE; so does open-or-create (issue 17 §3).
         if (record.state === 'foreign' && regionUid === undefined) {
           throw new IpcError(
-            'EACCES',
+            'EADDRINUSE',
             `${ownerName} is not an ownership record of ours (another user's, or not a regular file) and no region is there: the name is taken`,
             { syscall: 'shm_open', path: osName },
           );
         }
         // A live creator may still be setting it up; a kept region, or one whose record is not ours, is opened as it is.
-        return { ...(record.state === 'alive' ? openCreated(osName, ownerName, options) : openExisting(osName, false, options)), existed: true };
+        try {
+          return { ...(record.state === 'alive' ? openCreated(osName, ownerName, options) : openExisting(osName, false, options)), existed: true };
+        } catch (error) {
+          // A record that stays without its region (kept, or its creator's state unknown) takes the name as well.
+          if (error instanceof IpcError && error.code === 'ENOENT')
+            throw recode(error, 'EADDRINUSE', `${ownerName} takes the name, but no region ${osName} is there`);
+          throw error;
+        }
       }
       try {
         writeOwner(ownerFd, ownerName, options.keep);
