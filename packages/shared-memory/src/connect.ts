@@ -7,6 +7,7 @@
 import { threadDoorbell, type Doorbell } from './doorbell.js';
 import type { Waiter } from '@ipckit/native';
 import { IpcError } from '@ipckit/core';
+import { systemError } from '@ipckit/sys';
 import type { ProcessWatch, ShmBackend } from './backend.js';
 import { ShmChannel } from './channel.js';
 import { connectSettings, type ConnectSettings, type ShmConnectOptions } from './options.js';
@@ -165,7 +166,8 @@ class ConnectAttempt {
     for (;;) {
       const state = block.slotState(slot);
       if (state === SLOT_ACCEPTED) return;
-      if (state === SLOT_REFUSED || !block.listening || !listener.alive()) throw this.#nobody();
+      if (state === SLOT_REFUSED) throw this.#refused(block, slot);
+      if (!block.listening || !listener.alive()) throw this.#nobody();
       const aborted = this.#settings.signal?.aborted === true;
       if (aborted || performance.now() > this.#deadline) {
         if (block.release(slot, state, this.#backend.pid())) {
@@ -220,6 +222,18 @@ class ConnectAttempt {
       if (block.release(slot, state, this.#backend.pid())) break;
     }
     this.#slot = -1;
+  }
+
+  /**
+   * The listener refused us. When it said why (an OS error it met opening
+   * our channel, such as EMFILE: it is out of descriptors), that error with
+   * its code; otherwise ENOENT, as a listener that went away.
+   */
+  #refused(block: ControlBlock, slot: number): IpcError {
+    const osError = block.refusal(slot);
+    if (osError === 0) return this.#nobody();
+    const error = systemError(osError, 'accept', this.#controlPath, `shm://${this.#name} is served, but its listener could not open this connection`);
+    return error;
   }
 
   #nobody(why = ''): IpcError {

@@ -208,8 +208,10 @@ class ShmListener implements Listener {
       // this channel. Closing it marks both of our ring ends closed (the
       // pair's name is already unlinked; the client unmaps its side).
       await channel.close();
-    } catch {
-      // Refused below: the client unlinks its own pair region.
+    } catch (error) {
+      // Refused below: the client unlinks its own pair region. An OS failure (out of descriptors,
+      // of memory) is the listener's, not the client's: say which, so the client does not hear "nobody serves".
+      if (error instanceof IpcError && typeof error.errno === 'number') this.#block.setRefusal(slot, error.errno);
     }
     this.#answer(slot, SLOT_REFUSED, request.pairName);
   }

@@ -74,7 +74,7 @@ export const SLOT_NAME_BYTES = 64;
 /** Header words (byte offset / 4). */
 const C = { magic: 0, version: 1, slots: 2, listenerPid: 3, state: 4, bell: 5 } as const;
 /** Slot words, relative to the slot (byte offset / 4). */
-const S = { state: 0, clientPid: 1, serverPid: 2, capacity: 3, name: 16 } as const;
+const S = { state: 0, clientPid: 1, serverPid: 2, capacity: 3, refusal: 4, name: 16 } as const;
 
 /** Header `state`. */
 export const CONTROL_LISTENING = 1;
@@ -243,6 +243,7 @@ export class ControlBlock {
     Atomics.store(w, slotWord(slot, S.clientPid), request.clientPid);
     Atomics.store(w, slotWord(slot, S.serverPid), 0);
     Atomics.store(w, slotWord(slot, S.capacity), request.capacity);
+    Atomics.store(w, slotWord(slot, S.refusal), 0);
     const name = new Uint8Array(this.#buffer, this.#byteOffset + slotWord(slot, S.name) * 4, SLOT_NAME_BYTES);
     name.fill(0);
     name.set(new TextEncoder().encode(request.pairName));
@@ -288,6 +289,21 @@ export class ControlBlock {
    */
   answer(slot: number, state: typeof SLOT_ACCEPTED | typeof SLOT_REFUSED): boolean {
     return this.moveSlot(slot, SLOT_ACCEPTING, state);
+  }
+
+  /**
+   * Why the listener refused `slot`: the OS error number (errno on POSIX,
+   * GetLastError() on Windows) that kept it from opening the client's
+   * channel, or 0 when it gave none (an invalid request, or a listener that
+   * predates the word). The listener stores it before it answers `refused`.
+   */
+  refusal(slot: number): number {
+    return Atomics.load(this.words, slotWord(slot, S.refusal));
+  }
+
+  /** The listener's side of {@link refusal}: stored before the answer. */
+  setRefusal(slot: number, osError: number): void {
+    Atomics.store(this.words, slotWord(slot, S.refusal), osError);
   }
 
   /** Opens the waiter on `slot`'s `state` word, named after the client's pair region. */
