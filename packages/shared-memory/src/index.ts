@@ -17,6 +17,7 @@ export {
   type FileRegionOptions,
   type OpenRegionOptions,
   type RegionOrigin,
+  type RegionWaitResult,
 } from './region.js';
 export {
   defineStruct,

@@ -3,12 +3,15 @@
  * mappings, views at any offset, typed struct access, and a close that never
  * leaves a way to crash the process.
  */
-import { detach, requireNative } from '@ipckit/native';
+import { detach, requireNative, type Waiter } from '@ipckit/native';
 import { IpcError } from '@ipckit/core';
 import { validateInteger, validateSignal } from '@ipckit/core/kit';
 import { backendLoader } from '@ipckit/sys';
 import type { Mapping, OsHandle, ShmBackend } from './backend.js';
 import type { StructLayout } from './layout.js';
+import { checkWaitTimeout, checkWakeCount, checkWordOffset, checkWordValue, openWord, waitResult, type RegionWaitResult, type WordAt } from './region-wait.js';
+
+export type { RegionWaitResult } from './region-wait.js';
 
 /**
  * This OS's backend, loaded on first use so the other OS's code never loads.
@@ -110,6 +113,8 @@ export class SharedView {
   readonly #backend: ShmBackend;
   readonly #label: string;
   readonly #handle: OsHandle | undefined;
+  /** Waits in progress on words of this view: closed (so they end) before the memory is unmapped. */
+  readonly #waiters = new Set<Waiter>();
   /** Offset of this view in the region, in bytes. */
   readonly offset: number;
   /** Length of this view in bytes. */
@@ -200,6 +205,90 @@ export class SharedView {
     layout.write(this.#data as DataView, value, offset);
   }
 
+  /** The memory of the 32-bit word at `offset` (checked: EINVAL), for the native wait. */
+  #word(offset: unknown): WordAt {
+    this.#checkOpen();
+    const at = checkWordOffset(offset, this.length, this.offset);
+    const mapping = this.#mapping;
+    if (mapping === undefined) throw new IpcError('EINVAL', 'this view has no memory to wait on');
+    return { buffer: mapping.buffer, byteOffset: mapping.delta + at, regionOffset: this.offset + at };
+  }
+
+  /**
+   * Waits, without blocking the event loop, while the 32-bit word at
+   * `offset` holds `value`, until another process (or this one) calls
+   * {@link notify} on it, or `timeoutMs` passes (default: no limit). Like
+   * `Atomics.waitAsync`: `'not-equal'` at once when the word does not hold
+   * `value`, `'ok'` when woken, `'timed-out'`. Re-read the word after
+   * `'ok'`: a wake may be spurious. The word must be 4-byte aligned in the
+   * region (EINVAL otherwise, or for a `value` that is not a 32-bit integer);
+   * closing the view while waiting rejects with ECLOSED.
+   *
+   * `Atomics.wait` itself cannot be used on region memory: it is an
+   * ArrayBuffer over a mapping, not a SharedArrayBuffer, so it throws.
+   *
+   * ## Platform-specific behaviour
+   * - Linux: FUTEX_WAIT on the word (shared futex: it works across
+   *   processes); each pending wait sleeps on a background thread.
+   * - Windows: the sleep is on a named auto-reset event derived from the
+   *   region's name and the offset; {@link notify} then wakes one waiter per
+   *   call whatever `count` is, and a notify that found nobody asleep makes
+   *   the next wait return `'ok'` at once (a spurious wake). Every process must
+   *   open the region under the same name for their waits to meet.
+   */
+  async waitAsync(offset: number, value: number, timeoutMs?: number): Promise<RegionWaitResult> {
+    const word = this.#word(offset);
+    const expected = checkWordValue(value);
+    const timeout = checkWaitTimeout(timeoutMs);
+    const waiter = openWord(word, this.#label);
+    this.#waiters.add(waiter);
+    try {
+      return waitResult(await waiter.wait(expected, timeout));
+    } finally {
+      this.#waiters.delete(waiter);
+      waiter.close();
+    }
+  }
+
+  /**
+   * {@link waitAsync} that blocks the calling thread until it ends: for
+   * worker threads (never the main thread of a server). The same results,
+   * checks and platform notes.
+   */
+  waitSync(offset: number, value: number, timeoutMs?: number): RegionWaitResult {
+    const word = this.#word(offset);
+    const expected = checkWordValue(value);
+    const timeout = checkWaitTimeout(timeoutMs);
+    const waiter = openWord(word, this.#label);
+    try {
+      return waitResult(waiter.waitSync(expected, timeout));
+    } finally {
+      waiter.close();
+    }
+  }
+
+  /**
+   * Wakes up to `count` waiters (default: all) sleeping in
+   * {@link waitAsync} / {@link waitSync} on the 32-bit word at `offset`, in
+   * any process that maps the region. Store the new value in the word first
+   * (e.g. `Atomics.store` on an Int32Array over {@link bytes}), then notify:
+   * a waiter that has not yet slept sees the new value and returns
+   * `'not-equal'`, so no wake-up is lost. EINVAL for a bad offset or count.
+   *
+   * Platform-specific behaviour: Linux FUTEX_WAKE (up to `count`); Windows
+   * wakes one waiter per call (see {@link waitAsync}).
+   */
+  notify(offset: number, count: number = Infinity): void {
+    const word = this.#word(offset);
+    const wake = checkWakeCount(count);
+    const waiter = openWord(word, this.#label);
+    try {
+      waiter.wake(wake);
+    } finally {
+      waiter.close();
+    }
+  }
+
   /**
    * Writes the view's changes back to the backing file now (msync MS_SYNC;
    * FlushViewOfFile + FlushFileBuffers). For paging-file regions it is harmless.
@@ -219,6 +308,9 @@ export class SharedView {
   close(): void {
     if (this.#closedFlag) return;
     this.#closedFlag = true;
+    // Waits on this memory end (ECLOSED) before it goes away.
+    for (const waiter of this.#waiters) waiter.close();
+    this.#waiters.clear();
     const mapping = this.#mapping;
     this.#mapping = undefined;
     this.#data = undefined;
