@@ -36,6 +36,20 @@ describe('framing', () => {
     expect([...(got[0] as Uint8Array)]).toEqual([1, 2, 3]);
   });
 
+  it('hands out a copy of its own from a socket Buffer, not a view into the chunk (issue 17 §5)', () => {
+    // Buffer#slice is a view (unlike Uint8Array#slice); sockets deliver Buffers.
+    const chunk = Buffer.concat([frame(new Uint8Array([1, 2, 3])), frame(new Uint8Array([4, 5]))]);
+    const decoder = new FrameDecoder(10);
+    const got: Uint8Array[] = [];
+    decoder.push(chunk, (m) => got.push(m));
+    expect(got.map((m) => m.buffer.byteLength)).toEqual([3, 2]);
+    chunk.fill(0);
+    expect(got.map((m) => [...m])).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+  });
+
   it('rejects a header over the limit with EMSGSIZE before allocating the body', () => {
     const decoder = new FrameDecoder(100);
     let error: unknown;

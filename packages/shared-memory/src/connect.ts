@@ -10,6 +10,7 @@ import { IpcError } from '@ipckit/core';
 import { systemError } from '@ipckit/sys';
 import type { ProcessWatch, ShmBackend } from './backend.js';
 import { ShmChannel } from './channel.js';
+import { watchPeer } from './peer-watch.js';
 import { connectSettings, type ConnectSettings, type ShmConnectOptions } from './options.js';
 import { SharedRegion, createRegionAt, openRegionAt, shmBackend } from './region.js';
 import { CONTROL_MAGIC, ControlBlock, SLOT_ACCEPTED, SLOT_REFUSED, checkChannelName, controlRegionName, magicOf, newPairName, slotsOf } from './rendezvous.js';
@@ -192,7 +193,7 @@ class ConnectAttempt {
       waitName: this.#pairName,
       maxMessageBytes: this.#settings.maxMessageBytes,
       peerPid: block.serverPid(slot),
-      peer: this.#backend.watchProcess(block.serverPid(slot)),
+      peer: watchPeer(this.#backend, block.serverPid(slot)),
       wait: this.#options,
       doorbell: this.#doorbell,
     });

@@ -10,6 +10,7 @@ import { AsyncQueue, backlogOption, recode, validateInteger, validateSignal } fr
 import type { ShmBackend } from './backend.js';
 import { ShmChannel, WATCHDOG_MS, type WaitOptions } from './channel.js';
 import { maxMessageBytesOf, type ShmListenOptions } from './options.js';
+import { watchPeer } from './peer-watch.js';
 import { SharedRegion, createRegionAt, openRegionAt, shmBackend } from './region.js';
 import {
   CONTROL_MAGIC,
@@ -237,7 +238,7 @@ class ShmListener implements Listener {
         waitName: request.pairName,
         maxMessageBytes: this.#maxMessageBytes,
         peerPid: request.clientPid,
-        peer: backend.watchProcess(request.clientPid),
+        peer: watchPeer(backend, request.clientPid),
         wait: this.#wait,
         doorbell: this.#doorbell,
       });

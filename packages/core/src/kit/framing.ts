@@ -44,7 +44,12 @@ export class FrameDecoder {
     return this.headerFill === 0 && this.body === undefined;
   }
 
-  /** Feeds one chunk; calls `onMessage` for every message it completes. */
+  /**
+   * Feeds one chunk; calls `onMessage` for every message it completes. Each
+   * message is a Uint8Array over an ArrayBuffer of its own (exactly its
+   * bytes), never a view into `chunk`: the receiver may keep it, transfer its
+   * buffer or write to it.
+   */
   push(chunk: Uint8Array, onMessage: (message: Uint8Array) => void): void {
     let offset = 0;
     while (offset < chunk.length) {
@@ -63,9 +68,11 @@ export class FrameDecoder {
           onMessage(new Uint8Array(0));
           continue;
         }
-        // A whole frame inside this chunk: hand out a copy without an extra buffer dance.
+        // A whole frame inside this chunk: hand out a copy with a buffer of its own. Not
+        // chunk.slice(): on a socket's Buffer that is a view, whose .buffer holds the chunk's
+        // other frames (and keeps the whole chunk alive). One memcpy of the message is the price.
         if (chunk.length - offset >= length) {
-          onMessage(chunk.slice(offset, offset + length));
+          onMessage(Uint8Array.prototype.slice.call(chunk, offset, offset + length));
           offset += length;
           continue;
         }
