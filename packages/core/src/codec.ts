@@ -55,6 +55,11 @@ export function json<T = unknown>(): Codec<T> {
  * Functions, symbols and class identity do not (EINVAL for a value that
  * cannot be cloned). Decoding builds only plain data, never runs code, but
  * the format is V8's and versioned: both ends must be Node (or Deno, Bun).
+ *
+ * **Trusted peers only** (docs/security.md): `v8.deserialize` was written for
+ * data a program wrote itself, not to parse hostile bytes, and a small message
+ * can expand into a large object graph. Use {@link json} (or your own
+ * validating codec) on a channel any other local user or program can connect to.
  */
 export function structured<T = unknown>(): Codec<T> {
   return {
