@@ -71,6 +71,10 @@ describe('PeerProcess', () => {
   it('the watchdog names the process and what it waited for', async () => {
     const p = PeerProcess.module(`console.log('hello'); setInterval(() => undefined, 1000);`, [], { label: 'sleeper', timeoutMs: 300 });
     try {
+      // The line the message quotes is waited for first, with a generous watchdog: on a busy
+      // machine the process may take longer than 300 ms to start (issue 17 §7). The short one
+      // below is what is tested, and it must fire however fast the machine is.
+      await p.waitForLine('hello', 120_000);
       await expect(p.waitForLine('never')).rejects.toThrow(/^watchdog: a line "never" of sleeper did not finish within 300 ms\nlast stdout lines:\n {2}hello/);
     } finally {
       await p.kill();
