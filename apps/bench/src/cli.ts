@@ -76,8 +76,17 @@ function list<T extends string>(value: string | undefined, known: readonly T[], 
 
 class UsageError extends Error {}
 
+/**
+ * Where a relative file name is taken from: the folder the user ran the command in. Through
+ * `npm run bench` that is npm's INIT_CWD (npm runs scripts from the package's root), else the
+ * process's own working directory.
+ */
+function userPath(file: string): string {
+  return resolve(process.env['INIT_CWD'] ?? process.cwd(), file);
+}
+
 function write(file: string, text: string): string {
-  const path = resolve(file);
+  const path = userPath(file);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, text);
   return path;
@@ -91,7 +100,7 @@ function commandLine(argv: string[]): string {
 
 async function compare(files: string[]): Promise<number> {
   if (files.length !== 2) throw new UsageError('compare takes two JSON files: ipckit-bench compare A.json B.json');
-  const [a, b] = files.map((f) => checkRun(JSON.parse(readFileSync(f, 'utf8')), f)) as [BenchRun, BenchRun];
+  const [a, b] = files.map((f) => checkRun(JSON.parse(readFileSync(userPath(f), 'utf8')), f)) as [BenchRun, BenchRun];
   console.log(renderCompare(a, b, files as [string, string]));
   return 0;
 }

@@ -33,6 +33,10 @@ export interface Profile {
   memoryBoundBytes: number;
   /** A command that takes longer than this fails the case (ms). */
   watchdogMs: number;
+  /** Warm-up (ping-pong): rounds of the warm-up time each, until two agree within steadyTolerance, at most this many. */
+  warmRoundsMax: number;
+  /** Two warm-up rounds agree when they differ by at most this fraction. */
+  steadyTolerance: number;
 }
 
 const KiB = 1024;
@@ -71,6 +75,8 @@ export const PROFILES: Readonly<Record<'quick' | 'default', Profile>> = {
     syncBudgetMs: 40,
     memoryBoundBytes: 128 * MiB,
     watchdogMs: 60_000,
+    warmRoundsMax: 10,
+    steadyTolerance: 0.15,
   },
   // p99.9 wants thousands of round trips: at least 2000 a trial, three trials of about 0.4 s per size.
   default: {
@@ -97,5 +103,7 @@ export const PROFILES: Readonly<Record<'quick' | 'default', Profile>> = {
     syncBudgetMs: 300,
     memoryBoundBytes: 128 * MiB,
     watchdogMs: 120_000,
+    warmRoundsMax: 10,
+    steadyTolerance: 0.15,
   },
 };

@@ -192,6 +192,17 @@ export interface CaseResult {
   spread?: Spread;
   /** The machine during the case (absent in older runs). */
   machine?: MachineCheck;
+  /** How the case was warmed up (absent in older runs and cases that warm by time alone). */
+  warmup?: Warmup;
+}
+
+/** A case's warm-up: rounds until two in a row agreed (steady), or the most the profile allows (not steady). */
+export interface Warmup {
+  rounds: number;
+  /** Whether the last two rounds agreed within the profile's tolerance: the figures are the steady state. */
+  steady: boolean;
+  /** Each round's time per operation, ns (a round trip for ping-pong). */
+  roundNs: number[];
 }
 
 /** One target's idle measure: a connected channel with nothing sent on it. */

@@ -39,7 +39,17 @@ const SPREAD: Column = { header: 'spread', cell: (r) => formatSpread(r.spread) }
 const TO_PIPE: Column = { header: '×pipe', cell: (r) => formatRatio(r.ratios.toPipe) };
 const TO_ZMQ: Column = { header: '×zmq-ipc', cell: (r) => formatRatio(r.ratios.toZmqIpc) };
 const CPU: Column = { header: 'CPU/msg', cell: (r) => formatNs(r.cpu.perMessageNs) };
-const MACHINE: Column = { header: 'machine', cell: (r) => machineMark(r.machine), text: true };
+/**
+ * The machine during a case, and whether its warm-up reached a steady state: a case whose last
+ * warm-up rounds still disagreed is marked NOT STEADY, so a short run does not pass off a
+ * transport's first, slower round trips as its speed.
+ */
+export function caseMark(r: Pick<CaseResult, 'machine' | 'warmup'>): string {
+  const machine = machineMark(r.machine);
+  return r.warmup?.steady === false ? `${machine}, NOT STEADY (${r.warmup.rounds} warm-up rounds)` : machine;
+}
+
+const MACHINE: Column = { header: 'machine', cell: caseMark, text: true };
 const rssColumn = (roles: string): Column => ({ header: `peak RSS ${roles}`, cell: rss });
 const counted = (header: string): Column => ({ header, cell: (r) => formatCount(r.operations) });
 

@@ -5,29 +5,38 @@
 import { formatBytes, formatCount, formatMBps, formatNs, formatPercent, formatRatio, formatSize, sig } from '../format.js';
 import { QUIET_OTHER_CORES, QUIET_STEAL_PERCENT, machineMark } from '../machine.js';
 import { SCENARIOS, type BenchRun, type CaseResult, type MachineCheck } from '../results.js';
-import { logLogChart, type Series } from './svg-chart.js';
+import { logLogChart, type Marker, type Series } from './svg-chart.js';
+import { CHOOSING_URL, verdict } from './verdict.js';
 import { LATENCY_COLUMNS, MANY_CHANNELS_COLUMNS, contentionColumns, formatSpread, throughputColumns, type Column } from './columns.js';
 import { machineChecks } from './table.js';
 
-const PALETTE: Record<string, string> = {
-  shm: '#1b9e77',
-  'shm-sync': '#66a61e',
-  'shm-sync-into': '#a6d854',
-  pipe: '#d95f02',
-  mailslot: '#7570b3',
-  tcp: '#e7298a',
-  'cp-json': '#a6761d',
-  'cp-advanced': '#e6ab02',
-  'zmq-ipc': '#1f78b4',
-  'zmq-tcp': '#6a3d9a',
-  atomics: '#333333',
-  memcpy: '#888888',
-  'memcpy-ram': '#bbbbbb',
+/**
+ * Okabe and Ito's palette (https://jfly.uni-koeln.de/color/), which people with each common
+ * colour-vision deficiency tell apart, and a marker of its own for each target of a colour: shm's
+ * variants share a blue (one family) and differ by marker, so no two series are told apart by
+ * colour alone.
+ */
+const STYLE: Record<string, { color: string; marker: Marker }> = {
+  shm: { color: '#0072B2', marker: 'circle' },
+  'shm-sync': { color: '#0072B2', marker: 'square' },
+  'shm-sync-into': { color: '#0072B2', marker: 'triangle' },
+  'shm-sync-inplace': { color: '#0072B2', marker: 'diamond' },
+  pipe: { color: '#D55E00', marker: 'circle' },
+  mailslot: { color: '#CC79A7', marker: 'square' },
+  tcp: { color: '#E69F00', marker: 'triangle' },
+  'cp-json': { color: '#009E73', marker: 'circle' },
+  'cp-advanced': { color: '#009E73', marker: 'square' },
+  'zmq-ipc': { color: '#56B4E9', marker: 'diamond' },
+  'zmq-tcp': { color: '#56B4E9', marker: 'cross' },
+  atomics: { color: '#000000', marker: 'x' },
+  memcpy: { color: '#777777', marker: 'triangle-down' },
+  'memcpy-ram': { color: '#777777', marker: 'diamond' },
 };
-const EXTRA = ['#b2df8a', '#fb9a99', '#cab2d6', '#ff7f00'];
+const EXTRA = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000'];
+const EXTRA_MARKERS: Marker[] = ['x', 'cross', 'triangle-down', 'square', 'diamond', 'triangle', 'circle'];
 
-function color(target: string, index: number): string {
-  return PALETTE[target] ?? EXTRA[index % EXTRA.length]!;
+function styleOf(target: string, index: number): { color: string; marker: Marker } {
+  return STYLE[target] ?? { color: EXTRA[index % EXTRA.length]!, marker: EXTRA_MARKERS[index % EXTRA_MARKERS.length]! };
 }
 
 function esc(text: string): string {
@@ -50,7 +59,7 @@ function series(
 ): Series[] {
   return group(results).map((list, i) => ({
     name: list[0]!.targetLabel,
-    color: color(list[0]!.target, i),
+    ...styleOf(list[0]!.target, i),
     dashed: dashedTargets.includes(list[0]!.target),
     points: list.map((r) => ({ x: x(r), y: value(r) ?? Number.NaN, tip: `${xText(r)}: ${tip(r)}${r.machine?.quiet === false ? ' (machine NOT QUIET)' : ''}` })),
   }));
@@ -339,7 +348,8 @@ svg .legend { font-size: 12px; } svg .grid { stroke: #ddd; } svg .grid.minor { s
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 12.5px; }
 th, td { padding: 3px 9px; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f6f6f6; } .empty { color: #888; } code { background: #f4f4f4; padding: 1px 4px; }
-tr.noisy td { background: #fde2e1; } .noisy-banner { background: #fde2e1; border: 1px solid #d9534f; padding: 10px 14px; }
+tr.noisy td { background: #fde2e1; }
+dl.verdict dt { font-weight: 600; margin-top: 8px; } dl.verdict dd { margin: 2px 0 0 18px; } .caveat { color: #a94442; } .noisy-banner { background: #fde2e1; border: 1px solid #d9534f; padding: 10px 14px; }
 </style>
 </head>
 <body>
@@ -356,6 +366,15 @@ ${
       )}${noisy.length > 3 ? ' · …' : ''}</p>`
     : ''
 }
+<h2 id="verdict">Verdict for this machine</h2>
+<dl class="verdict">
+${verdict(run)
+  .map(
+    (v) => `<dt>${esc(v.question)}</dt><dd><b>${esc(v.answer)}</b>: ${esc(v.figures)}${v.caveat ? ` <span class="caveat">${esc(v.caveat)}</span>` : ''}</dd>`,
+  )
+  .join('\n')}
+</dl>
+<p>Why, and what else decides (one-way or duplex, many writers, across machines, security): <a href="${CHOOSING_URL}">choosing a transport</a> (docs/choosing-a-transport.md in the repository).</p>
 <h2>How to read this</h2>
 <ul>
 <li><b>Latency</b> is a <b>round trip</b>: one process sends a message, the other sends it back. Percentiles come from one sample per round trip (p50 = median; p99.9 = one round trip in a thousand was slower).</li>
@@ -372,15 +391,6 @@ ${
 <div class="charts">
 ${charts.join('\n')}
 </div>
-${
-  goals.length
-    ? `<h2>Goals (issues 13 and 10), as this run's figures say</h2>${goalRows.length ? table(['verdict', 'goal', 'figures (failing first)', 'machine'], goalRows, 99) : ''}${
-        goalsUnmeasured
-          ? `<p class="empty">${goalsUnmeasured} more not measured in this run (their scenarios or targets did not run; goals[] in the JSON says what each needs).</p>`
-          : ''
-      }`
-    : ''
-}
 <h2>Ping-pong latency — round trip</h2>
 ${ping.length ? caseTable(ping, LATENCY_COLUMNS) : '<p class="empty">not measured</p>'}
 <h2>Streaming throughput — one-way, 1 writer → 1 reader</h2>
@@ -431,6 +441,16 @@ ${skippedRows.length ? `<h2>Not measured</h2>${table(['target', 'scenario', 'siz
 ${table(['', ''], envRows, 99)}
 <h2>Notes</h2>
 <ul>${run.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>
+${
+  goals.length
+    ? `<h2>The project's own goals (issues 13 and 10)</h2><p>Targets ipckit set itself, checked against this run's figures: they say how far the code is from where the project wants it, not which transport to choose (that is the verdict at the top).</p>${goalRows.length ? table(['verdict', 'goal', 'figures (failing first)', 'machine'], goalRows, 99) : ''}${
+        goalsUnmeasured
+          ? `<p class="empty">${goalsUnmeasured} more not measured in this run (their scenarios or targets did not run; goals[] in the JSON says what each needs).</p>`
+          : ''
+      }`
+    : ''
+}
+
 <p>Scenarios: ${Object.values(SCENARIOS)
     .map((s) => `<b>${esc(s.title)}</b> (${esc(s.direction)}): ${esc(s.description)}`)
     .join('; ')}.</p>

@@ -3,9 +3,14 @@
  * no script, no library and no network.
  */
 
+/** The shape drawn at each point of a series (and in its legend), so series never differ by colour alone. */
+export type Marker = 'circle' | 'square' | 'triangle' | 'triangle-down' | 'diamond' | 'cross' | 'x';
+
 export interface Series {
   name: string;
   color: string;
+  /** Default: circle. */
+  marker?: Marker;
   dashed?: boolean;
   points: Array<{ x: number; y: number; tip: string }>;
 }
@@ -22,6 +27,30 @@ export interface ChartOptions {
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** The SVG of `marker` centred on (x, y), about 8 px across, with `inner` (a <title>) inside. */
+export function markerSvg(marker: Marker, x: number, y: number, color: string, inner = ''): string {
+  const r = 4;
+  const at = (dx: number, dy: number): string => `${(x + dx).toFixed(1)} ${(y + dy).toFixed(1)}`;
+  const filled = (d: string): string => `<path d="${d}" fill="${color}" stroke="${color}">${inner}</path>`;
+  const stroked = (d: string): string => `<path d="${d}" fill="none" stroke="${color}" stroke-width="2">${inner}</path>`;
+  switch (marker) {
+    case 'circle':
+      return `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="${r}" fill="${color}">${inner}</circle>`;
+    case 'square':
+      return filled(`M${at(-r, -r)} L${at(r, -r)} L${at(r, r)} L${at(-r, r)} Z`);
+    case 'triangle':
+      return filled(`M${at(0, -r - 1)} L${at(r + 1, r)} L${at(-r - 1, r)} Z`);
+    case 'triangle-down':
+      return filled(`M${at(0, r + 1)} L${at(r + 1, -r)} L${at(-r - 1, -r)} Z`);
+    case 'diamond':
+      return filled(`M${at(0, -r - 1)} L${at(r + 1, 0)} L${at(0, r + 1)} L${at(-r - 1, 0)} Z`);
+    case 'cross':
+      return stroked(`M${at(-r, 0)} L${at(r, 0)} M${at(0, -r)} L${at(0, r)}`);
+    case 'x':
+      return stroked(`M${at(-r, -r)} L${at(r, r)} M${at(-r, r)} L${at(r, -r)}`);
+  }
 }
 
 /** A log-log chart: x and y both on log scales, one line per series. */
@@ -74,14 +103,11 @@ export function logLogChart(series: Series[], options: ChartOptions): string {
     if (points.length === 0) return;
     const d = points.map((p, j) => `${j ? 'L' : 'M'}${px(p.x).toFixed(1)} ${py(p.y).toFixed(1)}`).join(' ');
     parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
-    for (const p of points) {
-      parts.push(
-        `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3.5" fill="${s.color}"><title>${escapeXml(`${s.name}: ${p.tip}`)}</title></circle>`,
-      );
-    }
+    for (const p of points) parts.push(markerSvg(s.marker ?? 'circle', px(p.x), py(p.y), s.color, `<title>${escapeXml(`${s.name}: ${p.tip}`)}</title>`));
     const ly = margin.top + 8 + i * 20;
     const lx = margin.left + plotW + 14;
     parts.push(`<line x1="${lx}" x2="${lx + 22}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    parts.push(markerSvg(s.marker ?? 'circle', lx + 11, ly, s.color));
     parts.push(`<text x="${lx + 28}" y="${ly + 4}" class="legend">${escapeXml(s.name)}</text>`);
   });
   parts.push('</svg>');

@@ -200,6 +200,12 @@ export function machineSummary(run: BenchRun): string {
     }
     if (noisy.length > 8) lines.push(`  … and ${noisy.length - 8} more (every case's check is in the JSON: results[].machine).`);
   }
+  const unsteady = run.results.filter((r) => r.warmup?.steady === false);
+  if (unsteady.length) {
+    lines.push(
+      `  ${unsteady.length} case${unsteady.length === 1 ? '' : 's'} NOT STEADY: the warm-up's last rounds still disagreed, so their figures may be a transport's first, slower messages (results[].warmup).`,
+    );
+  }
   return lines.join('\n');
 }
 

@@ -1,9 +1,10 @@
 /** Ping-pong: one echo process, one pinger process; every sample a round trip. */
 import { caseLabel, eachCase, underLoad, type CaseContext, type Planned } from '../case.js';
 import { decodeSamples, type CpuSnapshot } from '../peers/common.js';
-import type { CpuCost, LatencyStats } from '../results.js';
+import type { CpuCost, LatencyStats, Warmup } from '../results.js';
 import { cpuOf, delta, type Session } from '../session.js';
 import { clampCount, latencyStats, medianOf, spreadOf } from '../stats.js';
+import { warmUntilSteady } from '../warmup.js';
 
 /** User + system CPU of every role, per message. */
 export function cpuCost(byRole: Record<string, CpuSnapshot>, messages: number): CpuCost {
@@ -54,12 +55,17 @@ export async function runPingPong(session: Session, plan: Planned, ctx: CaseCont
       await eachCase(
         skip,
         async () => {
+          let warmup: Warmup | undefined;
           const { value: trials, machine } = await underLoad(load, profile, async () => {
-            // Warm-up, by time; it also tells how many round trips fit the budget.
-            await server.handle.request('begin');
-            const warm = await client!.handle.request('pp', { size, count: 20, budgetMs: profile.pingWarmMs }, timeout);
-            await server.handle.request('end', {}, timeout);
-            const perRoundTrip = Number(warm['elapsedNs']) / Number(warm['count']);
+            // Warm-up, in rounds by time, until the round trip is steady; it also tells how many fit the budget.
+            const warmed = await warmUntilSteady(profile, async () => {
+              await server.handle.request('begin');
+              const warm = await client!.handle.request('pp', { size, count: 20, budgetMs: profile.pingWarmMs }, timeout);
+              await server.handle.request('end', {}, timeout);
+              return Number(warm['elapsedNs']) / Number(warm['count']);
+            });
+            warmup = warmed.warmup;
+            const perRoundTrip = warmed.perOperationNs;
             // Enough round trips for the budget, at least pingMin for the tail percentiles, unless a
             // round trip is so slow that pingMin would take over 4 budgets (then 300, or what fits).
             let count = clampCount((profile.pingBudgetMs * 1e6) / perRoundTrip, profile.pingMin, profile.pingMax);
@@ -91,6 +97,7 @@ export async function runPingPong(session: Session, plan: Planned, ctx: CaseCont
               trials.map((t) => t.latency.p50),
             ),
             machine,
+            ...(warmup ? { warmup } : {}),
           });
         },
         ctx.skipped,
