@@ -30,7 +30,7 @@ async function track<T extends { close(): unknown }>(item: T | Promise<T>): Prom
 
 afterEach(async () => {
   for (const set of peerSets.splice(0)) await set.killAll();
-  for (const item of open.splice(0).reverse()) await within(5_000, 'cleanup', Promise.resolve(item.close())).catch(() => undefined);
+  for (const item of open.splice(0).reverse()) await within(60_000, 'cleanup', Promise.resolve(item.close())).catch(() => undefined);
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -302,7 +302,7 @@ describe('mailslot: review fixes', () => {
     const receiver = (await iterator.next()).value as Channel;
     const rest = iterator.next();
     await receiver.close();
-    expect(await within(5_000, 'listener iteration', rest)).toMatchObject({ done: true });
+    expect(await within(60_000, 'listener iteration', rest)).toMatchObject({ done: true });
   });
 
   it("a receiver that fails ends the listener's iteration too", async () => {
@@ -312,7 +312,7 @@ describe('mailslot: review fixes', () => {
     const rest = iterator.next();
     // What a read error does (SlotSink.error): the receiver fails and its slot is closed.
     (listener.receiver as unknown as { fail(e: unknown): void }).fail(new Error('read failed'));
-    expect(await within(5_000, 'listener iteration', rest)).toMatchObject({ done: true });
+    expect(await within(60_000, 'listener iteration', rest)).toMatchObject({ done: true });
   });
 
   it('listen with a signal that is not an AbortSignal rejects with EINVAL and holds nothing', async () => {

@@ -62,7 +62,7 @@ describe('tcp: review fixes', () => {
     controller.abort();
     const listener = await listening;
     try {
-      expect(await within(5_000, 'iteration', listener[Symbol.asyncIterator]().next())).toMatchObject({ done: true });
+      expect(await within(60_000, 'iteration', listener[Symbol.asyncIterator]().next())).toMatchObject({ done: true });
       await expect(transport.connect(listener.name)).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
       await listener.close();

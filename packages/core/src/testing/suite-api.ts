@@ -96,10 +96,11 @@ export function apiTests({ describe, test, duplexTest }: Suite): void {
       );
     });
 
-    test('connect with waitForListener waits for a listener that starts later, up to its deadline', 20_000, async (ctx) => {
+    test('connect with waitForListener waits for a listener that starts later, up to its deadline', 90_000, async (ctx) => {
       registerTransport(ctx.t);
       const address = `${ctx.t.scheme}://${ctx.name}`;
-      const connecting = connect(address, { waitForListener: true, timeoutMs: 15_000 });
+      // Generous: the listener is a process still to start, which takes seconds on a busy machine or under Wine.
+      const connecting = connect(address, { waitForListener: true, timeoutMs: 80_000 });
       await new Promise((resolve) => setTimeout(resolve, 100));
       const server = ctx.peers.start('hold', ctx.name);
       await server.waitForEvent('ready');
