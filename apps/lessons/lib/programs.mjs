@@ -20,6 +20,7 @@ export const BUILD_DIR = join(APP_DIR, 'build');
 export const C_PROGRAMS = {
   mailslot_client: 'c/mailslot_client.c',
   mailslot_server: 'c/mailslot_server.c',
+  mailslot_info: 'c/mailslot_info.c',
   pipe_anon: 'c/pipe_anon.c',
   pipe_client: 'c/pipe_client.c',
   pipe_modes: 'c/pipe_modes.c',

@@ -8,6 +8,11 @@ export default {
   slug: 'mailslots',
   /** The seed articles it answers (lib/articles.mjs). */
   articles: ['ipc-1'],
+  masks: [
+    // How deep a datagram queue is depends on the machine's settings.
+    [/queue took \d+ messages/, 'queue took <n> messages'],
+    [/max_dgram_qlen = \d+/, 'max_dgram_qlen = <n>'],
+  ],
   title: { en: 'Lesson 1 · Mailslots', 'zh-CN': '第 1 课 · 邮槽' },
   intro: {
     en: 'A mailslot is a named, one-way box for messages: one server reads, any number of writers write, and every write arrives as one whole message.',
@@ -107,6 +112,17 @@ export default {
         await server.expect('message 2:');
         await server.expect('no message within');
         await server.done();
+      },
+    },
+    {
+      title: { en: 'How many, how large, how deep: the counters in C', 'zh-CN': '有几条、多大、多深：C 里的计数' },
+      text: {
+        en: 'On Windows a GetMailslotInfo loop sizes each read by the next message, a write over the maximum is refused, and the slot has a quota CreateMailslotW cannot set. On POSIX a datagram queue holds a fixed number of messages, and a POSIX message queue (mq_open) is the closer twin: it counts its messages and refuses one too many.',
+        'zh-CN':
+          '在 Windows 上，GetMailslotInfo 循环按下一条消息的大小准备每次读取，超过上限的写入会被拒绝，邮槽还有一个 CreateMailslotW 无法设置的配额。在 POSIX 上，数据报队列只能容纳固定条数的消息；POSIX 消息队列（mq_open）是更接近的对应物：它能数出自己的消息条数，多一条就拒绝。',
+      },
+      async run(ctx) {
+        await ctx.c('C', 'mailslot_info', [`${ctx.name}-info`]).done();
       },
     },
   ],
