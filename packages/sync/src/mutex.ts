@@ -2,7 +2,7 @@
  * A named mutex that processes (and native programs) share. See docs/sync.md.
  */
 import { IpcError } from '@ipckit/core';
-import { setLongTimeout } from '@ipckit/sys';
+import { setLongTimeout } from '@ipckit/core/kit';
 import type { LockResult, MutexHandle } from './backend.js';
 import { NamedSyncObject, createRequest, openWaiting, prepare, type CreateOptions, type OpenOptions } from './objects.js';
 import { cancelled, checkTimeout, deadlineOf, remaining, timedOut, type Deadline, type SyncWaitOptions, type WaitOptions } from './wait.js';

@@ -4,9 +4,8 @@
  * (one per object for its asynchronous waits: {@link WaitLine}).
  */
 import { IpcError } from '@ipckit/core';
-import { rejection, validateSignal } from '@ipckit/core/kit';
+import { rejection, setLongTimeout, validateSignal, type LongTimeout } from '@ipckit/core/kit';
 import { SyncThread, type SyncOutcome } from '@ipckit/native';
-import { setLongTimeout, type LongTimeout } from '@ipckit/sys';
 
 /** Options of every asynchronous wait (acquire, wait). */
 export interface WaitOptions {

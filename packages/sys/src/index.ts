@@ -10,4 +10,3 @@ export { ARCH, BACKEND, C_LONG_BYTES, IS_LINUX, PLATFORM, backendLoader, byBacke
 export { ERRNO, errnoError, errnoName, portableErrnoCode, systemError, win32Code, win32CodeError, win32ErrorName } from './errors.js';
 export { posixObjectName, win32ObjectName } from './object-names.js';
 export { MAX_SOCKET_PATH_BYTES, checkPrivateDirectory, ensurePrivateDirectory, runtimeDirectory, socketPath } from './runtime-dir.js';
-export { MAX_TIMER_MS, setLongTimeout, type LongTimeout } from './timers.js';
