@@ -186,3 +186,54 @@ describe('Event (CreateEventW)', () => {
     assert.equal(await waitAny([a, b], { timeoutMs: 0 }), 0);
   });
 });
+
+describe('issue 17: waits that keep their rules', () => {
+  test('300 waits on one event and 300 on one semaphore stand in one line each and are all served', T(60_000), async () => {
+    const e = track(await createEvent(name('line-e'), { manualReset: true }));
+    const s = track(await createSemaphore(name('line-s')));
+    const waits = [
+      ...Array.from({ length: 300 }, () => e.wait({ timeoutMs: ms(30_000) })),
+      ...Array.from({ length: 300 }, () => s.acquire({ timeoutMs: ms(30_000) })),
+    ];
+    e.set();
+    s.release(300);
+    await within(ms(30_000), '600 waits', Promise.all(waits));
+    assert.equal(s.tryAcquire(), undefined);
+  });
+
+  test('timeouts past 2^31 - 1 ms are waited, not ended at once', T(30_000), async () => {
+    const e = track(await createEvent(name('long-e')));
+    const other = track(await createEvent(name('long-o')));
+    const s = track(await createSemaphore(name('long-s')));
+    const settled = [];
+    const note = (what, p) => p.finally(() => settled.push(what));
+    const waits = [
+      note('event', e.wait({ timeoutMs: 2 ** 31 })),
+      note('semaphore', s.acquire({ timeoutMs: 1e10 })),
+      note('waitAny', waitAny([other], { timeoutMs: 1e300 })),
+    ];
+    await sleep(100);
+    assert.deepEqual(settled, []);
+    e.set();
+    s.release();
+    other.set();
+    await within(ms(20_000), 'three waits', Promise.all(waits));
+  });
+
+  test('an event closed while waitAny waits on it: ECLOSED', T(30_000), async () => {
+    const e1 = await createEvent(name('any-1'));
+    const e2 = track(await createEvent(name('any-2')));
+    const pending = waitAny([e1, e2], { timeoutMs: ms(20_000) });
+    await sleep(50);
+    e1.close();
+    assert.equal(await codeOf(() => pending), 'ECLOSED');
+    e2.set();
+    assert.equal(await within(ms(20_000), 'waitAny on the other', waitAny([e2])), 0);
+  });
+
+  test('release is all or nothing: EINVAL past the maximum adds nothing', T(20_000), async () => {
+    const s = track(await createSemaphore(name('all'), { initial: 6, max: 10 }));
+    assert.equal(await codeOf(() => s.release(10)), 'EINVAL');
+    assert.equal(s.release(4), 6);
+  });
+});
