@@ -144,4 +144,20 @@ static inline void to_wide(const char *utf8, wchar_t *out, int count) {
 }
 #endif
 
+/* Atomics the lessons' C programs share memory with, in a form both gcc (and
+ * clang, mingw) and MSVC accept: gcc's __atomic builtins, MSVC's interlocked
+ * intrinsics (a full barrier, so sequentially consistent as the gcc form is).
+ * C11 <stdatomic.h> would do on gcc but needs /experimental:c11atomics on MSVC. */
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+static inline uint32_t atomic_load_u32(volatile uint32_t *p) { return (uint32_t)_InterlockedOr((volatile long *)p, 0); }
+static inline void atomic_store_u32(volatile uint32_t *p, uint32_t v) { _InterlockedExchange((volatile long *)p, (long)v); }
+/* Stops the compiler moving memory accesses across it (not the processor). */
+#define COMPILER_BARRIER() _ReadWriteBarrier()
+#else
+static inline uint32_t atomic_load_u32(volatile uint32_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+static inline void atomic_store_u32(volatile uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+#define COMPILER_BARRIER() __asm__ __volatile__("" ::: "memory")
+#endif
+
 #endif

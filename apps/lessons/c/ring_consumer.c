@@ -61,19 +61,19 @@ int main(int argc, char **argv) {
   long count = atol(argv[2]);
   uint8_t *base = open_ring(argv[1]);
   uint32_t *header = (uint32_t *)base;
-  if (__atomic_load_n(&header[0], __ATOMIC_SEQ_CST) != RING_MAGIC || header[1] != 1) {
+  if (atomic_load_u32(&header[0]) != RING_MAGIC || header[1] != 1) {
     say("not an ipckit ring (magic or version)");
     return 1;
   }
   uint32_t capacity = header[2];
   const uint8_t *data = base + header[3];
-  uint32_t tail = __atomic_load_n(&header[TAIL], __ATOMIC_SEQ_CST); /* ours: only we write it */
-  say("attached: a ring of %u bytes, head = %u, tail = %u", capacity, __atomic_load_n(&header[HEAD], __ATOMIC_SEQ_CST), tail);
+  uint32_t tail = atomic_load_u32(&header[TAIL]); /* ours: only we write it */
+  say("attached: a ring of %u bytes, head = %u, tail = %u", capacity, atomic_load_u32(&header[HEAD]), tail);
 
   long got = 0, empty = 0, out_of_order = 0;
   /* #region consume */
   while (got < count) {
-    uint32_t head = __atomic_load_n(&header[HEAD], __ATOMIC_SEQ_CST); /* the producer's: everything before it is written */
+    uint32_t head = atomic_load_u32(&header[HEAD]); /* the producer's: everything before it is written */
     if (head == tail) {
       empty++;
       nap();
@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
       got++;
       tail += (8 + length + 7) & ~7u;
     }
-    __atomic_store_n(&header[TAIL], tail, __ATOMIC_SEQ_CST); /* publish: the producer may reuse the space */
+    atomic_store_u32(&header[TAIL], tail); /* publish: the producer may reuse the space */
   }
   /* #endregion consume */
   say("read %ld messages, %s; tail = %u; found the ring empty %ld times", got, out_of_order == 0 ? "all in order" : "SOME OUT OF ORDER", tail, empty);

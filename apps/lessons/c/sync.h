@@ -105,7 +105,7 @@ static inline const char *abandoned_name(void) {
 #endif
 }
 
-/* Keeps the compiler from caching shared memory in registers across a loop. */
-#define COMPILER_BARRIER() __asm__ __volatile__("" ::: "memory")
+/* COMPILER_BARRIER(), which keeps the compiler from caching shared memory in
+ * registers across a loop, is in lesson.h, for gcc and MSVC alike. */
 
 #endif
