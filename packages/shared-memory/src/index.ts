@@ -51,3 +51,7 @@ export {
   type ShmOwnerState,
   type SlotInfo,
 } from './inspect.js';
+export { publish as publishTopic } from './topic-publisher.js';
+export { DEFAULT_READ_AHEAD, READ_AHEAD_BYTES, subscribe as subscribeTopic, type ShmSubscribeOptions } from './topic-subscriber.js';
+export { DATA_MAGIC, DEFAULT_TOPIC_MESSAGE_BYTES, MAX_TOPIC_MESSAGE_BYTES } from './topic-data.js';
+export { TOPIC_MAGIC } from './topic-control.js';

@@ -5,17 +5,21 @@
  * control region (connect.ts); the listener accepts it (listener.ts).
  * docs/ring-protocol.md describes every byte.
  */
-import type { Capabilities, Listener, Transport } from '@ipckit/core';
+import type { Capabilities, Listener, Publisher, PublishOptions, Subscriber, Transport } from '@ipckit/core';
 import { BACKEND, byBackend } from '@ipckit/sys';
 import type { ShmChannel } from './channel.js';
 import { connect } from './connect.js';
 import { listen } from './listener.js';
+import { publish } from './topic-publisher.js';
+import { subscribe, type ShmSubscribeOptions } from './topic-subscriber.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, type ShmConnectOptions, type ShmListenOptions } from './options.js';
 
 /** The shared-memory transport: its connect gives the richer {@link ShmChannel}. */
 export interface ShmTransport extends Transport {
   listen(name: string, options?: ShmListenOptions): Promise<Listener>;
   connect(name: string, options?: ShmConnectOptions): Promise<ShmChannel>;
+  publish(name: string, options?: PublishOptions): Promise<Publisher>;
+  subscribe(name: string, options?: ShmSubscribeOptions): Promise<Subscriber>;
 }
 
 /** The shared-memory transport (`shm://name`). */
@@ -28,8 +32,8 @@ export const transport: ShmTransport = {
     maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     manyWriters: true,
     crossesMachines: false,
-    // Not yet: shm's own fan-out (one write, read in place; issue 19 section 2) will set it with its publish/subscribe.
-    topics: false,
+    // shm's own fan-out: one write, read in place (docs/topics-shm.md).
+    topics: true,
     primitive: byBackend({
       win32: 'file mapping (CreateFileMappingW) with lock-free rings; named events for wake-ups',
       posix: 'POSIX shared memory (shm_open + mmap) with lock-free rings; futex for wake-ups',
@@ -38,4 +42,6 @@ export const transport: ShmTransport = {
   } satisfies Capabilities,
   listen,
   connect,
+  publish,
+  subscribe,
 };

@@ -1,0 +1,49 @@
+/**
+ * How a subscriber wakes its topic's publisher (docs/topics-shm.md §6
+ * "Joining" and step 4 of reading): add 1 to the header `bell` and wake its
+ * waiters, and ring the publisher's doorbell when it sleeps there (2, taken
+ * back first). After finishing a message, only when the publisher says it
+ * sleeps (`publisherSleeping` not 0): one load per message otherwise.
+ */
+import type { Waiter } from '@ipckit/native';
+import type { Doorbell } from './doorbell.js';
+import { AWAKE, H, ON_DOORBELL, type TopicControl } from './topic-control.js';
+
+/** A subscriber's way to the publisher's bell. */
+export class PublisherRinger {
+  #waiter: Waiter | undefined;
+  #failed = false;
+
+  constructor(
+    readonly c: TopicControl,
+    readonly name: string,
+    /** This thread's doorbell, when the publisher sleeps on its own. */
+    readonly doorbell: Doorbell | undefined,
+  ) {}
+
+  /** Wakes the publisher: always with `force` (a join, a leave), else only when it sleeps. */
+  ring(force: boolean): void {
+    const c = this.c;
+    const sleeping = c.load(H.publisherSleeping);
+    if (!force && sleeping === AWAKE) return;
+    Atomics.add(c.words, H.bell, 1);
+    if (!this.#failed) {
+      try {
+        this.#waiter ??= c.openPublisherBell(this.name);
+        // Every waiter: the publisher's admission loop and a blocked sendSync may both sleep there.
+        this.#waiter.wake(Infinity);
+      } catch {
+        // The event could not be opened (Windows): the publisher looks every 250 ms anyway.
+        this.#failed = true;
+      }
+    }
+    if (sleeping === ON_DOORBELL && this.doorbell && Atomics.compareExchange(c.words, H.publisherSleeping, ON_DOORBELL, AWAKE) === ON_DOORBELL) {
+      this.doorbell.ring(c.load(H.publisherPid), c.load(H.publisherBell), c.load(H.publisherToken));
+    }
+  }
+
+  close(): void {
+    this.#waiter?.close();
+    this.#waiter = undefined;
+  }
+}
