@@ -1,0 +1,108 @@
+/**
+ * What shm:// topics promise beyond the conformance section (issue 19 §2):
+ * subscribers read the publisher's one copy in place, from a mapping they
+ * cannot write; another user can neither read, publish on, nor squat a name.
+ */
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { uniqueName } from '@ipckit/core';
+import { anotherUser, asAnotherUser } from '@ipckit/core/testing';
+import { publishTopic, subscribeTopic } from '../src/index.js';
+import { fixture, watchdog } from './helpers.js';
+
+describe('shm:// topics: in place and read-only', () => {
+  it('receiveInPlace hands out a view of the shared pool, the same bytes for every subscriber', async () => {
+    const name = uniqueName('shmtopic');
+    const publisher = await publishTopic(name);
+    try {
+      const a = await subscribeTopic(name, { readAhead: 0 });
+      const b = await subscribeTopic(name, { readAhead: 0 });
+      await publisher.send(new Uint8Array([1, 2, 3, 4]));
+      const ina = await a.receiveInPlace!({ timeoutMs: 10_000 });
+      const inb = await b.receiveInPlace!({ timeoutMs: 10_000 });
+      expect([...ina!.data]).toEqual([1, 2, 3, 4]);
+      expect([...inb!.data]).toEqual([1, 2, 3, 4]);
+      // A view into the mapped data region (past its header and descriptors), not a copy of four bytes.
+      expect(ina!.data.buffer.byteLength).toBeGreaterThan(4096);
+      expect(ina!.data.byteOffset).toBeGreaterThanOrEqual(4096);
+      // While held, a second receive is refused (one message at a time).
+      await expect(a.receiveInPlace!()).rejects.toMatchObject({ code: 'EINVAL' });
+      ina!.release();
+      inb!.release();
+      await publisher.send(new Uint8Array([5]));
+      expect([...(await a.receive({ timeoutMs: 10_000 }))!.data]).toEqual([5]);
+      await a.close();
+      await b.close();
+    } finally {
+      await publisher.close();
+    }
+  });
+
+  it('a subscriber that writes into a message it holds dies (the data region is mapped read-only); the others read it intact', async () => {
+    const name = uniqueName('shmtopic');
+    const publisher = await publishTopic(name);
+    try {
+      const child = spawn(process.execPath, [fixture('topic-writer.mjs'), name], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.on('exit', (code, signal) => resolve({ code, signal })),
+      );
+      await watchdog(publisher.waitForSubscribers(1), 20_000, 'the writer to subscribe');
+      const honest = await subscribeTopic(name, { readAhead: 0 });
+      await publisher.send(new Uint8Array([0x11, 0x22]));
+      const ended = await watchdog(exited, 20_000, 'the writer to exit');
+      expect(out).toContain('got 17');
+      expect(out).not.toContain('wrote');
+      expect(ended.signal === 'SIGSEGV' || ended.signal === 'SIGBUS' || (ended.code !== 0 && ended.code !== null)).toBe(true);
+      const got = await honest.receive({ timeoutMs: 10_000 });
+      expect([...got!.data]).toEqual([0x11, 0x22]);
+      await honest.close();
+    } finally {
+      await publisher.close();
+    }
+  });
+});
+
+const other = anotherUser();
+
+describe.runIf(other !== undefined)('another user and an shm:// topic', () => {
+  it('cannot open a topic to subscribe (its regions are 0600) nor publish on its name', async () => {
+    const name = uniqueName('shmtopic-attack');
+    const publisher = await publishTopic(name);
+    try {
+      const probe = (path: string): string =>
+        asAnotherUser(
+          `${process.execPath} -e "try { require('node:fs').openSync('${path}', 'r+'); console.log('opened') } catch (e) { console.log(e.code) }"`,
+        ).trim();
+      expect(probe(`/dev/shm/ipckit.${name}`)).toBe('EACCES');
+      expect(publisher.subscriberCount).toBe(0);
+      // The topic still works for its own user.
+      const mine = await subscribeTopic(name);
+      await publisher.send(new TextEncoder().encode('mine'));
+      expect(new TextDecoder().decode((await mine.receive({ timeoutMs: 10_000 }))!.data)).toBe('mine');
+      await mine.close();
+    } finally {
+      await publisher.close();
+    }
+  });
+
+  it('a name another user made first is refused: publish fails, subscribe gives EACCES', async () => {
+    const name = uniqueName('shmtopic-squat');
+    const path = `/dev/shm/ipckit.${name}`;
+    // The squatter makes a region readable by all, with a topic's magic, under the name.
+    asAnotherUser(
+      `${process.execPath} -e "const b = Buffer.alloc(4096); b.writeUInt32LE(0x54435049, 0); b.writeUInt32LE(1, 4); b.writeUInt32LE(1, 8); b.writeUInt32LE(1, 12); b.writeUInt32LE(1, 16); require('node:fs').writeFileSync('${path}', b, { mode: 0o666 })"`,
+    );
+    try {
+      const refused = await publishTopic(name).then(
+        () => undefined,
+        (error: unknown) => (error as { code?: string }).code,
+      );
+      expect(['EADDRINUSE', 'EACCES']).toContain(refused);
+      await expect(subscribeTopic(name)).rejects.toMatchObject({ code: 'EACCES' });
+    } finally {
+      asAnotherUser(`rm -f ${path}`);
+    }
+  });
+});
