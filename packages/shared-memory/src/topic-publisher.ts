@@ -28,7 +28,7 @@ import {
   initData,
   type Placement,
 } from './topic-data.js';
-import { RESOLVED } from './turns.js';
+import { RESOLVED, nextTurn, settledAtOnce } from './turns.js';
 
 /** Where a send waits: on the header bell, at most `ms`, unless it moved past `bell` already. */
 interface SendWait {
@@ -208,7 +208,8 @@ class ShmPublisher implements Publisher {
       const limits: SendLimits = { deadlineAt: undefined, signal: undefined, sync: false };
       const steps = this.#steps(message, limits);
       const first = steps.next();
-      if (first.done) return RESOLVED;
+      // Only so many at once per turn of the event loop: a loop of awaited sends must let timers and I/O run.
+      if (first.done) return settledAtOnce() ? RESOLVED : nextTurn();
       // It must wait: its deadline counts from now.
       Object.assign(limits, this.#limits(wait, false));
       return this.#enqueue(() => this.#drive(steps, first.value, wait.signal));

@@ -33,7 +33,7 @@ import { checkChannelName } from './rendezvous.js';
 import { AWAKE, H, ON_DOORBELL, S, SLOT_ACTIVE, SLOT_EVICTED, SLOT_LEFT, TOPIC_OPEN, seqDiff } from './topic-control.js';
 import { MAX_TOPIC_MESSAGE_BYTES } from './topic-data.js';
 import { JoinAttempt, type Joined } from './topic-join.js';
-import { RESOLVED } from './turns.js';
+import { RESOLVED, nextTurn, settledAtOnce } from './turns.js';
 
 /** Messages a subscriber reads ahead by default (see the file comment). */
 export const DEFAULT_READ_AHEAD = 1024;
@@ -401,7 +401,11 @@ class ShmSubscriber implements Subscriber {
     if (this.#closed) return Promise.resolve(undefined);
     if (inPlace) this.#stopAhead();
     const queued = this.#take();
-    if (queued) return Promise.resolve(inPlace ? { ...queued, release: () => undefined } : queued);
+    if (queued) {
+      const delivery = inPlace ? { ...queued, release: () => undefined } : queued;
+      // As a channel's receives: only so many at once per turn of the event loop.
+      return settledAtOnce() ? Promise.resolve(delivery) : nextTurn().then(() => delivery);
+    }
     this.#receiving = true;
     const result = this.#ahead ? this.#receiveAhead(wait) : this.#receiveDirect(wait, inPlace);
     return result.finally(() => (this.#receiving = false));
@@ -419,7 +423,10 @@ class ShmSubscriber implements Subscriber {
         const queued = this.#take();
         if (queued) return queued;
         if (this.#closed) return undefined;
-        if (this.#end !== undefined || this.#failure) { this.#endResult(); return; }
+        if (this.#end !== undefined || this.#failure) {
+          this.#endResult();
+          return;
+        }
         if (cancelled) throw cancelled;
         await new Promise<void>((resolve) => (this.#wantData = resolve));
         this.#wantData = undefined;
@@ -446,7 +453,10 @@ class ShmSubscriber implements Subscriber {
         const queued = this.#take();
         if (queued) return inPlace ? { ...queued, release: () => undefined } : queued;
         if (this.#closed) return undefined;
-        if (this.#end !== undefined || this.#failure) { this.#endResult(); return; }
+        if (this.#end !== undefined || this.#failure) {
+          this.#endResult();
+          return;
+        }
         const step = this.#stepOrEnd(inPlace);
         if (step.kind === 'data' || step.kind === 'held') return step.delivery;
         if (step.kind !== 'empty') {
@@ -471,7 +481,10 @@ class ShmSubscriber implements Subscriber {
     for (;;) {
       const queued = this.#take();
       if (queued) return queued;
-      if (this.#end !== undefined || this.#failure) { this.#endResult(); return; }
+      if (this.#end !== undefined || this.#failure) {
+        this.#endResult();
+        return;
+      }
       const step = this.#stepOrEnd(false);
       if (step.kind === 'data' || step.kind === 'held') return step.delivery;
       if (step.kind !== 'empty') {
