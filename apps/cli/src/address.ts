@@ -7,7 +7,7 @@ import { IpcError } from '@ipckit/core';
 import { resolveTransport } from '@ipckit/core/kit';
 
 /** The schemes ipckit's transports serve. */
-export const SCHEMES = ['pipe', 'shm', 'mailslot', 'tcp'] as const;
+export const SCHEMES = ['pipe', 'shm', 'mailslot', 'tcp', 'nats'] as const;
 export type Scheme = (typeof SCHEMES)[number];
 
 /** An address split into its scheme and name. */
@@ -16,7 +16,7 @@ export interface CliAddress {
   readonly name: string;
 }
 
-/** Splits and checks `address`; IpcError EINVAL when it is not `pipe://`, `shm://`, `mailslot://` or `tcp://` with a name. */
+/** Splits and checks `address`; IpcError EINVAL when it is not `pipe://`, `shm://`, `mailslot://`, `tcp://` or `nats://` with a name. */
 export function checkAddress(address: string): CliAddress {
   const match = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/s.exec(address);
   if (!match) throw new IpcError('EINVAL', `${JSON.stringify(address)} is not an address like pipe://name (schemes: ${SCHEMES.join(', ')})`);

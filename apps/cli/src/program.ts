@@ -22,6 +22,11 @@ const commands = {
   inspect: () => import('./commands/inspect.js'),
   region: () => import('./commands/region.js'),
   bench: () => import('./commands/bench.js'),
+  hz: () => import('./commands/hz.js'),
+  tap: () => import('./commands/tap.js'),
+  record: () => import('./commands/record.js'),
+  replay: () => import('./commands/replay.js'),
+  bridge: () => import('./commands/bridge.js'),
 };
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -30,7 +35,8 @@ const ADDRESSES = `Addresses
   pipe://NAME        a named pipe (Windows) or Unix domain socket (POSIX)
   shm://NAME         shared memory: lock-free rings, futex / named-event wake-ups
   mailslot://NAME    one-way datagrams: a Windows mailslot or a Unix datagram socket
-  tcp://HOST:PORT    TCP (loopback by default)`;
+  tcp://HOST:PORT    TCP (loopback by default)
+  nats://HOST:PORT/NAME  a service or topic on a NATS server (@ipckit/nats)`;
 
 /** A whole number within [min, max], for commander's argument parsers. */
 function integer(what: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -372,6 +378,106 @@ The replies are written in --format, as listen writes messages (--delimiter here
     .action(async (args: string[]) => {
       const { benchCommand } = await commands.bench();
       done(await benchCommand(ctx, args));
+    });
+
+  const topicOptions = (command: Command): Command =>
+    command
+      .option('-n, --count <n>', 'stop after N messages', integer('--count', 1))
+      .option('--duration <ms>', 'stop after MS milliseconds', integer('--duration', 1))
+      .option('-w, --wait <ms>', 'wait up to MS milliseconds for a publisher to appear (default: ENOENT at once)', integer('--wait', 0));
+  type TopicFlags = { count?: number; duration?: number; wait?: number };
+  const topicRead = (o: TopicFlags): { count?: number; durationMs?: number; waitMs?: number } => ({
+    ...only('count', o.count),
+    ...only('durationMs', o.duration),
+    ...only('waitMs', o.wait),
+  });
+
+  topicOptions(
+    program
+      .command('hz')
+      .description('measure a topic: messages/s, bytes/s and message sizes each second, then a summary')
+      .argument('<address>', 'the topic, e.g. pipe://sensors')
+      .option('--json', 'one JSON line per report', false),
+  )
+    .addHelpText('after', '\nCtrl-C, --count or --duration ends it with a summary. docs/cli.md, Topics.')
+    .action(async (address: string, o: TopicFlags & { json: boolean }) => {
+      const { hzCommand } = await commands.hz();
+      done(await hzCommand(ctx, address, { json: o.json, ...topicRead(o) }));
+    });
+
+  topicOptions(
+    program
+      .command('tap')
+      .description('subscribe to a topic and print each message: its seq, missed count, size and bytes')
+      .argument('<address>', 'the topic, e.g. tcp://127.0.0.1:4000')
+      .addOption(
+        new Option('-f, --format <format>', 'text (one line each, control characters escaped), hex (as hexdump -C) or jsonl')
+          .choices(['text', 'hex', 'jsonl'])
+          .default('text'),
+      ),
+  )
+    .addHelpText(
+      'after',
+      "\nA tap is one more subscriber. Under the publisher's block policy a tap that cannot keep up makes the\npublisher wait, until its block timeout disconnects the tap (ECONNRESET). docs/cli.md, Topics.",
+    )
+    .action(async (address: string, o: TopicFlags & { format: 'text' | 'hex' | 'jsonl' }) => {
+      const { tapCommand } = await commands.tap();
+      done(await tapCommand(ctx, address, { format: o.format, ...topicRead(o) }));
+    });
+
+  topicOptions(
+    program
+      .command('record')
+      .description('record topics into an MCAP file, with the time each message was received')
+      .argument('<addresses...>', 'the topics, e.g. pipe://camera tcp://127.0.0.1:4000')
+      .requiredOption('-o, --output <file>', 'the MCAP file to write (refused when it exists, unless --force)')
+      .option('--force', 'replace the file when it exists', false),
+  )
+    .addHelpText('after', '\nOne MCAP channel per address, no schema, the bytes as published. Ctrl-C ends it with a complete file.')
+    .action(async (addresses: string[], o: TopicFlags & { output: string; force: boolean }) => {
+      const { recordCommand } = await commands.record();
+      done(await recordCommand(ctx, addresses, { output: o.output, force: o.force, ...topicRead(o) }));
+    });
+
+  program
+    .command('replay')
+    .description('publish the messages of an MCAP file again, at the recorded speed or --rate times it')
+    .argument('<file>', 'an MCAP file, e.g. from ipckit record')
+    .option('--to <address>', 'publish everything on this address instead of the recorded ones')
+    .option(
+      '-r, --rate <factor>',
+      'speed: 2 twice as fast, 0.5 half as fast',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('--rate must be a number above 0');
+        return n;
+      },
+      1,
+    )
+    .option('--wait-subscribers <n>', 'before the first message, wait until each topic has N subscribers', integer('--wait-subscribers', 1))
+    .option('-t, --timeout <ms>', 'with --wait-subscribers: give up (exit 4) after MS milliseconds', integer('--timeout', 1))
+    .action(async (file: string, o: { to?: string; rate: number; waitSubscribers?: number; timeout?: number }) => {
+      const { replayCommand } = await commands.replay();
+      done(
+        await replayCommand(ctx, file, {
+          rate: o.rate,
+          ...only('to', o.to),
+          ...only('waitSubscribers', o.waitSubscribers),
+          ...only('waitTimeoutMs', o.timeout),
+        }),
+      );
+    });
+
+  program
+    .command('bridge')
+    .description('relay a local address or topic to nats:// and back (@ipckit/nats): `ipckit bridge pipe://a nats://hub:4222/a`')
+    .argument('[args...]', '[--topic] FROM TO and the nats:// options; `ipckit bridge --help` shows them')
+    .helpOption(false)
+    .allowUnknownOption()
+    .passThroughOptions()
+    .action(async (args: string[]) => {
+      const { bridgeCommand } = await commands.bridge();
+      done(await bridgeCommand(ctx, args));
     });
 
   try {
