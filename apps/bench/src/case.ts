@@ -20,6 +20,8 @@ export interface Planned {
   loads: number[];
   /** many-channels: the channel counts to measure. */
   channels?: number[];
+  /** fan-out: the subscriber counts to measure. */
+  subscribers?: number[];
 }
 
 export interface CaseContext {

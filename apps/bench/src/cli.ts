@@ -23,9 +23,9 @@ import { runBench } from './runner.js';
 import { BASELINE_IDS, TARGETS, TRANSPORT_IDS } from './targets.js';
 
 /** What --scenarios chooses from (memcpy runs with its baseline; contention is what --load turns on). */
-const SCENARIO_IDS: Array<ScenarioId | 'contention'> = ['ping-pong', 'stream', 'fan-in', 'idle', 'many-channels', 'sync', 'contention'];
+const SCENARIO_IDS: Array<ScenarioId | 'contention'> = ['ping-pong', 'stream', 'fan-in', 'fan-out', 'idle', 'many-channels', 'sync', 'contention'];
 /** The scenarios of a run without --scenarios. */
-const DEFAULT_SCENARIOS: ScenarioId[] = ['ping-pong', 'stream', 'fan-in', 'idle', 'many-channels', 'sync'];
+const DEFAULT_SCENARIOS: ScenarioId[] = ['ping-pong', 'stream', 'fan-in', 'fan-out', 'idle', 'many-channels', 'sync'];
 
 const USAGE = `ipckit-bench — ipckit's transports side by side: latency, throughput and cost
 
@@ -47,6 +47,8 @@ Options
   --sizes LIST            message sizes, e.g. 8,64,1k,64k,1m (default: ${PROFILES.default.sizes.map(formatSize).join(', ').replace(/ /g, '')};
                           --quick: ${PROFILES.quick.sizes.map(formatSize).join(', ').replace(/ /g, '')})
   --channels LIST         many-channels: channel counts (default ${PROFILES.default.channels.join(',')}; --quick ${PROFILES.quick.channels.join(',')})
+  --subscribers LIST      fan-out: subscriber processes per case (default ${PROFILES.default.fanOutSubscribers.join(',')}; --quick ${PROFILES.quick.fanOutSubscribers.join(',')});
+                          its sizes are ${PROFILES.default.fanOutSizes.map(formatSize).join(', ').replace(/ /g, '')} (--quick ${PROFILES.quick.fanOutSizes.map(formatSize).join(', ').replace(/ /g, '')}), or --sizes
   --writers N             writer processes for fan-in (default ${PROFILES.default.writers}; --quick ${PROFILES.quick.writers})
   --idle-seconds S        the idle window: a connected channel, nothing sent, CPU per process
                           (default ${PROFILES.default.idleMs / 1000}; --quick ${PROFILES.quick.idleMs / 1000})
@@ -116,6 +118,7 @@ async function main(argv: string[]): Promise<number> {
       scenarios: { type: 'string' },
       sizes: { type: 'string' },
       channels: { type: 'string' },
+      subscribers: { type: 'string' },
       load: { type: 'string' },
       trials: { type: 'string' },
       writers: { type: 'string' },
@@ -142,6 +145,14 @@ async function main(argv: string[]): Promise<number> {
   if (values.sizes !== undefined) {
     profile.sizes = [...new Set(values.sizes.split(',').filter(Boolean).map(parseSize))].sort((a, b) => a - b);
     if (profile.sizes.length === 0) throw new UsageError('--sizes is empty');
+    profile.fanOutSizes = profile.sizes;
+  }
+  if (values.subscribers !== undefined) {
+    const counts = [...new Set(values.subscribers.split(',').filter(Boolean).map(Number))].sort((a, b) => a - b);
+    if (counts.length === 0 || counts.some((n) => !Number.isInteger(n) || n < 1 || n > 256)) {
+      throw new UsageError('--subscribers is a list of integers from 1 to 256');
+    }
+    profile.fanOutSubscribers = counts;
   }
   if (values.channels !== undefined) {
     const counts = [...new Set(values.channels.split(',').filter(Boolean).map(Number))].sort((a, b) => a - b);

@@ -1,7 +1,7 @@
 /**
  * A benchmark peer process: `node peer.js <control port> <base64 spec>`.
  * Connects to the orchestrator's side channel, plays one role (echo, pinger,
- * reader, writer, many, solo) of one target, and answers commands until told to exit.
+ * reader, writer, many, solo, publisher, subscriber) of one target, and answers commands until told to exit.
  */
 import { ControlClient } from './control.js';
 import { atomicsPeer } from './peers/atomics.js';
@@ -11,6 +11,11 @@ import { cpPeer } from './peers/cp.js';
 import { decodeSpec, type PeerSpec } from './peers/spec.js';
 
 async function start(spec: PeerSpec, control: ControlClient, port: number): Promise<{ close(): Promise<void> }> {
+  // The fan-out scenario's roles, on any target with topics (zeromq's PUB/SUB among them).
+  if (spec.role === 'publisher' || spec.role === 'subscriber') {
+    const { topicPeer } = await import('./peers/topics.js');
+    return topicPeer(spec, control);
+  }
   switch (spec.family) {
     case 'channel':
       return channelPeer(spec, control);

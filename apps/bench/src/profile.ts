@@ -31,6 +31,21 @@ export interface Profile {
   syncBudgetMs: number;
   /** memcpy: bytes of each of the two buffers of the memory-bound ceiling (far larger than any cache). */
   memoryBoundBytes: number;
+  /** fan-out: message sizes and subscriber counts (one case each pair). */
+  fanOutSizes: number[];
+  fanOutSubscribers: number[];
+  /**
+   * fan-out: the burst's messages are about this many payload bytes delivered in all
+   * (size × subscribers × messages), within [fanOutMin, fanOutMax] messages.
+   */
+  fanOutBudgetBytes: number;
+  fanOutMin: number;
+  fanOutMax: number;
+  /** fan-out: paced messages whose latency is recorded, and the pause after each (ms). */
+  fanOutPaced: number;
+  fanOutGapMs: number;
+  /** fan-out: also a drop-oldest twin of each 64 B case (with its loss check). */
+  fanOutDropOldest: boolean;
   /** A command that takes longer than this fails the case (ms). */
   watchdogMs: number;
   /** Warm-up (ping-pong): rounds of the warm-up time each, until two agree within steadyTolerance, at most this many. */
@@ -48,6 +63,11 @@ export const QUICK_SIZES = [8, 1 * KiB, 64 * KiB, 1 * MiB];
 /** many-channels: issue 13 §3's counts. */
 export const DEFAULT_CHANNELS = [1, 16, 64, 128, 256, 1024];
 export const QUICK_CHANNELS = [1, 16, 128];
+/** fan-out: issue 19 §5's matrix. */
+export const DEFAULT_FAN_OUT_SIZES = [64, 4 * KiB, 64 * KiB, 1 * MiB];
+export const DEFAULT_FAN_OUT_SUBSCRIBERS = [1, 4, 16, 64];
+export const QUICK_FAN_OUT_SIZES = [64, 1 * MiB];
+export const QUICK_FAN_OUT_SUBSCRIBERS = [1, 16];
 
 export const PROFILES: Readonly<Record<'quick' | 'default', Profile>> = {
   // Every case is ~0.2 s: the whole default set of targets in about a minute.
@@ -74,6 +94,14 @@ export const PROFILES: Readonly<Record<'quick' | 'default', Profile>> = {
     syncWarmMs: 20,
     syncBudgetMs: 40,
     memoryBoundBytes: 128 * MiB,
+    fanOutSizes: QUICK_FAN_OUT_SIZES,
+    fanOutSubscribers: QUICK_FAN_OUT_SUBSCRIBERS,
+    fanOutBudgetBytes: 16 * MiB,
+    fanOutMin: 10,
+    fanOutMax: 2_000,
+    fanOutPaced: 50,
+    fanOutGapMs: 1,
+    fanOutDropOldest: true,
     watchdogMs: 60_000,
     warmRoundsMax: 10,
     steadyTolerance: 0.15,
@@ -102,6 +130,15 @@ export const PROFILES: Readonly<Record<'quick' | 'default', Profile>> = {
     syncWarmMs: 100,
     syncBudgetMs: 300,
     memoryBoundBytes: 128 * MiB,
+    // A case delivers about 64 MiB in all, 20 to 10,000 messages: the matrix of every target in a few minutes.
+    fanOutSizes: DEFAULT_FAN_OUT_SIZES,
+    fanOutSubscribers: DEFAULT_FAN_OUT_SUBSCRIBERS,
+    fanOutBudgetBytes: 64 * MiB,
+    fanOutMin: 20,
+    fanOutMax: 10_000,
+    fanOutPaced: 200,
+    fanOutGapMs: 1,
+    fanOutDropOldest: true,
     watchdogMs: 120_000,
     warmRoundsMax: 10,
     steadyTolerance: 0.15,

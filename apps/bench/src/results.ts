@@ -7,7 +7,7 @@
 export const SCHEMA = 'ipckit-bench/1';
 
 /** The measurements. Every label says round trip, one-way or no traffic. */
-export type ScenarioId = 'ping-pong' | 'stream' | 'fan-in' | 'idle' | 'many-channels' | 'sync' | 'memcpy';
+export type ScenarioId = 'ping-pong' | 'stream' | 'fan-in' | 'fan-out' | 'idle' | 'many-channels' | 'sync' | 'memcpy';
 
 /** What a figure measures: a message there and back, messages in one direction, or a channel with nothing on it. */
 export type Direction = 'round trip' | 'one-way' | 'in-process copy' | 'no traffic' | 'in-process';
@@ -37,6 +37,13 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     title: 'fan-in throughput',
     direction: 'one-way',
     description: "N writer processes send at once to one reader process; from the first send to the reader's last receive",
+  },
+  'fan-out': {
+    id: 'fan-out',
+    title: 'fan-out (topics)',
+    direction: 'one-way',
+    description:
+      'one publisher process sends on a topic to N subscriber processes (core publish/subscribe; zeromq PUB/SUB): aggregate delivered message rate, publisher CPU per message, subscriber p50 latency of paced messages (send time in the payload), and every subscriber received + missed = published',
   },
   idle: {
     id: 'idle',
@@ -205,6 +212,46 @@ export interface Warmup {
   roundNs: number[];
 }
 
+/** One subscriber's counts over a fan-out case (every phase). */
+export interface FanOutSubscriberCount {
+  received: number;
+  /** Messages the transport told the subscriber it missed (the deliveries' `missed`). */
+  missed: number;
+  /** Messages missing from the sequence that no `missed` accounted for: a silent loss. */
+  silent: number;
+}
+
+/** One fan-out case: a publisher, N subscriber processes, one size, one policy. */
+export interface FanOutResult {
+  target: string;
+  targetLabel: string;
+  kind: 'transport' | 'baseline';
+  /** e.g. "shm (async) · fan-out 1→16 · 64 B · block". */
+  label: string;
+  sizeBytes: number;
+  subscribers: number;
+  policy: 'block' | 'drop-oldest';
+  /** Messages the publisher sent in the measured burst. */
+  messages: number;
+  /** From the burst's first send to the last subscriber's receipt of its last message. */
+  durationNs: number;
+  /** Deliveries per second, all subscribers together (and their payload MB/s). */
+  delivered: Throughput;
+  /** The publisher's own CPU (process.cpuUsage, user + system) per message sent in the burst, ns. */
+  publisherCpuPerMessageNs: number;
+  /** Latency of paced messages (one at a time, a pause between them), send to receipt: the median over subscribers of each one's p50, ns; absent under drop-oldest. */
+  subscriberP50Ns?: number;
+  /** The worst subscriber's p50, ns. */
+  subscriberP50MaxNs?: number;
+  /** Every message the publisher sent over the case (warm-up, burst, paced). */
+  published: number;
+  /** Each subscriber's counts over the case. */
+  counts: FanOutSubscriberCount[];
+  /** Every subscriber: received + missed = published, and no silent loss. */
+  lossCheck: boolean;
+  machine?: MachineCheck;
+}
+
 /** One target's idle measure: a connected channel with nothing sent on it. */
 export interface IdleResult {
   target: string;
@@ -254,6 +301,8 @@ export interface SkippedCase {
   target: string;
   scenario: ScenarioId;
   sizeBytes?: number;
+  /** fan-out: the subscriber count not measured. */
+  subscribers?: number;
   /** many-channels: the channel count not measured. */
   channels?: number;
   /** The load of the case not measured (absent: 0). */
@@ -309,6 +358,8 @@ export interface RunOptionsRecord {
   load?: number;
   /** many-channels: the channel counts. */
   channels?: number[];
+  /** fan-out: the subscriber counts and sizes. */
+  fanOut?: { subscribers: number[]; sizes: number[] };
 }
 
 export interface BenchRun {
@@ -320,6 +371,8 @@ export interface BenchRun {
   environment: Environment;
   targets: TargetInfo[];
   results: CaseResult[];
+  /** The fan-out scenario's cases (absent when it did not run). */
+  fanOut?: FanOutResult[];
   /** The idle measure, one entry per target (absent in runs made before it existed). */
   idle?: IdleResult[];
   /** The sync scenario's figures (absent when it did not run). */

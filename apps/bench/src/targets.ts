@@ -27,6 +27,8 @@ export interface Probe {
   maxMessageBytes?: number;
   /** Why fan-in does not apply, when manyWriters is false. */
   noFanIn?: string;
+  /** Whether it offers topics (publish/subscribe): the fan-out scenario. */
+  topics?: boolean;
 }
 
 export interface TargetDef {
@@ -59,6 +61,13 @@ export interface TargetDef {
    * scheduler to swap spinners, and a case does not end in any useful time.
    */
   quietOnly?: string;
+  /**
+   * Something the target needs running while its cases run (nats://: a
+   * nats-server on loopback): started once per run, after the probe, before
+   * the first case; the function it returns stops it after the last. A
+   * failure makes the target "not available" with its reason.
+   */
+  setup?(): Promise<() => Promise<void>>;
   probe(): Promise<Probe>;
 }
 
@@ -68,7 +77,7 @@ const MESSAGE_SCENARIOS: ScenarioId[] = ['ping-pong', 'stream', 'fan-in'];
  * idle state worth a figure) and, behind the common interface, in
  * many-channels (a shm sync-API peer blocks a thread per channel).
  */
-const TRANSPORT_SCENARIOS: ScenarioId[] = [...MESSAGE_SCENARIOS, 'idle', 'many-channels'];
+const TRANSPORT_SCENARIOS: ScenarioId[] = [...MESSAGE_SCENARIOS, 'fan-out', 'idle', 'many-channels'];
 const SYNC_API_SCENARIOS: ScenarioId[] = [...MESSAGE_SCENARIOS, 'idle'];
 
 function firstLine(value: unknown): string {
@@ -106,6 +115,7 @@ function transportTarget(id: string, scheme: string, label: string, description:
         duplex: caps.duplex,
         manyWriters: caps.manyWriters,
         maxMessageBytes: caps.maxMessageBytes,
+        topics: caps.topics,
       };
     },
   };
@@ -147,7 +157,7 @@ function zmqTarget(transport: 'ipc' | 'tcp', description: string): TargetDef {
     kind: 'baseline',
     family: 'zmq',
     scheme: transport,
-    scenarios: MESSAGE_SCENARIOS,
+    scenarios: [...MESSAGE_SCENARIOS, 'fan-out'],
     description,
     // ipc://: a socket file in the temporary directory; tcp://: port 0 (`*`), libzmq picks, the socket reports it.
     listenName: (unique) => (transport === 'ipc' ? `ipc://${join(tmpdir(), `${unique}.zmq`)}` : 'tcp://127.0.0.1:*'),
@@ -156,10 +166,11 @@ function zmqTarget(transport: 'ipc' | 'tcp', description: string): TargetDef {
         const zmq = (await import(ZEROMQ)) as { version?: string };
         return {
           available: true,
-          backend: `zeromq (npm) ${zeromqPackageVersion()}, libzmq ${zmq.version ?? '?'}; ${transport === 'ipc' ? 'ipc:// (a Unix domain socket)' : 'tcp://127.0.0.1'}; REQ/REP, PUSH/PULL`,
+          backend: `zeromq (npm) ${zeromqPackageVersion()}, libzmq ${zmq.version ?? '?'}; ${transport === 'ipc' ? 'ipc:// (a Unix domain socket)' : 'tcp://127.0.0.1'}; REQ/REP, PUSH/PULL, XPUB/SUB`,
           duplex: true,
           manyWriters: true,
           maxMessageBytes: Number.MAX_SAFE_INTEGER,
+          topics: true,
         };
       } catch (error) {
         return { available: false, reason: `the zeromq package does not load here: ${describeError(error)}` };
@@ -176,6 +187,49 @@ function zeromqPackageVersion(): string {
   } catch {
     return '?';
   }
+}
+
+/** tools/nats-server, imported by URL (from dist/ or src/ alike) so that the compiler does not take the tool's .mjs into this project. */
+const NATS_TOOL = new URL('../../../tools/nats-server/index.mjs', import.meta.url).href;
+
+interface NatsServerHandle {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * nats:// beside tcp://: ping-pong, streaming and fan-out through one
+ * nats-server on loopback, started for the run (tools/nats-server: Debian's
+ * package, installed with apt when missing) and stopped after it.
+ */
+function natsTarget(): TargetDef {
+  let server: string | undefined;
+  const base = transportTarget(
+    'nats',
+    'nats',
+    'nats',
+    'nats:// through the common interface, via one nats-server on 127.0.0.1 started for this run (a queue-group listener, a private pair of subjects per channel; topics are core fan-out over nats:// channels)',
+    {
+      // A service on the run's server: `127.0.0.1:<port>/<unique>`.
+      listenName: (unique) => {
+        if (server === undefined) throw new Error('the nats-server of this run is not running');
+        return `${server}/${unique}`;
+      },
+    },
+  );
+  return {
+    ...base,
+    scenarios: ['ping-pong', 'stream', 'fan-out'],
+    async setup() {
+      const tool = (await import(NATS_TOOL)) as { startNatsServer(): Promise<NatsServerHandle> };
+      const running = await tool.startNatsServer();
+      server = `127.0.0.1:${running.port}`;
+      return async () => {
+        server = undefined;
+        await running.stop();
+      };
+    },
+  };
 }
 
 /** A memcpy ceiling: cache-hot (one buffer) or memory-bound (fresh memory every copy). */
@@ -245,10 +299,14 @@ export const TARGETS: readonly TargetDef[] = [
   transportTarget('mailslot', 'mailslot', 'mailslot', 'mailslot:// through the common interface (one-way: ping-pong uses a second mailslot for replies)'),
   // Port 0: the OS picks a free port, the listener reports it (a name is not a tcp address).
   transportTarget('tcp', 'tcp', 'tcp', 'tcp:// on 127.0.0.1 through the common interface', { listenName: () => '127.0.0.1:0' }),
+  natsTarget(),
   cpTarget('json'),
   cpTarget('advanced'),
-  zmqTarget('ipc', 'the zeromq package over ipc:// (a Unix domain socket): REQ/REP for ping-pong, PUSH → PULL for streaming and fan-in'),
-  zmqTarget('tcp', 'the zeromq package over tcp://127.0.0.1: REQ/REP for ping-pong, PUSH → PULL for streaming and fan-in'),
+  zmqTarget(
+    'ipc',
+    'the zeromq package over ipc:// (a Unix domain socket): REQ/REP for ping-pong, PUSH → PULL for streaming and fan-in, XPUB → SUB (noDrop) for fan-out',
+  ),
+  zmqTarget('tcp', 'the zeromq package over tcp://127.0.0.1: REQ/REP for ping-pong, PUSH → PULL for streaming and fan-in, XPUB → SUB (noDrop) for fan-out'),
   {
     id: 'atomics',
     label: 'Atomics floor',

@@ -1,5 +1,5 @@
 /** What a peer process is told when it starts (argv, base64 JSON). */
-export type Role = 'echo' | 'pinger' | 'reader' | 'writer' | 'many' | 'solo';
+export type Role = 'echo' | 'pinger' | 'reader' | 'writer' | 'many' | 'solo' | 'publisher' | 'subscriber';
 export type Family = 'channel' | 'cp' | 'atomics' | 'shm-sync' | 'zmq' | 'sync';
 
 export interface PeerSpec {

@@ -14,6 +14,7 @@ import {
   throughputColumns,
   type Column,
 } from './columns.js';
+import { fanOutTable } from './fan-out.js';
 import { textTable } from './text-table.js';
 
 function byTarget(results: CaseResult[]): Map<string, CaseResult[]> {
@@ -316,6 +317,12 @@ export function renderTable(run: BenchRun): string {
         ),
       );
   }
+  if (run.fanOut?.length)
+    out.push(
+      '',
+      `── ${SCENARIOS['fan-out'].title}: 1 publisher → N subscriber processes, ONE-WAY ──  (delivered: all subscribers together; pub CPU: the publisher's own per message; sub p50: paced messages, send to receipt, median of the subscribers')`,
+      fanOutTable(run.fanOut),
+    );
   if (many.length)
     out.push(
       '',
@@ -343,7 +350,7 @@ export function renderTable(run: BenchRun): string {
     out.push('', 'Not measured');
     const seen = new Set<string>();
     for (const s of run.skipped) {
-      const what = `${s.sizeBytes ? ` ${formatSize(s.sizeBytes)}` : ''}${s.channels ? ` × ${s.channels} channels` : ''}${s.load ? ` (load ${s.load})` : ''}`;
+      const what = `${s.sizeBytes ? ` ${formatSize(s.sizeBytes)}` : ''}${s.subscribers ? ` × ${s.subscribers} subscribers` : ''}${s.channels ? ` × ${s.channels} channels` : ''}${s.load ? ` (load ${s.load})` : ''}`;
       const line = `  ${s.target} ${s.scenario}${what}: ${s.reason}`;
       const key = `${s.target}/${s.scenario}/${s.reason}`;
       if (seen.has(key) && s.reason.startsWith('failed')) continue;
