@@ -21,8 +21,8 @@ export interface Child {
   readonly exit: Promise<number | null>;
 }
 
-function start(args: string[]): Child {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: ENV });
+function start(args: string[], env: NodeJS.ProcessEnv = {}): Child {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...ENV, ...env } });
   let stdout = '';
   let stderr = '';
   const waiters: (() => void)[] = [];
@@ -60,10 +60,16 @@ function start(args: string[]): Child {
 
 /**
  * A publisher on `address` that waits for `subscribers` subscribers, sends
- * `messages` in order and closes; resolves once it serves, with the name served.
+ * `messages` in order and closes (with `hold`: stays until killed); resolves once it serves, with the name served.
  */
-export async function startPublisher(address: string, subscribers: number, messages: readonly Uint8Array[]): Promise<Child & { name: string }> {
-  const publisher = start([PUBLISHER, address, String(subscribers), ...messages.map((m) => Buffer.from(m).toString('hex'))]);
+export async function startPublisher(
+  address: string,
+  subscribers: number,
+  messages: readonly Uint8Array[],
+  options: { hold?: boolean } = {},
+): Promise<Child & { name: string }> {
+  const hex = messages.map((m) => Buffer.from(m).toString('hex'));
+  const publisher = start([PUBLISHER, address, String(subscribers), ...hex], options.hold === true ? { TOPIC_PUBLISHER_HOLD: '1' } : {});
   const ready = JSON.parse(await publisher.line(/"ready"/)) as { name: string };
   return Object.assign(publisher, { name: ready.name });
 }

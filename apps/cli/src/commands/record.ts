@@ -42,7 +42,8 @@ export async function recordCommand(ctx: Context, addresses: readonly string[], 
     file = await open(options.output, options.force ? 'w' : 'wx', 0o644);
   } catch (error) {
     await Promise.all(subscribers.map((s) => s.close()));
-    throw fromNodeError(error, { path: options.output, message: `cannot create ${options.output}` });
+    const exists = (error as { code?: unknown }).code === 'EEXIST';
+    throw fromNodeError(error, { path: options.output, message: `cannot create ${options.output}${exists ? ': it exists (--force replaces it)' : ''}` });
   }
   const { McapWriter } = await import('@mcap/core');
   let position = 0n;
