@@ -7,12 +7,13 @@
  */
 import { IpcError, type CloseOptions } from '@ipckit/core';
 import { closeTimeoutOption, watchWait, type CheckedWait } from '@ipckit/core/kit';
-import type { ProcessWatch } from './backend.js';
+import type { ProcessWatch, ShmBackend } from './backend.js';
 import { errorFrom, heldError } from './channel-errors.js';
 import { RingEnds, WATCHDOG_MS, type EndsInit } from './ends.js';
 import type { ShmMessage, ShmReservation } from './in-place.js';
 import type { SharedRegion } from './region.js';
-import { RingReader, RingWriter, STATE_CLOSED, W } from './ring.js';
+import { PoolReader, PoolWriter, poolName, type PoolPlace } from './pool.js';
+import { POOL_RECORD_BYTES, RingReader, RingWriter, STATE_CLOSED, W } from './ring.js';
 import { SendQueue, type PendingSend } from './send-queue.js';
 import { SpinPolicy, spinFor } from './spin.js';
 
@@ -36,6 +37,8 @@ export interface ChannelInit extends EndsInit {
   peerPid: number;
   peer: ProcessWatch;
   wait?: WaitOptions;
+  /** The OS backend: the rings' pools are made and opened through it. */
+  backend: ShmBackend;
 }
 
 const now = (): number => performance.now();
@@ -48,6 +51,8 @@ export class ChannelCore {
   /** The ends' rings, for the hot paths. */
   readonly rx: RingReader;
   readonly tx: RingWriter;
+  /** The pool of the ring we write (made on first use); the rx ring's is rx.pool. */
+  readonly txPool: PoolWriter;
   readonly peer: ProcessWatch;
   readonly peerPid: number;
   /** How long to spin, learned per direction and per kind of wait. */
@@ -84,13 +89,16 @@ export class ChannelCore {
     this.ends = ends;
     this.rx = ends.rx;
     this.tx = ends.tx;
+    const place = (ring: 0 | 1): PoolPlace => ({ backend: init.backend, path: init.backend.osName(poolName(init.waitName, ring)) });
+    this.txPool = new PoolWriter(this.tx.h, place(init.rxIndex === 0 ? 1 : 0), init.maxMessageBytes);
+    this.rx.pool = new PoolReader(this.rx.h, place(init.rxIndex));
     this.peer = init.peer;
     this.peerPid = init.peerPid;
     init.doorbell.retain(init.peerPid);
     this.queue = new SendQueue({
       deliveryError: () => this.deliveryError(),
       write: (op) => {
-        op.offset = this.tx.write(op.message, op.offset);
+        op.offset = this.write(op.message, op.offset);
         ends.wakeConsumer();
       },
       waitWritable: (op) => this.waitWritable(() => this.writableNow(op)),
@@ -161,12 +169,36 @@ export class ChannelCore {
     return undefined;
   }
 
+  /**
+   * Writes as much of `message` from `offset` as goes now (see
+   * RingWriter.write): a message larger than a ring record goes whole through
+   * the pool when the peer reads pool records (ring-protocol §6), else in
+   * fragments. Returns the new offset.
+   */
+  write(message: Uint8Array, offset: number): number {
+    if (offset === 0 && this.#throughPool(message.length)) {
+      if (!this.txPool.fits(message.length) || !this.tx.fits(POOL_RECORD_BYTES)) return 0;
+      const entry = this.txPool.write(message);
+      if (entry !== undefined && this.tx.writePoolRecord(entry.offset, message.length, entry.end)) return message.length;
+      // The pool could not be made: the message goes in fragments, as without a pool.
+    }
+    return this.tx.write(message, offset);
+  }
+
+  /** True when a message of `length` bytes goes whole through the pool: larger than a ring record, and the pool takes it. */
+  #throughPool(length: number): boolean {
+    return length > this.tx.maxChunk && this.txPool.takes(length);
+  }
+
   /** Room in tx for the next `bytes` (a piece of at most maxChunk), or nothing more to wait for: the delivery failed. */
   roomFor(bytes: number): boolean {
     return this.tx.fits(Math.min(Math.max(bytes, 0), this.tx.maxChunk)) || this.deliveryError() !== undefined;
   }
 
   writableNow(op: PendingSend): boolean {
+    if (op.offset === 0 && this.#throughPool(op.message.length)) {
+      return (this.txPool.fits(op.message.length) && this.tx.fits(POOL_RECORD_BYTES)) || this.deliveryError() !== undefined || op.settled;
+    }
     return this.roomFor(op.message.length - op.offset) || op.settled;
   }
 
@@ -321,5 +353,7 @@ export class ChannelCore {
     this.peer.close();
     this.ends.doorbell.release(this.peerPid);
     this.region.close();
+    this.txPool.close();
+    this.rx.pool?.close();
   }
 }

@@ -15,7 +15,7 @@ import { ChannelCore, type ChannelInit } from './channel-core.js';
 import { badTimeout, checkTimeout, errorFrom } from './channel-errors.js';
 import { WATCHDOG_MS } from './ends.js';
 import { ShmMessage, ShmReservation } from './in-place.js';
-import { AWAKE, RINGS_DOORBELLS, STATE_CLOSED, STATE_OPEN, ShortArrayError, W } from './ring.js';
+import { AWAKE, READS_POOL, RINGS_DOORBELLS, STATE_CLOSED, STATE_OPEN, ShortArrayError, W } from './ring.js';
 import { blockingOp, sent, type PendingSend } from './send-queue.js';
 import { spinFor } from './spin.js';
 import { RESOLVED, nextTurn, settledAtOnce } from './turns.js';
@@ -81,7 +81,7 @@ export class ShmChannel implements Channel {
     }
     let offset = 0;
     if (this.#c.queue.length === 0) {
-      offset = this.#c.tx.write(message, 0);
+      offset = this.#c.write(message, 0);
       this.#c.ends.wakeConsumer();
       if (offset >= message.length && (offset > 0 || message.length > 0)) return settledAtOnce() ? RESOLVED : nextTurn();
     }
@@ -198,7 +198,7 @@ export class ShmChannel implements Channel {
     const op: PendingSend = blockingOp(message);
     let deadline = Infinity;
     for (;;) {
-      op.offset = this.#c.tx.write(message, op.offset);
+      op.offset = this.#c.write(message, op.offset);
       this.#c.ends.wakeConsumer();
       if (sent(op)) return;
       if (deadline === Infinity && timeoutMs !== Infinity) deadline = now() + timeoutMs;
@@ -375,7 +375,7 @@ export class ShmChannel implements Channel {
     }
   }
 
-  /** The next message in place, when one is there now: a view of the ring (or, for one that came in pieces, a copy). */
+  /** The next message in place, when one is there now: a view of the ring or of the pool (or, for one that came in pieces, a copy). */
   #takeInPlace = (): ShmMessage | undefined => {
     const next = this.#c.rx.peek();
     if (next === undefined) return undefined;
@@ -383,11 +383,10 @@ export class ShmChannel implements Channel {
       const copy = this.#c.take();
       return copy === undefined ? undefined : new ShmMessage(copy, () => undefined);
     }
-    const { offset, length } = next;
-    const message = new ShmMessage(this.#c.rx.data.subarray(offset, offset + length), () => {
+    const message = new ShmMessage(next.bytes, () => {
       this.#c.held = undefined;
       if (this.#c.region.closed) return;
-      this.#c.rx.release(length);
+      this.#c.rx.release(next);
       this.#c.ends.wakeProducer();
     });
     this.#c.held = message;
@@ -452,11 +451,12 @@ export class ShmChannel implements Channel {
 
   /**
    * @internal marks this side attached to both rings, and says that it
-   * rings process doorbells (so the peer may sleep on its own).
+   * rings process doorbells (so the peer may sleep on its own) and reads
+   * pool records (so the peer may send large messages through its pool).
    */
   static attach(rx: Int32Array, tx: Int32Array, pid: number): void {
     Atomics.store(rx, W.consumerPid, pid);
-    Atomics.or(rx, W.consumerFlags, RINGS_DOORBELLS);
+    Atomics.or(rx, W.consumerFlags, RINGS_DOORBELLS | READS_POOL);
     Atomics.store(rx, W.consumerState, STATE_OPEN);
     Atomics.store(tx, W.producerPid, pid);
     Atomics.or(tx, W.producerFlags, RINGS_DOORBELLS);

@@ -196,6 +196,7 @@ class ConnectAttempt {
       peer: watchPeer(this.#backend, block.serverPid(slot)),
       wait: this.#options,
       doorbell: this.#doorbell,
+      backend: this.#backend,
     });
     this.#pair = undefined;
     // Nobody else writes an accepted slot while its client lives: this compare-and-swap cannot fail.

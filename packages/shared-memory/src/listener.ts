@@ -241,6 +241,7 @@ class ShmListener implements Listener {
         peer: watchPeer(backend, request.clientPid),
         wait: this.#wait,
         doorbell: this.#doorbell,
+        backend,
       });
     } catch (error) {
       region.close();

@@ -6,6 +6,7 @@
  * (and written in different languages).
  */
 import { IpcError } from '@ipckit/core';
+import type { PoolReader } from './pool.js';
 
 /** 'RING' in memory order, read as a little-endian u32. */
 export const RING_MAGIC = 0x474e4952;
@@ -20,6 +21,10 @@ export const MAX_RING_CAPACITY = 2 ** 30;
 export const PAD_LENGTH = 0xffffffff;
 /** Fragment word bit: this record is one piece of a larger message. */
 export const FRAGMENT = 0x80000000;
+/** Fragment word of a pool record: its payload points to a whole message in the producer's pool (ring-protocol §6). */
+export const POOL_RECORD = 0x40000000;
+/** Payload bytes of a pool record: offset, message length, end, 0. */
+export const POOL_RECORD_BYTES = 16;
 
 /** u32 word indexes into the header (byte offset / 4). */
 export const W = {
@@ -51,6 +56,8 @@ export const W = {
   consumerFlags: 38,
   /** The thread of the consumer's doorbell while it sleeps on it. */
   consumerBell: 39,
+  /** Pool bytes the consumer has released (ring-protocol §6). */
+  poolTail: 40,
 } as const;
 
 /** `…Sleeping` values: awake, asleep on the ring's bell word (futex / named event), asleep on the process doorbell. */
@@ -59,6 +66,8 @@ export const ON_BELL = 1;
 export const ON_DOORBELL = 2;
 /** `…Flags` bit: this side rings doorbells, so its peer may sleep with ON_DOORBELL. */
 export const RINGS_DOORBELLS = 1;
+/** `consumerFlags` bit: the consumer reads pool records, so its producer may send them (ring-protocol §6). */
+export const READS_POOL = 2;
 
 /** Side states: not attached yet, open, closed. */
 export const STATE_NONE = 0;
@@ -105,6 +114,15 @@ const align8 = (n: number): number => (n + 7) & ~7;
 export class ShortArrayError extends IpcError {
   constructor(need: number, have: number) {
     super('EMSGSIZE', `the next message is ${need} bytes; the array given holds ${have}`);
+  }
+
+  /**
+   * Only a ShortArrayError is one: IpcError's own `instanceof` holds for every
+   * IpcError, and inherited here it made a corrupt ring's EIO look like a
+   * short array, so receiveSync threw it without failing the channel.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && Object.prototype.isPrototypeOf.call(ShortArrayError.prototype, value);
   }
 }
 
@@ -281,6 +299,33 @@ export class RingWriter extends RingBase {
     return true;
   }
 
+  /**
+   * Writes and publishes a pool record pointing to a message of `length`
+   * bytes at `offset` of the pool, which ends the pool at `end` (ring-protocol
+   * §6); false (nothing written) when the ring has no room for it now.
+   */
+  writePoolRecord(offset: number, length: number, end: number): boolean {
+    const need = RECORD_HEADER_BYTES + POOL_RECORD_BYTES;
+    let pos = this.#head & this.mask;
+    const contig = this.capacity - pos;
+    if (!this.#free(need > contig ? contig + need : need)) return false;
+    if (need > contig) {
+      this.words[pos >> 2] = PAD_LENGTH | 0;
+      this.#head = (this.#head + contig) >>> 0;
+      pos = 0;
+    }
+    const at = pos >> 2;
+    this.words[at] = POOL_RECORD_BYTES;
+    this.words[at + 1] = POOL_RECORD | 0;
+    this.words[at + 2] = offset | 0;
+    this.words[at + 3] = length | 0;
+    this.words[at + 4] = end | 0;
+    this.words[at + 5] = 0;
+    this.#head = (this.#head + need) >>> 0;
+    this.publish();
+    return true;
+  }
+
   /** Publishes `head` (a release store: the record bytes are visible before it). */
   publish(): void {
     Atomics.store(this.h, W.head, this.#head | 0);
@@ -321,6 +366,25 @@ export class RingWriter extends RingBase {
   }
 }
 
+/** A message {@link RingReader.peek} found: its bytes (in the ring or the pool), its record's length, and for a pool record the pool's end after it (else -1). */
+export interface Peeked {
+  bytes: Uint8Array;
+  recordLength: number;
+  poolEnd: number;
+}
+
+/** Messages from this size up are copied into memory that is not zero-filled first (every byte is written at once). */
+const UNFILLED_FROM = 4096;
+
+/** A copy of `bytes` in memory of its own. */
+function copyOut(bytes: Uint8Array): Uint8Array {
+  if (bytes.length < UNFILLED_FROM) return bytes.slice();
+  // A Buffer of its own (allocUnsafeSlow: not from the shared pool) seen as a plain Uint8Array.
+  const copy = new Uint8Array(Buffer.allocUnsafeSlow(bytes.length).buffer, 0, bytes.length);
+  copy.set(bytes);
+  return copy;
+}
+
 /** The consuming end: reads records and publishes `tail`. */
 export class RingReader extends RingBase {
   #tail: number;
@@ -331,6 +395,8 @@ export class RingReader extends RingBase {
   #partialInto: Uint8Array | undefined;
   readonly #target = new WordCache();
   readonly maxMessageBytes: number;
+  /** The producer's pool, for pool records (ring-protocol §6); without one, a pool record is corruption. */
+  pool: PoolReader | undefined;
   /** The `tail` last stored in shared memory (whole records may be consumed before it is). */
   #published: number;
   /**
@@ -384,6 +450,14 @@ export class RingReader extends RingBase {
         continue;
       }
       const word1 = words[(pos >> 2) + 1]! >>> 0;
+      if (word1 === POOL_RECORD && this.#partial === undefined) {
+        const { bytes, end } = this.#poolMessage(pos, length);
+        if (bytes.length > into.length) throw new ShortArrayError(bytes.length, into.length);
+        into.set(bytes);
+        this.pool!.release(end);
+        this.#consume(length, true);
+        return bytes.length;
+      }
       if (word1 !== 0 || this.#partial !== undefined) return this.#fragmentInto(into);
       this.#checkRecord(pos, length);
       if (length > this.maxMessageBytes) throw this.#tooLarge(length);
@@ -461,6 +535,19 @@ export class RingReader extends RingBase {
     }
   }
 
+  /** The message a pool record at `pos` points to, checked (ring-protocol §6 "Receiving a pool record"). */
+  #poolMessage(pos: number, length: number): { bytes: Uint8Array; end: number } {
+    this.#checkRecord(pos, length);
+    const pool = this.pool;
+    if (pool === undefined || length !== POOL_RECORD_BYTES) throw new IpcError('EIO', `corrupt ring: a pool record of ${length} bytes at ${pos}`);
+    const at = (pos >> 2) + 2;
+    const offset = this.words[at]! >>> 0;
+    const messageLength = this.words[at + 1]! >>> 0;
+    const end = this.words[at + 2]! >>> 0;
+    if (messageLength > this.maxMessageBytes) throw this.#tooLarge(messageLength);
+    return { bytes: pool.view(offset, messageLength, end), end };
+  }
+
   /**
    * The next message if it is one whole record, to be read in place:
    * `offset` of its payload in {@link data} and its `length`; undefined when
@@ -468,19 +555,30 @@ export class RingReader extends RingBase {
    * cannot be read in place: read() it). Consumes nothing: {@link release}
    * does, once the caller is done with the bytes.
    */
-  peek(): { offset: number; length: number } | 'fragmented' | undefined {
+  peek(): Peeked | 'fragmented' | undefined {
     const pos = this.#nextRecord();
     if (pos < 0) return undefined;
     const length = this.words[pos >> 2]! >>> 0;
-    if (this.words[(pos >> 2) + 1]! !== 0 || this.#partial !== undefined) return 'fragmented';
+    const word1 = this.words[(pos >> 2) + 1]! >>> 0;
+    if (word1 === POOL_RECORD && this.#partial === undefined) {
+      const { bytes, end } = this.#poolMessage(pos, length);
+      return { bytes, recordLength: length, poolEnd: end };
+    }
+    if (word1 !== 0 || this.#partial !== undefined) return 'fragmented';
     this.#checkRecord(pos, length);
     if (length > this.maxMessageBytes) throw this.#tooLarge(length);
-    return { offset: pos + RECORD_HEADER_BYTES, length };
+    const start = pos + RECORD_HEADER_BYTES;
+    return { bytes: this.data.subarray(start, start + length), recordLength: length, poolEnd: -1 };
   }
 
-  /** Consumes the record {@link peek} returned (its bytes may be overwritten from now on). */
-  release(length: number): void {
-    this.#consume(length, false);
+  /** Consumes the record {@link peek} returned (its bytes, and a pool message's, may be overwritten from now on). */
+  release(peeked: Peeked): void {
+    if (peeked.poolEnd >= 0) {
+      this.pool!.release(peeked.poolEnd);
+      this.#consume(peeked.recordLength, true);
+      return;
+    }
+    this.#consume(peeked.recordLength, false);
   }
 
   /** True while a fragmented message is half read. */
@@ -503,8 +601,16 @@ export class RingReader extends RingBase {
       const start = pos + RECORD_HEADER_BYTES;
       if (word1 === 0 && this.#partial === undefined) {
         if (length > this.maxMessageBytes) throw this.#tooLarge(length);
-        const message = this.data.slice(start, start + length);
+        const message = copyOut(this.data.subarray(start, start + length));
         this.#consume(length, false);
+        return message;
+      }
+      if (word1 === POOL_RECORD && this.#partial === undefined) {
+        const { bytes, end } = this.#poolMessage(pos, length);
+        const message = into !== undefined && into.length >= bytes.length ? into.subarray(0, bytes.length) : copyOut(bytes);
+        if (message !== bytes) message.set(bytes);
+        this.pool!.release(end);
+        this.#consume(length, true);
         return message;
       }
       if ((word1 & FRAGMENT) === 0) throw new IpcError('EIO', 'corrupt ring: a whole message inside a fragmented one');
