@@ -91,27 +91,41 @@ describe.runIf(process.platform === 'linux')('ls and clean', () => {
     });
     expect(byName.get(name('dead-pipe'))).toMatchObject({ kind: 'pipe', state: 'stale' });
     expect(byName.get(name('dead-slot'))).toMatchObject({ kind: 'mailslot', state: 'stale' });
-    expect(byName.get(`ipckit.${name('dead-shm')}`)).toMatchObject({ kind: 'listener', state: 'stale' });
+    // A stale shm listener may be swept meanwhile by any other process's listen('shm://…') on
+    // this machine (ring-protocol §1: every listen sweeps stale records), e.g. another test suite
+    // running beside this one. Swept is the same verdict as stale; listed as live it never is.
+    const deadShm = `ipckit.${name('dead-shm')}`;
+    const swept = (): boolean => !existsSync(`/dev/shm/${deadShm}`);
+    if (byName.has(deadShm)) expect(byName.get(deadShm)).toMatchObject({ kind: 'listener', state: 'stale' });
+    else expect(swept()).toBe(true);
+    /** The stale names, with the shm listener's only while nobody swept it. */
+    const staleNow = (names: string[]): void => {
+      const others = [name('dead-pipe'), name('dead-region'), name('dead-slot')];
+      expect(names.filter((n) => n !== deadShm).sort()).toEqual(others.sort());
+      if (!names.includes(deadShm)) expect(swept()).toBe(true);
+    };
     expect(byName.get(name('dead-region'))).toMatchObject({ kind: 'region', state: 'stale', size: 4096 });
     expect(byName.get(name('kept'))).toMatchObject({ kind: 'region', state: 'kept', size: 4096 });
     expect(byName.has(name('foreign'))).toBe(false);
-    expect(listed).toHaveLength(8);
+    expect(listed.length - (byName.has(deadShm) ? 1 : 0)).toBe(7);
 
     // The table says the same, stale ones marked.
     const table = await runCli(['ls', `${prefix}-*`]);
     expect(table.stdout).toMatch(new RegExp(`^pipe +pipe://${name('dead-pipe')} +stale`, 'm'));
-    expect(table.stdout).toContain('4 stale: `ipckit clean` removes them');
+    expect(table.stdout).toMatch(/\b[34] stale: `ipckit clean` removes them/);
 
     // --dry-run says what, removes nothing.
     const dry = await runCli(['clean', '--dry-run', `${prefix}-*`]);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout.split('\n').filter((l) => l.startsWith('would remove'))).toHaveLength(4);
-    expect(await ls(`${prefix}-*`)).toHaveLength(8);
+    const wouldRemove = dry.stdout.split('\n').filter((l) => l.startsWith('would remove'));
+    expect(wouldRemove.length).toBeGreaterThanOrEqual(3);
+    expect(wouldRemove.length).toBeLessThanOrEqual(4);
+    staleNow((await ls(`${prefix}-*`)).filter((o) => o.state === 'stale').map((o) => o.name));
 
     const clean = await runCli(['clean', '--json', `${prefix}-*`]);
     expect(clean.code, clean.stderr).toBe(0);
     const report = JSON.parse(clean.stdout) as { removed: Listed[]; notRemoved: Listed[] };
-    expect(report.removed.map((o) => o.name).sort()).toEqual([name('dead-pipe'), name('dead-region'), name('dead-slot'), `ipckit.${name('dead-shm')}`].sort());
+    staleNow(report.removed.map((o) => o.name));
     expect(report.notRemoved).toEqual([]);
     expect(existsSync(`/dev/shm/${name('dead-region')}`)).toBe(false);
     expect(existsSync(`/dev/shm/${name('dead-region')}.ipckit-owner`)).toBe(false);
