@@ -36,7 +36,7 @@ describe.runIf(process.platform === 'linux')('bin/lesson.mjs', () => {
     const r = spawnSync(process.execPath, [LESSON, 'mailslots', '--lang', 'zh-CN', '--no-build'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('第 1 课 · 邮槽');
-    expect(r.stdout).toContain('7/7');
+    expect(r.stdout).toContain('8/8');
     expect(r.stdout).toMatch(/^server {6}│ created /m);
     expect(r.stdout).not.toContain('\x1b[');
     expect(r.stdout).not.toContain('Enter: next step');
@@ -59,14 +59,14 @@ describe.runIf(process.platform === 'linux')('bin/lesson.mjs', () => {
     };
     const firstPrompt = await waitFor('Enter: next step');
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(screen).toContain('1/7');
-    expect(screen).not.toContain('2/7'); // it waits
+    expect(screen).toContain('1/8');
+    expect(screen).not.toContain('2/8'); // it waits
     expect(screen.includes('\x1b[')).toBe(true); // colours (ANSI escapes)
     child.stdin.write('\r');
-    await waitFor('2/7', firstPrompt);
+    await waitFor('2/8', firstPrompt);
     await waitFor('Enter: next step', firstPrompt);
     child.stdin.write('q\r');
     expect(await exited).toBe(0);
-    expect(screen).not.toContain('3/7');
+    expect(screen).not.toContain('3/8');
   });
 });
