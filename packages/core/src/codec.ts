@@ -82,6 +82,35 @@ export function structured<T = unknown>(): Codec<T> {
 }
 
 /**
+ * @internal The checks every codec wrapper shares (channels and topics):
+ * EINVAL for something that is not a codec.
+ */
+export function checkCodec(codec: unknown): void {
+  const given = codec as Partial<Codec> | null | undefined;
+  if (typeof given?.encode !== 'function' || typeof given.decode !== 'function') {
+    throw new IpcError('EINVAL', 'a codec needs encode() and decode()');
+  }
+}
+
+/** @internal `value` encoded, or the rejection a send gives: EINVAL when it cannot be encoded (nothing is sent). */
+export function encodeForSend<T>(codec: Codec<T>, value: T): Uint8Array | Promise<never> {
+  try {
+    return codec.encode(value);
+  } catch (error) {
+    return Promise.reject(error instanceof IpcError ? error : new IpcError('EINVAL', `${codec.name} cannot encode the value`, { cause: error }));
+  }
+}
+
+/** @internal The value in received `bytes`: EBADMSG when they do not decode. */
+export function decodeReceived<T>(codec: Codec<T>, bytes: Uint8Array): T {
+  try {
+    return codec.decode(bytes);
+  } catch (error) {
+    throw error instanceof IpcError ? error : new IpcError('EBADMSG', `${codec.name} cannot decode a received message`, { cause: error });
+  }
+}
+
+/**
  * A {@link Channel} that carries values instead of bytes: every message is
  * one value, encoded with the codec. Send, receive, iteration and close
  * behave as the channel's own (timeouts and cancellation included); a message
@@ -98,13 +127,8 @@ export class CodecChannel<T> implements AsyncIterable<T>, AsyncDisposable {
 
   /** Encodes and sends `value`: EINVAL when it cannot be encoded (nothing sent), else as {@link Channel.send}. */
   send(value: T, options?: SendOptions): Promise<void> {
-    let bytes: Uint8Array;
-    try {
-      bytes = this.codec.encode(value);
-    } catch (error) {
-      return Promise.reject(error instanceof IpcError ? error : new IpcError('EINVAL', `${this.codec.name} cannot encode the value`, { cause: error }));
-    }
-    return this.channel.send(bytes, options);
+    const bytes = encodeForSend(this.codec, value);
+    return bytes instanceof Promise ? bytes : this.channel.send(bytes, options);
   }
 
   /**
@@ -137,19 +161,12 @@ export class CodecChannel<T> implements AsyncIterable<T>, AsyncDisposable {
   }
 
   private decode(bytes: Uint8Array): T {
-    try {
-      return this.codec.decode(bytes);
-    } catch (error) {
-      throw error instanceof IpcError ? error : new IpcError('EBADMSG', `${this.codec.name} cannot decode a received message`, { cause: error });
-    }
+    return decodeReceived(this.codec, bytes);
   }
 }
 
 /** Wraps `channel` so that it carries values: `withCodec(channel, json<Order>())`. */
 export function withCodec<T>(channel: Channel, codec: Codec<T>): CodecChannel<T> {
-  const given = codec as Partial<Codec<T>> | null | undefined;
-  if (typeof given?.encode !== 'function' || typeof given.decode !== 'function') {
-    throw new IpcError('EINVAL', 'a codec needs encode() and decode()');
-  }
+  checkCodec(codec);
   return new CodecChannel(channel, codec);
 }

@@ -1,5 +1,5 @@
 import { IpcError } from './errors.js';
-import type { Codec } from './codec.js';
+import { checkCodec, decodeReceived, encodeForSend, type Codec } from './codec.js';
 import type { Delivery, Publisher, Subscriber } from './topic.js';
 import type { CloseOptions, ReceiveOptions, SendOptions } from './transport.js';
 
@@ -8,13 +8,6 @@ import type { CloseOptions, ReceiveOptions, SendOptions } from './transport.js';
  * values, a subscriber whose deliveries carry values (`{ data: T, seq,
  * missed }`).
  */
-
-function checkCodec(codec: unknown): void {
-  const given = codec as Partial<Codec> | null | undefined;
-  if (typeof given?.encode !== 'function' || typeof given.decode !== 'function') {
-    throw new IpcError('EINVAL', 'a codec needs encode() and decode()');
-  }
-}
 
 /** A {@link Publisher} that sends values: each one encoded with the codec, one message. */
 export class CodecPublisher<T> implements AsyncDisposable {
@@ -27,13 +20,8 @@ export class CodecPublisher<T> implements AsyncDisposable {
 
   /** Encodes and publishes `value`: EINVAL when it cannot be encoded (nothing sent), else as {@link Publisher.send}. */
   send(value: T, options?: SendOptions): Promise<void> {
-    let bytes: Uint8Array;
-    try {
-      bytes = this.codec.encode(value);
-    } catch (error) {
-      return Promise.reject(error instanceof IpcError ? error : new IpcError('EINVAL', `${this.codec.name} cannot encode the value`, { cause: error }));
-    }
-    return this.publisher.send(bytes, options);
+    const bytes = encodeForSend(this.codec, value);
+    return bytes instanceof Promise ? bytes : this.publisher.send(bytes, options);
   }
 
   /** See {@link Publisher.subscriberCount}. */
@@ -104,13 +92,7 @@ export class CodecSubscriber<T> implements AsyncIterable<Delivery<T>>, AsyncDisp
   }
 
   private decode(delivery: Delivery): Delivery<T> {
-    let data: T;
-    try {
-      data = this.codec.decode(delivery.data);
-    } catch (error) {
-      throw error instanceof IpcError ? error : new IpcError('EBADMSG', `${this.codec.name} cannot decode a received message`, { cause: error });
-    }
-    return { data, seq: delivery.seq, missed: delivery.missed };
+    return { data: decodeReceived(this.codec, delivery.data), seq: delivery.seq, missed: delivery.missed };
   }
 }
 
