@@ -3,6 +3,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isIpcError, uniqueName, type Channel, type Listener } from '@ipckit/core';
 import { patternMessage, sameBytes } from '@ipckit/core/testing';
 import { openRegion, transport, type ShmChannel } from '../src/index.js';
+import { RING_HEADERS } from '../src/channel.js';
+import { READS_POOL, W } from '../src/ring.js';
 import { Child, fixture, shmLeftovers, watchdog } from './helpers.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -216,6 +218,8 @@ describe('shm channel', () => {
 
   it('a send that times out with part of its message in the ring closes the channel; the peer drops the part (Rule 4)', async () => {
     const { client, server } = await pair(4096);
+    // A peer that does not read pool records (a C client, ring-protocol §6) gets large messages in fragments.
+    Atomics.and(client[RING_HEADERS]().tx, W.consumerFlags, ~READS_POOL);
     // 64 KiB through a 4 KiB ring: fragments of 1,016 bytes, and nobody reads.
     const big = new Uint8Array(64 * 1024).fill(7);
     const error = await client.send(big, { timeoutMs: 100 }).catch((e: unknown) => e);
