@@ -1,5 +1,5 @@
 /**
- * The speed goals of issue 13 (shm:// on a busy machine, large messages,
+ * The speed goals of issue 13 (and of issue 19 §5, the fan-out scenario) (shm:// on a busy machine, large messages,
  * many channels, the peers users would pick instead) and issue 10 §4 (the
  * async wait of @ipckit/sync), checked against the figures of one run, so
  * that a reader sees at once which hold and on which figures. Goals are
@@ -8,7 +8,7 @@
  * that rests on a case measured on a machine that was not quiet says so.
  */
 import { formatCount, formatNs, formatPercent, formatSize, sig } from './format.js';
-import type { BenchRun, CaseResult, GoalCheck } from './results.js';
+import type { BenchRun, CaseResult, FanOutResult, GoalCheck } from './results.js';
 
 const KiB = 1024;
 
@@ -206,6 +206,108 @@ export function checkGoals(run: BenchRun): GoalCheck[] {
       polluted: polluted(r, pipe),
     });
   }
+  goals.push(...fanOutGoals(run, find));
+
   goals.push(goal('10.4-async-wait', 'issue 10 §4: an async hand-off costs at most 3× a pipe:// round trip', waits, 'needs --scenarios sync'));
+  return goals;
+}
+
+/**
+ * Issue 19 §5: shm:// topics against zeromq PUB/SUB at 64 B, the publisher's
+ * cost at 1 MiB (one write, not one per subscriber), the subscribers' latency
+ * against a 1:1 shm channel, and drop-oldest never losing a message silently.
+ */
+function fanOutGoals(run: BenchRun, find: (target: string, scenario: string, size: number) => CaseResult | undefined): GoalCheck[] {
+  const fan = run.fanOut ?? [];
+  const at = (target: string, size: number, subscribers: number, policy: FanOutResult['policy'] = 'block'): FanOutResult | undefined =>
+    fan.find((r) => r.target === target && r.sizeBytes === size && r.subscribers === subscribers && r.policy === policy);
+  const failedShm = (size: number): Check[] =>
+    run.skipped
+      .filter((s) => s.target === 'shm' && s.scenario === 'fan-out' && s.sizeBytes === size && s.subscribers !== undefined)
+      .map((s) => ({ ok: false, text: `${s.subscribers} subscribers: not measured (${s.reason})`, polluted: false }));
+  const shm64 = fan.filter((r) => r.target === 'shm' && r.sizeBytes === 64 && r.policy === 'block');
+  const goals: GoalCheck[] = [];
+
+  const rate: Check[] = [...failedShm(64)];
+  for (const r of shm64) {
+    const zmq = at('zmq-ipc', 64, r.subscribers);
+    if (!zmq) continue;
+    const ratio = r.delivered.messagesPerSec / zmq.delivered.messagesPerSec;
+    rate.push({
+      ok: ratio >= 10,
+      text: `1→${r.subscribers}: ${formatCount(r.delivered.messagesPerSec)}/s vs ${formatCount(zmq.delivered.messagesPerSec)}/s (×${sig(ratio)})`,
+      polluted: polluted(r, zmq),
+    });
+  }
+  goals.push(
+    goal(
+      '19.5-shm-vs-zmq-rate',
+      "issue 19 §5: shm:// topics deliver ≥ 10× zeromq PUB/SUB ipc://'s aggregate message rate at 64 B, every N",
+      rate,
+      'needs fan-out at 64 B with shm and zmq-ipc',
+    ),
+  );
+
+  const one = at('shm', 1024 * KiB, 1);
+  const sixteen = at('shm', 1024 * KiB, 16);
+  goals.push(
+    goal(
+      '19.5-shm-publisher-cpu',
+      "issue 19 §5: at 1 MiB, the shm:// publisher's CPU per message with 16 subscribers within 2× of its cost with 1",
+      one && sixteen
+        ? [
+            {
+              ok: sixteen.publisherCpuPerMessageNs <= 2 * one.publisherCpuPerMessageNs,
+              text: `16: ${formatNs(sixteen.publisherCpuPerMessageNs)}, 1: ${formatNs(one.publisherCpuPerMessageNs)} (×${sig(sixteen.publisherCpuPerMessageNs / one.publisherCpuPerMessageNs)})`,
+              polluted: polluted(one, sixteen),
+            },
+          ]
+        : [],
+      'needs fan-out at 1 MiB with 1 and 16 shm subscribers',
+    ),
+  );
+
+  const channel = find('shm', 'ping-pong', 64);
+  const latency: Check[] = [];
+  if (channel?.latencyNs) {
+    const half = channel.latencyNs.p50 / 2;
+    for (const r of shm64) {
+      if (r.subscriberP50Ns === undefined) continue;
+      latency.push({
+        ok: r.subscriberP50Ns <= 2 * half,
+        text: `1→${r.subscribers}: p50 ${formatNs(r.subscriberP50Ns)} vs half a round trip ${formatNs(half)} (×${sig(r.subscriberP50Ns / half)})`,
+        polluted: polluted(r, channel),
+      });
+    }
+  }
+  goals.push(
+    goal(
+      '19.5-shm-latency',
+      "issue 19 §5: a shm:// subscriber's p50 at 64 B within 2× of a 1:1 shm:// channel's round trip halved (this run's ping-pong)",
+      latency,
+      'needs fan-out at 64 B and ping-pong at 64 B with shm',
+    ),
+  );
+
+  const told: Check[] = fan
+    .filter((r) => r.policy === 'drop-oldest')
+    .map((r) => {
+      const missed = r.counts.reduce((n, c) => n + c.missed, 0);
+      const silent = r.counts.reduce((n, c) => n + c.silent, 0);
+      const short = r.counts.filter((c) => c.received + c.missed !== r.published).length;
+      return {
+        ok: r.lossCheck,
+        text: `${r.targetLabel} 1→${r.subscribers}: ${formatCount(missed)} missed and told, ${silent} lost silently${short ? `, ${short} subscribers with received + missed ≠ ${r.published}` : ''}`,
+        polluted: false,
+      };
+    });
+  goals.push(
+    goal(
+      '19.5-drop-oldest-told',
+      'issue 19 §5: no subscriber under drop-oldest loses a message without being told (received + missed = published, no silent gap)',
+      told,
+      'needs fan-out (its drop-oldest cases)',
+    ),
+  );
   return goals;
 }

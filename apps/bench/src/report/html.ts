@@ -443,7 +443,7 @@ ${table(['', ''], envRows, 99)}
 <ul>${run.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>
 ${
   goals.length
-    ? `<h2>The project's own goals (issues 13 and 10)</h2><p>Targets ipckit set itself, checked against this run's figures: they say how far the code is from where the project wants it, not which transport to choose (that is the verdict at the top).</p>${goalRows.length ? table(['verdict', 'goal', 'figures (failing first)', 'machine'], goalRows, 99) : ''}${
+    ? `<h2>The project's own goals (issues 13, 10 and 19)</h2><p>Targets ipckit set itself, checked against this run's figures: they say how far the code is from where the project wants it, not which transport to choose (that is the verdict at the top).</p>${goalRows.length ? table(['verdict', 'goal', 'figures (failing first)', 'machine'], goalRows, 99) : ''}${
         goalsUnmeasured
           ? `<p class="empty">${goalsUnmeasured} more not measured in this run (their scenarios or targets did not run; goals[] in the JSON says what each needs).</p>`
           : ''

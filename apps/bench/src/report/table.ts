@@ -214,7 +214,7 @@ export function machineSummary(run: BenchRun): string {
 function goalsSection(goals: GoalCheck[]): string {
   const measured = goals.filter((g) => g.met !== null);
   const rest = goals.length - measured.length;
-  const title = "Goals (issues 13 and 10), as this run's figures say";
+  const title = "Goals (issues 13, 10 and 19), as this run's figures say";
   const tail = rest ? `\n  ${rest} more not measured in this run (their scenarios or targets did not run; goals[] in the JSON says what each needs).` : '';
   if (measured.length === 0) return `${title}: none measured in this run.${tail}`;
   const rows = measured.map((g) => [g.met ? 'met' : 'NOT MET', `${g.polluted ? `${NOT_QUIET_MARK} ` : ''}${g.goal}`, g.detail]);
