@@ -88,6 +88,17 @@
  *   connected but not yet taken from its iteration (default
  *   {@link DEFAULT_BACKLOG}); a connection beyond that is closed at once, so its
  *   client sees its channel end (sends get EPIPE, receive gives `undefined`).
+ *   Where the listener knows who the peer is (pipe:// on POSIX: the peer's
+ *   process, from SO_PEERCRED), the connections of one other process hold at
+ *   most half the backlog, so one flooding process cannot take every slot.
+ * - A flood cannot take a stream listener (pipe://, tcp://) forever: a
+ *   connection that sends no whole message (and was sent none) within
+ *   {@link ListenOptions.firstMessageTimeoutMs} (default
+ *   {@link DEFAULT_FIRST_MESSAGE_TIMEOUT_MS}) is closed, taken or not, and the
+ *   partial frames of all its channels hold at most
+ *   {@link ListenOptions.maxPartialFrameBytes} (default
+ *   {@link DEFAULT_MAX_PARTIAL_FRAME_BYTES}) together; a channel whose partial
+ *   frame finds no room is closed (its receive fails with ENOMEM).
  * - connect gives up with ETIMEDOUT after {@link ConnectOptions.timeoutMs}
  *   (default {@link DEFAULT_CONNECT_TIMEOUT_MS}) on every transport.
  */
@@ -102,6 +113,12 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /** How many connected but not yet accepted channels a listener holds by default. */
 export const DEFAULT_BACKLOG = 128;
+
+/** How many bytes the partial frames of one stream listener's channels may hold together by default: 64 MiB. */
+export const DEFAULT_MAX_PARTIAL_FRAME_BYTES = 64 * 1024 * 1024;
+
+/** How long a stream listener's connection may go without a whole message by default, in ms. */
+export const DEFAULT_FIRST_MESSAGE_TIMEOUT_MS = 60_000;
 
 /** Which family of OS APIs a transport's backend uses. */
 export type Backend = 'win32' | 'posix';
@@ -151,6 +168,32 @@ export interface ListenOptions {
    * a single channel and checks the option only.
    */
   backlog?: number;
+  /**
+   * The most bytes that the partial frames (messages still arriving) of all
+   * this listener's channels may hold together, so that peers announcing big
+   * messages and trickling their bytes cannot make the process hold gigabytes.
+   * A channel whose partial frame finds no room is closed: its receive fails
+   * with IpcError ENOMEM, its peer sees the channel end (Rule 5). An integer
+   * from 1 byte to 2^53 - 1; default {@link DEFAULT_MAX_PARTIAL_FRAME_BYTES}
+   * (64 MiB). Raise it when many clients send large messages at once.
+   *
+   * Platform-specific behaviour: kept by the stream transports (pipe://,
+   * tcp://); shm:// does not use it yet.
+   */
+  maxPartialFrameBytes?: number;
+  /**
+   * A connection that has sent no whole message, and was sent none, this many
+   * ms after it connected is closed (its receive ends with `undefined`), whether
+   * it still waits in the backlog or a handler took it: held-idle or half-sent
+   * connections cannot keep backlog or serve() slots. An integer from 0 (never)
+   * to 2^31 - 1; default {@link DEFAULT_FIRST_MESSAGE_TIMEOUT_MS} (60 s). A
+   * protocol whose clients connect and wait to be spoken to should have the
+   * server send first, or set 0.
+   *
+   * Platform-specific behaviour: kept by the stream transports (pipe://,
+   * tcp://); shm:// does not use it yet.
+   */
+  firstMessageTimeoutMs?: number;
 }
 
 /** Options common to every transport's `connect`. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IpcError } from '@ipckit/core';
-import { FrameDecoder, frameHeader } from '@ipckit/core/kit';
+import { FrameBudget, FrameDecoder, frameHeader } from '@ipckit/core/kit';
 
 function frame(payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + payload.length);
@@ -67,5 +67,41 @@ describe('framing', () => {
     const decoder = new FrameDecoder(100);
     decoder.push(frame(new Uint8Array(10)).subarray(0, 7), () => undefined);
     expect(decoder.idle).toBe(false);
+  });
+
+  it('takes partial frames from a shared budget as their bytes arrive, and fails with ENOMEM past it (issue 17 §5)', () => {
+    const budget = new FrameBudget(256 * 1024);
+    const first = new FrameDecoder(16 * 1024 * 1024, budget);
+    const second = new FrameDecoder(16 * 1024 * 1024, budget);
+    const got: Uint8Array[] = [];
+    // Announcing 16 MiB costs nothing until bytes come: only what arrived is held.
+    first.push(frameHeader(16 * 1024 * 1024), (m) => got.push(m));
+    expect(budget.used).toBe(0);
+    first.push(new Uint8Array(100 * 1024), (m) => got.push(m));
+    expect(budget.used).toBe(first.buffered);
+    expect(budget.used).toBeLessThanOrEqual(256 * 1024);
+    second.push(frameHeader(1024 * 1024), (m) => got.push(m));
+    let error: unknown;
+    try {
+      second.push(new Uint8Array(200 * 1024), (m) => got.push(m));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(IpcError);
+    expect((error as IpcError).code).toBe('ENOMEM');
+    expect(budget.used).toBeLessThanOrEqual(256 * 1024);
+    second.release();
+    first.release();
+    expect(budget.used).toBe(0);
+    // A frame that completes gives its bytes back and arrives whole.
+    const third = new FrameDecoder(1024, budget);
+    third.push(frameHeader(600), (m) => got.push(m));
+    third.push(new Uint8Array(300).fill(1), (m) => got.push(m));
+    third.push(new Uint8Array(300).fill(2), (m) => got.push(m));
+    expect(got).toHaveLength(1);
+    expect(got[0]?.length).toBe(600);
+    expect(got[0]?.[299]).toBe(1);
+    expect(got[0]?.[300]).toBe(2);
+    expect(budget.used).toBe(0);
   });
 });

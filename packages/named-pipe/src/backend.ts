@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net';
+
 /** What differs between Windows named pipes and Unix domain sockets; one implementation per OS (windows.ts, posix.ts). */
 export interface PipeBackend {
   /**
@@ -20,4 +22,14 @@ export interface PipeBackend {
    * tried again; false when a live server holds it.
    */
   reclaimStale(path: string): Promise<boolean>;
+  /**
+   * Who is at the other end of an accepted socket, for the per-peer share of
+   * the backlog (Rule 5): on POSIX the peer's process (SO_PEERCRED's pid);
+   * undefined when it cannot be told, and for this process itself (not capped).
+   *
+   * Platform-specific behaviour: Windows does not name the peer yet
+   * (GetNamedPipeClientProcessId would give its pid, whose user is the key);
+   * there the backlog has no per-peer share.
+   */
+  peerOf?(socket: Socket): string | undefined;
 }

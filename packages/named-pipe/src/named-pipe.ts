@@ -18,6 +18,7 @@ import {
   listenServer,
   maxMessageBytesOption,
   recode,
+  streamLimitOptions,
   validateName,
   validateSignal,
 } from '@ipckit/core/kit';
@@ -115,8 +116,10 @@ export const transport: Transport = {
     const maxMessageBytes = maxMessageBytesOption(options, DEFAULT_MAX_MESSAGE_BYTES);
     const signal = validateSignal(options?.signal);
     const backlog = backlogOption(options);
+    const limits = streamLimitOptions(options);
     const { server, path } = await listenStream(name);
-    return new StreamListener(server, { name, path, maxMessageBytes, signal, backlog });
+    const backend = await pipeBackend();
+    return new StreamListener(server, { name, path, maxMessageBytes, signal, backlog, ...limits, peerOf: backend.peerOf?.bind(backend) });
   },
 
   async connect(name: string, options?: ConnectOptions): Promise<Channel> {

@@ -1,9 +1,10 @@
 import { lstat, unlink } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { IpcError } from '@ipckit/core';
 import { fromNodeError, recode } from '@ipckit/core/kit';
 import { checkPrivateDirectory, ensurePrivateDirectory, runtimeDirectory, socketPath } from '@ipckit/sys';
+import { peerCredentials } from '@ipckit/sys/posix';
 import type { PipeBackend } from './backend.js';
 
 /**
@@ -20,6 +21,12 @@ function answers(path: string): Promise<boolean> {
     });
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code !== 'ECONNREFUSED'));
   });
+}
+
+/** The descriptor under an accepted node:net socket (libuv's handle keeps it as `fd`), if it has one. */
+function descriptorOf(socket: Socket): number | undefined {
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }
 
 /** Unix domain sockets (SOCK_STREAM) through node:net, in the per-user directory. */
@@ -51,5 +58,18 @@ export const posixBackend: PipeBackend = {
       if ((error as { code?: string }).code !== 'ENOENT') throw fromNodeError(error, { path });
     });
     return true;
+  },
+  peerOf(socket: Socket): string | undefined {
+    const fd = descriptorOf(socket);
+    if (fd === undefined) return undefined;
+    try {
+      const { pid } = peerCredentials(fd);
+      // Connections from this very process are not a flood from outside (and a program
+      // that fills its own backlog should get all of it): they are not capped.
+      return pid === process.pid ? undefined : `pid:${pid}`;
+    } catch {
+      // A peer already gone (ENOTCONN): no share to count it against; it closes at once anyway.
+      return undefined;
+    }
   },
 };

@@ -9,7 +9,17 @@ import {
   type ListenOptions,
   type Transport,
 } from '@ipckit/core';
-import { StreamChannel, StreamListener, backlogOption, checkWait, connectSocket, listenServer, maxMessageBytesOption, validateSignal } from '@ipckit/core/kit';
+import {
+  StreamChannel,
+  StreamListener,
+  backlogOption,
+  checkWait,
+  connectSocket,
+  listenServer,
+  maxMessageBytesOption,
+  streamLimitOptions,
+  validateSignal,
+} from '@ipckit/core/kit';
 import { BACKEND } from '@ipckit/sys';
 
 /** Default largest message: 16 MiB, as for pipes. */
@@ -85,12 +95,13 @@ export const transport: Transport = {
     const maxMessageBytes = maxMessageBytesOption(options, DEFAULT_MAX_MESSAGE_BYTES);
     const signal = validateSignal(options?.signal);
     const backlog = backlogOption(options);
+    const limits = streamLimitOptions(options);
     const server = createServer();
     // exclusive: never share the port with a cluster primary; one listener per name.
     await listenServer(server, { host: endpoint.host, port: endpoint.port, exclusive: true }, formatEndpoint(endpoint));
     const address = server.address();
     const actual = typeof address === 'object' && address ? { host: endpoint.host, port: address.port } : endpoint;
-    return new StreamListener(server, { name: formatEndpoint(actual), path: formatEndpoint(actual), maxMessageBytes, signal, backlog });
+    return new StreamListener(server, { name: formatEndpoint(actual), path: formatEndpoint(actual), maxMessageBytes, signal, backlog, ...limits });
   },
 
   async connect(name: string, options?: ConnectOptions): Promise<Channel> {

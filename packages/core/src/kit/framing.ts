@@ -26,18 +26,95 @@ export function checkMessageSize(length: number, max: number): void {
   }
 }
 
+/** The first allocation for a partial frame's body when a {@link FrameBudget} is in use; it doubles as bytes arrive. */
+const FIRST_BODY_BYTES = 64 * 1024;
+
+/**
+ * Bytes that the decoders of several streams (every channel of one listener)
+ * may hold for partial frames, together. A decoder with a budget allocates a
+ * partial frame as its bytes arrive (not what its header announced) and takes
+ * each allocation from the budget first; one that cannot get budget fails
+ * with IpcError ENOMEM, so a peer that announces big frames and trickles
+ * their bytes cannot make the process hold more than `limit` bytes.
+ */
+export class FrameBudget {
+  #used = 0;
+
+  constructor(
+    /** The most bytes held at once. */
+    readonly limit: number,
+  ) {}
+
+  /** Bytes held for partial frames now. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /** Takes `bytes` from the budget; false (nothing taken) when that would pass the limit. */
+  take(bytes: number): boolean {
+    if (this.#used + bytes > this.limit) return false;
+    this.#used += bytes;
+    return true;
+  }
+
+  /** Gives back `bytes` taken before. */
+  give(bytes: number): void {
+    this.#used -= bytes;
+  }
+}
+
 /**
  * Reassembles framed messages from stream chunks. A header announcing more
  * than `maxMessageBytes` throws IpcError EMSGSIZE before anything is allocated
  * for the body; the stream is then unusable (its framing can't be trusted).
+ * With a {@link FrameBudget}, a partial frame that cannot get budget throws
+ * IpcError ENOMEM (the stream is then unusable too).
  */
 export class FrameDecoder {
   private header = new Uint8Array(FRAME_HEADER_BYTES);
   private headerFill = 0;
   private body: Uint8Array | undefined;
+  /** The announced length of the partial frame in `body` (`body` may be smaller while it grows). */
+  private bodyLength = 0;
   private bodyFill = 0;
+  /** Bytes of `budget` this decoder holds now (the size of `body`). */
+  private reserved = 0;
 
-  constructor(private readonly maxMessageBytes: number) {}
+  constructor(
+    private readonly maxMessageBytes: number,
+    /** Shared with other decoders: partial frames are allocated as they arrive and from it; none: allocated whole at the header. */
+    private readonly budget?: FrameBudget,
+  ) {}
+
+  /** Bytes this decoder holds from its budget for a partial frame. */
+  get buffered(): number {
+    return this.reserved;
+  }
+
+  /** Drops a partial frame and gives its bytes back to the budget (the stream ended). */
+  release(): void {
+    this.body = undefined;
+    this.budget?.give(this.reserved);
+    this.reserved = 0;
+  }
+
+  /** Makes `body` hold at least `needed` bytes (at most the frame's length), from the budget; ENOMEM when it has none left. */
+  private grow(needed: number): Uint8Array {
+    const body = this.body as Uint8Array;
+    if (needed <= body.length) return body;
+    const size = Math.min(this.bodyLength, Math.max(needed, body.length * 2));
+    if (this.budget && !this.budget.take(size - body.length)) {
+      throw new IpcError(
+        'ENOMEM',
+        `no room for a partial ${this.bodyLength}-byte frame: this listener's channels hold ${this.budget.used} bytes of partial frames, its maxPartialFrameBytes is ${this.budget.limit}`,
+      );
+    }
+    this.reserved += size - body.length;
+    const grown = new Uint8Array(size);
+    grown.set(body.subarray(0, this.bodyFill));
+    this.body = grown;
+    return grown;
+  }
 
   /** True when no partial frame is buffered (a clean place for a stream to end). */
   get idle(): boolean {
@@ -76,16 +153,21 @@ export class FrameDecoder {
           offset += length;
           continue;
         }
-        this.body = new Uint8Array(length);
+        this.bodyLength = length;
         this.bodyFill = 0;
+        this.body = this.budget ? new Uint8Array(0) : new Uint8Array(length);
       }
-      const body = this.body;
-      const take = Math.min(body.length - this.bodyFill, chunk.length - offset);
+      const take = Math.min(this.bodyLength - this.bodyFill, chunk.length - offset);
+      // A header with none of its body yet costs nothing: budget is taken as the bytes arrive.
+      if (take === 0 && this.budget) break;
+      const body = this.budget ? this.grow(Math.max(this.bodyFill + take, Math.min(this.bodyLength, FIRST_BODY_BYTES))) : this.body;
       body.set(chunk.subarray(offset, offset + take), this.bodyFill);
       this.bodyFill += take;
       offset += take;
-      if (this.bodyFill === body.length) {
+      if (this.bodyFill === this.bodyLength) {
         this.body = undefined;
+        this.budget?.give(this.reserved);
+        this.reserved = 0;
         onMessage(body);
       }
     }

@@ -5,20 +5,22 @@
  */
 export { fromNodeError, portableCode, recode } from '../errors.js';
 export { parseAddress, resolveTransport, type ParsedAddress } from '../address.js';
-export { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, FrameDecoder, checkMessageSize, frameHeader } from './framing.js';
+export { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, FrameBudget, FrameDecoder, checkMessageSize, frameHeader } from './framing.js';
 export { AsyncQueue, type QueueHooks } from './queue.js';
-export { StreamChannel, StreamListener, type StreamListenerInfo } from './stream-channel.js';
+export { PEER_BACKLOG_SHARE, StreamChannel, StreamListener, type StreamChannelLimits, type StreamListenerInfo } from './stream-channel.js';
 export { connectSocket, listenServer } from './net.js';
 export {
   MAX_BACKLOG,
   backlogOption,
   closeTimeoutOption,
   maxMessageBytesOption,
+  streamLimitOptions,
   timeoutOption,
   validateInteger,
   validateName,
   validateSignal,
   type NameRules,
+  type StreamLimitOptions,
 } from './validate.js';
 export { MAX_TIMER_MS, setLongTimeout, type LongTimeout } from './timers.js';
 export { checkWait, deadline, rejection, sleep, watchWait, type CheckedWait, type Deadline, type WaitOptions } from './cancel.js';

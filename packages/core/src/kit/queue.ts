@@ -83,6 +83,18 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     }
   }
 
+  /** Takes one buffered item out wherever it waits (e.g. a connection that closed before anyone took it); false when it is not buffered. */
+  remove(item: T): boolean {
+    const at = this.items.indexOf(item, this.head);
+    if (at < 0) return false;
+    this.items.splice(at, 1);
+    if (this.paused && this.size <= this.highWaterMark >> 1) {
+      this.paused = false;
+      this.hooks.resume?.();
+    }
+    return true;
+  }
+
   /** Takes every buffered item out at once (e.g. to close what nobody will consume). */
   drain(): T[] {
     const items = this.items.splice(this.head);

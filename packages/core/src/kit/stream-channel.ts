@@ -1,10 +1,19 @@
 import type { Server, Socket } from 'node:net';
 import { IpcError, fromNodeError } from '../errors.js';
-import { DEFAULT_BACKLOG, type Channel, type CloseOptions, type Listener, type ReceiveOptions, type SendOptions } from '../transport.js';
+import {
+  DEFAULT_BACKLOG,
+  DEFAULT_FIRST_MESSAGE_TIMEOUT_MS,
+  DEFAULT_MAX_PARTIAL_FRAME_BYTES,
+  type Channel,
+  type CloseOptions,
+  type Listener,
+  type ReceiveOptions,
+  type SendOptions,
+} from '../transport.js';
 import { checkWait, rejection, watchWait } from './cancel.js';
-import { FRAME_HEADER_BYTES, FrameDecoder, checkMessageSize } from './framing.js';
+import { FRAME_HEADER_BYTES, FrameBudget, FrameDecoder, checkMessageSize } from './framing.js';
 import { AsyncQueue } from './queue.js';
-import { setLongTimeout } from './timers.js';
+import { setLongTimeout, type LongTimeout } from './timers.js';
 import { closeTimeoutOption } from './validate.js';
 
 /** Messages up to this size are copied into one buffer with their header (one write, reusable caller buffer). */
@@ -40,6 +49,17 @@ interface PendingSend {
   wentWhole: boolean | undefined;
 }
 
+/** Limits a {@link StreamListener} puts on the channels it accepts (Rule 5). */
+export interface StreamChannelLimits {
+  /** Shared by every channel of the listener: the bytes their partial frames may hold together. */
+  budget?: FrameBudget | undefined;
+  /**
+   * Close the connection when no whole message came from the peer, and none
+   * was sent to it, within this many ms of connecting; 0 or undefined: never.
+   */
+  firstMessageTimeoutMs?: number | undefined;
+}
+
 /** The part of a node:net socket's native handle read here: libuv's count of bytes handed to write() but not yet taken by the OS. */
 interface HandleWithQueue {
   _handle?: { writeQueueSize?: unknown } | null;
@@ -71,14 +91,28 @@ export class StreamChannel implements Channel {
   private closing: Promise<void> | undefined;
   /** Sends resolved since the event loop last got to its check phase (see SENDS_PER_TURN). */
   private resolvedThisTurn = 0;
+  /** The first-message deadline (StreamChannelLimits.firstMessageTimeoutMs) while it runs. */
+  private firstMessageTimer: LongTimeout | undefined;
 
   constructor(
     /** The underlying connected socket; framed traffic only. */
     readonly socket: Socket,
     maxMessageBytes: number,
+    limits: StreamChannelLimits = {},
   ) {
     this.maxMessageBytes = maxMessageBytes;
-    this.decoder = new FrameDecoder(maxMessageBytes);
+    this.decoder = new FrameDecoder(maxMessageBytes, limits.budget);
+    if (limits.firstMessageTimeoutMs) {
+      const ms = limits.firstMessageTimeoutMs;
+      this.firstMessageTimer = setLongTimeout(() => {
+        this.firstMessageTimer = undefined;
+        // Rule 5: a connection that never sent a whole message holds a slot (and maybe
+        // budget) for nothing. Its receive ends, as when a peer leaves; no error to report.
+        this.peerLeft(new IpcError('ETIMEDOUT', `no whole message came from the peer within ${ms} ms of connecting`));
+        this.incoming.end();
+        socket.destroy();
+      }, ms).unref();
+    }
     this.incoming = new AsyncQueue<Uint8Array>(RECEIVE_HIGH_WATER, {
       pause: () => socket.pause(),
       resume: () => socket.resume(),
@@ -87,9 +121,13 @@ export class StreamChannel implements Channel {
     socket.on('data', (chunk: Buffer) => {
       if (this.incoming.done) return; // closed here: what still arrives is read and dropped
       try {
-        this.decoder.push(chunk, (message) => this.incoming.push(message));
+        this.decoder.push(chunk, (message) => {
+          this.stopFirstMessageTimer();
+          this.incoming.push(message);
+        });
       } catch (error) {
-        // The peer broke the framing contract; nothing after this can be trusted.
+        // The peer broke the framing contract (or its partial frame found no budget); nothing after this can be trusted.
+        this.decoder.release();
         this.incoming.fail(error);
         this.peerLeft(new IpcError('EPIPE', 'the channel was closed: the peer broke the framing', { cause: error }));
         socket.destroy();
@@ -101,6 +139,8 @@ export class StreamChannel implements Channel {
       if (!this.localClosed) this.peerLeft(fromNodeError(error));
     });
     socket.on('close', () => {
+      this.stopFirstMessageTimer();
+      this.decoder.release();
       if (!this.localClosed) this.peerLeft(new IpcError('EPIPE', 'the channel is closed'));
       this.incoming.end();
       // What is still in the outbox never reached the socket.
@@ -110,6 +150,16 @@ export class StreamChannel implements Channel {
 
   get closed(): boolean {
     return this.localClosed || this.peerGone !== undefined;
+  }
+
+  /** Bytes this channel holds for a partial frame from its listener's budget (0 for a channel without one). */
+  get partialFrameBytes(): number {
+    return this.decoder.buffered;
+  }
+
+  private stopFirstMessageTimer(): void {
+    this.firstMessageTimer?.clear();
+    this.firstMessageTimer = undefined;
   }
 
   send(message: Uint8Array, options?: SendOptions): Promise<void> {
@@ -136,6 +186,8 @@ export class StreamChannel implements Channel {
         body = message;
       }
       head.writeUInt32LE(message.length, 0);
+      // This side talks first (a server that greets): the connection is in use, not idle.
+      this.stopFirstMessageTimer();
       const op: PendingSend = { head, body, resolve, reject, stop: () => undefined, begun: false, settled: false, expired: undefined, wentWhole: undefined };
       this.outbox.push(op);
       op.stop = watchWait(wait, 'the send', (error) => this.expire(op, error));
@@ -270,6 +322,7 @@ export class StreamChannel implements Channel {
       return rejection(error);
     }
     this.localClosed = true;
+    this.stopFirstMessageTimer();
     // Receiving ends at once; what was received and not taken is dropped.
     this.incoming.drain();
     this.incoming.end();
@@ -303,30 +356,52 @@ export class StreamChannel implements Channel {
   }
 }
 
-/** What a {@link StreamListener} reports about itself. */
+/** What a {@link StreamListener} reports about itself, and the limits it keeps (Rule 5). */
 export interface StreamListenerInfo {
   name: string;
   path: string;
   maxMessageBytes: number;
   /** The most connected channels not yet taken from the iteration (Rule 5); default DEFAULT_BACKLOG. */
   backlog?: number | undefined;
+  /** The bytes all its channels may hold for partial frames together; default DEFAULT_MAX_PARTIAL_FRAME_BYTES. */
+  maxPartialFrameBytes?: number | undefined;
+  /** A connection with no whole message (and nothing sent to it) this long after connecting is closed; 0: never. Default DEFAULT_FIRST_MESSAGE_TIMEOUT_MS. */
+  firstMessageTimeoutMs?: number | undefined;
+  /**
+   * Who is at the other end of an accepted socket (on a Unix socket, the peer's
+   * uid): connections of one peer may hold at most PEER_BACKLOG_SHARE of the
+   * backlog. Undefined (or a function returning undefined): no per-peer cap.
+   */
+  peerOf?: ((socket: Socket) => string | undefined) | undefined;
   /** Runs once after the server closed (e.g. to remove a socket file). */
   onClosed?: () => void;
   /** Aborting it closes the listener. */
   signal?: AbortSignal | undefined;
 }
 
+/** The share of the backlog that connections of one peer (one uid) may hold, when the listener knows its peers. */
+export const PEER_BACKLOG_SHARE = 0.5;
+
 /**
  * A {@link Listener} over a listening node:net server: each connection
  * becomes a {@link StreamChannel}. At most `backlog` of them wait to be taken
  * from the iteration; Node accepts every connection at once, so one beyond
- * that is closed at once (its client's channel ends: Rule 5).
+ * that is closed at once (its client's channel ends: Rule 5). The flood
+ * limits of Rule 5 are kept here too: the partial frames of all its channels
+ * share one {@link FrameBudget} (a channel that cannot get budget is closed),
+ * a connection that sends no whole message within `firstMessageTimeoutMs`
+ * is closed (taken from the iteration or not), and where `peerOf` names the
+ * peer, one peer's connections hold at most PEER_BACKLOG_SHARE of the backlog.
  */
 export class StreamListener implements Listener {
   readonly name: string;
   readonly path: string;
-  private readonly queue = new AsyncQueue<Channel>(Number.MAX_SAFE_INTEGER);
+  private readonly queue = new AsyncQueue<StreamChannel>(Number.MAX_SAFE_INTEGER);
   private readonly backlog: number;
+  private readonly budget: FrameBudget;
+  /** Connections waiting in the queue, by peer (only when `peerOf` names peers). */
+  private readonly pendingByPeer = new Map<string, number>();
+  private readonly peerCap: number;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -337,17 +412,61 @@ export class StreamListener implements Listener {
     this.name = info.name;
     this.path = info.path;
     this.backlog = info.backlog ?? DEFAULT_BACKLOG;
+    this.peerCap = Math.max(1, Math.floor(this.backlog * PEER_BACKLOG_SHARE));
+    this.budget = new FrameBudget(info.maxPartialFrameBytes ?? DEFAULT_MAX_PARTIAL_FRAME_BYTES);
+    const limits: StreamChannelLimits = {
+      budget: this.budget,
+      firstMessageTimeoutMs: info.firstMessageTimeoutMs ?? DEFAULT_FIRST_MESSAGE_TIMEOUT_MS,
+    };
     server.on('connection', (socket: Socket) => {
       if (this.closing || this.queue.size >= this.backlog) {
         socket.destroy();
         return;
       }
-      this.queue.push(new StreamChannel(socket, info.maxMessageBytes));
+      const peer = info.peerOf?.(socket);
+      if (peer !== undefined && (this.pendingByPeer.get(peer) ?? 0) >= this.peerCap) {
+        socket.destroy();
+        return;
+      }
+      const channel = new StreamChannel(socket, info.maxMessageBytes, limits);
+      if (peer !== undefined) {
+        this.pendingByPeer.set(peer, (this.pendingByPeer.get(peer) ?? 0) + 1);
+        this.peerPending.set(channel, peer);
+      }
+      // A connection that closes before anyone took it (its peer left, the first-message
+      // deadline passed) gives its slot back at once.
+      socket.once('close', () => {
+        if (this.queue.remove(channel)) this.taken(channel);
+      });
+      this.queue.push(channel);
     });
     server.on('error', (error) => this.queue.fail(fromNodeError(error, { path: info.path })));
     // A signal aborted while listen() was still setting up never fires 'abort' again.
     if (info.signal?.aborted) void this.close();
     else info.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Which peer each waiting channel belongs to (only when `peerOf` names peers). */
+  private readonly peerPending = new Map<StreamChannel, string>();
+
+  /** Bytes the partial frames of this listener's channels hold now, together (for tests and monitoring). */
+  get partialFrameBytes(): number {
+    return this.budget.used;
+  }
+
+  /** Connections waiting to be taken from the iteration. */
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  /** A channel left the queue (taken, or closed while waiting): its peer's count goes down. */
+  private taken(channel: StreamChannel): void {
+    const peer = this.peerPending.get(channel);
+    if (peer === undefined) return;
+    this.peerPending.delete(channel);
+    const left = (this.pendingByPeer.get(peer) ?? 1) - 1;
+    if (left > 0) this.pendingByPeer.set(peer, left);
+    else this.pendingByPeer.delete(peer);
   }
 
   private readonly onAbort = (): void => void this.close();
@@ -359,7 +478,10 @@ export class StreamListener implements Listener {
       this.info.signal?.removeEventListener('abort', this.onAbort);
       // Connections nobody took from the listener are closed like the OS's backlog:
       // left open, their sockets would leak and keep the process alive.
-      for (const channel of this.queue.drain()) void channel.close({ timeoutMs: 0 });
+      for (const channel of this.queue.drain()) {
+        this.taken(channel);
+        void channel.close({ timeoutMs: 0 });
+      }
       this.queue.end();
       this.server.close();
       this.info.onClosed?.();
@@ -369,7 +491,15 @@ export class StreamListener implements Listener {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Channel> {
-    return this.queue[Symbol.asyncIterator]();
+    const inner = this.queue[Symbol.asyncIterator]();
+    return {
+      next: async () => {
+        const result = await inner.next();
+        if (!result.done) this.taken(result.value);
+        return result;
+      },
+      return: async () => (inner.return ? inner.return() : { done: true, value: undefined }),
+    };
   }
 
   [Symbol.asyncDispose](): Promise<void> {

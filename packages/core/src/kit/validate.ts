@@ -1,5 +1,11 @@
 import { IpcError } from '../errors.js';
-import { DEFAULT_BACKLOG, DEFAULT_CLOSE_TIMEOUT_MS, type CloseOptions } from '../transport.js';
+import {
+  DEFAULT_BACKLOG,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_FIRST_MESSAGE_TIMEOUT_MS,
+  DEFAULT_MAX_PARTIAL_FRAME_BYTES,
+  type CloseOptions,
+} from '../transport.js';
 import { MAX_FRAME_BYTES } from './framing.js';
 import { MAX_TIMER_MS } from './timers.js';
 
@@ -106,4 +112,23 @@ export const MAX_BACKLOG = 65_536;
 export function backlogOption(options: { backlog?: number } | undefined): number {
   const backlog = options?.backlog;
   return backlog === undefined ? DEFAULT_BACKLOG : validateInteger(backlog, 'backlog', 1, MAX_BACKLOG);
+}
+
+/** The flood limits of a stream listener (Rule 5), checked. */
+export interface StreamLimitOptions {
+  maxPartialFrameBytes: number;
+  firstMessageTimeoutMs: number;
+}
+
+/**
+ * Checks `maxPartialFrameBytes` (1 to 2^53 - 1) and `firstMessageTimeoutMs`
+ * (0 to 2^31 - 1) of listen options, EINVAL otherwise; the defaults when not given.
+ */
+export function streamLimitOptions(options: { maxPartialFrameBytes?: number; firstMessageTimeoutMs?: number } | undefined): StreamLimitOptions {
+  const bytes = options?.maxPartialFrameBytes;
+  const ms = options?.firstMessageTimeoutMs;
+  return {
+    maxPartialFrameBytes: bytes === undefined ? DEFAULT_MAX_PARTIAL_FRAME_BYTES : validateInteger(bytes, 'maxPartialFrameBytes', 1, Number.MAX_SAFE_INTEGER),
+    firstMessageTimeoutMs: ms === undefined ? DEFAULT_FIRST_MESSAGE_TIMEOUT_MS : validateInteger(ms, 'firstMessageTimeoutMs', 0, MAX_TIMER_MS),
+  };
 }

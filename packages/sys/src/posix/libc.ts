@@ -38,6 +38,8 @@ export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_SOCKET = 1;
 export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
+/** getsockopt(2) option of a connected Unix socket: the peer's struct ucred (pid, uid, gid), unix(7). */
+export const SO_PEERCRED = 17;
 export const MSG_DONTWAIT = 0x40;
 export const MSG_PEEK = 0x2;
 export const MSG_TRUNC = 0x20;
@@ -181,6 +183,14 @@ function bind() {
       value: number[],
       len: number[],
     ) => number,
+    /** getsockopt(2) into a caller's buffer (SO_PEERCRED: a 12-byte struct ucred). */
+    getsockopt_bytes: lib.func('getsockopt', 'int', ['int', 'int', 'int', 'void *', koffi.inout(koffi.pointer('uint32_t'))]) as (
+      fd: number,
+      level: number,
+      name: number,
+      value: Buffer,
+      len: number[],
+    ) => number,
     /** ioctl(2) with an int out-parameter (FIONREAD). */
     ioctl_int: lib.func('ioctl', 'int', ['int', 'unsigned long', koffi.out(koffi.pointer('int'))]) as (fd: number, request: number, out: number[]) => number,
     /** unlink(2). */
@@ -242,6 +252,17 @@ export function abstractSockaddrUn(name: string): { addr: SockaddrUn; length: nu
   const sunPath = new Uint8Array(SUN_PATH_BYTES);
   sunPath.set(bytes, 1);
   return { addr: { sun_family: AF_UNIX, sun_path: sunPath }, length: 2 + 1 + bytes.length };
+}
+
+/**
+ * Who is at the other end of a connected Unix socket (SO_PEERCRED, unix(7)):
+ * the pid, uid and gid the kernel recorded at connect(2). Throws IpcError
+ * (with errno and the syscall) when the call fails.
+ */
+export function peerCredentials(fd: number): { pid: number; uid: number; gid: number } {
+  const ucred = Buffer.alloc(12);
+  if (libc().getsockopt_bytes(fd, SOL_SOCKET, SO_PEERCRED, ucred, [12]) !== 0) throw posixError('getsockopt');
+  return { pid: ucred.readInt32LE(0), uid: ucred.readUInt32LE(4), gid: ucred.readUInt32LE(8) };
 }
 
 /** The system page size (mmap offsets must be multiples of it). */
