@@ -228,7 +228,7 @@ async function main(argv: string[]): Promise<number> {
   // Under Wine stdout is a file nobody reads; the outer run prints the table.
   if (!values['under-wine']) console.log(renderTable(run));
   // Nothing measured at all (every target unavailable or failed) is a failure.
-  return run.results.length + (run.idle?.length ?? 0) + (run.sync?.length ?? 0) > 0 ? 0 : 1;
+  return run.results.length + (run.idle?.length ?? 0) + (run.sync?.length ?? 0) + (run.fanOut?.length ?? 0) > 0 ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

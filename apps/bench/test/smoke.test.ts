@@ -5,6 +5,8 @@
  * and the JSON's shape. No timing assertions: the speed goals live in the
  * benchmark itself, not in tests; nor assertions on whether the machine was
  * quiet (that is the machine's business), only that every case says.
+ * The fan-out scenario runs at 64 B with 1 and 2 subscribers on every target
+ * with topics (nats:// through the run's own nats-server) and zeromq PUB/SUB.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -30,7 +32,8 @@ function runCli(name: string, args: string[]): { run: SpawnSyncReturns<string>; 
   const htmlFile = join(dir, `${name}.html`);
   const run = spawnSync(process.execPath, [CLI, ...args, '--idle-seconds', '0.2', '--json', jsonFile, '--html', htmlFile, '--progress', 'none'], {
     encoding: 'utf8',
-    timeout: 110_000,
+    // A watchdog only, far past any run here: a busy CI machine once took the bench past 110 s.
+    timeout: 600_000,
   });
   expect(run.status, `exit ${run.status}\n${run.stdout}\n${run.stderr}`).toBe(0);
   return { run, jsonFile, htmlFile };
@@ -235,7 +238,10 @@ describe('ipckit-bench --quick', () => {
     expect(html).toContain('Idle CPU');
     expect(html).toContain('Many channels — aggregate ROUND TRIPS per second, 64 B');
     expect(html).toContain('@ipckit/sync — Mutex and Event');
-    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    // Self-contained: nothing is loaded from anywhere (no script, no src, no stylesheet link, no url());
+    // a link the reader may follow (the docs) is not a load.
+    expect(html).not.toMatch(/<script|\ssrc=|<link|url\(/);
+    expect(html.replace(/<a href="https:\/\/github\.com\/ipckit\/ipckit\/[^"]*">/g, '')).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   });
 
   it('measures shm sync with receiveSync(into) as its own target, quiet and beside busy processes', () => {
@@ -304,5 +310,64 @@ describe('ipckit-bench --quick', () => {
     // Issue 13 §1's loaded goals are judged on those cases.
     const goals = data['goals'] as JsonObject[];
     expect(goals.find((g) => g['id'] === '13.1-shm-sync-into-loaded-p50')?.['met']).not.toBeNull();
+  });
+
+  it('runs fan-out at a tiny size on every target with topics, zeromq PUB/SUB and nats:// beside them, with a loss check per subscriber', () => {
+    const { run, jsonFile } = runCli('fan-out', [
+      '--quick',
+      '--transports',
+      'shm,pipe,tcp,nats,mailslot',
+      '--baselines',
+      'zmq-ipc,zmq-tcp',
+      '--scenarios',
+      'fan-out',
+      '--sizes',
+      '64',
+      '--subscribers',
+      '1,2',
+    ]);
+    const data = JSON.parse(readFileSync(jsonFile, 'utf8')) as JsonObject;
+    const targets = data['targets'] as JsonObject[];
+    for (const id of ['shm', 'pipe', 'tcp', 'nats', 'zmq-ipc', 'zmq-tcp'])
+      expect(targets.find((t) => t['id'] === id)?.['available'], `${id}: ${String(targets.find((t) => t['id'] === id)?.['reason'])}`).toBe(true);
+    const fanOut = data['fanOut'] as JsonObject[];
+    const skipped = data['skipped'] as JsonObject[];
+    // mailslot:// has no topics: not measured, with the reason.
+    expect(String(skipped.find((s) => s['target'] === 'mailslot' && s['scenario'] === 'fan-out')?.['reason'])).toContain('no topics');
+    for (const id of ['shm', 'pipe', 'tcp', 'nats', 'zmq-ipc', 'zmq-tcp']) {
+      // block for every subscriber count; a drop-oldest twin where the target has the policy (not zeromq).
+      const policies = id.startsWith('zmq') ? ['block'] : ['block', 'drop-oldest'];
+      for (const subscribers of [1, 2]) {
+        for (const policy of policies) {
+          const r = fanOut.find((x) => x['target'] === id && x['subscribers'] === subscribers && x['policy'] === policy);
+          const why = skipped.filter((x) => x['target'] === id).map((x) => String(x['reason']));
+          expect(r, `${id} 1→${subscribers} ${policy} (${why.join('; ')})`).toBeDefined();
+          expect(r!['sizeBytes']).toBe(64);
+          expectPositiveNumbers(r!['delivered'], `${id} 1→${subscribers} ${policy} delivered`);
+          expectPositiveNumbers(r!['publisherCpuPerMessageNs'], `${id} 1→${subscribers} ${policy} publisher CPU`);
+          expectMachine(r!['machine'], `${id} 1→${subscribers} ${policy} machine`);
+          // The loss check: one count per subscriber, each received + missed = published, nothing lost silently.
+          const counts = r!['counts'] as Array<{ received: number; missed: number; silent: number }>;
+          expect(counts).toHaveLength(subscribers);
+          const published = r!['published'] as number;
+          expect(published).toBeGreaterThan(r!['messages'] as number);
+          for (const c of counts) {
+            expect(c.received + c.missed, `${id} 1→${subscribers} ${policy}`).toBe(published);
+            expect(c.silent).toBe(0);
+            if (policy === 'block') expect(c.missed).toBe(0);
+          }
+          expect(r!['lossCheck']).toBe(true);
+          // Latency of the paced messages: under block only.
+          if (policy === 'block') expectPositiveNumbers(r!['subscriberP50Ns'], `${id} 1→${subscribers} p50`);
+          else expect(r!['subscriberP50Ns']).toBeUndefined();
+        }
+      }
+    }
+    expect(run.stdout).toContain('fan-out (topics)');
+    // Issue 19 §5's goals are judged on the run: drop-oldest told every loss; the zeromq comparison has its figures.
+    const goals = data['goals'] as JsonObject[];
+    expect(goals.find((g) => g['id'] === '19.5-drop-oldest-told')?.['met']).toBe(true);
+    expect(goals.find((g) => g['id'] === '19.5-shm-vs-zmq-rate')?.['met']).not.toBeNull();
+    expect(goals.find((g) => g['id'] === '19.5-shm-publisher-cpu')?.['met']).toBeNull();
   });
 });
