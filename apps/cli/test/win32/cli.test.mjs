@@ -55,13 +55,14 @@ async function listening(peer) {
   }
 }
 
-const errorLines = (stderr) => stderr.split('\n').filter((l) => l.startsWith('ipckit: ') && !/listening on|connected|closed|stopped/.test(l));
+const errorLines = (stderr) =>
+  stderr.split('\n').filter((l) => l.startsWith('ipckit: ') && !/listening on|relaying|#\d+ connected|#\d+ closed|stopped \(|connected to/.test(l));
 
 describe('ipckit on Windows', () => {
   test('--help lists every command; an unknown one is a usage error (exit 2)', T(120_000), async () => {
     const help = await runCli(['--help']);
     assert.equal(help.code, 0, help.stderr);
-    for (const command of ['listen', 'send', 'request', 'ls', 'clean', 'inspect', 'region', 'bench'])
+    for (const command of ['listen', 'send', 'request', 'connect', 'relay', 'ls', 'clean', 'inspect', 'region', 'bench'])
       assert.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'));
     assert.equal((await runCli(['frobnicate'])).code, 2);
   });
@@ -99,6 +100,42 @@ describe('ipckit on Windows', () => {
       assert.match(hex.stdout, /^00000000 {2}00 ff /m);
     });
   }
+
+  test('bytes exactly: stdin --whole and its lines reach the listener unchanged (not UTF-8 decoded)', T(180_000), async () => {
+    const listener = startCli(['listen', `pipe://${uniqueName('cliw')}`, '--format', 'json', '--count', '3']);
+    const at = await listening(listener);
+    assert.equal((await runCli(['send', at, '--whole'], Buffer.from([0xff, 0xfe, 0x0a, 0x80]))).code, 0);
+    assert.equal((await runCli(['send', at], Buffer.from([0xff, 0x0d, 0x0a, 0x80]))).code, 0);
+    assert.equal(await listener.exit(ms(60_000)), 0);
+    assert.deepEqual(
+      listener.events.map((e) => e.base64),
+      [Buffer.from([0xff, 0xfe, 0x0a, 0x80]), Buffer.from([0xff]), Buffer.from([0x80])].map((b) => b.toString('base64')),
+    );
+  });
+
+  test('connect is a two-way session; relay serves a pipe in front of tcp://', T(240_000), async () => {
+    const service = startCli(['listen', 'tcp://127.0.0.1:0', '--echo']);
+    const target = await listening(service);
+    const front = `pipe://${uniqueName('cliw')}`;
+    const relay = startCli(['relay', front, target]);
+    const deadline = Date.now() + ms(60_000);
+    while (!/relaying pipe:/.test(relay.stderr)) {
+      if (Date.now() > deadline || relay.ended) throw new Error(`relay did not start: ${relay.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const r = await runCli(['connect', front, '--count', '2'], 'one\r\ntwo\r\n');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'one\ntwo\n');
+  });
+
+  test('one error format: ipckit: CODE: message, the code once', T(120_000), async () => {
+    const r = await runCli(['send', `mailslot://${uniqueName('nobody')}`, 'x']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /^ipckit: ENOENT: /m);
+    const usage = await runCli(['listen', 'pipe://x', '--bogus']);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /^ipckit: EINVAL: unknown option '--bogus'/m);
+  });
 
   test('nobody serves the address: exit 3 and one ENOENT line', T(120_000), async () => {
     for (const address of [`pipe://${uniqueName('nobody')}`, `shm://${uniqueName('nobody')}`, `mailslot://${uniqueName('nobody')}`]) {
