@@ -49,8 +49,11 @@ export async function underLoad<T>(load: number, profile: Profile, body: () => P
   }
 }
 
-/** "named-pipe · ping-pong round trip · 64 B", with the load when there is one. */
-export function caseLabel(target: TargetDef, scenario: ScenarioId, size: number, writers: number, load = 0, channels?: number): string {
+/**
+ * "named-pipe · ping-pong round trip · 64 B", with the load when there is one
+ * (`count`: the round trips of the first-round-trips scenario).
+ */
+export function caseLabel(target: TargetDef, scenario: ScenarioId, size: number, writers: number, load = 0, channels?: number, count?: number): string {
   const info = SCENARIOS[scenario];
   const what =
     scenario === 'fan-in'
@@ -59,7 +62,9 @@ export function caseLabel(target: TargetDef, scenario: ScenarioId, size: number,
         ? 'memcpy (in-process copy)'
         : scenario === 'many-channels'
           ? `${channels ?? '?'} channels, round trips`
-          : `${scenario} ${info.direction}`;
+          : scenario === 'first-round-trips'
+            ? `first ${count === undefined ? '' : `${count.toLocaleString('en-US')} `}round trips after connect`
+            : `${scenario} ${info.direction}`;
   return `${target.label} · ${what} · ${formatSize(size)}${load ? ` · load ${load}` : ''}`;
 }
 

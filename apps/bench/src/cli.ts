@@ -23,9 +23,19 @@ import { runBench } from './runner.js';
 import { BASELINE_IDS, TARGETS, TRANSPORT_IDS } from './targets.js';
 
 /** What --scenarios chooses from (memcpy runs with its baseline; contention is what --load turns on). */
-const SCENARIO_IDS: Array<ScenarioId | 'contention'> = ['ping-pong', 'stream', 'fan-in', 'fan-out', 'idle', 'many-channels', 'sync', 'contention'];
+const SCENARIO_IDS: Array<ScenarioId | 'contention'> = [
+  'ping-pong',
+  'first-round-trips',
+  'stream',
+  'fan-in',
+  'fan-out',
+  'idle',
+  'many-channels',
+  'sync',
+  'contention',
+];
 /** The scenarios of a run without --scenarios. */
-const DEFAULT_SCENARIOS: ScenarioId[] = ['ping-pong', 'stream', 'fan-in', 'fan-out', 'idle', 'many-channels', 'sync'];
+const DEFAULT_SCENARIOS: ScenarioId[] = ['ping-pong', 'first-round-trips', 'stream', 'fan-in', 'fan-out', 'idle', 'many-channels', 'sync'];
 
 const USAGE = `ipckit-bench — ipckit's transports side by side: latency, throughput and cost
 
@@ -46,6 +56,8 @@ Options
                           (default ${PROFILES.default.trials}; --quick ${PROFILES.quick.trials})
   --sizes LIST            message sizes, e.g. 8,64,1k,64k,1m (default: ${PROFILES.default.sizes.map(formatSize).join(', ').replace(/ /g, '')};
                           --quick: ${PROFILES.quick.sizes.map(formatSize).join(', ').replace(/ /g, '')})
+  --first N               first-round-trips: round trips recorded after each fresh connect, at 64 B
+                          (default ${PROFILES.default.firstCount}; issue 20 §1's figure)
   --channels LIST         many-channels: channel counts (default ${PROFILES.default.channels.join(',')}; --quick ${PROFILES.quick.channels.join(',')})
   --subscribers LIST      fan-out: subscriber processes per case (default ${PROFILES.default.fanOutSubscribers.join(',')}; --quick ${PROFILES.quick.fanOutSubscribers.join(',')});
                           its sizes are ${PROFILES.default.fanOutSizes.map(formatSize).join(', ').replace(/ /g, '')} (--quick ${PROFILES.quick.fanOutSizes.map(formatSize).join(', ').replace(/ /g, '')}), or --sizes
@@ -118,6 +130,7 @@ async function main(argv: string[]): Promise<number> {
       scenarios: { type: 'string' },
       sizes: { type: 'string' },
       channels: { type: 'string' },
+      first: { type: 'string' },
       subscribers: { type: 'string' },
       load: { type: 'string' },
       trials: { type: 'string' },
@@ -160,6 +173,11 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError('--channels is a list of integers from 1 to 65536');
     }
     profile.channels = counts;
+  }
+  if (values.first !== undefined) {
+    const n = Number(values.first);
+    if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new UsageError('--first must be an integer from 1 to 1000000');
+    profile.firstCount = n;
   }
   if (values.trials !== undefined) {
     const n = Number(values.trials);
@@ -228,7 +246,7 @@ async function main(argv: string[]): Promise<number> {
   // Under Wine stdout is a file nobody reads; the outer run prints the table.
   if (!values['under-wine']) console.log(renderTable(run));
   // Nothing measured at all (every target unavailable or failed) is a failure.
-  return run.results.length + (run.idle?.length ?? 0) + (run.sync?.length ?? 0) + (run.fanOut?.length ?? 0) > 0 ? 0 : 1;
+  return run.results.length + (run.firstRoundTrips?.length ?? 0) + (run.idle?.length ?? 0) + (run.sync?.length ?? 0) + (run.fanOut?.length ?? 0) > 0 ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

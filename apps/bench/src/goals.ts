@@ -1,11 +1,13 @@
 /**
- * The speed goals of issue 13 (and of issue 19 §5, the fan-out scenario) (shm:// on a busy machine, large messages,
- * many channels, the peers users would pick instead) and issue 10 §4 (the
- * async wait of @ipckit/sync), checked against the figures of one run, so
- * that a reader sees at once which hold and on which figures. Goals are
- * judged by the benchmark, never by tests. A goal whose figures are not in
- * the run (a scenario or target not chosen) is "not measured"; a verdict
- * that rests on a case measured on a machine that was not quiet says so.
+ * The speed goals of issue 13 (shm:// on a busy machine, large messages,
+ * many channels, the peers users would pick instead), issue 10 §4 (the
+ * async wait of @ipckit/sync), issue 19 §5 (the fan-out scenario) and
+ * issue 20 §1 (the first round trips after connect), checked against the
+ * figures of one run, so that a reader sees at once which hold and on which
+ * figures. Goals are judged by the benchmark, never by tests. A goal whose
+ * figures are not in the run (a scenario or target not chosen) is "not
+ * measured"; a verdict that rests on a case measured on a machine that was
+ * not quiet says so.
  */
 import { formatCount, formatNs, formatPercent, formatSize, sig } from './format.js';
 import type { BenchRun, CaseResult, FanOutResult, GoalCheck } from './results.js';
@@ -207,6 +209,7 @@ export function checkGoals(run: BenchRun): GoalCheck[] {
     });
   }
   goals.push(...fanOutGoals(run, find));
+  goals.push(firstRoundTripsGoal(run));
 
   goals.push(goal('10.4-async-wait', 'issue 10 §4: an async hand-off costs at most 3× a pipe:// round trip', waits, 'needs --scenarios sync'));
   return goals;
@@ -310,4 +313,41 @@ function fanOutGoals(run: BenchRun, find: (target: string, scenario: string, siz
     ),
   );
   return goals;
+}
+
+/** The shm targets issue 20 §1 names: the async API and the sync API with receiveSync(into); the other sync forms are judged when measured. */
+const FIRST_NEEDED = ['shm', 'shm-sync-into'];
+const FIRST_SHM = ['shm', 'shm-sync', 'shm-sync-into', 'shm-sync-inplace'];
+
+/**
+ * Issue 20 §1: in a process that has just connected, the median of its first
+ * 1,000 round trips at 64 B within 3× the Atomics floor's first round trips
+ * measured in the same run, async and sync alike. Not measured unless the
+ * floor, shm async and shm sync with receiveSync(into) all ran the scenario
+ * (a case of theirs that failed is a failing figure).
+ */
+function firstRoundTripsGoal(run: BenchRun): GoalCheck {
+  const first = run.firstRoundTrips ?? [];
+  const floor = first.find((r) => r.target === 'atomics');
+  const failed = run.skipped.filter((s) => s.scenario === 'first-round-trips' && FIRST_SHM.includes(s.target));
+  const present = (id: string): boolean => first.some((r) => r.target === id) || failed.some((s) => s.target === id);
+  const checks: Check[] = [];
+  if (floor?.latencyNs && FIRST_NEEDED.every(present)) {
+    for (const r of first.filter((x) => FIRST_SHM.includes(x.target))) {
+      if (!r.latencyNs) continue;
+      const ratio = r.latencyNs.p50 / floor.latencyNs.p50;
+      checks.push({
+        ok: ratio <= 3,
+        text: `${r.targetLabel}: p50 ${formatNs(r.latencyNs.p50)} vs the floor's ${formatNs(floor.latencyNs.p50)} (×${sig(ratio)}; p90 ${formatNs(r.latencyNs.p90)}, p99 ${formatNs(r.latencyNs.p99)})`,
+        polluted: polluted(r, floor),
+      });
+    }
+    for (const s of failed) checks.push({ ok: false, text: `${s.target}: not measured (${s.reason})`, polluted: false });
+  }
+  return goal(
+    '20.1-first-1000',
+    'issue 20 §1: shm first 1,000 round trips within 3× the floor, async and sync',
+    checks,
+    'needs --scenarios first-round-trips with shm, shm-sync-into and the atomics baseline',
+  );
 }

@@ -9,6 +9,9 @@ export interface Profile {
   pingBudgetMs: number;
   pingMin: number;
   pingMax: number;
+  /** first-round-trips: the round trips recorded after each fresh connect, and their size (issue 20 §1: 1,000 of 64 B). */
+  firstCount: number;
+  firstBytes: number;
   /** Streaming and fan-in: warm-up time, measured time budget (per trial), bounds on messages (all writers together, per trial). */
   streamWarmMs: number;
   streamBudgetMs: number;
@@ -79,6 +82,8 @@ export const PROFILES: Readonly<Record<'quick' | 'default', Profile>> = {
     pingBudgetMs: 60,
     pingMin: 150,
     pingMax: 20_000,
+    firstCount: 1000,
+    firstBytes: 64,
     streamWarmMs: 30,
     streamBudgetMs: 60,
     streamMin: 40,
@@ -115,6 +120,8 @@ export const PROFILES: Readonly<Record<'quick' | 'default', Profile>> = {
     pingBudgetMs: 400,
     pingMin: 2000,
     pingMax: 200_000,
+    firstCount: 1000,
+    firstBytes: 64,
     streamWarmMs: 150,
     streamBudgetMs: 400,
     streamMin: 200,

@@ -7,7 +7,7 @@
 export const SCHEMA = 'ipckit-bench/1';
 
 /** The measurements. Every label says round trip, one-way or no traffic. */
-export type ScenarioId = 'ping-pong' | 'stream' | 'fan-in' | 'fan-out' | 'idle' | 'many-channels' | 'sync' | 'memcpy';
+export type ScenarioId = 'ping-pong' | 'first-round-trips' | 'stream' | 'fan-in' | 'fan-out' | 'idle' | 'many-channels' | 'sync' | 'memcpy';
 
 /** What a figure measures: a message there and back, messages in one direction, or a channel with nothing on it. */
 export type Direction = 'round trip' | 'one-way' | 'in-process copy' | 'no traffic' | 'in-process';
@@ -25,6 +25,13 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioInfo>> = {
     title: 'ping-pong latency',
     direction: 'round trip',
     description: 'one client process sends a message, the server process sends it back; one sample per round trip',
+  },
+  'first-round-trips': {
+    id: 'first-round-trips',
+    title: 'first round trips after connect',
+    direction: 'round trip',
+    description:
+      'a fresh echo process and a fresh pinger process connect, and the pinger records its first round trips (1,000 of 64 bytes by default), with no warm-up: what a short program sees (issue 20 §1); every trial starts both processes anew',
   },
   stream: {
     id: 'stream',
@@ -107,8 +114,13 @@ export interface CpuCost {
  * and (many-channels) the same channel count.
  */
 export interface Ratios {
-  /** Latency: this p50 over the Atomics floor's p50 at the same size (>= 1 is slower). */
+  /**
+   * Latency: this p50 over the Atomics floor's p50 at the same size, in the same scenario
+   * (first round trips against the floor's first round trips) (>= 1 is slower).
+   */
   toFloor?: number;
+  /** first-round-trips: this p50 over the same target's warmed-up ping-pong p50 at the same size in this run (>= 1: the first round trips are slower). */
+  toSteady?: number;
   /** Throughput: this MB/s over the cache-hot memcpy ceiling at the same size (< 1). */
   toCeiling?: number;
   /** Throughput: this MB/s over the memory-bound memcpy ceiling at the same size. */
@@ -360,6 +372,8 @@ export interface RunOptionsRecord {
   channels?: number[];
   /** fan-out: the subscriber counts and sizes. */
   fanOut?: { subscribers: number[]; sizes: number[] };
+  /** first-round-trips: the round trips recorded after each fresh connect, and their size. */
+  firstRoundTrips?: { count: number; sizeBytes: number };
 }
 
 export interface BenchRun {
@@ -371,13 +385,15 @@ export interface BenchRun {
   environment: Environment;
   targets: TargetInfo[];
   results: CaseResult[];
+  /** The first-round-trips scenario's cases, one per target (absent when it did not run). */
+  firstRoundTrips?: CaseResult[];
   /** The fan-out scenario's cases (absent when it did not run). */
   fanOut?: FanOutResult[];
   /** The idle measure, one entry per target (absent in runs made before it existed). */
   idle?: IdleResult[];
   /** The sync scenario's figures (absent when it did not run). */
   sync?: SyncResult[];
-  /** Issue 13's goals, checked against this run's figures (see goals.ts). */
+  /** The goals of issues 13, 10, 19 and 20, checked against this run's figures (see goals.ts). */
   goals?: GoalCheck[];
   skipped: SkippedCase[];
   notes: string[];

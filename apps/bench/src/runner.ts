@@ -29,6 +29,7 @@ import { IDLE_MESSAGE_BYTES, idleLabel, runIdle } from './scenarios/idle.js';
 import { fanOutCases, runFanOut } from './scenarios/fan-out.js';
 import { FAN_OUT_HEADER_BYTES } from './peers/topics.js';
 import { runManyChannels } from './scenarios/many-channels.js';
+import { runFirstRoundTrips } from './scenarios/first-round-trips.js';
 import { runPingPong } from './scenarios/ping-pong.js';
 import { runStreaming } from './scenarios/streaming.js';
 import { REFERENCE_BYTES, runSync, syncCaseCount } from './scenarios/sync.js';
@@ -65,7 +66,7 @@ const LOADED_SCENARIOS: ScenarioId[] = ['ping-pong', 'stream'];
 const TOPIC_FRAME_BYTES = 16;
 
 function casesOf(p: Planned, profile: Profile): number {
-  if (p.scenario === 'idle') return 1;
+  if (p.scenario === 'idle' || p.scenario === 'first-round-trips') return 1;
   if (p.scenario === 'fan-out') return fanOutCases(p, profile).length;
   if (p.scenario === 'many-channels') return p.channels?.length ?? 0;
   return p.sizes.length * p.loads.length;
@@ -129,7 +130,8 @@ function plan(config: RunConfig, loads: number[], probes: Map<string, Probe>, sk
         continue;
       }
       const sizes: number[] = [];
-      for (const size of profile.sizes) {
+      // first-round-trips: one size (64 B), whatever --sizes says: the figure issue 20 §1 names.
+      for (const size of scenario === 'first-round-trips' ? [profile.firstBytes] : profile.sizes) {
         if (probe.maxMessageBytes !== undefined && size > probe.maxMessageBytes) {
           skipped.push({
             target: target.id,
@@ -222,6 +224,7 @@ export async function runBench(config: RunConfig): Promise<BenchRun> {
     const results: CaseResult[] = [];
     const idle: IdleResult[] = [];
     const fanOut: FanOutResult[] = [];
+    const first: CaseResult[] = [];
     let sync: SyncResult[] | undefined;
     const control = new ControlServer();
     await control.start();
@@ -240,6 +243,7 @@ export async function runBench(config: RunConfig): Promise<BenchRun> {
         try {
           if (p.scenario === 'memcpy') await runMemcpy(p.target, p.sizes, profile, ctx);
           else if (p.scenario === 'ping-pong') await runPingPong(session, p, ctx);
+          else if (p.scenario === 'first-round-trips') await runFirstRoundTrips(() => new Session(control, p.target, profile, maxSize), p, ctx, first);
           else if (p.scenario === 'many-channels') await runManyChannels(session, p, ctx);
           else if (p.scenario === 'fan-out') await runFanOut(session, p, ctx, fanOut);
           else if (p.scenario === 'idle') {
@@ -268,7 +272,7 @@ export async function runBench(config: RunConfig): Promise<BenchRun> {
           } else {
             const key = (size: number, l: number): string => `${size}/${l}`;
             const measured = new Set([
-              ...results.filter((r) => r.target === p.target.id && r.scenario === p.scenario).map((r) => key(r.sizeBytes, r.load ?? 0)),
+              ...[...results, ...first].filter((r) => r.target === p.target.id && r.scenario === p.scenario).map((r) => key(r.sizeBytes, r.load ?? 0)),
               ...skipped.filter((x) => x.target === p.target.id && x.scenario === p.scenario).map((x) => key(x.sizeBytes ?? 0, x.load ?? 0)),
             ]);
             for (const size of p.sizes)
@@ -301,7 +305,8 @@ export async function runBench(config: RunConfig): Promise<BenchRun> {
       await control.close();
     }
     progress.start('done', total, total);
-    computeRatios(results);
+    // The first round trips are held against the floor's first round trips and the steady ping-pong.
+    computeRatios([...results, ...first]);
 
     const notes = [
       'Latency figures are round trips (a message there and back); throughput figures are one-way.',
@@ -312,6 +317,10 @@ export async function runBench(config: RunConfig): Promise<BenchRun> {
       `A case is "quiet" when, over its wall time, processes outside this run used under ${QUIET_OTHER_CORES * 100} % of one core and the hypervisor stole under ${QUIET_STEAL_PERCENT} % of the CPU time (Linux /proc; not checked elsewhere).`,
     ];
     if (load) notes.push(`Contention: every ping-pong and stream case ran twice, quiet and beside ${load} busy processes (for (;;) {}) started by this run.`);
+    if (first.length)
+      notes.push(
+        `first round trips after connect: each trial starts a fresh echo process and a fresh pinger process, connects them and records the pinger's first ${profile.firstCount} round trips of ${formatSize(profile.firstBytes)}, with no warm-up; ×floor is over the Atomics floor's first round trips in this run.`,
+      );
     if (idle.length)
       notes.push(
         `Idle CPU is each process's user + system time over ${profile.idleMs / 1000} s with nothing sent, as a percentage of one core (100 % = one core busy).`,
@@ -339,10 +348,12 @@ export async function runBench(config: RunConfig): Promise<BenchRun> {
         ...(load ? { load } : {}),
         ...(config.scenarios.includes('many-channels') ? { channels: profile.channels } : {}),
         ...(config.scenarios.includes('fan-out') ? { fanOut: { subscribers: profile.fanOutSubscribers, sizes: profile.fanOutSizes } } : {}),
+        ...(config.scenarios.includes('first-round-trips') ? { firstRoundTrips: { count: profile.firstCount, sizeBytes: profile.firstBytes } } : {}),
       },
       environment,
       targets,
       results,
+      ...(first.length ? { firstRoundTrips: first } : {}),
       idle,
       ...(fanOut.length ? { fanOut } : {}),
       ...(sync ? { sync } : {}),

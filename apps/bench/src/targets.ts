@@ -71,7 +71,7 @@ export interface TargetDef {
   probe(): Promise<Probe>;
 }
 
-const MESSAGE_SCENARIOS: ScenarioId[] = ['ping-pong', 'stream', 'fan-in'];
+const MESSAGE_SCENARIOS: ScenarioId[] = ['ping-pong', 'first-round-trips', 'stream', 'fan-in'];
 /**
  * A transport also takes part in the idle measure (baselines spin or have no
  * idle state worth a figure) and, behind the common interface, in
@@ -219,7 +219,7 @@ function natsTarget(): TargetDef {
   );
   return {
     ...base,
-    scenarios: ['ping-pong', 'stream', 'fan-out'],
+    scenarios: ['ping-pong', 'first-round-trips', 'stream', 'fan-out'],
     async setup() {
       const tool = (await import(NATS_TOOL)) as { startNatsServer(): Promise<NatsServerHandle> };
       const running = await tool.startNatsServer();
@@ -312,7 +312,7 @@ export const TARGETS: readonly TargetDef[] = [
     label: 'Atomics floor',
     kind: 'baseline',
     family: 'atomics',
-    scenarios: ['ping-pong'],
+    scenarios: ['ping-pong', 'first-round-trips'],
     quietOnly: 'a floor that spins on both sides: beside busy processes its round trips wait for the scheduler, and it is no floor',
     description:
       'bare Atomics.store/Atomics.load spin ping-pong over a named shared mapping between two processes, copying the message in and out: the JavaScript floor',

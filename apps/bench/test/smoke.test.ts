@@ -7,6 +7,9 @@
  * quiet (that is the machine's business), only that every case says.
  * The fan-out scenario runs at 64 B with 1 and 2 subscribers on every target
  * with topics (nats:// through the run's own nats-server) and zeromq PUB/SUB.
+ * The first-round-trips scenario (issue 20 §1) runs alone on shm async,
+ * shm receiveSync(into), pipe, tcp and the Atomics floor: its own list in the
+ * JSON, fresh processes per trial, and its goal entry.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -369,5 +372,64 @@ describe('ipckit-bench --quick', () => {
     expect(goals.find((g) => g['id'] === '19.5-drop-oldest-told')?.['met']).toBe(true);
     expect(goals.find((g) => g['id'] === '19.5-shm-vs-zmq-rate')?.['met']).not.toBeNull();
     expect(goals.find((g) => g['id'] === '19.5-shm-publisher-cpu')?.['met']).toBeNull();
+  });
+  it('measures the first 1,000 round trips after connect of fresh processes, with the floor and issue 20 §1 goal beside them', () => {
+    const { run, jsonFile, htmlFile } = runCli('first', [
+      '--quick',
+      '--transports',
+      'shm,shm-sync-into,pipe,tcp',
+      '--baselines',
+      'atomics',
+      '--scenarios',
+      'first-round-trips',
+    ]);
+    const data = JSON.parse(readFileSync(jsonFile, 'utf8')) as JsonObject;
+    expect((data['options'] as JsonObject)['firstRoundTrips']).toEqual({ count: 1000, sizeBytes: 64 });
+    const trials = (data['options'] as JsonObject)['trials'] as number;
+    // Its own list: the steady-state results stay as they were (none here).
+    expect(data['results']).toEqual([]);
+    const first = data['firstRoundTrips'] as JsonObject[];
+    const skipped = data['skipped'] as JsonObject[];
+    const ids = ['shm', 'shm-sync-into', 'pipe', 'tcp', 'atomics'];
+    for (const id of ids) {
+      const r = first.find((x) => x['target'] === id);
+      expect(r, `${id} first round trips (${JSON.stringify(skipped)})`).toBeDefined();
+      const where = String(r!['label']);
+      expect(r!['scenario']).toBe('first-round-trips');
+      expect(r!['direction']).toBe('round trip');
+      expect(where).toContain('first 1,000 round trips after connect');
+      expect(r!['sizeBytes']).toBe(64);
+      expect(r!['load']).toBe(0);
+      // Every trial is a fresh pair of processes recording exactly 1,000 round trips.
+      expect(r!['operations'], `${where} operations`).toBe(1000 * trials);
+      expect(r!['warmup'], `${where} has no warm-up`).toBeUndefined();
+      expectPositiveNumbers(r!['latencyNs'], `${where} latencyNs`);
+      const latency = r!['latencyNs'] as JsonObject;
+      expect(latency['p50']).toBeLessThanOrEqual(latency['p90'] as number);
+      expect(latency['p90']).toBeLessThanOrEqual(latency['p99'] as number);
+      expect(latency['p99']).toBeLessThanOrEqual(latency['max'] as number);
+      expectSpread(r!['spread'], trials, `${where} spread`);
+      expectMachine(r!['machine'], `${where} machine`);
+      expectPositiveNumbers((r!['cpu'] as JsonObject)['perMessageNs'], `${where} cpu.perMessageNs`);
+      expectPositiveNumbers(r!['peakRssBytes'], `${where} peakRssBytes`);
+      const ratios = r!['ratios'] as JsonObject;
+      // Against the floor's own first round trips in this run, and against pipe's.
+      expectPositiveNumbers(ratios['toFloor'], `${where} ratios.toFloor`);
+      expectPositiveNumbers(ratios['toPipe'], `${where} ratios.toPipe`);
+      if (id === 'atomics') expect(ratios['toFloor']).toBe(1);
+      if (id === 'pipe') expect(ratios['toPipe']).toBe(1);
+      // No ping-pong in this run: nothing to hold the first round trips against as the steady state.
+      expect(ratios['toSteady']).toBeUndefined();
+    }
+    // Issue 20 §1's goal is judged on this run (met or not is the machine's business).
+    const goal = (data['goals'] as JsonObject[]).find((g) => g['id'] === '20.1-first-1000');
+    expect(goal?.['goal']).toBe('issue 20 §1: shm first 1,000 round trips within 3× the floor, async and sync');
+    expect([true, false]).toContain(goal?.['met']);
+    expect(String(goal?.['detail'])).toContain('shm (async): p50 ');
+    expect(String(goal?.['detail'])).toContain('shm (sync, receiveSync(into)): p50 ');
+    expect(typeof goal?.['polluted']).toBe('boolean');
+    expect(run.stdout).toContain('the first 1,000 ROUND TRIPS of a fresh pair of processes');
+    expect(run.stdout).toContain('issue 20 §1: shm first 1,000 round trips within 3× the floor, async and sync');
+    expect(readFileSync(htmlFile, 'utf8')).toContain('First 1,000 round trips after connect — round trip, fresh processes, no warm-up');
   });
 });

@@ -70,6 +70,25 @@ export const LATENCY_COLUMNS: readonly Column[] = [
   MACHINE,
 ];
 
+/**
+ * The first round trips after connect (issue 20 §1): percentiles, ×floor (the floor's own first
+ * round trips), ×steady (over the same target's warmed-up ping-pong of this run), ×pipe.
+ */
+export const FIRST_COLUMNS: readonly Column[] = [
+  { header: 'p50', cell: (r) => formatNs(r.latencyNs?.p50) },
+  { header: 'p90', cell: (r) => formatNs(r.latencyNs?.p90) },
+  { header: 'p99', cell: (r) => formatNs(r.latencyNs?.p99) },
+  { header: 'max', cell: (r) => formatNs(r.latencyNs?.max) },
+  SPREAD,
+  { header: '×floor', cell: (r) => formatRatio(r.ratios.toFloor) },
+  { header: '×steady', cell: (r) => formatRatio(r.ratios.toSteady) },
+  TO_PIPE,
+  CPU,
+  rssColumn('client/server'),
+  counted('round trips'),
+  MACHINE,
+];
+
 /** One-way throughput of stream and fan-in cases. */
 export function throughputColumns(fanIn: boolean): readonly Column[] {
   return [

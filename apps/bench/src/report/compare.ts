@@ -32,10 +32,11 @@ export function checkRun(value: unknown, file: string): BenchRun {
 }
 
 export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string]): string {
-  const mapA = new Map(a.results.map((r) => [key(r), r]));
+  const cases = (run: BenchRun): CaseResult[] => [...run.results, ...(run.firstRoundTrips ?? [])];
+  const mapA = new Map(cases(a).map((r) => [key(r), r]));
   const rows: string[][] = [];
   const onlyOne: string[] = [];
-  for (const rb of b.results) {
+  for (const rb of cases(b)) {
     const ra = mapA.get(key(rb));
     if (!ra) {
       onlyOne.push(`only in B: ${rb.label}`);

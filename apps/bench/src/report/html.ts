@@ -7,8 +7,8 @@ import { QUIET_OTHER_CORES, QUIET_STEAL_PERCENT, machineMark } from '../machine.
 import { SCENARIOS, type BenchRun, type CaseResult, type MachineCheck } from '../results.js';
 import { logLogChart, type Marker, type Series } from './svg-chart.js';
 import { CHOOSING_URL, verdict } from './verdict.js';
-import { LATENCY_COLUMNS, MANY_CHANNELS_COLUMNS, contentionColumns, formatSpread, throughputColumns, type Column } from './columns.js';
-import { machineChecks } from './table.js';
+import { FIRST_COLUMNS, LATENCY_COLUMNS, MANY_CHANNELS_COLUMNS, contentionColumns, formatSpread, throughputColumns, type Column } from './columns.js';
+import { firstCount, machineChecks } from './table.js';
 
 /**
  * Okabe and Ito's palette (https://jfly.uni-koeln.de/color/), which people with each common
@@ -120,6 +120,7 @@ export function renderHtml(run: BenchRun): string {
   const allPing = run.results.filter((r) => r.scenario === 'ping-pong');
   const allStream = run.results.filter((r) => r.scenario === 'stream');
   const ping = allPing.filter((r) => !r.load);
+  const first = run.firstRoundTrips ?? [];
   const stream = allStream.filter((r) => !r.load);
   const fanIn = run.results.filter((r) => r.scenario === 'fan-in');
   const many = run.results.filter((r) => r.scenario === 'many-channels');
@@ -393,6 +394,13 @@ ${charts.join('\n')}
 </div>
 <h2>Ping-pong latency — round trip</h2>
 ${ping.length ? caseTable(ping, LATENCY_COLUMNS) : '<p class="empty">not measured</p>'}
+${
+  first.length
+    ? `<h2>First ${firstCount(run)} round trips after connect — round trip, fresh processes, no warm-up</h2>
+<p>Each trial starts a fresh echo process and a fresh client process, connects them, and records the client's first ${firstCount(run)} round trips: what a short program (a CLI call, a request burst, a test) sees, before anything has warmed up or adapted. <b>×floor</b>: over the Atomics floor's own first round trips in this run; <b>×steady</b>: over the same target's warmed-up ping-pong in this run.</p>
+${caseTable(first, FIRST_COLUMNS)}`
+    : ''
+}
 <h2>Streaming throughput — one-way, 1 writer → 1 reader</h2>
 ${stream.length ? caseTable(stream, throughputColumns(false)) : '<p class="empty">not measured</p>'}
 <h2>Fan-in throughput — one-way, ${writers} writers → 1 reader</h2>
@@ -443,7 +451,7 @@ ${table(['', ''], envRows, 99)}
 <ul>${run.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>
 ${
   goals.length
-    ? `<h2>The project's own goals (issues 13, 10 and 19)</h2><p>Targets ipckit set itself, checked against this run's figures: they say how far the code is from where the project wants it, not which transport to choose (that is the verdict at the top).</p>${goalRows.length ? table(['verdict', 'goal', 'figures (failing first)', 'machine'], goalRows, 99) : ''}${
+    ? `<h2>The project's own goals (issues 13, 10, 19 and 20)</h2><p>Targets ipckit set itself, checked against this run's figures: they say how far the code is from where the project wants it, not which transport to choose (that is the verdict at the top).</p>${goalRows.length ? table(['verdict', 'goal', 'figures (failing first)', 'machine'], goalRows, 99) : ''}${
         goalsUnmeasured
           ? `<p class="empty">${goalsUnmeasured} more not measured in this run (their scenarios or targets did not run; goals[] in the JSON says what each needs).</p>`
           : ''

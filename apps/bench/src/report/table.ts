@@ -3,6 +3,7 @@ import { formatBytes, formatCount, formatMBps, formatNs, formatPercent, formatRa
 import { QUIET_OTHER_CORES, QUIET_STEAL_PERCENT, machineMark } from '../machine.js';
 import { SCENARIOS, type BenchRun, type CaseResult, type GoalCheck, type IdleResult, type MachineCheck, type ScenarioId, type SyncResult } from '../results.js';
 import {
+  FIRST_COLUMNS,
   LATENCY_COLUMNS,
   MANY_CHANNELS_COLUMNS,
   NOT_QUIET_MARK,
@@ -70,6 +71,11 @@ function perCaseTable(
     [{ header: key.header }, { header: 'target' }, ...columns.map((c) => ({ header: c.header, align: c.text ? undefined : ('right' as const) }))],
     rows,
   );
+}
+
+/** The round trips the first-round-trips scenario records, as "1,000". */
+export function firstCount(run: BenchRun): string {
+  return (run.options.firstRoundTrips?.count ?? 1000).toLocaleString('en-US');
 }
 
 const BY_SIZE = { header: 'size', of: (r: CaseResult): number => r.sizeBytes, format: formatSize };
@@ -177,6 +183,7 @@ export function idleTable(idle: IdleResult[], idleMs: number | undefined): strin
 export function machineChecks(run: BenchRun): Array<{ label: string; machine: MachineCheck }> {
   const all: Array<{ label: string; machine?: MachineCheck | undefined }> = [
     ...run.results.map((r) => ({ label: r.label, machine: r.machine })),
+    ...(run.firstRoundTrips ?? []).map((r) => ({ label: r.label, machine: r.machine })),
     ...(run.idle ?? []).map((r) => ({ label: r.label, machine: r.machine })),
     ...(run.sync ?? []).map((r) => ({ label: `sync · ${r.label}`, machine: r.machine })),
   ];
@@ -214,7 +221,7 @@ export function machineSummary(run: BenchRun): string {
 function goalsSection(goals: GoalCheck[]): string {
   const measured = goals.filter((g) => g.met !== null);
   const rest = goals.length - measured.length;
-  const title = "Goals (issues 13, 10 and 19), as this run's figures say";
+  const title = "Goals (issues 13, 10, 19 and 20), as this run's figures say";
   const tail = rest ? `\n  ${rest} more not measured in this run (their scenarios or targets did not run; goals[] in the JSON says what each needs).` : '';
   if (measured.length === 0) return `${title}: none measured in this run.${tail}`;
   const rows = measured.map((g) => [g.met ? 'met' : 'NOT MET', `${g.polluted ? `${NOT_QUIET_MARK} ` : ''}${g.goal}`, g.detail]);
@@ -244,6 +251,7 @@ export function renderTargets(run: BenchRun): string {
 export function renderTable(run: BenchRun): string {
   const out: string[] = [renderHeader(run), '', renderTargets(run)];
   const ping = run.results.filter((r) => r.scenario === 'ping-pong');
+  const first = run.firstRoundTrips ?? [];
   const stream = run.results.filter((r) => r.scenario === 'stream');
   const fanIn = run.results.filter((r) => r.scenario === 'fan-in');
   const many = run.results.filter((r) => r.scenario === 'many-channels');
@@ -281,7 +289,12 @@ export function renderTable(run: BenchRun): string {
     (r) => r.channels ?? 0,
     (n) => String(n),
   );
-  for (const m of [m1, m2, m2b, m3, m4, m5]) if (m) out.push('', m);
+  const m1b = matrix(
+    `First ${firstCount(run)} round trips after connect, round trip p50 (fresh processes, no warm-up) / ×floor (the floor's first round trips)`,
+    first,
+    (r) => `${formatNs(r.latencyNs?.p50)} / ${formatRatio(r.ratios.toFloor)}`,
+  );
+  for (const m of [m1, m1b, m2, m2b, m3, m4, m5]) if (m) out.push('', m);
   const idle = run.idle ?? [];
   if (idle.length) out.push('', idleTable(idle, run.options.idleMs));
   if (run.goals?.length) out.push('', goalsSection(run.goals));
@@ -291,6 +304,12 @@ export function renderTable(run: BenchRun): string {
       '',
       `── ${SCENARIOS['ping-pong'].title}, ROUND TRIP ──  (×floor: p50 over the Atomics floor's; ×pipe, ×zmq-ipc: over named-pipe's, zeromq ipc://'s; CPU/msg: both processes, a round trip is 2 messages)`,
       latencyTable(quietOnes(ping)),
+    );
+  if (first.length)
+    out.push(
+      '',
+      `── ${SCENARIOS['first-round-trips'].title}: the first ${firstCount(run)} ROUND TRIPS of a fresh pair of processes, no warm-up ──  (×floor: p50 over the Atomics floor's first round trips; ×steady: over the same target's warmed-up ping-pong in this run)`,
+      perCaseTable(first, BY_SIZE, FIRST_COLUMNS),
     );
   if (stream.length)
     out.push(
