@@ -12,6 +12,17 @@
  */
 export * from '@ipckit/core';
 export {
+  DEFAULT_DISCOVER_INTERVAL_MS,
+  discover,
+  type DiscoverOptions,
+  type Discovery,
+  type DiscoveryEvent,
+  type Service,
+  type ServiceKind,
+} from './discover.js';
+export type { ObjectState as ServiceState } from './objects.js';
+export type { TopicInfo } from './shm-contents.js';
+export {
   ShmChannel,
   createRegion,
   defineStruct,

@@ -1,9 +1,11 @@
 /**
- * The ipckit objects on this machine, for `ls` and `clean`: the socket files
- * of pipe:// and mailslot:// listeners in ipckit's per-user directory, and
- * the shared-memory objects with ipckit's ownership records (regions, the
- * control regions of shm:// listeners, pair regions of connections being
- * made). Each is told live or stale by evidence, never by guess:
+ * The ipckit objects on this machine, for `ls`, `clean` and `discover()`
+ * (one scan, one verdict for all three): the socket files of pipe:// and
+ * mailslot:// listeners in ipckit's per-user directory, and the
+ * shared-memory objects with ipckit's ownership records (regions, the control
+ * regions of shm:// listeners and topics, topics' data regions, sync objects,
+ * pair regions of connections being made). Each is told live or stale by
+ * evidence, never by guess:
  * - a socket file is stale when no socket is bound to its path any more:
  *   no believed line of /proc/net/unix names it (believed by inode, since
  *   the path text can be forged; Linux) and connect(2) is refused; a pipe's is checked again by connecting,
@@ -11,15 +13,25 @@
  * - a shared-memory object is stale when its ownership record names a creator
  *   proven no longer running and does not keep it: the shared-memory package's
  *   own rule (packages/shared-memory/src/ownership.ts), the one the library judges by.
+ * What a shared-memory object is (a topic, a mutex...) is read from its first
+ * bytes (shm-contents.ts); that never changes its verdict.
  */
 import { lstatSync, readFileSync, readdirSync, readlinkSync, unlinkSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { checkPrivateDirectory, IS_LINUX, PLATFORM, runtimeDirectory } from '@ipckit/sys';
 import { listShmObjects, removeStaleShmObject, type ShmObjectInfo } from '@ipckit/shared-memory';
+import { readTopic, shmContent, type TopicInfo } from './shm-contents.js';
 
-/** What kind of object. */
-export type ObjectKind = 'pipe' | 'mailslot' | 'listener' | 'pair' | 'region' | 'record';
+/**
+ * What kind of object: `pipe` and `mailslot` (a listener's socket file; a
+ * pipe:// topic's too, which looks the same from outside), `listener` (an
+ * shm:// listener's control region), `topic` (an shm:// topic's control
+ * region), `topic-data` (its data region), `region` (createRegion's),
+ * `mutex`, `semaphore`, `event` (the sync objects' regions), `pair` (a
+ * connection being made), `record` (an ownership record whose region is gone).
+ */
+export type ObjectKind = 'pipe' | 'mailslot' | 'listener' | 'topic' | 'topic-data' | 'pair' | 'region' | 'mutex' | 'semaphore' | 'event' | 'record';
 
 /**
  * Its state: `live` (in use), `stale` (a crashed process's leftover: `clean`
@@ -46,6 +58,8 @@ export interface IpcObject {
   readonly size?: number;
   /** Whatever else is worth saying. */
   readonly note?: string;
+  /** For an shm:// topic: what its headers say. */
+  readonly topic?: TopicInfo;
   /** @internal What `clean` needs to remove a shared-memory object. */
   readonly shm?: ShmObjectInfo;
 }
@@ -267,22 +281,51 @@ async function socketObjects(notes: string[]): Promise<IpcObject[]> {
   return out;
 }
 
+/** The control region name's prefix (docs/ring-protocol.md §1): `ipckit.<name>` serves shm://<name>. */
+const CONTROL_PREFIX = 'ipckit.';
+
+/** A topic's headers, said in a few words for the NOTE column. */
+function topicNote(topic: TopicInfo): string {
+  const parts = [`${topic.subscribers}/${topic.maxSubscribers} subscribers`];
+  if (topic.history !== undefined) parts.push(`history ${topic.history}`);
+  if (topic.policy !== undefined) parts.push(topic.policy);
+  if (!topic.open) parts.push('closed by its publisher');
+  return parts.join(', ');
+}
+
 /** The shared-memory objects (Linux), as `ls` shows them. */
 async function shmObjects(): Promise<IpcObject[]> {
-  return (await listShmObjects()).map((s): IpcObject => {
+  const objects = (await listShmObjects()).map((s): IpcObject => {
     const state: ObjectState = s.stale ? 'stale' : s.owner === 'foreign' ? 'foreign' : s.owner === 'alive' ? 'live' : s.kept ? 'kept' : 'unknown';
     const user = userName(s.uid);
     const pid = s.kind === 'listener' ? (s.listenerPid ?? s.creatorPid) : s.creatorPid;
+    // What a region or pair holds, from its magic (another user's bytes are not read).
+    const content = (s.kind === 'region' || s.kind === 'pair') && s.owner !== 'foreign' ? shmContent(s.path) : undefined;
+    const kind: ObjectKind =
+      content === 'topic' && s.kind === 'region' && s.name.startsWith(CONTROL_PREFIX)
+        ? 'topic'
+        : content === 'topic-data' && s.kind === 'pair'
+          ? 'topic-data'
+          : content !== undefined && content !== 'topic' && content !== 'topic-data' && s.kind === 'region'
+            ? content
+            : s.kind;
+    const topic = kind === 'topic' ? readTopic(s.path) : undefined;
     let note: string | undefined;
     if (s.kind === 'listener' && s.listening === false) note = 'closed by its listener';
     if (s.kind === 'record') note = 'an ownership record whose region is gone';
-    if (s.kind === 'pair') note = 'a connection being made';
+    if (kind === 'pair') note = 'a connection being made';
+    if (topic !== undefined) note = topicNote(topic);
+    if (kind === 'topic-data') note = 'the data region of an shm:// topic';
     if (state === 'kept') note = 'kept on purpose (unlinkOnClose: false); its creator has exited';
     if (state === 'stale') note = `its creator (pid ${s.creatorPid ?? '?'}) is gone`;
+    // @ipckit/shared-memory's listShmObjects does not judge topic data regions yet (it knows the ring magic only).
+    if (state === 'unknown' && kind === 'topic-data') note = `the data region of an shm:// topic whose publisher (pid ${s.creatorPid ?? '?'}) is gone`;
     if (state === 'live' && s.creatorElsewhere === true) note = `its creator (pid ${s.creatorPid ?? '?'}) runs in another PID namespace`;
+    const address =
+      s.kind === 'listener' && s.channel !== undefined ? `shm://${s.channel}` : kind === 'topic' ? `shm://${s.name.slice(CONTROL_PREFIX.length)}` : undefined;
     return {
-      kind: s.kind,
-      ...(s.kind === 'listener' && s.channel !== undefined ? { address: `shm://${s.channel}` } : {}),
+      kind,
+      ...(address === undefined ? {} : { address }),
       name: s.name,
       path: s.path,
       state,
@@ -291,8 +334,15 @@ async function shmObjects(): Promise<IpcObject[]> {
       ...(user === undefined ? {} : { user }),
       ...(s.size === undefined ? {} : { size: s.size }),
       ...(note === undefined ? {} : { note }),
+      ...(topic === undefined ? {} : { topic }),
       shm: s,
     };
+  });
+  // A data region says whose it is only through its topic's header.
+  const dataOf = new Map(objects.flatMap((o) => (o.topic?.dataRegion === undefined || o.address === undefined ? [] : [[o.topic.dataRegion, o.address]])));
+  return objects.map((o) => {
+    const owner = o.kind === 'topic-data' && o.state === 'live' ? dataOf.get(o.name) : undefined;
+    return owner === undefined ? o : { ...o, note: `the data region of ${owner}` };
   });
 }
 
@@ -366,4 +416,27 @@ export async function removeIfStale(object: IpcObject): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether `object` is one of those `patterns` names (all when there are none):
+ * its name as the OS has it (`ipckit.x` for shm://x's control region), its
+ * address, or the address's name; `*` matches any run of characters.
+ */
+export function matches(object: IpcObject, patterns: readonly string[] | undefined): boolean {
+  if (patterns === undefined || patterns.length === 0) return true;
+  return patterns.some((p) => {
+    // `*` matches any run of characters, newlines included (a planted name may hold one).
+    const re = new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 's');
+    return [object.name, object.address, object.address?.replace(/^[a-z]+:\/\//, '')].some((candidate) => candidate !== undefined && re.test(candidate));
+  });
+}
+
+/** An object as programs see it (`ls --json`, `discover()`): without what only `clean` needs. */
+export type PublicObject = Omit<IpcObject, 'shm'>;
+
+/** The object without its internal fields. */
+export function publicView(object: IpcObject): PublicObject {
+  const { shm: _shm, ...rest } = object;
+  return rest;
 }

@@ -298,17 +298,23 @@ The replies are written in --format, as listen writes messages (--delimiter here
 
   program
     .command('ls')
-    .description('list the ipckit objects on this machine: pipe and mailslot sockets, shm:// listeners and shared regions, stale ones marked')
+    .description('list the ipckit objects on this machine: pipe and mailslot sockets, shm:// listeners and topics, regions, sync objects, stale ones marked')
     .argument('[names...]', 'only these names or addresses (`*` matches anything: "myapp-*", "shm://*")')
     .option('-l, --long', 'also show each object’s path', false)
-    .option('--json', 'one JSON document', false)
+    .option('--json', 'one JSON document (with --watch: one JSON line per event)', false)
+    .option('-w, --watch', 'go on: show services as they appear, change and go (a line each; a live table on a terminal) until Ctrl-C', false)
+    .option('--interval <ms>', 'with --watch: milliseconds between looks (default 500)', integer('--interval', 10, 2 ** 31 - 1))
     .addHelpText(
       'after',
-      '\nSTATE: live (in use), stale (a crashed process left it: `ipckit clean` removes it), kept (kept on purpose),\nforeign (not provably ipckit’s, or another user’s: never touched), unknown (this OS gives no evidence).',
+      '\nSTATE: live (in use), stale (a crashed process left it: `ipckit clean` removes it), kept (kept on purpose),\nforeign (not provably ipckit’s, or another user’s: never touched), unknown (this OS gives no evidence).\n\n' +
+        '--watch reports services (listeners, topics, regions, sync objects) by the same rule: one killed shows as gone\n' +
+        'at the next look. Ctrl-C ends it with 130, SIGTERM with 0. docs/cli.md, `ipckit ls`.',
     )
-    .action(async (names: string[], o: { long: boolean; json: boolean }) => {
-      const { lsCommand } = await commands.inventory();
-      done(await lsCommand(ctx, { json: o.json, long: o.long, patterns: names }));
+    .action(async (names: string[], o: { long: boolean; json: boolean; watch: boolean; interval?: number }) => {
+      const { lsCommand, watchCommand } = await commands.inventory();
+      if (o.interval !== undefined && !o.watch) throw new (await import('./exit.js')).UsageError('--interval is for --watch');
+      const options = { json: o.json, long: o.long, patterns: names, ...only('intervalMs', o.interval) };
+      done(await (o.watch ? watchCommand(ctx, options) : lsCommand(ctx, options)));
     });
 
   program

@@ -1,12 +1,15 @@
 /**
  * `ipckit ls` and `ipckit clean`: what ipckit objects exist on this machine,
- * and removing the ones a crashed process left behind (and nothing else).
+ * and removing the ones a crashed process left behind (and nothing else);
+ * `ipckit ls --watch`: the services as they appear and go (discover()).
  */
+import { isIpcError } from '@ipckit/core';
 import type { Context } from '../context.js';
+import { DEFAULT_DISCOVER_INTERVAL_MS, discover, type DiscoveryEvent, type Service } from '../discover.js';
 import { EXIT } from '../exit.js';
 import { printable } from '../escape.js';
 import { formatBytes, table } from '../format.js';
-import { removeIfStale, scan, type IpcObject, type ObjectState } from '../objects.js';
+import { matches, publicView, removeIfStale, scan, type IpcObject, type ObjectState, type PublicObject } from '../objects.js';
 import type { Styles } from '../style.js';
 
 /** Options of `ls` and `clean`. */
@@ -18,17 +21,8 @@ export interface InventoryOptions {
   dryRun?: boolean;
   /** Only objects whose name or address matches one of these (`*` matches any run of characters). */
   patterns?: string[];
-}
-
-/** Whether `o` is one of those `patterns` names (all when there are none). */
-export function matches(o: IpcObject, patterns: string[] | undefined): boolean {
-  if (patterns === undefined || patterns.length === 0) return true;
-  return patterns.some((p) => {
-    // `*` matches any run of characters, newlines included (a planted name may hold one).
-    const re = new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 's');
-    // The name as the OS has it (ipckit.x for the listener of shm://x), the address, or the address's name.
-    return [o.name, o.address, o.address?.replace(/^[a-z]+:\/\//, '')].some((candidate) => candidate !== undefined && re.test(candidate));
-  });
+  /** `ls --watch`: milliseconds between looks. */
+  intervalMs?: number;
 }
 
 function paintState(state: ObjectState, style: Styles): string {
@@ -44,10 +38,27 @@ function paintState(state: ObjectState, style: Styles): string {
   }
 }
 
-/** The object without its internal fields, for JSON. */
-function publicView(o: IpcObject): Omit<IpcObject, 'shm'> {
-  const { shm: _shm, ...rest } = o;
-  return rest;
+/** The objects as `ls` prints them: a header and a row each, everything that came from the OS escaped. */
+function objectTable(objects: readonly PublicObject[], options: InventoryOptions, style: Styles): string {
+  const header = ['KIND', 'NAME', 'STATE', 'PID', 'USER', 'SIZE', ...(options.long === true ? ['PATH'] : []), 'NOTE'].map((h) => style.bold(h));
+  const rows = objects.map((o) => [
+    o.kind,
+    // Names, paths, user names and notes come from the OS (another user's file names among them): escaped.
+    printable(o.address ?? o.name),
+    paintState(o.state, style),
+    o.pid === undefined ? '-' : String(o.pid),
+    printable(o.user ?? (o.uid === undefined ? '-' : String(o.uid))),
+    o.size === undefined ? '-' : formatBytes(o.size),
+    ...(options.long === true ? [printable(o.path)] : []),
+    style.dim(printable(noteOf(o))),
+  ]);
+  return table(header, rows);
+}
+
+/** The NOTE column: the object's note, and a watched topic's message rate. */
+function noteOf(o: PublicObject): string {
+  const rate = o.topic?.messageRate;
+  return [o.note, rate === undefined ? undefined : `${rate} msg/s`].filter((part) => part !== undefined && part !== '').join(', ');
 }
 
 /** Lists the objects: a table, or with `--json` one JSON document. */
@@ -62,19 +73,7 @@ export async function lsCommand(ctx: Context, options: InventoryOptions): Promis
   const style = ctx.outStyle;
   if (objects.length === 0) ctx.print('no ipckit objects');
   else {
-    const header = ['KIND', 'NAME', 'STATE', 'PID', 'USER', 'SIZE', ...(options.long ? ['PATH'] : []), 'NOTE'].map((h) => style.bold(h));
-    const rows = objects.map((o) => [
-      o.kind,
-      // Names, paths, user names and notes come from the OS (another user's file names among them): escaped.
-      printable(o.address ?? o.name),
-      paintState(o.state, style),
-      o.pid === undefined ? '-' : String(o.pid),
-      printable(o.user ?? (o.uid === undefined ? '-' : String(o.uid))),
-      o.size === undefined ? '-' : formatBytes(o.size),
-      ...(options.long ? [printable(o.path)] : []),
-      style.dim(printable(o.note ?? '')),
-    ]);
-    ctx.print(table(header, rows));
+    ctx.print(objectTable(objects, options, style));
     const stale = objects.filter((o) => o.state === 'stale').length;
     if (stale > 0) ctx.print(style.dim(`${stale} stale: \`ipckit clean\` removes ${stale === 1 ? 'it' : 'them'}`));
   }
@@ -103,4 +102,83 @@ export async function cleanCommand(ctx: Context, options: InventoryOptions): Pro
   if (removed.length === 0 && kept.length === 0) ctx.print('nothing stale');
   for (const note of notes) ctx.note(printable(note));
   return EXIT.OK;
+}
+
+/** One event as a line: time, what happened, the service (everything from the OS escaped). */
+function eventLine(event: DiscoveryEvent, style: Styles): string {
+  const o = event.service;
+  const what =
+    event.type === 'gone'
+      ? style.red(event.type.padEnd(8))
+      : event.type === 'appeared'
+        ? style.green(event.type.padEnd(8))
+        : style.yellow(event.type.padEnd(8));
+  const parts = [
+    new Date().toISOString().slice(11, 23),
+    what,
+    o.kind.padEnd(9),
+    printable(o.address ?? o.name),
+    paintState(o.state, style),
+    `pid ${o.pid ?? '-'}`,
+  ];
+  const note = noteOf(o);
+  if (note !== '') parts.push(style.dim(printable(note)));
+  return parts.join(' ');
+}
+
+/**
+ * `ls --watch`: the services as discover() reports them until Ctrl-C (exit
+ * 130) or SIGTERM (exit 0). A line per event; on a terminal a table redrawn
+ * after each look; with `--json` a JSON line per event (`{ type, service, time }`).
+ */
+export async function watchCommand(ctx: Context, options: InventoryOptions): Promise<number> {
+  const style = ctx.outStyle;
+  const redraw = !options.json && (ctx.out as { isTTY?: boolean }).isTTY === true;
+  // On a terminal the table shows rates, so a topic's traffic counts as a change there.
+  const watch = discover({
+    names: options.patterns ?? [],
+    traffic: redraw,
+    signal: ctx.signal,
+    ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+  });
+  const current = new Map<string, Service>();
+  const told = new Set<string>();
+  let drawing: NodeJS.Immediate | undefined;
+  const draw = (): void => {
+    drawing = undefined;
+    const services = [...current.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const body = services.length === 0 ? 'no ipckit services' : objectTable(services, options, style);
+    const notes = watch.notes.map((n) => style.dim(`ipckit: ${printable(n)}`));
+    // Home, clear the screen, then the table: the events of one look make one redraw.
+    ctx.out.write(
+      `\u001b[H\u001b[2J${body}\n\n${style.dim(`watching every ${options.intervalMs ?? DEFAULT_DISCOVER_INTERVAL_MS} ms; Ctrl-C ends`)}\n${notes.join('\n')}${notes.length > 0 ? '\n' : ''}`,
+    );
+  };
+  if (redraw) draw();
+  try {
+    for await (const event of watch) {
+      if (redraw) {
+        const key = `${event.service.kind}\u0000${event.service.path}`;
+        if (event.type === 'gone') current.delete(key);
+        else current.set(key, event.service);
+        drawing ??= setImmediate(draw);
+        continue;
+      }
+      for (const note of watch.notes) {
+        if (told.has(note)) continue;
+        told.add(note);
+        ctx.note(printable(note));
+      }
+      ctx.print(options.json ? JSON.stringify({ ...event, time: new Date().toISOString() }) : eventLine(event, style));
+    }
+  } catch (error) {
+    if (!(ctx.signal.aborted && isIpcError(error) && error.code === 'ECANCELED')) throw error;
+  } finally {
+    if (drawing !== undefined) {
+      clearImmediate(drawing);
+      draw();
+    }
+  }
+  // Ctrl-C interrupts (130, as `connect`); SIGTERM is the way a watch is asked to end: 0.
+  return ctx.signal.reason === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.OK;
 }
