@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openRegion } from '@ipckit/shared-memory';
+import { createEvent } from '@ipckit/sync';
 import { basename, join, resolve } from 'node:path';
 import { loadRun, RUN_FILE } from './bench.mjs';
 import { LessonProcess } from './proc.mjs';
@@ -141,6 +142,40 @@ export const EXERCISES = [
       if (got.join(' ') !== expected.join(' '))
         throw new CheckFailed(`expected one line a size, ending with the ratio: ${expected.join(' ')}\n  got:      ${got.join(' ')}`);
       return got.join(' ');
+    },
+  },
+  {
+    lesson: 6,
+    title: { en: 'a slow subscriber that accounts for every message', 'zh-CN': '一个慢订阅者，把每条消息都对上账' },
+    starter: 'exercises/ex6-account.mjs',
+    solution: 'src/exercises/ex6-account.ts',
+    async check(run) {
+      const n = run.name('topic');
+      const go = await createEvent(`${n}-go`, { manualReset: true });
+      try {
+        const publisher = run.lessonNode('publisher', '06-topics/publisher', [`shm://${n}`, 'drop-oldest', '4']);
+        await publisher.expect('publishing');
+        const attempt = run.attempt('attempt', [`shm://${n}`, `${n}-go`]);
+        await attempt.expect('subscribed');
+        publisher.send('wait 1');
+        await publisher.expect('counted in');
+        // Ten messages while the attempt reads nothing: drop-oldest keeps the last four (the capacity) for it.
+        publisher.send('send 10');
+        await publisher.expect('sent');
+        go.set();
+        publisher.send('close');
+        await publisher.done();
+        const line = await attempt.expect('received');
+        expectLine(
+          line,
+          (l) => l === 'received 4 and missed 6 of 10 messages',
+          'expected: received 4 and missed 6 of 10 messages (the publisher sent 10; drop-oldest dropped the oldest 6 for the slow subscriber and said so in missed)',
+        );
+        await attempt.done();
+        return line;
+      } finally {
+        go.close();
+      }
     },
   },
 ];

@@ -44,7 +44,7 @@ export const SITE_WORDS = {
   en: {
     series: 'The IPC series',
     subtitle:
-      'Mailslots, pipes, memory-mapped files, synchronization, and how to choose: each lesson runnable with one command, on Windows and Linux, in Node and in C.',
+      'Mailslots, pipes, memory-mapped files, synchronization, how to choose, and publish/subscribe: each lesson runnable with one command, on Windows and Linux, in Node and in C.',
     run: 'Run a lesson: <code>npm run lesson -- 1</code> (or its name) from the repository root.',
     linux: 'Output on Linux',
     windows: 'Output on Windows (Windows Node and the mingw-built C programs, under Wine in the Windows lane)',
@@ -61,7 +61,7 @@ export const SITE_WORDS = {
   },
   'zh-CN': {
     series: 'IPC 系列',
-    subtitle: '邮槽、管道、内存映射文件、同步，以及如何选择：每一课都能用一条命令运行，在 Windows 和 Linux 上，用 Node 也用 C。',
+    subtitle: '邮槽、管道、内存映射文件、同步、如何选择，以及发布/订阅：每一课都能用一条命令运行，在 Windows 和 Linux 上，用 Node 也用 C。',
     run: '运行一课：在仓库根目录执行 <code>npm run lesson -- 1</code>（或者课程的名字）。',
     linux: 'Linux 上的输出',
     windows: 'Windows 上的输出（Windows 版 Node 与用 mingw 编译的 C 程序，在 Windows 测试通道里由 Wine 运行）',

@@ -14,7 +14,8 @@ describe.runIf(process.platform === 'linux')('bin/lesson.mjs', () => {
   it('lists the lessons', () => {
     const r = spawnSync(process.execPath, [LESSON, '--list'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
-    for (const slug of ['mailslots', 'pipes', 'memory-mapped-files', 'synchronization', 'choosing-and-measuring']) expect(r.stdout).toContain(slug);
+    for (const slug of ['mailslots', 'pipes', 'memory-mapped-files', 'synchronization', 'choosing-and-measuring', 'publish-subscribe'])
+      expect(r.stdout).toContain(slug);
   });
 
   it('lists the lessons in Chinese on request, header and all', () => {

@@ -4,6 +4,7 @@ import pipes from './02-pipes.mjs';
 import mapping from './03-mapping.mjs';
 import sync from './04-sync.mjs';
 import choosing from './05-choosing.mjs';
+import topics from './06-topics.mjs';
 
 /**
  * @typedef {{ en: string, 'zh-CN': string }} Text
@@ -12,7 +13,7 @@ import choosing from './05-choosing.mjs';
  */
 
 /** @type {Lesson[]} */
-export const LESSONS = [mailslots, pipes, mapping, sync, choosing];
+export const LESSONS = [mailslots, pipes, mapping, sync, choosing, topics];
 
 /**
  * The lesson `key` names: its number, its slug, or a word of its English title.

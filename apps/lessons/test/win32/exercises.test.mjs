@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { LessonProcess, scaled } from '../../lib/proc.mjs';
 import { APP_DIR, cProgram, nodeScript } from '../../lib/programs.mjs';
+import { createEvent } from '@ipckit/sync';
 
 if (process.platform !== 'win32') throw new Error('these are the Windows tests: run them with Windows Node (the Windows lane runs them under Wine)');
 
@@ -73,5 +74,27 @@ describe("the exercises' solutions (Windows)", () => {
     await ratios.done();
     assert.ok(ratios.lines.length > 0);
     for (const line of ratios.lines) assert.match(line.text, /B: pipe .* = ×\S+$/);
+  });
+
+  test('6: a slow subscriber under drop-oldest accounts for every message (shm://)', T, async () => {
+    const n = name('topic');
+    const go = await createEvent(`${n}-go`, { manualReset: true });
+    try {
+      const publisher = node('06-topics/publisher', `shm://${n}`, 'drop-oldest', '4');
+      await publisher.expect('publishing');
+      const sub = node('exercises/ex6-account', `shm://${n}`, `${n}-go`);
+      await sub.expect('subscribed');
+      publisher.send('wait 1');
+      await publisher.expect('counted in');
+      publisher.send('send 10');
+      await publisher.expect('sent');
+      go.set();
+      publisher.send('close');
+      await publisher.done();
+      assert.equal(await sub.expect('received'), 'received 4 and missed 6 of 10 messages');
+      await sub.done();
+    } finally {
+      go.close();
+    }
   });
 });
