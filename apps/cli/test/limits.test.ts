@@ -1,7 +1,8 @@
 // Message sizes (issue 18 §1): a sender learns that a listener refused its message (over the
 // listener's --max-message-bytes) and did not take what followed, and `send` can raise its own
-// 16 MiB limit. (A refusal of a last message small enough for the OS buffers cannot reach the
-// sender on pipe:// and tcp://: their framing carries nothing back. docs/cli.md says so.)
+// 16 MiB limit. (A refusal of messages small enough for the OS buffers, or for shm's ring and
+// payload pool, cannot reach the sender: a send is done once the transport holds it, and the framing
+// carries nothing back. docs/cli.md says so.)
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { errorLines, lengthPrefixed, listening, runCli, runCliBytes, startCli, startCliBytes, stop, uniqueName, waitFor } from './helpers.js';
@@ -17,9 +18,11 @@ describe.each(DUPLEX)('over %s://', (_scheme, address) => {
     const listener = startCli(['listen', address(), '--max-message-bytes', '16']);
     try {
       const at = await listening(listener);
-      // A line over the listener's maximum, then one that would fit: the listener refuses the
-      // first and closes the channel, so the second cannot go, and the sender says so.
-      const r = await runCli(['send', at], { input: `${'x'.repeat(4 * 1024 * 1024)}\nsmall\n` });
+      // Lines over the listener's maximum, more of them (96 MiB) than the OS buffers or shm's ring
+      // and payload pool (32 MiB) hold, then one that would fit: the listener refuses the first and
+      // closes the channel, so a later one cannot go, and the sender says so. (With fewer bytes every
+      // send could be taken by the buffers before the refusal, and a busy machine made that happen.)
+      const r = await runCli(['send', at], { input: `${`${'x'.repeat(4 * 1024 * 1024)}\n`.repeat(24)}small\n` });
       expect(r.code, r.stderr).toBe(1);
       expect(errorLines(r.stderr)).toEqual([
         expect.stringMatching(/^ipckit: EPIPE: .* closed the channel before it took message \d: the listener refused a message/),
