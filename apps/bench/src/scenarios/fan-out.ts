@@ -97,6 +97,8 @@ export async function runFanOut(session: Session, plan: Planned, ctx: CaseContex
         const last = published + count - 1;
         const armed = await Promise.all(group.map((s) => s.handle.request('arm', { until: last }, timeout)));
         const reached = group.map((s) => s.handle.waitEvent('reached', (e) => e['seq'] === last, timeout));
+        // Awaited below; until then a peer that dies must fail this case, not the whole run (unhandled rejection).
+        for (const r of reached) r.catch(() => undefined);
         const sent = await publisher.handle.request(command, { size: c.size, count, gapMs: profile.fanOutGapMs }, timeout);
         published += count;
         if (Number(sent['last']) !== last) throw new Error(`the publisher's last seq is ${String(sent['last'])}, ${last} was expected`);
