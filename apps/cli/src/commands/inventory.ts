@@ -144,10 +144,11 @@ export async function watchCommand(ctx: Context, options: InventoryOptions): Pro
   const current = new Map<string, Service>();
   const told = new Set<string>();
   let drawing: NodeJS.Immediate | undefined;
+  let heard = false;
   const draw = (): void => {
     drawing = undefined;
     const services = [...current.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const body = services.length === 0 ? 'no ipckit services' : objectTable(services, options, style);
+    const body = services.length > 0 ? objectTable(services, options, style) : heard ? 'no ipckit services' : 'no ipckit services seen yet';
     const notes = watch.notes.map((n) => style.dim(`ipckit: ${printable(n)}`));
     // Home, clear the screen, then the table: the events of one look make one redraw.
     ctx.out.write(
@@ -158,6 +159,7 @@ export async function watchCommand(ctx: Context, options: InventoryOptions): Pro
   try {
     for await (const event of watch) {
       if (redraw) {
+        heard = true;
         const key = `${event.service.kind}\u0000${event.service.path}`;
         if (event.type === 'gone') current.delete(key);
         else current.set(key, event.service);
