@@ -105,7 +105,7 @@ export async function cleanCommand(ctx: Context, options: InventoryOptions): Pro
 }
 
 /** One event as a line: time, what happened, the service (everything from the OS escaped). */
-function eventLine(event: DiscoveryEvent, style: Styles): string {
+function eventLine(event: DiscoveryEvent, style: Styles, long: boolean): string {
   const o = event.service;
   const what =
     event.type === 'gone'
@@ -120,6 +120,7 @@ function eventLine(event: DiscoveryEvent, style: Styles): string {
     printable(o.address ?? o.name),
     paintState(o.state, style),
     `pid ${o.pid ?? '-'}`,
+    ...(long ? [printable(o.path)] : []),
   ];
   const note = noteOf(o);
   if (note !== '') parts.push(style.dim(printable(note)));
@@ -143,6 +144,14 @@ export async function watchCommand(ctx: Context, options: InventoryOptions): Pro
   });
   const current = new Map<string, Service>();
   const told = new Set<string>();
+  /** Says on stderr each note of the latest look not said yet. */
+  const tell = (): void => {
+    for (const note of watch.notes) {
+      if (told.has(note)) continue;
+      told.add(note);
+      ctx.note(printable(note));
+    }
+  };
   let drawing: NodeJS.Immediate | undefined;
   let heard = false;
   const draw = (): void => {
@@ -166,12 +175,8 @@ export async function watchCommand(ctx: Context, options: InventoryOptions): Pro
         drawing ??= setImmediate(draw);
         continue;
       }
-      for (const note of watch.notes) {
-        if (told.has(note)) continue;
-        told.add(note);
-        ctx.note(printable(note));
-      }
-      ctx.print(options.json ? JSON.stringify({ ...event, time: new Date().toISOString() }) : eventLine(event, style));
+      tell();
+      ctx.print(options.json ? JSON.stringify({ ...event, time: new Date().toISOString() }) : eventLine(event, style, options.long === true));
     }
   } catch (error) {
     if (!(ctx.signal.aborted && isIpcError(error) && error.code === 'ECANCELED')) throw error;
@@ -180,6 +185,8 @@ export async function watchCommand(ctx: Context, options: InventoryOptions): Pro
       clearImmediate(drawing);
       draw();
     }
+    // What could not be seen, also when nothing was (no event came to tell it with).
+    if (!redraw) tell();
   }
   // Ctrl-C interrupts (130, as `connect`); SIGTERM is the way a watch is asked to end: 0.
   return ctx.signal.reason === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.OK;
