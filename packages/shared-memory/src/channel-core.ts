@@ -23,8 +23,10 @@ export interface WaitOptions {
    * The longest an async receive or send spins (polling the ring on the
    * event loop) before sleeping. Default 50 µs; 0 never spins. Within it the
    * channel spins only while that pays: about twice as long as the peer has
-   * recently taken to answer, and while this thread has lately waited for a
-   * CPU (Linux) at most 5 µs and only towards a peer that is awake (see spin.ts).
+   * recently taken to answer (a new channel starts at the ceiling and keeps it
+   * through its first 64 spins, which meet cold code), and while this thread
+   * has lately waited for a CPU (Linux) at most 5 µs and only towards a peer
+   * that is awake (see spin.ts).
    */
   spinMicros?: number;
   /** The same ceiling for the synchronous methods (they block their thread anyway). Default 200 µs. */

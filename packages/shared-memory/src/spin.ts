@@ -17,7 +17,22 @@
  *   not halves it, down to none (the peer is slow: a kernel sleep costs
  *   nothing extra then), never past the channel's ceiling. Every 16th wait
  *   that would not spin probes with a full spin, so a peer that became quick
- *   again is seen.
+ *   again is seen;
+ * - but the first LEARN_SPINS spins of a channel's side teach nothing by
+ *   missing: it starts at its ceiling and keeps it through them. Right after
+ *   connect both processes run cold code (first calls, the first ring of a
+ *   doorbell connects to it, nothing compiled yet), so the first replies are
+ *   slow whatever the peer will be; when those misses halved the budget, two
+ *   new sides had taught each other to sleep within a handful of round trips,
+ *   every reply then needed a wake-up (tens of µs), and only a lucky probe
+ *   got them out: a short program (a CLI call, a burst, a test) saw a pipe's
+ *   speed, not shared memory's (issue 20 §1). Kept at the ceiling, either
+ *   side catches the other's reply as soon as a wake-up and a turn take less
+ *   than the ceiling; then each finds the other awake at its writes, and the
+ *   rule above keeps both spinning. It costs at most LEARN_SPINS full spins
+ *   per side of a channel whose peer is slow (64 × 50 µs async, 64 × 200 µs
+ *   sync, once); an idle channel spins once per receive (async) or per
+ *   250 ms re-check (sync), so its CPU stays a fraction of a percent.
  */
 import { readFileSync } from 'node:fs';
 import { IS_LINUX } from '@ipckit/sys';
@@ -60,20 +75,33 @@ const MIN_SPIN_MS = 0.001;
 const BUSY_SPIN_MS = 0.005;
 /** A side that stopped spinning tries a full spin every PROBE_EVERY-th wait, to see whether its peer became quick. */
 const PROBE_EVERY = 16;
+/** The first spins of a side of a channel, whose misses do not lower its budget (see the file comment). */
+export const LEARN_SPINS = 64;
 
 /**
  * How long to spin, learned from the spins of one side of one channel: a
  * spin that caught the peer keeps the budget at least twice what it took; a
- * spin that did not halves it (down to none). What a sleep took says nothing
- * about how quick the peer is (the wake-up is in it), so only spins teach.
+ * spin that did not halves it (down to none), once the side's first
+ * LEARN_SPINS spins are behind it. What a sleep took says nothing about how
+ * quick the peer is (the wake-up is in it), so only spins teach.
  */
 export class SpinPolicy {
   #budgetMs: number;
   #waits = 0;
+  /** Spins left whose misses do not lower the budget: a new channel's first, on cold code. */
+  #learning = LEARN_SPINS;
+  readonly #busy: (now: number) => boolean;
 
-  /** `ceilingMs`: the longest spin this side may do (the channel's spin option). */
-  constructor(readonly ceilingMs: number) {
+  /**
+   * `ceilingMs`: the longest spin this side may do (the channel's spin option).
+   * `busy`: whether the machine is busy at a time (machineBusy; tests give their own).
+   */
+  constructor(
+    readonly ceilingMs: number,
+    busy: (now: number) => boolean = machineBusy,
+  ) {
     this.#budgetMs = ceilingMs;
+    this.#busy = busy;
   }
 
   /** How long to spin before the next sleep, in ms (0: sleep at once). */
@@ -81,7 +109,7 @@ export class SpinPolicy {
     if (this.ceilingMs <= 0) return 0;
     // Busy: a short spin only when the peer was awake at our last word to it (it may answer
     // from the core it runs on); a sleeping peer needs a wake-up, which a spin only delays.
-    if (machineBusy(now)) return peerAwake ? Math.min(BUSY_SPIN_MS, this.ceilingMs) : 0;
+    if (this.#busy(now)) return peerAwake ? Math.min(BUSY_SPIN_MS, this.ceilingMs) : 0;
     // Quiet, and the peer was awake at our last word: it is running and answers within a few
     // microseconds, so spin the whole ceiling. Without this, two sides that both learned to sleep
     // kept each other asleep (each reply needed a wake-up, so each spin missed), a round trip
@@ -95,8 +123,11 @@ export class SpinPolicy {
 
   /** Records how a spin of the budget went: whether the ring became ready, and when (ms after it began). */
   spun(caught: boolean, tookMs: number): void {
+    const learning = this.#learning > 0;
+    if (learning) this.#learning--;
     if (caught) this.#budgetMs = Math.min(this.ceilingMs, Math.max(this.#budgetMs, 2 * tookMs, MIN_SPIN_MS));
-    else this.#budgetMs = this.#budgetMs / 2 < MIN_SPIN_MS ? 0 : this.#budgetMs / 2;
+    // A miss among the first spins says the code was cold, not that the peer is slow.
+    else if (!learning) this.#budgetMs = this.#budgetMs / 2 < MIN_SPIN_MS ? 0 : this.#budgetMs / 2;
   }
 }
 
