@@ -113,7 +113,7 @@ export default {
       text: {
         en: 'A publisher with no subscribers sends into nothing; with history 2 it keeps the last two messages for whoever joins later. Then a subscriber is killed: the OS closes its end of the pipe, and the publisher stops counting it.',
         'zh-CN':
-          '没有订阅者的发布者等于往虚空里发送；设了 history 2，它会为以后加入的订阅者保留最近的两条消息。然后一个订阅者被杀掉：操作系统关闭它那一端的管道，发布者不再把它算在内。',
+          '没有订阅者时，发布者发出的消息没人接收；设了 history 2，它会为以后加入的订阅者保留最近的两条消息。然后一个订阅者被杀掉：操作系统关闭它那一端的管道，发布者不再把它算在内。',
       },
       async run(ctx) {
         const { proc: pub, address } = await publisher(ctx, `pipe://${ctx.name}`, ['block', '64', '2']);
