@@ -219,8 +219,8 @@ describe.runIf(process.platform === 'linux')('discover() on Linux', () => {
       ] as const) {
         await seen.until(`the killed ${kind} goes`, is('gone', kind, n));
       }
-      // Nothing went that was not gone, and nothing appeared twice.
-      const appeared = seen.events.filter((e) => e.type === 'appeared').map((e) => e.service.path);
+      // Nothing appeared twice (a service is its kind and path: one process served each here).
+      const appeared = seen.events.filter((e) => e.type === 'appeared').map((e) => `${e.service.kind} ${e.service.path}`);
       expect(new Set(appeared).size).toBe(appeared.length);
       await stop(tap);
     } finally {
