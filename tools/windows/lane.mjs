@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startNatsServer } from '../nats-server/index.mjs';
 import { ensureToolchain, MINGW_CC } from './ensure-toolchain.mjs';
 import { CACHE_DIR, killWineserver, LOG_DIR, prepareWindows, REPO_ROOT, runWindowsNode, toWindowsPath } from './wine.mjs';
 
@@ -30,6 +31,8 @@ const PROJECTS = [
   { dir: 'packages/tcp', conformance: true },
   { dir: 'packages/shared-memory', conformance: true },
   { dir: 'packages/mailslot', conformance: true },
+  // Against Debian's nats-server on Linux, which the Windows node.exe reaches over 127.0.0.1.
+  { dir: 'packages/nats', conformance: true, natsServer: true },
   { dir: 'packages/sync', conformance: false },
   { dir: 'apps/lessons', conformance: false },
   { dir: 'apps/cli', conformance: false },
@@ -203,8 +206,8 @@ async function runNodeTests({ label, heading, script, scriptArgs = [], logName, 
   return result;
 }
 
-/** Runs one transport's conformance suite. */
-function runTransport(pkg, { timeoutMs, timeoutScale }) {
+/** Runs one transport's conformance suite (`env` for the Windows node.exe, e.g. IPCKIT_NATS_SERVER). */
+function runTransport(pkg, { timeoutMs, timeoutScale, env = {} }) {
   return runNodeTests({
     label: pkg.dir,
     heading: `${pkg.dir} (${pkg.name})`,
@@ -213,6 +216,7 @@ function runTransport(pkg, { timeoutMs, timeoutScale }) {
     logName: pkg.dir,
     timeoutMs,
     timeoutScale,
+    env,
   });
 }
 
@@ -364,7 +368,15 @@ async function main() {
       continue;
     }
     if (pkg.conformance) {
-      const result = await runTransport(pkg, { timeoutMs: Math.min(transportTimeoutMs, left), timeoutScale });
+      // nats:// needs a server: one of its own for the suite, on a free port, stopped after it.
+      const server = pkg.project.natsServer ? await startNatsServer() : undefined;
+      let result;
+      try {
+        const env = server ? { IPCKIT_NATS_SERVER: `127.0.0.1:${server.port}` } : {};
+        result = await runTransport(pkg, { timeoutMs: Math.min(transportTimeoutMs, left), timeoutScale, env });
+      } finally {
+        await server?.stop();
+      }
       results.push(result);
       // After a crash, leftover peers must not disturb the next suite (a hang already killed them all).
       // Otherwise leave the wineserver alone: other runWindowsNode users may share the prefix.
