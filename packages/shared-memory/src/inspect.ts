@@ -31,6 +31,8 @@ import {
   slotsOf,
 } from './rendezvous.js';
 import { RING_HEADER_BYTES, RING_MAGIC, W } from './ring.js';
+import { DATA_SUFFIX } from './topic-control.js';
+import { DATA_MAGIC } from './topic-data.js';
 
 /** Whether a process (of this PID namespace: pids in ring and control headers are the writer's) runs. */
 type Alive = (pid: number) => boolean;
@@ -72,7 +74,8 @@ export type ShmOwnerState = 'alive' | 'dead' | 'foreign';
 export interface ShmObjectInfo {
   /**
    * What it is: `listener`, the control region of a `shm://` listener;
-   * `pair`, a client's pair region still waiting to be accepted; `region`,
+   * `pair`, a client's pair region still waiting to be accepted (or a topic's
+   * data region, `<pair name>.topic`); `region`,
    * one made by createRegion or openOrCreateRegion; `record`, an ownership
    * record whose region is gone.
    */
@@ -143,6 +146,14 @@ function u32(bytes: Uint8Array, offset = 0): number | undefined {
   return bytes.length < offset + 4 ? undefined : new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(offset, true);
 }
 
+/**
+ * The magic a pair-prefixed object starts with: a topic's data region (named
+ * `<pair name>.topic`, docs/topics-shm.md) its own, a channel's pair region the ring's.
+ */
+function pairMagic(name: string): number {
+  return name.endsWith(DATA_SUFFIX) ? DATA_MAGIC : RING_MAGIC;
+}
+
 /** Describes the object `name` (bare, no `/`), which has an ownership record. */
 function describe(ownership: Ownership, name: string): ShmObjectInfo {
   const path = `${SHM_DIR}/${name}`;
@@ -162,7 +173,7 @@ function describe(ownership: Ownership, name: string): ShmObjectInfo {
   const deadCreator = owner === 'dead' && !record.kept;
   if (region === undefined) return { ...base, kind: 'record', stale: deadCreator };
   const magic = u32(region.bytes);
-  if (name.startsWith(PAIR_PREFIX)) return { ...base, kind: 'pair', stale: deadCreator && magic === RING_MAGIC };
+  if (name.startsWith(PAIR_PREFIX)) return { ...base, kind: 'pair', stale: deadCreator && magic === pairMagic(name) };
   if (name.startsWith(CONTROL_PREFIX) && magic === CONTROL_MAGIC && region.bytes.length >= SLOTS_OFFSET) {
     const header = controlHeader(region.bytes);
     return {
@@ -223,7 +234,7 @@ export async function removeStaleShmObject(object: Pick<ShmObjectInfo, 'kind' | 
     case 'listener':
       return backend.removeIfStale(osName, CONTROL_MAGIC);
     case 'pair':
-      return backend.removeIfStale(osName, RING_MAGIC);
+      return backend.removeIfStale(osName, pairMagic(object.name));
     case 'region':
     case 'record':
       return backend.removeIfOwnerDead(osName);

@@ -44,6 +44,27 @@ describe.runIf(linux)('a creator that exited and was never reaped (a zombie)', (
   });
 });
 
+describe.runIf(linux)('a topic publisher killed outright', () => {
+  it('leaves a data region that listShmObjects calls stale and removeStaleShmObject removes, with the rest of the topic', async () => {
+    const name = uniqueName('killed-topic');
+    const script = `import { publishTopic } from '@ipckit/shared-memory'; await publishTopic(process.argv[1]); console.log(process.pid); setInterval(() => {}, 1000);`;
+    const publisher = new PeerProcess(process.execPath, ['--input-type=module', '-e', script, name], { timeoutMs: 30_000 });
+    let pid: number;
+    try {
+      pid = Number(await publisher.nextLine());
+    } finally {
+      await publisher.kill();
+    }
+    const mine = (await listShmObjects()).filter((o) => o.creatorPid === pid);
+    const data = mine.find((o) => o.name.endsWith('.topic'));
+    // The data region is a pair-prefixed object with the topic's own magic: stale once its creator is dead.
+    expect(data).toMatchObject({ kind: 'pair', owner: 'dead', stale: true });
+    expect(mine.length).toBeGreaterThan(1);
+    for (const o of mine) expect(await removeStaleShmObject(o), o.name).toBe(true);
+    expect((await listShmObjects()).filter((o) => o.creatorPid === pid)).toEqual([]);
+  });
+});
+
 describe.runIf(other !== undefined)("another user's control region", () => {
   it('inspectChannel refuses it with EACCES, as connect does, instead of reporting a live listener', async () => {
     const ours = uniqueName('own-ctl');
