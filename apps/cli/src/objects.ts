@@ -318,8 +318,6 @@ async function shmObjects(): Promise<IpcObject[]> {
     if (kind === 'topic-data') note = 'the data region of an shm:// topic';
     if (state === 'kept') note = 'kept on purpose (unlinkOnClose: false); its creator has exited';
     if (state === 'stale') note = `its creator (pid ${s.creatorPid ?? '?'}) is gone`;
-    // @ipckit/shared-memory's listShmObjects does not judge topic data regions yet (it knows the ring magic only).
-    if (state === 'unknown' && kind === 'topic-data') note = `the data region of an shm:// topic whose publisher (pid ${s.creatorPid ?? '?'}) is gone`;
     if (state === 'live' && s.creatorElsewhere === true) note = `its creator (pid ${s.creatorPid ?? '?'}) runs in another PID namespace`;
     const address =
       s.kind === 'listener' && s.channel !== undefined ? `shm://${s.channel}` : kind === 'topic' ? `shm://${s.name.slice(CONTROL_PREFIX.length)}` : undefined;
