@@ -31,6 +31,7 @@ export const C_PROGRAMS = {
   ring_consumer: 'c/ring_consumer.c',
   pingpong: 'c/pingpong.c',
   ex3_view: 'c/ex3_view.c',
+  bounded_buffer: 'c/bounded_buffer.c',
 };
 
 const isWindows = process.platform === 'win32';
