@@ -32,6 +32,7 @@ export const C_PROGRAMS = {
   pingpong: 'c/pingpong.c',
   ex3_view: 'c/ex3_view.c',
   bounded_buffer: 'c/bounded_buffer.c',
+  condvar: 'c/condvar.c',
 };
 
 const isWindows = process.platform === 'win32';
