@@ -34,7 +34,8 @@ const PROJECTS = [
   // Against Debian's nats-server on Linux, which the Windows node.exe reaches over 127.0.0.1.
   { dir: 'packages/nats', conformance: true, natsServer: true },
   { dir: 'packages/sync', conformance: false },
-  { dir: 'apps/lessons', conformance: false },
+  // Lesson 5 times nats:// too: a nats-server of its own, as for packages/nats (IPCKIT_NATS_SERVER).
+  { dir: 'apps/lessons', conformance: false, natsServer: true },
   { dir: 'apps/cli', conformance: false },
 ];
 const SHORT_NAMES = PROJECTS.map((p) => basename(p.dir));
@@ -281,27 +282,35 @@ async function runPackageTests(pkg, { deadline, timeoutMs, timeoutScale }) {
     total.problems.push('native test programs do not compile');
     return total;
   }
-  for (const file of found.files) {
-    const left = deadline - Date.now();
-    if (left < 60_000) {
-      total.problems.push(`${file} not run: the lane ran out of time`);
-      continue;
+  const server = pkg.project.natsServer ? await startNatsServer() : undefined;
+  try {
+    for (const file of found.files) {
+      const left = deadline - Date.now();
+      if (left < 60_000) {
+        total.problems.push(`${file} not run: the lane ran out of time`);
+        continue;
+      }
+      const r = await runNodeTests({
+        label,
+        heading: `${pkg.dir} (package tests: test/win32/${file})`,
+        script: join(found.dir, file),
+        logName: `${pkg.dir}.win32-${file.replace(/\.test\.mjs$/, '')}`,
+        timeoutMs: Math.min(timeoutMs, left),
+        timeoutScale,
+        env: {
+          ...(nativeDir ? { IPCKIT_NATIVE_DIR: toWindowsPath(nativeDir) } : {}),
+          ...(server ? { IPCKIT_NATS_SERVER: `127.0.0.1:${server.port}` } : {}),
+        },
+      });
+      total.tests += r.tests;
+      total.pass += r.pass;
+      total.fail += r.fail;
+      total.skipped += r.skipped;
+      total.problems.push(...r.problems.map((p) => `${file}: ${p}`));
+      if (r.problems.length) killWineserver();
     }
-    const r = await runNodeTests({
-      label,
-      heading: `${pkg.dir} (package tests: test/win32/${file})`,
-      script: join(found.dir, file),
-      logName: `${pkg.dir}.win32-${file.replace(/\.test\.mjs$/, '')}`,
-      timeoutMs: Math.min(timeoutMs, left),
-      timeoutScale,
-      env: nativeDir ? { IPCKIT_NATIVE_DIR: toWindowsPath(nativeDir) } : {},
-    });
-    total.tests += r.tests;
-    total.pass += r.pass;
-    total.fail += r.fail;
-    total.skipped += r.skipped;
-    total.problems.push(...r.problems.map((p) => `${file}: ${p}`));
-    if (r.problems.length) killWineserver();
+  } finally {
+    await server?.stop();
   }
   return total;
 }
