@@ -1,6 +1,7 @@
 // Lesson 2: pipes. Anonymous pipes between a parent and its child (Node's own, then CreatePipe /
 // pipe2 in C with the Node child at the far end, then the classic mistake), then a named pipe served
-// by Node and used by a Node client and a C client that frames by hand, then byte and message mode.
+// by Node and used by a Node client and a C client that frames by hand, then byte and message mode,
+// a server loop in C (an instance per client), overlapped I/O, and a FIFO.
 import { pipePath } from '@ipckit/named-pipe';
 import { nodeScript } from '../programs.mjs';
 
@@ -114,6 +115,55 @@ export default {
         ctx.state.server.send('close');
         await ctx.state.server.expect('closed');
         await ctx.state.server.done();
+      },
+    },
+    {
+      title: { en: 'A server loop in C: an instance per client', 'zh-CN': '用 C 写服务端循环：每个客户端一个实例' },
+      text: {
+        en: 'The C server makes a pipe instance, waits in ConnectNamedPipe, and makes the next instance while it serves the client. The first client holds its connection; the second connects meanwhile and waits. When the first leaves (DisconnectNamedPipe, CloseHandle), ConnectNamedPipe on the second instance fails with ERROR_PIPE_CONNECTED: the client was there first, which is success. On Linux the twin is an accept loop, the second client waiting in the listen backlog.',
+        'zh-CN':
+          'C 服务端创建一个管道实例，在 ConnectNamedPipe 里等待，并在服务当前客户端的同时创建下一个实例。第一个客户端一直占着连接；第二个客户端在这期间连上来并等待。第一个客户端离开后（DisconnectNamedPipe、CloseHandle），对第二个实例调用 ConnectNamedPipe 会以 ERROR_PIPE_CONNECTED 失败：客户端先到了，这算成功。Linux 上的对应做法是 accept 循环，第二个客户端在 listen 的积压队列里等待。',
+      },
+      async run(ctx) {
+        const path = await pipePath(`${ctx.name}-c`);
+        const server = ctx.c('C server', 'pipe_server', ['serve', path, '2']);
+        await server.expect(/waits for a client/);
+        const first = ctx.c('C client 1', 'pipe_server', ['client', path, 'hello', '--hold']);
+        await first.expect('holding the connection');
+        const second = ctx.c('C client 2', 'pipe_server', ['client', path, 'world']);
+        await second.expect('connected');
+        ctx.note('C client 1 ← close');
+        first.send('close');
+        await first.done();
+        await second.done();
+        await server.expect('served 2 clients');
+        await server.done();
+      },
+    },
+    {
+      title: { en: 'Overlapped I/O: start the call, wait for it later', 'zh-CN': '重叠 I/O：先发起调用，稍后再等它完成' },
+      text: {
+        en: 'With FILE_FLAG_OVERLAPPED, ConnectNamedPipe and ReadFile return at once with ERROR_IO_PENDING; the OVERLAPPED event is signalled when the kernel has done the work, and GetOverlappedResult gives the result. POSIX has readiness instead: a non-blocking accept or read fails with EAGAIN, and poll says when the call would not block.',
+        'zh-CN':
+          '使用 FILE_FLAG_OVERLAPPED 时，ConnectNamedPipe 和 ReadFile 会立即返回 ERROR_IO_PENDING；内核完成操作后，OVERLAPPED 里的事件变为有信号，GetOverlappedResult 给出结果。POSIX 用的是就绪通知：非阻塞的 accept 或 read 以 EAGAIN 失败，poll 告诉你什么时候调用不会阻塞。',
+      },
+      async run(ctx) {
+        await ctx.c('C async', 'pipe_async', [await pipePath(`${ctx.name}-async`)]).done();
+      },
+    },
+    {
+      title: { en: 'A FIFO: a named pipe in the file system', 'zh-CN': 'FIFO：文件系统里的命名管道' },
+      text: {
+        en: 'mkfifo makes a file that is a pipe. The reader opens it and blocks until a writer opens it too; the writer writes two lines and closes; the reader reads them and then end-of-file. Windows has no FIFOs: the program uses a one-way named pipe there, whose ConnectNamedPipe waits for the writer the same way.',
+        'zh-CN':
+          'mkfifo 创建一个本身就是管道的文件。读端打开它，并一直阻塞到写端也打开为止；写端写两行后关闭；读端读到这两行，然后读到文件结束。Windows 没有 FIFO：程序在那里改用单向命名管道，它的 ConnectNamedPipe 同样会等写端到来。',
+      },
+      async run(ctx) {
+        const reader = ctx.c('C reader', 'pipe_fifo', ['read', ctx.tmp, `${ctx.name}-fifo`]);
+        await reader.expect('blocks until a writer');
+        await ctx.c('C writer', 'pipe_fifo', ['write', ctx.tmp, `${ctx.name}-fifo`, 'one', 'two words']).done();
+        await reader.expect(/the writer closed/);
+        await reader.done();
       },
     },
   ],
