@@ -103,7 +103,7 @@ static void waiter(const char *base, uint32_t n) {
     after_lock(s, r, "pthread_cond_timedwait");
     wakeups++;
   }
-  say("%u jobs done; woke %ld times to check", (unsigned)s->done, wakeups);
+  say("%u jobs done; woke up %ld %s to check", (unsigned)s->done, wakeups, wakeups == 1 ? "time" : "times");
   unlock(s);
   /* #endregion wait-posix */
   char name[300];
@@ -202,7 +202,7 @@ static void waiter(const char *base, uint32_t n) {
     lock(&o); /* the condition is read under the mutex, as before */
     wakeups++;
   }
-  say("%u jobs done; woke %ld times to check", (unsigned)o.s->done, wakeups);
+  say("%u jobs done; woke up %ld %s to check", (unsigned)o.s->done, wakeups, wakeups == 1 ? "time" : "times");
   unlock(&o);
   /* #endregion wait-win32 */
   close_objects(&o);
