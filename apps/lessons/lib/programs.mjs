@@ -27,6 +27,7 @@ export const C_PROGRAMS = {
   pipe_server: 'c/pipe_server.c',
   pipe_async: 'c/pipe_async.c',
   pipe_fifo: 'c/pipe_fifo.c',
+  pipe_transact: 'c/pipe_transact.c',
   mapping: 'c/mapping.c',
   filemap: 'c/filemap.c',
   torn: 'c/torn.c',

@@ -1,7 +1,8 @@
 // Lesson 2: pipes. Anonymous pipes between a parent and its child (Node's own, then CreatePipe /
 // pipe2 in C with the Node child at the far end, then the classic mistake), then a named pipe served
 // by Node and used by a Node client and a C client that frames by hand, then byte and message mode,
-// a server loop in C (an instance per client), overlapped I/O, and a FIFO.
+// a server loop in C (an instance per client), overlapped I/O, a FIFO, and peek, read mode and
+// transactions on a message pipe.
 import { pipePath } from '@ipckit/named-pipe';
 import { nodeScript } from '../programs.mjs';
 
@@ -164,6 +165,17 @@ export default {
         await ctx.c('C writer', 'pipe_fifo', ['write', ctx.tmp, `${ctx.name}-fifo`, 'one', 'two words']).done();
         await reader.expect(/the writer closed/);
         await reader.done();
+      },
+    },
+    {
+      title: { en: "A message pipe from the client's side: peek, read mode, transact", 'zh-CN': '从客户端看消息管道：窥视、读取模式、事务' },
+      text: {
+        en: "PeekNamedPipe says what is waiting and copies it without taking it. The client's handle starts in byte-read mode even on a message-type pipe: SetNamedPipeHandleState(PIPE_READMODE_MESSAGE) makes each read one message. TransactNamedPipe writes a request and reads the reply in one call. POSIX: ioctl(FIONREAD) and recv(MSG_PEEK), no read mode to set, no transaction call.",
+        'zh-CN':
+          'PeekNamedPipe 告诉你有什么在等着，并且只复制、不取走。即使管道是消息类型，客户端的句柄一开始也是字节读取模式：SetNamedPipeHandleState(PIPE_READMODE_MESSAGE) 让每次读取返回一条消息。TransactNamedPipe 用一次调用写出请求并读回回复。POSIX：ioctl(FIONREAD) 和 recv(MSG_PEEK)，没有读取模式可设，也没有事务调用。',
+      },
+      async run(ctx) {
+        await ctx.c('C transact', 'pipe_transact', [`${ctx.name}-transact`]).done();
       },
     },
   ],
