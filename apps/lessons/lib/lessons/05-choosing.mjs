@@ -128,11 +128,11 @@ export default {
       },
     },
     {
-      title: { en: 'nats://: the same program through a broker', 'zh-CN': 'nats://：同一个程序，经过一个消息服务器' },
+      title: { en: 'nats://: the same program through a broker', 'zh-CN': 'nats://：同一个程序，经过一个消息代理' },
       text: {
         en: 'A real nats-server starts on a free loopback port. Then the same program, with only the address changed, is timed three times in a row: shm://, pipe://, and nats:// through that server. A nats:// message goes from the client to the server process and from there to the echo program, and the reply comes back the same way: two hops and a broker for every message. After each timing the lesson says whether the machine was quiet, as the bench judges it.',
         'zh-CN':
-          '先在一个空闲的回环端口上启动一个真正的 nats-server。然后同一个程序只换地址，接连计时三次：shm://、pipe://，以及经过这个服务器的 nats://。nats:// 的消息先从客户端到服务器进程，再从那里到回显程序，回复原路返回：每条消息都是两跳，中间还有一个消息服务器。每次计时之后，这一课会按基准测试的判断标准说明当时机器是否空闲。',
+          '先在一个空闲的回环端口上启动一个真正的 nats-server。然后同一个程序只换地址，接连计时三次：shm://、pipe://，以及经过这个服务器的 nats://。nats:// 的消息先从客户端到服务器进程，再从那里到回显程序，回复原路返回：每条消息都是两跳，中间还有一个消息代理。每次计时之后，这一课会按基准测试的判断标准说明当时机器是否空闲。',
       },
       async run(ctx) {
         const { checkMachine, machineMark, snapshotMachine } = await import(MACHINE_CHECK);
@@ -150,7 +150,9 @@ export default {
             medians[scheme] = medianNs(await client.expect(' round trips of '));
             await client.done(0, 60_000);
             const check = checkMachine(before, snapshotMachine());
-            ctx.note(`the machine while ${scheme}:// was timed: ${machineMark(check)}${check.reasons.length ? `: ${check.reasons.join('; ')}` : ''}`);
+            // Quiet, NOT QUIET and why, or (off Linux) why it was not checked.
+            const verdict = check.quiet === null ? check.reasons.join('; ') : [machineMark(check), check.reasons.join('; ')].filter(Boolean).join(': ');
+            ctx.note(`the machine while ${scheme}:// was timed: ${verdict}`);
             await stop(ctx, server);
           }
           const times = (a, b) => `×${(medians[a] / medians[b]).toPrecision(3)}`;
