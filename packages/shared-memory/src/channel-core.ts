@@ -6,7 +6,8 @@
  * object is never handed to users.
  */
 import { IpcError, type CloseOptions } from '@ipckit/core';
-import { closeTimeoutOption, watchWait, type CheckedWait } from '@ipckit/core/kit';
+import { BACKEND } from '@ipckit/sys';
+import { closeTimeoutOption, setLongTimeout, watchWait, type CheckedWait } from '@ipckit/core/kit';
 import type { ProcessWatch, ShmBackend } from './backend.js';
 import { errorFrom, heldError } from './channel-errors.js';
 import { RingEnds, WATCHDOG_MS, type EndsInit } from './ends.js';
@@ -169,6 +170,16 @@ export class ChannelCore {
     if (message.length > this.maxMessageBytes)
       return new IpcError('EMSGSIZE', `a ${message.length}-byte message is over this channel's maximum of ${this.maxMessageBytes}`);
     return undefined;
+  }
+
+  /** Waits (at most `ms`) until the consumer released every pool byte, or it can take nothing more (closed, gone). */
+  async #poolRead(ms: number): Promise<void> {
+    if (ms <= 0) return;
+    const done = (): boolean => !this.txPool.outstanding || this.deliveryError() !== undefined;
+    let timer: ReturnType<typeof setLongTimeout> | undefined;
+    // The consumer rings our room doorbell when it releases ring and pool bytes (a space wait, as for a send).
+    await Promise.race([this.waitWritable(done), new Promise<void>((resolve) => (timer = setLongTimeout(resolve, ms)))]);
+    timer?.clear();
   }
 
   /**
@@ -339,7 +350,13 @@ export class ChannelCore {
   }
 
   async finishClose(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     if (this.deliveryError() === undefined) await this.queue.drained(timeoutMs);
+    // ring-protocol §6: a consumer that has not reached its last pool records yet must still find the
+    // pool. POSIX: its name is left for the consumer (below). Windows: the mapping ends with its last
+    // handle, so this side waits for the consumer to read them, within the close's time.
+    if (BACKEND === 'win32' && this.deliveryError() === undefined && this.txPool.outstanding) await this.#poolRead(deadline - Date.now());
+    const poolUnread = this.deliveryError() === undefined && this.txPool.outstanding;
     const left = this.peerError() ?? new IpcError('ECLOSED', 'the channel was closed before the message was sent');
     this.released = true;
     clearInterval(this.watchdog);
@@ -355,7 +372,7 @@ export class ChannelCore {
     this.peer.close();
     this.ends.doorbell.release(this.peerPid);
     this.region.close();
-    this.txPool.close();
+    this.txPool.close(poolUnread);
     this.rx.pool?.close();
   }
 }

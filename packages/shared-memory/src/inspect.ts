@@ -33,6 +33,7 @@ import {
 import { RING_HEADER_BYTES, RING_MAGIC, W } from './ring.js';
 import { DATA_SUFFIX } from './topic-control.js';
 import { DATA_MAGIC } from './topic-data.js';
+import { POOL_MAGIC } from './pool.js';
 
 /** Whether a process (of this PID namespace: pids in ring and control headers are the writer's) runs. */
 type Alive = (pid: number) => boolean;
@@ -148,10 +149,14 @@ function u32(bytes: Uint8Array, offset = 0): number | undefined {
 
 /**
  * The magic a pair-prefixed object starts with: a topic's data region (named
- * `<pair name>.topic`, docs/topics-shm.md) its own, a channel's pair region the ring's.
+ * `<pair name>.topic`, docs/topics-shm.md) and a ring's payload pool their
+ * own, a channel's pair region the ring's.
  */
 function pairMagic(name: string): number {
-  return name.endsWith(DATA_SUFFIX) ? DATA_MAGIC : RING_MAGIC;
+  if (name.endsWith(DATA_SUFFIX)) return DATA_MAGIC;
+  // A ring's payload pool (ring-protocol §6), `<pair name>.<ring>pool`: a crashed producer's is stale too.
+  if (/\.[01]pool$/.test(name)) return POOL_MAGIC;
+  return RING_MAGIC;
 }
 
 /** Describes the object `name` (bare, no `/`), which has an ownership record. */

@@ -133,9 +133,21 @@ export class PoolWriter {
     }
   }
 
-  /** Unmaps the pool and (POSIX) removes its name, if the consumer has not already. */
-  close(): void {
-    this.#region?.close();
+  /** True when the consumer has not released every byte written to the pool yet (it may still have to open it). */
+  get outstanding(): boolean {
+    if (this.#region === undefined) return false;
+    return (this.#head - (Atomics.load(this.#h, W.poolTail) >>> 0)) >>> 0 !== 0;
+  }
+
+  /**
+   * Unmaps the pool and (POSIX) removes its name, if the consumer has not
+   * already; with `keepName`, leaves the name for the consumer, which still
+   * has pool records to read and unlinks it when it maps the pool or closes
+   * (ring-protocol §6).
+   */
+  close(keepName = false): void {
+    if (keepName) this.#region?.closeKeepingName();
+    else this.#region?.close();
     this.#region = undefined;
     this.#data = undefined;
     this.#failed = true;
@@ -214,8 +226,9 @@ export class PoolReader {
     return this.#data;
   }
 
-  /** Unmaps the pool. */
+  /** Unmaps the pool; (POSIX) removes its name when it was never mapped here (a producer that closed may have left it for us). */
   close(): void {
+    if (this.#region === undefined) this.#place.backend.unlink(this.#place.path);
     this.#region?.close();
     this.#region = undefined;
     this.#data = undefined;

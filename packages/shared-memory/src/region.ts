@@ -346,7 +346,7 @@ export class SharedRegion extends SharedView {
   readonly #backend: ShmBackend;
   readonly #handle: OsHandle;
   readonly #views = new Set<SharedView>();
-  readonly #unlink: boolean;
+  #unlink: boolean;
   #open = true;
   /** The name as given. */
   readonly name: string;
@@ -403,6 +403,12 @@ export class SharedRegion extends SharedView {
    * Unmaps the region and every view made from it, closes the handle, and
    * (POSIX, creator, `unlinkOnClose`) unlinks the name. Idempotent.
    */
+  /** @internal Closes like {@link close} but leaves the name (POSIX) for another process to unlink. */
+  closeKeepingName(): void {
+    this.#unlink = false;
+    this.close();
+  }
+
   override close(): void {
     if (!this.#open) return;
     this.#open = false;

@@ -52,6 +52,31 @@ async function pair(): Promise<{ a: ShmChannel; b: ShmChannel; closeListener: ()
 const poolNames = (): string[] => readdirSync('/dev/shm').filter((f) => f.startsWith(`ipckit.p.${process.pid}.`) && f.endsWith('pool'));
 
 describe('shm payload pool', () => {
+  it('keeps messages already sent readable after their sender closed, before the peer reached them (the pool stays until read)', async () => {
+    const { a, b } = await pair();
+    const sizes = [5000, 64 * KiB, MiB];
+    for (const [i, size] of sizes.entries()) await a.send(patternMessage(size, i));
+    // The sender is done and has closed; nothing was read yet: the messages are still b's to read,
+    // as a socket's are after its sender exits. (It failed with EIO: the pool was unlinked at close.)
+    await watchdog(a.close(), 60_000, "the sender's close");
+    for (const [i, size] of sizes.entries()) {
+      const got = await watchdog(b.receive(), 60_000, `message ${i}`);
+      expect(got && sameBytes(got, patternMessage(size, i)), `message ${i}`).toBe(true);
+    }
+    expect(await watchdog(b.receive(), 60_000, 'the end')).toBeUndefined();
+    // The reader unlinked the name once it had mapped the pool: nothing stays behind.
+    expect(poolNames()).toEqual([]);
+  });
+
+  it('a pool left for a reader that closes without reading it is removed by that reader', async () => {
+    const { a, b } = await pair();
+    await a.send(patternMessage(64 * KiB, 1));
+    await watchdog(a.close(), 60_000, "the sender's close");
+    expect(poolNames()).toHaveLength(1);
+    await b.close();
+    expect(poolNames()).toEqual([]);
+  });
+
   it('carries messages from 64 KiB to 16 MiB whole and in order, as one record each, both ways (async)', async () => {
     const { channel } = await echo(4096);
     const { tx, rx } = channel[RING_HEADERS]();
