@@ -129,7 +129,10 @@ export function topicFlowTests({ describe, test }: TopicSuite, backend: Backend)
       stalled.write('go\n');
       const got = outcome(await stalled.finished());
       assert.ok(typeof got.count === 'number' && got.count < sent);
-      assert.deepEqual(got, { count: got.count, first: 0, last: got.count - 1, missed: 0, errorCode: 'ECONNRESET' });
+      // What reached it before it stalled depends on how far its read-ahead got (none at all on a busy
+      // machine, once in CI): whatever it is, it starts at 0, has no gap, and ends with ECONNRESET.
+      const first = got.count > 0 ? 0 : -1;
+      assert.deepEqual(got, { count: got.count, first, last: got.count - 1, missed: 0, errorCode: 'ECONNRESET' });
     });
   });
 
