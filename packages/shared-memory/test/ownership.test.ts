@@ -60,7 +60,10 @@ describe.runIf(linuxRoot)('a topic publisher killed outright (in a private mount
     const objects = done['objects'] as Array<{ name: string; kind: string; owner: string; stale: boolean }>;
     // The data region is a pair-prefixed object with the topic's own magic: stale once its creator is dead
     // (it was 'unknown' before, and ipckit clean left it).
-    expect(objects.find((o) => o.name.endsWith('.topic'))).toMatchObject({ kind: 'pair', owner: 'dead', stale: true });
+    expect(
+      objects.find((o) => o.name.endsWith('.topic')),
+      JSON.stringify(done),
+    ).toMatchObject({ kind: 'pair', owner: 'dead', stale: true });
     expect(objects.length).toBeGreaterThan(1);
     expect(objects.every((o) => o.stale)).toBe(true);
     expect(done['removed']).toEqual(objects.map(() => true));
