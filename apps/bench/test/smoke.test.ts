@@ -134,9 +134,11 @@ describe('ipckit-bench --quick', () => {
     const results = data['results'] as JsonObject[];
     for (const id of ['pipe', 'tcp', 'zmq-ipc']) {
       for (const scenario of ['ping-pong', 'stream', 'fan-in']) {
+        // A case that failed is listed in skipped[] with its reason: say it, so a failure here explains itself.
+        const why = (data['skipped'] as JsonObject[]).filter((x) => x['target'] === id && x['scenario'] === scenario).map((x) => String(x['reason']));
         expect(
           results.some((r) => r['target'] === id && r['scenario'] === scenario),
-          `${id} ${scenario}`,
+          `${id} ${scenario}: ${why.join('; ') || 'no result and no reason'}`,
         ).toBe(true);
       }
     }
