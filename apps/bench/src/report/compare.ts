@@ -17,6 +17,22 @@ function condition(r: CaseResult): string {
   return r.load ? `, load ${r.load}` : '';
 }
 
+/** Marks a change whose two runs' trials do not overlap: the difference is beyond either run's spread. */
+export const DISAGREE_MARK = ' ‼';
+
+/**
+ * True when every trial of one run is beyond every trial of the other for the
+ * same headline figure (issue 20 §4: the same case measured 88 µs and 897 µs):
+ * the two runs disagree by more than their spread, so at least one of them
+ * measured something else than the code (the machine, a change).
+ */
+export function disagree(a: CaseResult, b: CaseResult): boolean {
+  const sa = a.spread;
+  const sb = b.spread;
+  if (!sa || !sb || sa.figure !== sb.figure || sa.values.length < 2 || sb.values.length < 2) return false;
+  return sa.max < sb.min || sb.max < sa.min;
+}
+
 function change(ratio: number, lowerIsBetter: boolean): string {
   if (!Number.isFinite(ratio)) return '–';
   const better = lowerIsBetter ? ratio < 1 : ratio > 1;
@@ -43,6 +59,7 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
       continue;
     }
     mapA.delete(key(rb));
+    const mark = disagree(ra, rb) ? DISAGREE_MARK : '';
     if (rb.roundTripsPerSec !== undefined && ra.roundTripsPerSec !== undefined) {
       rows.push([
         rb.targetLabel,
@@ -50,7 +67,7 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
         formatSize(rb.sizeBytes),
         marked(`${formatCount(ra.roundTripsPerSec)}/s`, ra.machine),
         marked(`${formatCount(rb.roundTripsPerSec)}/s`, rb.machine),
-        change(rb.roundTripsPerSec / ra.roundTripsPerSec, false),
+        change(rb.roundTripsPerSec / ra.roundTripsPerSec, false) + mark,
         change(rb.cpu.perMessageNs / ra.cpu.perMessageNs, true),
       ]);
     } else if (rb.latencyNs && ra.latencyNs) {
@@ -60,7 +77,7 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
         formatSize(rb.sizeBytes),
         marked(formatNs(ra.latencyNs.p50), ra.machine),
         marked(formatNs(rb.latencyNs.p50), rb.machine),
-        change(rb.latencyNs.p50 / ra.latencyNs.p50, true),
+        change(rb.latencyNs.p50 / ra.latencyNs.p50, true) + mark,
         change(rb.cpu.perMessageNs / ra.cpu.perMessageNs, true),
       ]);
       rows.push([
@@ -80,7 +97,7 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
         formatSize(rb.sizeBytes),
         marked(formatMBps(ra.throughput.megabytesPerSec), ra.machine),
         marked(formatMBps(rb.throughput.megabytesPerSec), rb.machine),
-        change(rb.throughput.megabytesPerSec / ra.throughput.megabytesPerSec, false),
+        change(rb.throughput.megabytesPerSec / ra.throughput.megabytesPerSec, false) + mark,
         rb.scenario === 'memcpy' ? '' : change(rb.cpu.perMessageNs / ra.cpu.perMessageNs, true),
       ]);
     }
@@ -142,6 +159,10 @@ export function renderCompare(a: BenchRun, b: BenchRun, names: [string, string])
   if (a.environment.underWine || b.environment.underWine) head.push('Note: a run under Wine: absolute numbers are not Windows numbers.');
   if (rows.some((r) => r.some((c) => c.endsWith(NOT_QUIET_MARK))))
     head.push("!: that run measured the case on a machine that was not quiet; its figure is not the code's speed.");
+  if (rows.some((r) => r.some((c) => c.endsWith(DISAGREE_MARK))))
+    head.push(
+      '‼: the two runs disagree by more than their spread (every trial of one is beyond every trial of the other): the code changed, or one machine was not what the other was; do not quote either figure alone.',
+    );
   const body = textTable(
     [
       { header: 'target' },
