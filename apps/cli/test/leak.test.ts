@@ -46,7 +46,9 @@ describe.runIf(process.platform === 'linux').each(ADDRESSES)('listen over %s:// 
       const settled = (): boolean => fds(pid) <= before.fds && mappings(pid) <= before.mappings;
       const deadline = Date.now() + 30_000;
       while (!settled() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      expect({ fds: fds(pid), mappings: mappings(pid) }).toEqual(before);
+      const after = { fds: fds(pid), mappings: mappings(pid) };
+      expect(after.fds, `descriptors: ${before.fds} after 3 clients, ${after.fds} after 33`).toBeLessThanOrEqual(before.fds);
+      expect(after.mappings, `mappings: ${before.mappings} after 3 clients, ${after.mappings} after 33`).toBeLessThanOrEqual(before.mappings);
     } finally {
       expect(await stop(listener)).toBe(0);
     }
