@@ -17,8 +17,10 @@ export default tseslint.config(
     extends: [...tseslint.configs.strictTypeChecked],
     languageOptions: {
       parserOptions: {
-        // Declaration files no tsconfig includes (the Vitest preset's, a test fixture's) get the default project.
-        projectService: { allowDefaultProject: ['tools/vitest-preset/index.d.ts', 'packages/native/test/fixtures/shm.d.mts'] },
+        // Declaration files no tsconfig includes (the Vitest preset's, a test fixture's, tools' chromium and terminal helpers) get the default project.
+        projectService: {
+          allowDefaultProject: ['tools/vitest-preset/index.d.ts', 'packages/native/test/fixtures/shm.d.mts', 'tools/chromium.d.mts', 'tools/terminal.d.mts'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
