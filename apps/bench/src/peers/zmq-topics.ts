@@ -4,7 +4,10 @@
  * subscriptions, with `verbosity: 'allSubs'` so it hears every subscriber's,
  * which is how `waitForSubscribers` knows they are all in: zeromq's "slow
  * joiner" otherwise loses the first messages). Under `block`, `noDrop` makes
- * `send()` wait at the high-water mark instead of dropping; zeromq has no
+ * `send()` fail with EAGAIN at the high-water mark instead of dropping (libzmq
+ * leaves the waiting to the publisher: zeromq.js sees the socket writable and
+ * does not wait), so `sendBlocking` retries until a subscriber has drained its
+ * queue; zeromq has no
  * drop-oldest that tells the subscriber, so that variant is not offered here.
  * Every subscriber gets its own copy through the kernel.
  */
@@ -35,7 +38,7 @@ export async function zmqTopicBackend(): Promise<TopicBackend> {
       })().catch(() => undefined);
       return {
         connectName: socket.lastEndpoint ?? name,
-        send: (message) => socket.send(message),
+        send: (message) => sendBlocking(socket, message),
         async waitForSubscribers(count, timeoutMs) {
           const deadline = Date.now() + timeoutMs;
           while (subscribed < count) {
@@ -78,4 +81,22 @@ export async function zmqTopicBackend(): Promise<TopicBackend> {
       };
     },
   };
+}
+
+/**
+ * Sends on a no-drop XPUB, waiting while a subscriber's queue is at its
+ * high-water mark: a few turns of the event loop first (the queue drains in
+ * microseconds at small sizes), then 1 ms pauses. The scenario's own watchdog
+ * bounds the wait.
+ */
+async function sendBlocking(socket: Zmq.XPublisher, message: Uint8Array): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await socket.send(message);
+      return;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'EAGAIN' || socket.closed) throw error;
+    }
+    await new Promise<void>((resolve) => (attempt < 64 ? setImmediate(resolve) : setTimeout(resolve, 1)));
+  }
 }
