@@ -13,8 +13,7 @@
  * one ownership-and-liveness rule (@ipckit/shared-memory's listShmObjects).
  * Linux only, where shm objects are files in /dev/shm.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { DATA_MAGIC, TOPIC_MAGIC } from '@ipckit/shared-memory';
+import { DATA_MAGIC, TOPIC_MAGIC, readShmObject } from '@ipckit/shared-memory';
 import type { SlowSubscriberPolicy } from '@ipckit/core';
 
 /** The magics of docs/sync.md: the first u32 of each sync object's region. */
@@ -72,27 +71,12 @@ export interface TopicInfo {
 
 /** Up to `length` bytes at 0 of the file `path`, when it is a regular file of this user; undefined otherwise. */
 function readHead(path: string, length: number): Uint8Array | undefined {
-  let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const object = readShmObject(path, length);
+    if (object === undefined || (MY_UID !== undefined && object.info.uid !== MY_UID)) return undefined;
+    return object.bytes;
   } catch {
     return undefined;
-  }
-  try {
-    const info = fstatSync(fd);
-    if (!info.isFile() || (MY_UID !== undefined && info.uid !== MY_UID)) return undefined;
-    const bytes = new Uint8Array(Math.min(length, info.size));
-    let done = 0;
-    while (done < bytes.length) {
-      const n = readSync(fd, bytes, done, bytes.length - done, done);
-      if (n === 0) break;
-      done += n;
-    }
-    return bytes.subarray(0, done);
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
   }
 }
 

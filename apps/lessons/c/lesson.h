@@ -31,6 +31,8 @@
 #include <windows.h>
 #else
 #include <errno.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #endif
@@ -134,6 +136,20 @@ static inline void fail(const char *call, unsigned long code) {
 #endif
   exit(1);
 }
+
+#ifndef _WIN32
+/* The address of the Unix domain socket at `path` (POSIX). A path that does
+ * not fit sun_path (108 bytes on Linux) ends the program with status 2. */
+static inline void unix_address(struct sockaddr_un *address, const char *path) {
+  memset(address, 0, sizeof *address);
+  address->sun_family = AF_UNIX;
+  if (strlen(path) >= sizeof address->sun_path) {
+    fprintf(stderr, "path too long\n");
+    exit(2);
+  }
+  strcpy(address->sun_path, path);
+}
+#endif
 
 #ifdef _WIN32
 /* A UTF-8 string (what the lessons pass on the command line; names are

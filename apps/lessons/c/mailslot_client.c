@@ -43,13 +43,7 @@ int main(int argc, char **argv) {
   /* #endregion open */
 #else
   struct sockaddr_un address;
-  memset(&address, 0, sizeof address);
-  address.sun_family = AF_UNIX;
-  if (strlen(argv[1]) >= sizeof address.sun_path) {
-    fprintf(stderr, "path too long\n");
-    return 2;
-  }
-  strcpy(address.sun_path, argv[1]);
+  unix_address(&address, argv[1]);
   /* #region posix */
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) fail("socket", errno);

@@ -61,13 +61,7 @@ int main(int argc, char **argv) {
   CloseHandle(slot);
 #else
   struct sockaddr_un address;
-  memset(&address, 0, sizeof address);
-  address.sun_family = AF_UNIX;
-  if (strlen(argv[1]) >= sizeof address.sun_path) {
-    fprintf(stderr, "path too long\n");
-    return 2;
-  }
-  strcpy(address.sun_path, argv[1]);
+  unix_address(&address, argv[1]);
   /* The folder is ipckit's per-user one (mode 0700); make it if no ipckit server has yet. */
   char folder[sizeof address.sun_path];
   strcpy(folder, argv[1]);

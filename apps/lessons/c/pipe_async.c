@@ -117,13 +117,7 @@ static void wait_readable(int fd) {
 
 static int run(const char *path) {
   struct sockaddr_un address;
-  memset(&address, 0, sizeof address);
-  address.sun_family = AF_UNIX;
-  if (strlen(path) >= sizeof address.sun_path) {
-    fprintf(stderr, "path too long\n");
-    return 2;
-  }
-  strcpy(address.sun_path, path);
+  unix_address(&address, path);
   char text[100];
   /* #region nonblocking-accept */
   int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

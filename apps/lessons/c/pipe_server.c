@@ -157,13 +157,7 @@ static void close_client(HANDLE pipe) { CloseHandle(pipe); }
 #else
 static int serve(const char *path, int clients) {
   struct sockaddr_un address;
-  memset(&address, 0, sizeof address);
-  address.sun_family = AF_UNIX;
-  if (strlen(path) >= sizeof address.sun_path) {
-    fprintf(stderr, "path too long\n");
-    return 2;
-  }
-  strcpy(address.sun_path, path);
+  unix_address(&address, path);
   /* #region serve-posix */
   int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listener < 0) fail("socket", errno);
@@ -196,13 +190,7 @@ static int serve(const char *path, int clients) {
 
 static int open_client(const char *path) {
   struct sockaddr_un address;
-  memset(&address, 0, sizeof address);
-  address.sun_family = AF_UNIX;
-  if (strlen(path) >= sizeof address.sun_path) {
-    fprintf(stderr, "path too long\n");
-    exit(2);
-  }
-  strcpy(address.sun_path, path);
+  unix_address(&address, path);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) fail("socket", errno);
   if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) fail("connect", errno);

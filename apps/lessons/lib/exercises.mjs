@@ -70,7 +70,11 @@ export const EXERCISES = [
       await server.expect('listening on');
       const client = run.attempt('attempt', [n, 'by hand']);
       const line = await client.expect('the reply frame');
-      expectLine(line, (l) => l.endsWith('"BY HAND"'), 'expected the reply frame to hold "BY HAND" (the server answers in capitals)');
+      expectLine(
+        line,
+        (l) => l === 'the reply frame: 4 + 7 bytes, "BY HAND"',
+        'expected: the reply frame: 4 + 7 bytes, "BY HAND" (a 4-byte length, then the server\'s answer in capitals)',
+      );
       await client.done();
       expectLine(await server.expect('got'), (l) => l === 'got 7 bytes: "by hand"', 'expected the server to get one message of 7 bytes, "by hand"');
       server.send('close');

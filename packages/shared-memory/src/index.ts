@@ -40,6 +40,7 @@ export {
   inspectChannel,
   isProcessAlive,
   listShmObjects,
+  readShmObject,
   removeStaleShmObject,
   type ChannelInspection,
   type PairInfo,

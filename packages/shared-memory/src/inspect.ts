@@ -118,8 +118,14 @@ export interface ShmObjectInfo {
   readonly stale: boolean;
 }
 
-/** Opens a file in /dev/shm without following a link or blocking on a FIFO, and reads `length` bytes at 0. */
-function readObject(path: string, length: number): { bytes: Uint8Array; info: Stats } | undefined {
+/**
+ * Opens a file in /dev/shm without following a link or blocking on a FIFO,
+ * and reads up to `length` bytes at 0 with read(2) (never a mapping that a
+ * truncating peer could fault). Undefined when it cannot be opened or is not
+ * a regular file; a failing fstat or read throws. Linux only: elsewhere shm
+ * objects are not files.
+ */
+export function readShmObject(path: string, length: number): { bytes: Uint8Array; info: Stats } | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -129,14 +135,7 @@ function readObject(path: string, length: number): { bytes: Uint8Array; info: St
   try {
     const info = fstatSync(fd);
     if (!info.isFile()) return undefined;
-    const bytes = new Uint8Array(Math.min(length, info.size));
-    let done = 0;
-    while (done < bytes.length) {
-      const n = readSync(fd, bytes, done, bytes.length - done, done);
-      if (n === 0) break;
-      done += n;
-    }
-    return { bytes: bytes.subarray(0, done), info };
+    return { bytes: readAt(fd, 0, Math.min(length, info.size)), info };
   } finally {
     closeSync(fd);
   }
@@ -162,7 +161,7 @@ function pairMagic(name: string): number {
 /** Describes the object `name` (bare, no `/`), which has an ownership record. */
 function describe(ownership: Ownership, name: string): ShmObjectInfo {
   const path = `${SHM_DIR}/${name}`;
-  const region = readObject(path, SLOTS_OFFSET);
+  const region = readShmObject(path, SLOTS_OFFSET);
   const regionUid = region?.info.uid;
   const record = ownership.readOwnerRecord(`/${name}`, regionUid);
   const owner: ShmOwnerState = record.state === 'alive' || record.state === 'dead' ? record.state : 'foreign';

@@ -9,18 +9,10 @@
  * steady-state `results`.
  */
 import { caseLabel, underLoad, type CaseContext, type Planned } from '../case.js';
-import { decodeSamples } from '../peers/common.js';
-import type { CaseResult, CpuCost, LatencyStats } from '../results.js';
-import { cpuOf, delta, type Session } from '../session.js';
-import { latencyStats, medianOf, spreadOf } from '../stats.js';
-import { cpuCost } from './ping-pong.js';
-
-interface Trial {
-  elapsedNs: number;
-  latency: LatencyStats;
-  cpu: CpuCost;
-  rss: Record<string, number>;
-}
+import type { CaseResult } from '../results.js';
+import type { Session } from '../session.js';
+import { medianOf, spreadOf } from '../stats.js';
+import { pingPongTrial, type PingPongTrial } from './ping-pong.js';
 
 /**
  * Runs the case of one target into `first`: `fresh()` makes the session of
@@ -34,30 +26,20 @@ export async function runFirstRoundTrips(fresh: () => Session, plan: Planned, ct
   const label = caseLabel(plan.target, 'first-round-trips', size, 1, 0, undefined, count);
   ctx.each(label);
 
-  async function trial(): Promise<Trial> {
+  async function trial(): Promise<PingPongTrial> {
     const session = fresh();
     try {
       const server = await session.spawn(session.spec('echo'));
       const [client] = await session.connectAll(server, 'pinger', 1, plan.probe.duplex !== false);
       // The first command after connect: nothing has gone over the channel before these round trips.
-      const s0 = cpuOf(await server.handle.request('begin'));
-      const run = await client!.handle.request('pp', { size, count, record: true }, timeout);
-      const end = await server.handle.request('end', {}, timeout);
-      const serverCpu = end['cpu'] ? cpuOf(end['cpu']) : delta(s0, cpuOf(end));
-      const clientCpu = cpuOf(run['cpu']);
-      return {
-        elapsedNs: Number(run['elapsedNs']),
-        latency: latencyStats(decodeSamples(String(run['samples']))),
-        cpu: cpuCost({ client: clientCpu, server: serverCpu }, 2 * count),
-        rss: { client: clientCpu.maxRssBytes, server: serverCpu.maxRssBytes },
-      };
+      return await pingPongTrial(server, client!, size, count, timeout);
     } finally {
       await session.close();
     }
   }
 
   const { value: trials, machine } = await underLoad(0, profile, async () => {
-    const trials: Trial[] = [];
+    const trials: PingPongTrial[] = [];
     for (let t = 0; t < profile.trials; t++) trials.push(await trial());
     return trials;
   });

@@ -2,7 +2,7 @@
 import { caseLabel, eachCase, underLoad, type CaseContext, type Planned } from '../case.js';
 import { decodeSamples, type CpuSnapshot } from '../peers/common.js';
 import type { CpuCost, LatencyStats, Warmup } from '../results.js';
-import { cpuOf, delta, type Session } from '../session.js';
+import { cpuOf, delta, type Peer, type Session } from '../session.js';
 import { clampCount, latencyStats, medianOf, spreadOf } from '../stats.js';
 import { warmUntilSteady } from '../warmup.js';
 
@@ -19,7 +19,8 @@ export function cpuCost(byRole: Record<string, CpuSnapshot>, messages: number): 
   return { perMessageNs: (user + system) / messages, userNs: user, systemNs: system, byRole: roles };
 }
 
-interface Trial {
+/** One trial of `count` recorded round trips: its time, latency percentiles, CPU per message and peak RSS by role. */
+export interface PingPongTrial {
   count: number;
   elapsedNs: number;
   latency: LatencyStats;
@@ -27,26 +28,31 @@ interface Trial {
   rss: Record<string, number>;
 }
 
+/**
+ * One trial between an echo peer and a pinger peer already connected: the
+ * pinger's `count` round trips of `size` bytes, each recorded, with both
+ * processes' CPU over it (`begin`/`end` on the echo side).
+ */
+export async function pingPongTrial(server: Peer, client: Peer, size: number, count: number, timeoutMs: number): Promise<PingPongTrial> {
+  const s0 = cpuOf(await server.handle.request('begin'));
+  const run = await client.handle.request('pp', { size, count, record: true }, timeoutMs);
+  const end = await server.handle.request('end', {}, timeoutMs);
+  const serverCpu = end['cpu'] ? cpuOf(end['cpu']) : delta(s0, cpuOf(end));
+  const clientCpu = cpuOf(run['cpu']);
+  return {
+    count,
+    elapsedNs: Number(run['elapsedNs']),
+    latency: latencyStats(decodeSamples(String(run['samples']))),
+    cpu: cpuCost({ client: clientCpu, server: serverCpu }, 2 * count),
+    rss: { client: clientCpu.maxRssBytes, server: serverCpu.maxRssBytes },
+  };
+}
+
 export async function runPingPong(session: Session, plan: Planned, ctx: CaseContext): Promise<void> {
   const { profile } = ctx;
   const server = await session.spawn(session.spec('echo'));
   const [client] = await session.connectAll(server, 'pinger', 1, plan.probe.duplex !== false);
   const timeout = profile.watchdogMs;
-
-  async function trial(size: number, count: number): Promise<Trial> {
-    const s0 = cpuOf(await server.handle.request('begin'));
-    const run = await client!.handle.request('pp', { size, count, record: true }, timeout);
-    const end = await server.handle.request('end', {}, timeout);
-    const serverCpu = end['cpu'] ? cpuOf(end['cpu']) : delta(s0, cpuOf(end));
-    const clientCpu = cpuOf(run['cpu']);
-    return {
-      count,
-      elapsedNs: Number(run['elapsedNs']),
-      latency: latencyStats(decodeSamples(String(run['samples']))),
-      cpu: cpuCost({ client: clientCpu, server: serverCpu }, 2 * count),
-      rss: { client: clientCpu.maxRssBytes, server: serverCpu.maxRssBytes },
-    };
-  }
 
   for (const size of plan.sizes) {
     for (const load of plan.loads) {
@@ -71,8 +77,8 @@ export async function runPingPong(session: Session, plan: Planned, ctx: CaseCont
             let count = clampCount((profile.pingBudgetMs * 1e6) / perRoundTrip, profile.pingMin, profile.pingMax);
             const cap = Math.floor((4 * profile.pingBudgetMs * 1e6) / perRoundTrip);
             if (count > cap) count = Math.max(Math.min(300, profile.pingMin), cap);
-            const trials: Trial[] = [];
-            for (let t = 0; t < profile.trials; t++) trials.push(await trial(size, count));
+            const trials: PingPongTrial[] = [];
+            for (let t = 0; t < profile.trials; t++) trials.push(await pingPongTrial(server, client!, size, count, timeout));
             return trials;
           });
           const last = trials[trials.length - 1]!;

@@ -64,6 +64,16 @@ async function stall(ctx, sub) {
   };
 }
 
+/** Steps 1 and 2: a publisher on `address`, three subscribers counted in, three messages to each, then all closed. */
+async function threeSubscribers(ctx, address) {
+  const { proc: pub, address: bound } = await publisher(ctx, address);
+  const subs = await subscribers(ctx, bound);
+  await tell(ctx, pub, 'wait 3', 'counted in');
+  await tell(ctx, pub, 'send 3', 'sent ');
+  await report(subs, 2);
+  await closeAll(ctx, pub, subs);
+}
+
 export default {
   number: 6,
   slug: 'publish-subscribe',
@@ -85,12 +95,7 @@ export default {
           '四个进程。发布者把每条消息只写一次，写进共享内存；每个订阅者通过自己的游标，就地从那里读取。每条消息都有一个序号，每个订阅者都按顺序收到每一条。',
       },
       async run(ctx) {
-        const { proc: pub, address } = await publisher(ctx, `shm://${ctx.name}`);
-        const subs = await subscribers(ctx, address);
-        await tell(ctx, pub, 'wait 3', 'counted in');
-        await tell(ctx, pub, 'send 3', 'sent ');
-        await report(subs, 2);
-        await closeAll(ctx, pub, subs);
+        await threeSubscribers(ctx, `shm://${ctx.name}`);
       },
     },
     {
@@ -100,12 +105,7 @@ export default {
         'zh-CN': '只有地址变了。现在发布者是一个套接字服务端：每个订阅者连上来，各有一条自己的连接，每条消息要写到每一条连接上，在内核里每个订阅者一份拷贝。',
       },
       async run(ctx) {
-        const { proc: pub, address } = await publisher(ctx, 'tcp://127.0.0.1:0');
-        const subs = await subscribers(ctx, address);
-        await tell(ctx, pub, 'wait 3', 'counted in');
-        await tell(ctx, pub, 'send 3', 'sent ');
-        await report(subs, 2);
-        await closeAll(ctx, pub, subs);
+        await threeSubscribers(ctx, 'tcp://127.0.0.1:0');
       },
     },
     {
