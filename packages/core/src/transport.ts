@@ -89,12 +89,15 @@
  *   {@link DEFAULT_BACKLOG}); a connection beyond that is closed at once, so its
  *   client sees its channel end (sends get EPIPE, receive gives `undefined`).
  *   Where the listener knows who the peer is (pipe:// on POSIX: the peer's
- *   process, from SO_PEERCRED), the connections of one other process hold at
- *   most half the backlog, so one flooding process cannot take every slot.
- * - A flood cannot take a stream listener (pipe://, tcp://) forever: a
- *   connection that sends no whole message (and was sent none) within
+ *   process, from SO_PEERCRED; shm://: the pid the client wrote in its
+ *   rendezvous slot, which nothing in the OS vouches for), the connections of
+ *   one other process hold at most half the backlog, so one flooding process
+ *   cannot take every slot.
+ * - A flood cannot take a listener forever: a connection that sends no whole
+ *   message (and was sent none) within
  *   {@link ListenOptions.firstMessageTimeoutMs} (default
- *   {@link DEFAULT_FIRST_MESSAGE_TIMEOUT_MS}) is closed, taken or not, and the
+ *   {@link DEFAULT_FIRST_MESSAGE_TIMEOUT_MS}) is closed, taken or not
+ *   (pipe://, tcp://, shm://). On a stream listener (pipe://, tcp://) the
  *   partial frames of all its channels hold at most
  *   {@link ListenOptions.maxPartialFrameBytes} (default
  *   {@link DEFAULT_MAX_PARTIAL_FRAME_BYTES}) together; a channel whose partial
@@ -117,7 +120,7 @@ export const DEFAULT_BACKLOG = 128;
 /** How many bytes the partial frames of one stream listener's channels may hold together by default: 64 MiB. */
 export const DEFAULT_MAX_PARTIAL_FRAME_BYTES = 64 * 1024 * 1024;
 
-/** How long a stream listener's connection may go without a whole message by default, in ms. */
+/** How long a listener's connection (pipe://, tcp://, shm://) may go without a whole message by default, in ms. */
 export const DEFAULT_FIRST_MESSAGE_TIMEOUT_MS = 60_000;
 
 /** Which family of OS APIs a transport's backend uses. */
@@ -178,7 +181,9 @@ export interface ListenOptions {
    * (64 MiB). Raise it when many clients send large messages at once.
    *
    * Platform-specific behaviour: kept by the stream transports (pipe://,
-   * tcp://); shm:// does not use it yet.
+   * tcp://). It does not apply to shm://, which checks it only: a message
+   * waits in the ring or its pool (memory the client made), not in a buffer
+   * the listener grows per connection.
    */
   maxPartialFrameBytes?: number;
   /**
@@ -190,8 +195,9 @@ export interface ListenOptions {
    * protocol whose clients connect and wait to be spoken to should have the
    * server send first, or set 0.
    *
-   * Platform-specific behaviour: kept by the stream transports (pipe://,
-   * tcp://); shm:// does not use it yet.
+   * Platform-specific behaviour: kept by pipe://, tcp:// and shm://. On
+   * shm:// a message counts as whole once the client has published it into
+   * the ring (or its pool), read or not; the timer runs from the accept.
    */
   firstMessageTimeoutMs?: number;
 }

@@ -7,7 +7,7 @@
  */
 import { IpcError, type CloseOptions } from '@ipckit/core';
 import { BACKEND } from '@ipckit/sys';
-import { closeTimeoutOption, setLongTimeout, watchWait, type CheckedWait } from '@ipckit/core/kit';
+import { closeTimeoutOption, setLongTimeout, watchWait, type CheckedWait, type LongTimeout } from '@ipckit/core/kit';
 import type { ProcessWatch, ShmBackend } from './backend.js';
 import { errorFrom, heldError } from './channel-errors.js';
 import { RingEnds, WATCHDOG_MS, type EndsInit } from './ends.js';
@@ -15,6 +15,7 @@ import type { ShmMessage, ShmReservation } from './in-place.js';
 import type { SharedRegion } from './region.js';
 import { PoolReader, PoolWriter, poolName, type PoolPlace } from './pool.js';
 import { POOL_RECORD_BYTES, RingReader, RingWriter, STATE_CLOSED, W } from './ring.js';
+import { wholeMessageWaiting } from './ring-scan.js';
 import { SendQueue, type PendingSend } from './send-queue.js';
 import { SpinPolicy, spinFor } from './spin.js';
 
@@ -42,6 +43,21 @@ export interface ChannelInit extends EndsInit {
   wait?: WaitOptions;
   /** The OS backend: the rings' pools are made and opened through it. */
   backend: ShmBackend;
+  /** A listener's channel: the first-message deadline of Rule 5 (none for connect's). */
+  firstMessage?: FirstMessageDeadline | undefined;
+}
+
+/**
+ * Rule 5's first-message deadline of a channel a listener accepted: when no
+ * whole message came from the peer (read, or waiting in the ring) and none
+ * was sent to it within `timeoutMs` of the accept, the channel is closed
+ * (its receive ends, its peer sees the channel end) and `onExpired` runs.
+ */
+export interface FirstMessageDeadline {
+  /** Ms after the accept; 0 never. */
+  timeoutMs: number;
+  /** Called once the deadline closed the channel (the listener gives back its backlog slot). */
+  onExpired: () => void;
 }
 
 const now = (): number => performance.now();
@@ -83,6 +99,10 @@ export class ChannelCore {
   /** The receive (or receiveInPlace) that waits, if one does: one at a time. */
   receiving: Promise<unknown> | undefined;
   lastPeerCheck = 0;
+  /** True once a whole message was taken from rx (the first-message deadline asks; see {@link #firstMessageDue}). */
+  heard = false;
+  /** The first-message deadline while it runs (a listener's channel only). */
+  #firstMessageTimer: LongTimeout | undefined;
 
   /** @internal built by connect() and the listener. */
   constructor(init: ChannelInit) {
@@ -118,6 +138,24 @@ export class ChannelCore {
     init.peer.onExit(() => this.peerExited());
     this.watchdog = setInterval(() => this.checkPeer(true), WATCHDOG_MS);
     this.watchdog.unref();
+    const first = init.firstMessage;
+    if (first !== undefined && first.timeoutMs > 0) {
+      // unref: a deadline alone must not keep the process alive; close() clears it.
+      this.#firstMessageTimer = setLongTimeout(() => this.#firstMessageDue(first), first.timeoutMs).unref();
+    }
+  }
+
+  /**
+   * The first-message deadline passed. Sent: anything published in tx (every
+   * way of sending publishes `head` at once into the empty ring). Received: a
+   * whole message taken ({@link heard}) or waiting in rx, unread (a channel
+   * still in the listener's queue). Neither: closed, as a stream listener does.
+   */
+  #firstMessageDue(first: FirstMessageDeadline): void {
+    this.#firstMessageTimer = undefined;
+    if (this.closing !== undefined || this.heard || Atomics.load(this.tx.h, W.head) !== 0 || wholeMessageWaiting(this.rx)) return;
+    void this.close({ timeoutMs: 0 });
+    first.onExpired();
   }
 
   /** Notices a dead peer; with `force`, checks now, else at most every WATCHDOG_MS. */
@@ -245,6 +283,7 @@ export class ChannelCore {
 
   take = (): Uint8Array | undefined => {
     const message = this.rx.read();
+    if (message !== undefined) this.heard = true;
     if (message !== undefined || this.rx.midMessage) this.ends.wakeProducer();
     return message;
   };
@@ -340,6 +379,8 @@ export class ChannelCore {
       return Promise.reject(errorFrom(error));
     }
     this.closed = true;
+    this.#firstMessageTimer?.clear();
+    this.#firstMessageTimer = undefined;
     // Receiving ends now: the peer hears it (its sends get EPIPE), our pending receive ends.
     Atomics.store(this.rx.h, W.consumerState, STATE_CLOSED);
     this.ends.rxSpace.ring();

@@ -240,11 +240,11 @@ export class ShmChannel implements Channel {
           if (into !== undefined) {
             const length = rx.readInto(into);
             this.#c.ends.wakeProducer();
-            if (length >= 0) return length;
+            if (length >= 0) return this.#heard(length);
           } else {
             const message = rx.read();
             this.#c.ends.wakeProducer();
-            if (message !== undefined) return message;
+            if (message !== undefined) return this.#heard(message);
           }
           break; // part of a fragmented message: the patient path below
         }
@@ -259,7 +259,13 @@ export class ShmChannel implements Channel {
   #takeInto(into: Uint8Array): number | undefined {
     const length = this.#c.rx.readInto(into);
     if (length >= 0 || this.#c.rx.midMessage) this.#c.ends.wakeProducer();
-    return length >= 0 ? length : undefined;
+    return length >= 0 ? this.#heard(length) : undefined;
+  }
+
+  /** Notes that a whole message was read (the first-message deadline of a listener's channel asks) and passes it on. */
+  #heard<T>(message: T): T {
+    this.#c.heard = true;
+    return message;
   }
 
   #receiveSyncSlow(into: Uint8Array | undefined, timeoutMs: number): Uint8Array | number | undefined {
@@ -383,6 +389,7 @@ export class ShmChannel implements Channel {
       const copy = this.#c.take();
       return copy === undefined ? undefined : new ShmMessage(copy, () => undefined);
     }
+    this.#c.heard = true;
     const message = new ShmMessage(next.bytes, () => {
       this.#c.held = undefined;
       if (this.#c.region.closed) return;

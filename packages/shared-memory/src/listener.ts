@@ -1,15 +1,18 @@
 /**
  * The listening side of `shm://name`: makes the control region, then
  * accepts clients eagerly, as a socket server does (docs/ring-protocol.md
- * §2 "Accepting"). The bytes it reads and writes are rendezvous.ts's.
+ * §2 "Accepting"). The bytes it reads and writes are rendezvous.ts's. It
+ * keeps the limits of Rule 5 (@ipckit/core's transport.ts) as the stream
+ * listeners do: the backlog, one other process's share of it, and the
+ * first-message deadline of every channel it accepts.
  */
 import { threadDoorbell, type Doorbell } from './doorbell.js';
 import type { Waiter } from '@ipckit/native';
 import { IpcError, type Channel, type Listener } from '@ipckit/core';
-import { AsyncQueue, backlogOption, recode, validateInteger, validateSignal } from '@ipckit/core/kit';
+import { AsyncQueue, PEER_BACKLOG_SHARE, backlogOption, recode, validateInteger, validateSignal } from '@ipckit/core/kit';
 import type { ShmBackend } from './backend.js';
 import { ShmChannel, WATCHDOG_MS, type WaitOptions } from './channel.js';
-import { maxMessageBytesOf, type ShmListenOptions } from './options.js';
+import { firstMessageTimeoutOf, maxMessageBytesOf, type ShmListenOptions } from './options.js';
 import { watchPeer } from './peer-watch.js';
 import { SharedRegion, createRegionAt, openRegionAt, shmBackend } from './region.js';
 import {
@@ -57,6 +60,7 @@ export async function listen(name: string, options: ShmListenOptions & ListenInt
   checkChannelName(name);
   const maxMessageBytes = maxMessageBytesOf(options);
   const backlog = backlogOption(options);
+  const firstMessageTimeoutMs = firstMessageTimeoutOf(options);
   const slots = options.slots === undefined ? SLOT_COUNT : validateInteger(options.slots, 'slots', 1, MAX_SLOTS);
   const signal = validateSignal(options.signal);
   const acceptDelayMs = validateInteger(options[ACCEPT_DELAY_MS] ?? 0, 'acceptDelayMs', 0, 60_000);
@@ -78,7 +82,7 @@ export async function listen(name: string, options: ShmListenOptions & ListenInt
   }
   const block = new ControlBlock(control.bytes, slots);
   block.publish(backend.pid());
-  const listener = new ShmListener({ backend, doorbell, name, control, block, maxMessageBytes, backlog, wait: options, acceptDelayMs });
+  const listener = new ShmListener({ backend, doorbell, name, control, block, maxMessageBytes, backlog, firstMessageTimeoutMs, wait: options, acceptDelayMs });
   signal?.addEventListener('abort', () => void listener.close(), { once: true });
   return listener;
 }
@@ -92,6 +96,8 @@ interface ListenerInit {
   maxMessageBytes: number;
   /** The most accepted channels waiting to be taken (Rule 5). */
   backlog: number;
+  /** A channel with no whole message either way this long after its accept is closed (Rule 5); 0 never. */
+  firstMessageTimeoutMs: number;
   wait: WaitOptions;
   acceptDelayMs: number;
 }
@@ -105,8 +111,15 @@ class ShmListener implements Listener {
   readonly #control: SharedRegion;
   readonly #block: ControlBlock;
   readonly #bell: Waiter;
-  readonly #queue = new AsyncQueue<Channel>(Number.MAX_SAFE_INTEGER);
+  readonly #queue = new AsyncQueue<ShmChannel>(Number.MAX_SAFE_INTEGER);
   readonly #backlog: number;
+  /** The most of the backlog the channels of one other process may hold (Rule 5). */
+  readonly #peerCap: number;
+  /** Each channel waiting in the queue, and the client pid it is counted against (undefined: not counted). */
+  readonly #waiting = new Map<ShmChannel, number | undefined>();
+  /** Channels waiting in the queue, by client pid. */
+  readonly #waitingByPeer = new Map<number, number>();
+  readonly #firstMessageTimeoutMs: number;
   readonly #maxMessageBytes: number;
   readonly #wait: WaitOptions;
   readonly #acceptDelayMs: number;
@@ -126,6 +139,8 @@ class ShmListener implements Listener {
     this.#block = init.block;
     this.#maxMessageBytes = init.maxMessageBytes;
     this.#backlog = init.backlog;
+    this.#peerCap = Math.max(1, Math.floor(init.backlog * PEER_BACKLOG_SHARE));
+    this.#firstMessageTimeoutMs = init.firstMessageTimeoutMs;
     this.#wait = init.wait;
     this.#acceptDelayMs = init.acceptDelayMs;
     this.#bell = init.block.openAcceptBell(init.name);
@@ -200,9 +215,12 @@ class ShmListener implements Listener {
       if (this.#acceptDelayMs > 0) await sleep(this.#acceptDelayMs);
       this.#block.setServerPid(slot, this.#backend.pid());
       if (!this.#closed && this.#answer(slot, SLOT_ACCEPTED, request.pairName)) {
-        // Rule 5: beyond the backlog the connection is closed at once; its client sees its channel end.
-        if (this.#queue.size >= this.#backlog) await channel.close({ timeoutMs: 0 });
-        else this.#queue.push(channel);
+        // Connections of this very process are not a flood from outside (as pipe:// does): not counted.
+        const peer = request.clientPid === this.#backend.pid() ? undefined : request.clientPid;
+        // Rule 5: beyond the backlog, or beyond its process's share of it, the connection is
+        // closed at once; its client sees its channel end.
+        if (this.#full(peer)) await channel.close({ timeoutMs: 0 });
+        else this.#enqueue(channel, peer);
         return;
       }
       // Closing, or the client gave up and freed the slot: nobody will use
@@ -218,6 +236,42 @@ class ShmListener implements Listener {
   }
 
   /**
+   * True when a new channel of client `peer` finds no room: the backlog is
+   * full, or `peer`'s channels hold their share of it. Channels whose client
+   * left while they waited give their room back first (nothing else tells
+   * the listener they ended).
+   */
+  #full(peer: number | undefined): boolean {
+    const over = (): boolean => this.#queue.size >= this.#backlog || (peer !== undefined && (this.#waitingByPeer.get(peer) ?? 0) >= this.#peerCap);
+    if (!over()) return false;
+    for (const channel of [...this.#waiting.keys()]) {
+      if (channel.closed && this.#queue.remove(channel)) {
+        this.#left(channel);
+        void channel.close({ timeoutMs: 0 });
+      }
+    }
+    return over();
+  }
+
+  /** Queues an accepted channel, counted against its client `peer`. */
+  #enqueue(channel: ShmChannel, peer: number | undefined): void {
+    this.#waiting.set(channel, peer);
+    if (peer !== undefined) this.#waitingByPeer.set(peer, (this.#waitingByPeer.get(peer) ?? 0) + 1);
+    this.#queue.push(channel);
+  }
+
+  /** `channel` left the queue (taken, closed while waiting, or the listener closed): its room comes back. */
+  #left(channel: ShmChannel): void {
+    if (!this.#waiting.has(channel)) return;
+    const peer = this.#waiting.get(channel);
+    this.#waiting.delete(channel);
+    if (peer === undefined) return;
+    const count = (this.#waitingByPeer.get(peer) ?? 1) - 1;
+    if (count > 0) this.#waitingByPeer.set(peer, count);
+    else this.#waitingByPeer.delete(peer);
+  }
+
+  /**
    * Our end of the client's pair region. The name and capacity come from
    * the client: the region must hold two rings of that capacity before we
    * unlink it or write a byte (a refused region is the client's to remove).
@@ -230,7 +284,7 @@ class ShmListener implements Listener {
       // Both sides have it mapped now: the name is no longer needed (POSIX).
       backend.unlink(region.path);
       ShmChannel.attach(ring0, ring1, backend.pid());
-      return new ShmChannel({
+      const channel: ShmChannel = new ShmChannel({
         region,
         rxOffset: 0,
         txOffset: ringBytes(request.capacity),
@@ -242,7 +296,15 @@ class ShmListener implements Listener {
         wait: this.#wait,
         doorbell: this.#doorbell,
         backend,
+        // Rule 5: closed, taken or not, when idle past the deadline; one still queued gives its room back.
+        firstMessage: {
+          timeoutMs: this.#firstMessageTimeoutMs,
+          onExpired: () => {
+            if (this.#queue.remove(channel)) this.#left(channel);
+          },
+        },
       });
+      return channel;
     } catch (error) {
       region.close();
       throw error;
@@ -268,7 +330,15 @@ class ShmListener implements Listener {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Channel> {
-    return this.#queue[Symbol.asyncIterator]();
+    const inner = this.#queue[Symbol.asyncIterator]();
+    return {
+      next: async () => {
+        const result = await inner.next();
+        if (result.done !== true) this.#left(result.value);
+        return result;
+      },
+      return: async () => (inner.return ? inner.return() : { done: true, value: undefined }),
+    };
   }
 
   /**
@@ -292,7 +362,9 @@ class ShmListener implements Listener {
       }
     }
     this.#control.close();
-    await Promise.all(this.#queue.drain().map((channel) => channel.close({ timeoutMs: 0 })));
+    const left = this.#queue.drain();
+    for (const channel of left) this.#left(channel);
+    await Promise.all(left.map((channel) => channel.close({ timeoutMs: 0 })));
     this.#queue.end();
   }
 

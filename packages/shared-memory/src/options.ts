@@ -4,7 +4,7 @@
  * the defaults in its capabilities), so each is written once.
  */
 import { DEFAULT_CONNECT_TIMEOUT_MS, type ConnectOptions, type ListenOptions } from '@ipckit/core';
-import { checkWait, validateInteger } from '@ipckit/core/kit';
+import { checkWait, streamLimitOptions, validateInteger } from '@ipckit/core/kit';
 import type { WaitOptions } from './channel.js';
 import { checkCapacity } from './ring.js';
 
@@ -37,6 +37,18 @@ export interface ShmConnectOptions extends ConnectOptions, WaitOptions {
 export function maxMessageBytesOf(options: { maxMessageBytes?: number }): number {
   const max = options.maxMessageBytes;
   return max === undefined ? DEFAULT_MAX_MESSAGE_BYTES : validateInteger(max, 'maxMessageBytes', 0, MAX_MESSAGE_BYTES_LIMIT);
+}
+
+/**
+ * The `firstMessageTimeoutMs` of listen's options (Rule 5): an integer from
+ * 0 (never) to 2^31 - 1 ms, EINVAL otherwise; @ipckit/core's
+ * DEFAULT_FIRST_MESSAGE_TIMEOUT_MS (60 s) when not given. Checked as the
+ * stream transports check it, `maxPartialFrameBytes` with it: shm:// has no
+ * use for that one (a message waits in the ring or the pool, not in a
+ * buffer per connection), but a bad value is EINVAL on every transport.
+ */
+export function firstMessageTimeoutOf(options: ListenOptions): number {
+  return streamLimitOptions(options).firstMessageTimeoutMs;
 }
 
 /** Connect's options, checked (EINVAL) before anything is opened. */
