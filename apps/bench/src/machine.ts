@@ -8,7 +8,8 @@
  * - processes outside this run used less than QUIET_OTHER_CORES of one core
  *   on average (user + system time from /proc/stat, minus this run's own
  *   process tree from /proc/<pid>/stat: the orchestrator, every peer and
- *   every busy process of --load), and
+ *   every busy process of --load, and those of them that exited during the
+ *   case, through their parents' cutime/cstime), and
  * - the hypervisor stole less than QUIET_STEAL_PERCENT of the CPU time
  *   (the `steal` column of /proc/stat).
  * Both counters tick at USER_HZ (10 ms on Linux), so TICK_SLACK ticks are
@@ -76,7 +77,15 @@ function readProcStat(): Pick<ProcCounters, 'busy' | 'steal' | 'total' | 'runnab
   };
 }
 
-/** utime + stime (ticks) of this process and all its descendants, from /proc/<pid>/stat. */
+/**
+ * CPU ticks of this process and all its descendants, from /proc/<pid>/stat:
+ * each one's utime + stime, plus cutime + cstime, the time of its children
+ * that have exited and been waited for. A peer that exits during a case (the
+ * first-round-trips scenario starts and stops its peers in every trial) has
+ * left the tree by the second look, but its time is then in its parent's
+ * cutime/cstime, so it still counts as this run's and not as another
+ * process's. A live child is not in its parent's cutime, so nothing counts twice.
+ */
 function ownTree(): Map<number, number> {
   const parent = new Map<number, number>();
   const ticks = new Map<number, number>();
@@ -98,7 +107,8 @@ function ownTree(): Map<number, number> {
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     const pid = Number(entry);
     parent.set(pid, Number(fields[1]));
-    ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+    // utime stime cutime cstime: fields 14-17 of proc(5), 11-14 after "state".
+    ticks.set(pid, Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]));
   }
   const own = new Map<number, number>();
   for (const [pid, t] of ticks) {
@@ -142,7 +152,7 @@ export function checkMachine(before: MachineSnapshot, after: MachineSnapshot): M
   if (total <= 0) return { ...base, quiet: null, reasons: ['not checked: /proc/stat did not advance during the case'] };
   const cores = availableParallelism();
   // A process of this run counts from its first sample (0 when it started during the case);
-  // one that exited during the case is lost, and its time counts as another process's.
+  // one that exited during the case counts through its parent's cutime/cstime (see ownTree).
   let own = 0;
   for (const [pid, t] of b.own) own += t - (a.own.get(pid) ?? 0);
   const otherTicks = Math.max(0, b.busy - a.busy - own);

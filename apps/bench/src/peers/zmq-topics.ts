@@ -15,6 +15,9 @@ import { rmSync } from 'node:fs';
 import type * as Zmq from 'zeromq';
 import { FAN_OUT_HEADER_BYTES, type TopicBackend } from './topics.js';
 
+/** zeromq.js copies a message of at most this many bytes into libzmq's (outgoing_msg.cc); a larger one is sent in place. */
+const ZEROMQ_COPY_BYTES = 128;
+
 /** Typed `string`: loaded at run time (see targets.ts). */
 const ZEROMQ: string = 'zeromq';
 
@@ -38,7 +41,11 @@ export async function zmqTopicBackend(): Promise<TopicBackend> {
       })().catch(() => undefined);
       return {
         connectName: socket.lastEndpoint ?? name,
-        send: (message) => sendBlocking(socket, message),
+        // zeromq.js sends a buffer over 128 bytes without copying it and reads it when libzmq's I/O
+        // thread writes it out, after send() resolved; the publisher role stamps one buffer again for
+        // each message, so it is copied here (the copy zeromq.js makes itself at 128 bytes and below).
+        // A program that allocates each message anew pays the same copy there.
+        send: (message) => sendBlocking(socket, message.length > ZEROMQ_COPY_BYTES ? message.slice() : message),
         async waitForSubscribers(count, timeoutMs) {
           const deadline = Date.now() + timeoutMs;
           while (subscribed < count) {
