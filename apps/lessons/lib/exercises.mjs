@@ -197,8 +197,8 @@ function attemptCommand(file) {
     return [compileC(resolve(file), out), []];
   }
   if (file.endsWith('.ts')) {
-    // A solution of src/exercises: its compiled program.
-    return [process.execPath, [nodeScript(file.replace(/^.*src\//, '').replace(/\.ts$/, ''))]];
+    // A solution of src/exercises: its compiled program (a Windows path has backslashes).
+    return [process.execPath, [nodeScript(file.replaceAll('\\', '/').replace(/^.*src\//, '').replace(/\.ts$/, ''))]];
   }
   return [process.execPath, [resolve(file)]];
 }
