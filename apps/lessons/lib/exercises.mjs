@@ -198,7 +198,17 @@ function attemptCommand(file) {
   }
   if (file.endsWith('.ts')) {
     // A solution of src/exercises: its compiled program (a Windows path has backslashes).
-    return [process.execPath, [nodeScript(file.replaceAll('\\', '/').replace(/^.*src\//, '').replace(/\.ts$/, ''))]];
+    return [
+      process.execPath,
+      [
+        nodeScript(
+          file
+            .replaceAll('\\', '/')
+            .replace(/^.*src\//, '')
+            .replace(/\.ts$/, ''),
+        ),
+      ],
+    ];
   }
   return [process.execPath, [resolve(file)]];
 }
