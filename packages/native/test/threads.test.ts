@@ -7,15 +7,26 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ERRNO } from '@ipckit/sys';
-import { anotherUser, peerAsAnotherUser } from '@ipckit/core/testing';
+import { PeerProcess, anotherUser } from '@ipckit/core/testing';
 import { fromNative } from '../src/errors.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/threads.mjs', import.meta.url));
 const other = process.platform === 'linux' ? anotherUser() : undefined;
+/**
+ * The uid the fixture runs as: one no other process uses (no passwd entry needed; files are read
+ * as "others", as the second user reads them). RLIMIT_NPROC counts every thread of the real uid on
+ * the machine, and other suites run processes as the second user meanwhile: under their threads
+ * Node itself could not start its own (an abort in node_platform, not ours).
+ */
+const THREADS_UID = 64_123;
 
 describe.runIf(other !== undefined)('out of threads (prlimit --nproc=150, as a second user)', () => {
   it('a wait that cannot start its thread throws ETHREAD with EAGAIN; the others wait; the process lives', async () => {
-    const peer = peerAsAnotherUser('prlimit', ['--nproc=150', '--', process.execPath, FIXTURE, '300'], { timeoutMs: 120_000 });
+    const peer = new PeerProcess(
+      'setpriv',
+      [`--reuid=${THREADS_UID}`, `--regid=${THREADS_UID}`, '--clear-groups', '--', 'prlimit', '--nproc=150', '--', process.execPath, FIXTURE, '300'],
+      { label: `prlimit as uid ${THREADS_UID}`, timeoutMs: 120_000 },
+    );
     const done = await peer.finished();
     expect(await peer.exit(), peer.stderr).toBe(0);
     const refused = `ETHREAD/${ERRNO.EAGAIN}/pthread_create`;
