@@ -88,11 +88,12 @@
  *   connected but not yet taken from its iteration (default
  *   {@link DEFAULT_BACKLOG}); a connection beyond that is closed at once, so its
  *   client sees its channel end (sends get EPIPE, receive gives `undefined`).
- *   Where the listener knows who the peer is (pipe:// on POSIX: the peer's
- *   process, from SO_PEERCRED; shm://: the pid the client wrote in its
- *   rendezvous slot, which nothing in the OS vouches for), the connections of
- *   one other process hold at most half the backlog, so one flooding process
- *   cannot take every slot.
+ *   Where the listener knows who the peer is, the connections of one peer
+ *   hold at most half the backlog, so one flood cannot take every slot:
+ *   pipe:// on POSIX, one other process (SO_PEERCRED); tcp://, one other
+ *   local user (Linux: the owner of the client's socket in /proc/net/tcp)
+ *   or one remote host; shm://, the pid the client wrote in its rendezvous
+ *   slot, which nothing in the OS vouches for. Not on Windows named pipes.
  * - A flood cannot take a listener forever: a connection that sends no whole
  *   message (and was sent none) within
  *   {@link ListenOptions.firstMessageTimeoutMs} (default

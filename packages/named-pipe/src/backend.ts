@@ -27,9 +27,9 @@ export interface PipeBackend {
    * the backlog (Rule 5): on POSIX the peer's process (SO_PEERCRED's pid);
    * undefined when it cannot be told, and for this process itself (not capped).
    *
-   * Platform-specific behaviour: Windows does not name the peer yet
-   * (GetNamedPipeClientProcessId would give its pid, whose user is the key);
-   * there the backlog has no per-peer share.
+   * Platform-specific behaviour: on Windows the backlog has no per-peer
+   * share: GetNamedPipeClientProcessId would name the client, but libuv owns
+   * the server's pipe instance and Node gives JavaScript no handle to it.
    */
   peerOf?(socket: Socket): string | undefined;
 }

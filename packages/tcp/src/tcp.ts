@@ -21,6 +21,7 @@ import {
   validateSignal,
 } from '@ipckit/core/kit';
 import { BACKEND } from '@ipckit/sys';
+import { tcpPeerKey } from './peer.js';
 
 /** Default largest message: 16 MiB, as for pipes. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -101,7 +102,9 @@ export const transport: Transport = {
     await listenServer(server, { host: endpoint.host, port: endpoint.port, exclusive: true }, formatEndpoint(endpoint));
     const address = server.address();
     const actual = typeof address === 'object' && address ? { host: endpoint.host, port: address.port } : endpoint;
-    return new StreamListener(server, { name: formatEndpoint(actual), path: formatEndpoint(actual), maxMessageBytes, signal, backlog, ...limits });
+    // One peer (a local user other than ours, or one remote host) holds at most half the backlog (peer.ts).
+    const info = { name: formatEndpoint(actual), path: formatEndpoint(actual), maxMessageBytes, signal, backlog, ...limits, peerOf: tcpPeerKey };
+    return new StreamListener(server, info);
   },
 
   async connect(name: string, options?: ConnectOptions): Promise<Channel> {

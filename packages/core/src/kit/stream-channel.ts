@@ -368,9 +368,9 @@ export interface StreamListenerInfo {
   /** A connection with no whole message (and nothing sent to it) this long after connecting is closed; 0: never. Default DEFAULT_FIRST_MESSAGE_TIMEOUT_MS. */
   firstMessageTimeoutMs?: number | undefined;
   /**
-   * Who is at the other end of an accepted socket (on a Unix socket, the peer's
-   * uid): connections of one peer may hold at most PEER_BACKLOG_SHARE of the
-   * backlog. Undefined (or a function returning undefined): no per-peer cap.
+   * Who is at the other end of an accepted socket (a Unix socket: the peer's
+   * pid; tcp: another local user's uid, or a remote host): connections of one
+   * peer may hold at most PEER_BACKLOG_SHARE of the backlog. Undefined (or a function returning undefined): no per-peer cap.
    */
   peerOf?: ((socket: Socket) => string | undefined) | undefined;
   /** Runs once after the server closed (e.g. to remove a socket file). */
@@ -379,7 +379,7 @@ export interface StreamListenerInfo {
   signal?: AbortSignal | undefined;
 }
 
-/** The share of the backlog that connections of one peer (one uid) may hold, when the listener knows its peers. */
+/** The share of the backlog that connections of one peer (as `peerOf` names it) may hold, when the listener knows its peers. */
 export const PEER_BACKLOG_SHARE = 0.5;
 
 /**

@@ -5,6 +5,7 @@ import { serve } from '../serve.js';
 import { sleep } from '../kit/cancel.js';
 import type { Channel, ListenOptions, Listener } from '../transport.js';
 import type { TestApi } from './index.js';
+import { peerAsAnotherUser } from './another-user.js';
 import { PeerProcess, type PeerProcessOptions } from './peer-process.js';
 import { within } from './watchdog.js';
 
@@ -71,8 +72,23 @@ export interface FloodShape {
  * close them; end its input (or kill it) to drop the rest.
  */
 export function floodPeer(target: NetConnectOpts, shape: FloodShape, options: PeerProcessOptions = {}): PeerProcess {
-  const args = [JSON.stringify(target), String(shape.count), String(shape.announce ?? 0), String(shape.send ?? 0)];
-  return PeerProcess.module(FLOOD, args, { label: 'flood peer', ...options });
+  return PeerProcess.module(FLOOD, floodArgs(target, shape), { label: 'flood peer', ...options });
+}
+
+/**
+ * {@link floodPeer} run as the second local user (Linux, as root: see
+ * another-user.ts), for the per-user share of a listener's backlog.
+ */
+export function floodPeerAsAnotherUser(target: NetConnectOpts, shape: FloodShape, options: PeerProcessOptions = {}): PeerProcess {
+  return peerAsAnotherUser(process.execPath, ['--input-type=module', '-e', FLOOD, ...floodArgs(target, shape)], {
+    label: 'flood peer (another user)',
+    ...options,
+  });
+}
+
+/** The flood program's arguments for `target` and `shape`. */
+function floodArgs(target: NetConnectOpts, shape: FloodShape): string[] {
+  return [JSON.stringify(target), String(shape.count), String(shape.announce ?? 0), String(shape.send ?? 0)];
 }
 
 /** How to run the flood tests on one stream transport. */

@@ -26,7 +26,7 @@ import { ruleTests } from './suite-rules.js';
 import { within } from './watchdog.js';
 
 export { OTHER_USER, anotherUser, asAnotherUser, peerAsAnotherUser, useSharedTmpDir, type OtherUser, type SharedTmpDir } from './another-user.js';
-export { floodCounters, floodPeer, pollUntil, runFloodTests, type FloodShape, type FloodTestOptions } from './flood.js';
+export { floodCounters, floodPeer, floodPeerAsAnotherUser, pollUntil, runFloodTests, type FloodShape, type FloodTestOptions } from './flood.js';
 export { TestContext, drainToEnd, failsWith, nextOf, rejectsWith, sendUntilRejected } from './context.js';
 export {
   STOP_MARKER,
