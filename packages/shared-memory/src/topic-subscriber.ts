@@ -40,6 +40,9 @@ export const DEFAULT_READ_AHEAD = 1024;
 /** The most bytes read ahead, whatever `readAhead` says. */
 export const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 
+/** Read-ahead rings a waiting publisher once it has freed this many bytes, even in the middle of a run. */
+const RING_OWED_BYTES = 256 * 1024;
+
 /** Options of an `shm://` subscribe. */
 export interface ShmSubscribeOptions extends SubscribeOptions {
   /**
@@ -177,7 +180,7 @@ class ShmSubscriber implements Subscriber {
   // ---- reading one message (§6 steps 1 to 4) ----
 
   /** One attempt at the message at the cursor; never waits. Throws EIO for a broken descriptor (Rule 3). */
-  #step(inPlace: boolean): Step {
+  #step(inPlace: boolean, batched = false): Step {
     const { c, slot, reader } = this.#j;
     for (;;) {
       if (c.slot(slot, S.state) !== SLOT_ACTIVE) return { kind: 'evicted' };
@@ -236,7 +239,7 @@ class ShmSubscriber implements Subscriber {
         c.setSlot(slot, S.holding, 0);
         return { kind: 'evicted' };
       }
-      this.#finish();
+      this.#finish(batched ? data.length : -1);
       return { kind: 'data', delivery: { data, seq, missed } };
     }
   }
@@ -252,14 +255,39 @@ class ShmSubscriber implements Subscriber {
     }
   }
 
-  /** Step 4: the cursor past the message, `holding` 0, the publisher woken if it waits. */
-  #finish(): void {
-    const { c, slot } = this.#j;
+  /**
+   * Step 4: the cursor past the message, `holding` 0, the publisher woken if
+   * it waits. `batchedBytes` ≥ 0 (read-ahead copying a run of messages, this
+   * one that long): the wake-up is owed instead, and rung by
+   * {@link #payRing} when the run stops, or once the run has freed half the
+   * descriptor ring or RING_OWED_BYTES, so a blocked publisher is woken once
+   * per run, not once per message (docs/topics-shm.md §6).
+   */
+  #finish(batchedBytes = -1): void {
+    const { c, slot, reader } = this.#j;
     this.#cursor++;
     c.setSlot(slot, S.cursor, this.#cursor | 0);
     c.setSlot(slot, S.holding, 0);
-    this.#j.ringer.ring(false);
+    if (batchedBytes < 0) {
+      this.#j.ringer.ring(false);
+      return;
+    }
+    this.#owedMessages++;
+    this.#owedBytes += batchedBytes;
+    if (this.#owedMessages * 2 >= reader.shape.slots || this.#owedBytes >= RING_OWED_BYTES) this.#payRing();
   }
+
+  /** Rings the wake-up that read-ahead owes the publisher, if any. */
+  #payRing(): void {
+    if (this.#owedMessages === 0) return;
+    this.#owedMessages = 0;
+    this.#owedBytes = 0;
+    if (!this.#released) this.#j.ringer.ring(false);
+  }
+
+  /** Messages (and their bytes) read ahead since the last wake-up rung for the publisher. */
+  #owedMessages = 0;
+  #owedBytes = 0;
 
   /** The publisher closed the topic or is gone (its pid checked at most every WATCHDOG_MS). */
   #publisherEnded(): boolean {
@@ -317,14 +345,16 @@ class ShmSubscriber implements Subscriber {
   async #readAheadLoop(): Promise<void> {
     while (this.#ahead && !this.#closed && this.#end === undefined && this.#failure === undefined) {
       if (this.#queue.length >= this.#readAhead || this.#queueBytes >= READ_AHEAD_BYTES) {
+        this.#payRing();
         await new Promise<void>((resolve) => (this.#wantRoom = resolve));
         this.#wantRoom = undefined;
         continue;
       }
       let step: Step;
       try {
-        step = this.#step(false);
+        step = this.#step(false, true);
       } catch (error) {
+        this.#payRing();
         this.#failure = error as IpcError;
         this.#wantData?.();
         return;
@@ -334,12 +364,15 @@ class ShmSubscriber implements Subscriber {
         this.#queueBytes += step.delivery.data.length;
         this.#wantData?.();
       } else if (step.kind === 'empty') {
+        this.#payRing();
         await this.#sleep();
       } else if (step.kind !== 'held') {
+        this.#payRing();
         this.#ended(step.kind);
         this.#wantData?.();
       }
     }
+    this.#payRing();
   }
 
   /** Stops read-ahead for good and waits until the loop is out (in-place and synchronous receives read themselves). */

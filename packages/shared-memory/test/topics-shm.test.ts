@@ -4,9 +4,11 @@
  * cannot write; another user can neither read, publish on, nor squat a name.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { uniqueName } from '@ipckit/core';
 import { anotherUser, asAnotherUser } from '@ipckit/core/testing';
+import { IS_LINUX } from '@ipckit/sys';
 import { publishTopic, subscribeTopic } from '../src/index.js';
 import { fixture, watchdog } from './helpers.js';
 
@@ -103,6 +105,34 @@ describe.runIf(other !== undefined)('another user and an shm:// topic', () => {
       await expect(subscribeTopic(name)).rejects.toMatchObject({ code: 'EACCES' });
     } finally {
       asAnotherUser(`rm -f ${path}`);
+    }
+  });
+});
+
+describe('shm:// topics: wake-ups', () => {
+  /** The header `bell` of topic `name`'s control region (docs/topics-shm.md §3: word 5), read from /dev/shm. */
+  const headerBell = (name: string): number => readFileSync(`/dev/shm/ipckit.${name}`).readInt32LE(20);
+
+  it.runIf(IS_LINUX)('a subscriber reading ahead wakes a blocked publisher once per run of messages, not once per message', async () => {
+    const name = uniqueName('shmtopic');
+    const capacity = 64;
+    const publisher = await publishTopic(name, { capacity, policy: 'block', blockTimeoutMs: 60_000 });
+    try {
+      const subscriber = await subscribeTopic(name);
+      await watchdog(publisher.waitForSubscribers(1), 20_000, 'the subscriber to be counted in');
+      // Fill the ring without letting the event loop turn: the subscriber cannot read yet.
+      for (let i = 0; i < capacity; i++) await publisher.send(new Uint8Array([i]));
+      const before = headerBell(name);
+      // This send finds no room and waits; the subscriber's read-ahead then copies all 64 in one run.
+      await watchdog(publisher.send(new Uint8Array([capacity])), 30_000, 'the blocked send');
+      const rings = headerBell(name) - before;
+      // One ring per half ring of descriptors freed (2 here), where it used to be one per message (64).
+      expect(rings).toBeGreaterThanOrEqual(1);
+      expect(rings).toBeLessThanOrEqual(4);
+      for (let i = 0; i <= capacity; i++) expect([...(await subscriber.receive({ timeoutMs: 10_000 }))!.data]).toEqual([i]);
+      await subscriber.close();
+    } finally {
+      await publisher.close();
     }
   });
 });
