@@ -6,6 +6,7 @@
  * sleeps (`publisherSleeping` not 0): one load per message otherwise.
  */
 import type { Waiter } from '@ipckit/native';
+import { BACKEND } from '@ipckit/sys';
 import type { Doorbell } from './doorbell.js';
 import { AWAKE, H, ON_DOORBELL, type TopicControl } from './topic-control.js';
 
@@ -31,7 +32,11 @@ export class PublisherRinger {
       try {
         this.#waiter ??= c.openPublisherBell(this.name);
         // Every waiter: the publisher's admission loop and a blocked sendSync may both sleep there.
+        // On Windows the bell is one auto-reset event, which releases one waiter per SetEvent
+        // whatever the count: ring it once per possible waiter (an extra one found nobody and
+        // leaves the event set, which costs the next wait one spurious return, never a lost wake).
         this.#waiter.wake(Infinity);
+        if (BACKEND === 'win32') this.#waiter.wake(Infinity);
       } catch {
         // The event could not be opened (Windows): the publisher looks every 250 ms anyway.
         this.#failed = true;
