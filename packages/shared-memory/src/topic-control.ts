@@ -56,6 +56,10 @@ export const H = {
   publisherToken: 7,
   publisherBell: 8,
   sleepers: 9,
+  /** While `wakeAtSet` is 1: the publisher waits for every active cursor to reach this sequence number (docs/topics-shm.md §5). */
+  wakeAt: 10,
+  /** 1 while `wakeAt` holds (the publisher waits for room under `block`); 0 otherwise. */
+  wakeAtSet: 11,
   /** The data region's name starts at this word (byte 64). */
   dataName: 16,
 } as const;

@@ -297,6 +297,9 @@ class ShmPublisher implements Publisher {
       try {
         for (;;) {
           const bell = this.#c.load(H.bell);
+          // What it waits for, before it says it sleeps: only the last lagging subscriber to reach x rings.
+          this.#c.store(H.wakeAt, x | 0);
+          this.#c.store(H.wakeAtSet, 1);
           this.#c.store(H.publisherSleeping, ON_BELL);
           if (this.#slots.rung) this.#scan();
           const lagging = this.#slots.laggingBelow(x, this.#head);
@@ -315,6 +318,7 @@ class ShmPublisher implements Publisher {
           yield { ms, bell };
         }
       } finally {
+        this.#c.store(H.wakeAtSet, 0);
         this.#c.store(H.publisherSleeping, AWAKE);
       }
     } else {

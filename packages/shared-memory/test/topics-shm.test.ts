@@ -113,6 +113,41 @@ describe('shm:// topics: wake-ups', () => {
   /** The header `bell` of topic `name`'s control region (docs/topics-shm.md §3: word 5), read from /dev/shm. */
   const headerBell = (name: string): number => readFileSync(`/dev/shm/ipckit.${name}`).readInt32LE(20);
 
+  /** Header word `index` of topic `name`'s control region. */
+  const headerWord = (name: string, index: number): number => readFileSync(`/dev/shm/ipckit.${name}`).readInt32LE(4 * index);
+
+  it.runIf(IS_LINUX)('a publisher waiting for room is woken by the last subscriber to reach what it waits for, not by each', async () => {
+    const name = uniqueName('shmtopic');
+    const capacity = 4;
+    const publisher = await publishTopic(name, { capacity, policy: 'block', blockTimeoutMs: 60_000 });
+    try {
+      const subs = [];
+      for (let i = 0; i < 3; i++) subs.push(await subscribeTopic(name, { readAhead: 0 }));
+      await watchdog(publisher.waitForSubscribers(3), 20_000, 'the subscribers to be counted in');
+      for (let i = 0; i < capacity; i++) await publisher.send(new Uint8Array([i]));
+      // The fifth message overwrites the first: the publisher waits for every cursor to reach 1.
+      let sent = false;
+      const blocked = publisher.send(new Uint8Array([capacity])).then(() => (sent = true));
+      expect(headerWord(name, 11)).toBe(1); // wakeAtSet
+      expect(headerWord(name, 10)).toBe(1); // wakeAt
+      const before = headerBell(name);
+      for (const sub of subs.slice(0, 2)) expect([...(await sub.receive({ timeoutMs: 10_000 }))!.data]).toEqual([0]);
+      // Two of three have reached it: neither rang, the third still holds the publisher back.
+      expect(headerBell(name) - before).toBe(0);
+      expect(sent).toBe(false);
+      expect([...(await subs[2]!.receive({ timeoutMs: 10_000 }))!.data]).toEqual([0]);
+      expect(headerBell(name) - before).toBe(1);
+      await watchdog(blocked, 30_000, 'the blocked send');
+      expect(headerWord(name, 11)).toBe(0);
+      for (const sub of subs) {
+        for (let i = 1; i <= capacity; i++) expect([...(await sub.receive({ timeoutMs: 10_000 }))!.data]).toEqual([i]);
+        await sub.close();
+      }
+    } finally {
+      await publisher.close();
+    }
+  });
+
   it.runIf(IS_LINUX)('a subscriber reading ahead wakes a blocked publisher once per run of messages, not once per message', async () => {
     const name = uniqueName('shmtopic');
     const capacity = 64;
