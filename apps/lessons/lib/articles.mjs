@@ -33,6 +33,10 @@ export const ARTICLES = {
     title: 'The sharing of data between processes: shared memory',
     by: { en: 'an English post, machine-translated from Chinese', 'zh-CN': '一篇由中文机器翻译成英文的帖子' },
   },
+  'beej-ipc': {
+    title: "Beej's Guide to Unix Interprocess Communication",
+    by: { en: 'Brian "Beej Jorgensen" Hall, a tour of the POSIX calls', 'zh-CN': 'Brian “Beej Jorgensen” Hall 写的 POSIX 调用导览' },
+  },
 };
 
 /**

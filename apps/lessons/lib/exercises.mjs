@@ -7,7 +7,8 @@
 // An attempt is a Node program (.mjs or .js, run with this Node) or a C program (.c, compiled with cc
 // on Linux and gcc from mingw-w64 on Windows, with c/lesson.h beside the lessons' own programs).
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openRegion } from '@ipckit/shared-memory';
 import { createEvent } from '@ipckit/sync';
@@ -179,6 +180,75 @@ export const EXERCISES = [
         return line;
       } finally {
         go.close();
+      }
+    },
+  },
+  {
+    lesson: 7,
+    title: { en: 'a file for its owner only, created exclusively (POSIX)', 'zh-CN': '只属于所有者、独占创建的文件（POSIX）' },
+    starter: 'exercises/ex7-private.mjs',
+    solution: 'src/exercises/ex7-private.ts',
+    async check(run) {
+      const folder = mkdtempSync(join(tmpdir(), 'ipckit-ex7-'));
+      try {
+        const path = join(folder, 'secret');
+        const first = run.attempt('attempt', [path]);
+        const line = await first.expect(() => true);
+        await first.exit();
+        const mode = existsSync(path) ? statSync(path).mode & 0o777 : undefined;
+        if (mode !== 0o600)
+          throw new CheckFailed(
+            `expected ${path} to be made with mode 0600 (O_CREAT with mode 0600, then fchmod)\n  got:      ${mode === undefined ? 'no file' : mode.toString(8)}`,
+          );
+        // The same name again: someone made it first, so it must be refused, not opened.
+        const again = run.attempt('attempt', [path]);
+        expectLine(await again.expect(() => true), (l) => l === 'refused: EEXIST', 'expected a second run on the same path to print: refused: EEXIST (O_EXCL)');
+        if ((await again.exit()) !== 1) throw new CheckFailed('expected a refusal to exit with status 1');
+        // A dangling symlink planted where the file should go: opening through it would create its target.
+        const planted = join(folder, 'planted');
+        symlinkSync(join(folder, 'target'), planted);
+        const link = run.attempt('attempt', [planted]);
+        expectLine(
+          await link.expect(() => true),
+          (l) => l === 'refused: EEXIST',
+          'expected a planted symlink to be refused: refused: EEXIST (O_EXCL never follows a link)',
+        );
+        await link.exit();
+        if (existsSync(join(folder, 'target'))) throw new CheckFailed("expected the link's target not to be created\n  got:      it was");
+        return `${line.replace(folder, '<folder>')}; the same name again and a planted link: refused: EEXIST`;
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    lesson: 8,
+    title: { en: 'a lock taken without waiting, or "busy"', 'zh-CN': '不等待地加锁，否则报告 “busy”' },
+    starter: 'exercises/ex8_lock.c',
+    solution: 'c/ex8_lock.c',
+    async check(run) {
+      const folder = mkdtempSync(join(tmpdir(), 'ipckit-ex8-'));
+      try {
+        const file = join(folder, 'locked.dat');
+        const holder = run.lessonC('holder', 'tb_lock', ['hold', file]);
+        await holder.expect('holding bytes 0-99');
+        // Held by another process: the attempt must say so at once, not wait and not lie.
+        const busy = run.attempt('attempt', [file]);
+        expectLine(
+          await busy.expect(() => true),
+          (l) => l === 'busy: another process holds bytes 0-99',
+          'expected, while another process holds bytes 0-99: busy: another process holds bytes 0-99 (a lock request that fails at once)',
+        );
+        await busy.done(1);
+        holder.send('release');
+        await holder.done();
+        const free = run.attempt('attempt', [file]);
+        const line = await free.expect(() => true);
+        expectLine(line, (l) => l === 'locked bytes 0-99, then released them', 'expected, once the holder has released: locked bytes 0-99, then released them');
+        await free.done();
+        return `busy while held; then: ${line}`;
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
       }
     },
   },

@@ -37,6 +37,13 @@ export const C_PROGRAMS = {
   ex3_view: 'c/ex3_view.c',
   bounded_buffer: 'c/bounded_buffer.c',
   condvar: 'c/condvar.c',
+  sec_owner: 'c/sec_owner.c',
+  sec_pipe: 'c/sec_pipe.c',
+  tb_sigpipe: 'c/tb_sigpipe.c',
+  tb_wait: 'c/tb_wait.c',
+  tb_lock: 'c/tb_lock.c',
+  tb_pass: 'c/tb_pass.c',
+  ex8_lock: 'c/ex8_lock.c',
 };
 
 const isWindows = process.platform === 'win32';

@@ -5,6 +5,8 @@ import mapping from './03-mapping.mjs';
 import sync from './04-sync.mjs';
 import choosing from './05-choosing.mjs';
 import topics from './06-topics.mjs';
+import security from './07-security.mjs';
+import toolbox from './08-toolbox.mjs';
 
 /**
  * @typedef {{ en: string, 'zh-CN': string }} Text
@@ -13,7 +15,7 @@ import topics from './06-topics.mjs';
  */
 
 /** @type {Lesson[]} */
-export const LESSONS = [mailslots, pipes, mapping, sync, choosing, topics];
+export const LESSONS = [mailslots, pipes, mapping, sync, choosing, topics, security, toolbox];
 
 /**
  * The lesson `key` names: its number, its slug, or a word of its English title.
