@@ -115,6 +115,9 @@ static inline const char *errno_name(int code) {
     case ECONNREFUSED: return "ECONNREFUSED";
     case EOWNERDEAD: return "EOWNERDEAD";
     case EMSGSIZE: return "EMSGSIZE";
+    case ELOOP: return "ELOOP";
+    case EPERM: return "EPERM";
+    case EADDRINUSE: return "EADDRINUSE";
     default: return "an errno";
   }
 }
@@ -123,6 +126,12 @@ static inline const char *posix_error(char *out, size_t size, int code) {
   return out;
 }
 #define OS_ERROR(buffer, code) posix_error(buffer, sizeof buffer, code)
+
+/* errno's name and text in a buffer of its own, for a say() line (one at a time: not reentrant). */
+static inline const char *errno_text(int code) {
+  static char text[200];
+  return posix_error(text, sizeof text, code);
+}
 #endif
 
 /* Reports a call that failed and ends the program with status 1. `code`

@@ -18,6 +18,7 @@
  * sec_owner.exe sec_owner.c · cl /W4 sec_owner.c (advapi32.lib, named below for MSVC).
  */
 #include "lesson.h"
+#include "security.h"
 
 #ifdef _WIN32
 #include <aclapi.h>
@@ -33,27 +34,6 @@
 #endif
 
 #ifdef _WIN32
-/* The DACL of the object behind `handle`, in SDDL, or why it could not be read. */
-static void say_dacl(const char *what, HANDLE handle, SE_OBJECT_TYPE type) {
-  PSECURITY_DESCRIPTOR sd = NULL;
-  PACL dacl = NULL;
-  DWORD rc = GetSecurityInfo(handle, type, DACL_SECURITY_INFORMATION, NULL, NULL, &dacl, NULL, &sd);
-  if (rc != ERROR_SUCCESS) {
-    char text[120];
-    say("%s: GetSecurityInfo failed: %s", what, OS_ERROR(text, rc));
-    return;
-  }
-  LPWSTR wide = NULL;
-  if (!ConvertSecurityDescriptorToStringSecurityDescriptorW(sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &wide, NULL)) {
-    fail("ConvertSecurityDescriptorToStringSecurityDescriptorW", GetLastError());
-  }
-  char sddl[1024];
-  WideCharToMultiByte(CP_UTF8, 0, wide, -1, sddl, (int)sizeof sddl, NULL, NULL);
-  say("%s: %s%s", what, sddl, dacl == NULL ? " (no DACL at all)" : "");
-  LocalFree(wide);
-  LocalFree(sd);
-}
-
 static int files(const char *folder) {
   wchar_t path[MAX_PATH];
   char utf8[MAX_PATH];
@@ -66,7 +46,7 @@ static int files(const char *folder) {
   DWORD written = 0;
   if (!WriteFile(file, "for my eyes only\n", 17, &written, NULL)) fail("WriteFile", GetLastError());
   say("created secret with CREATE_NEW: no mode bits to set, the file's DACL decides who may open it");
-  say_dacl("its DACL", file, SE_FILE_OBJECT);
+  say_dacl("its DACL", file, SE_FILE_OBJECT, 0);
   HANDLE again = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
   DWORD error = GetLastError();
   if (again != INVALID_HANDLE_VALUE) {
@@ -80,14 +60,6 @@ static int files(const char *folder) {
   return 0;
 }
 #else
-/* errno's name, for the errors this program meets. */
-static const char *why(int code) {
-  static char text[200];
-  const char *name = code == ELOOP ? "ELOOP" : code == EPERM ? "EPERM" : errno_name(code);
-  snprintf(text, sizeof text, "%s (%s)", name, strerror(code));
-  return text;
-}
-
 static int files(const char *folder) {
   char path[4096], link_path[4096], private_dir[4096];
   struct stat st;
@@ -110,7 +82,7 @@ static int files(const char *folder) {
     say("created again with O_EXCL: it opened!");
     close(again);
   } else {
-    say("created again with O_EXCL: %s: the name was taken, nothing was opened", why(errno));
+    say("created again with O_EXCL: %s: the name was taken, nothing was opened", errno_text(errno));
   }
   snprintf(private_dir, sizeof private_dir, "%s/private", folder);
   if (mkdir(private_dir, 0700) != 0) fail("mkdir", errno);
@@ -121,7 +93,7 @@ static int files(const char *folder) {
   if (symlink(path, link_path) != 0) fail("symlink", errno);
   say("planted: a symlink to secret, left where a program meant to open a file of its own");
   int followed = open(link_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (followed < 0) say("open planted with O_NOFOLLOW: %s: the link was not followed", why(errno));
+  if (followed < 0) say("open planted with O_NOFOLLOW: %s: the link was not followed", errno_text(errno));
   /* #endregion nofollow */
   if (followed >= 0) {
     say("open planted with O_NOFOLLOW: it opened!");
@@ -150,14 +122,14 @@ static int try_as(unsigned uid, unsigned gid, int count, char **pairs) {
       fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
       if (fd < 0) fail("socket", errno);
       if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
-        say("connect %s: %s", path, why(errno));
+        say("connect %s: %s", path, errno_text(errno));
         close(fd);
         continue;
       }
     } else {
       fd = open(path, O_RDONLY | O_CLOEXEC);
       if (fd < 0) {
-        say("open %s: %s", path, why(errno));
+        say("open %s: %s", path, errno_text(errno));
         continue;
       }
     }

@@ -18,6 +18,7 @@
  * sec_pipe.exe sec_pipe.c · cl /W4 sec_pipe.c (advapi32.lib, named below for MSVC).
  */
 #include "lesson.h"
+#include "security.h"
 
 #ifdef _WIN32
 #include <aclapi.h>
@@ -31,26 +32,6 @@
 #endif
 
 #ifdef _WIN32
-static void say_dacl(const char *what, HANDLE handle) {
-  PSECURITY_DESCRIPTOR sd = NULL;
-  PACL dacl = NULL;
-  DWORD rc = GetSecurityInfo(handle, SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL, &dacl, NULL, &sd);
-  if (rc != ERROR_SUCCESS) {
-    char text[120];
-    say("%s: GetSecurityInfo failed: %s", what, OS_ERROR(text, rc));
-    return;
-  }
-  LPWSTR wide = NULL;
-  if (!ConvertSecurityDescriptorToStringSecurityDescriptorW(sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &wide, NULL)) {
-    fail("ConvertSecurityDescriptorToStringSecurityDescriptorW", GetLastError());
-  }
-  char sddl[1024];
-  WideCharToMultiByte(CP_UTF8, 0, wide, -1, sddl, (int)sizeof sddl, NULL, NULL);
-  say("%s: \"%s\"%s", what, sddl, dacl == NULL ? " (no DACL at all)" : "");
-  LocalFree(wide);
-  LocalFree(sd);
-}
-
 /* This process's user, as a SID string ("S-1-5-21-..."), for the owner-only SDDL. */
 static void user_sid(wchar_t *out, size_t count) {
   HANDLE token;
@@ -89,7 +70,7 @@ static int serve(const char *utf8_path) {
   /* #region default */
   HANDLE first = make_pipe(path, FILE_FLAG_FIRST_PIPE_INSTANCE, PIPE_UNLIMITED_INSTANCES, NULL); /* NULL: the default security descriptor */
   if (first == INVALID_HANDLE_VALUE) fail("CreateNamedPipeW", GetLastError());
-  say_dacl("the default DACL", first);
+  say_dacl("the default DACL", first, SE_KERNEL_OBJECT, 1);
   /* #endregion default */
   /* #region squat */
   HANDLE second = make_pipe(path, FILE_FLAG_FIRST_PIPE_INSTANCE, PIPE_UNLIMITED_INSTANCES, NULL); /* a second server on the same name */
@@ -119,7 +100,7 @@ static int serve(const char *utf8_path) {
   if (pipe == INVALID_HANDLE_VALUE) fail("CreateNamedPipeW", GetLastError());
   LocalFree(sa.lpSecurityDescriptor);
   /* #endregion owner-only */
-  say_dacl("the owner-only DACL", pipe);
+  say_dacl("the owner-only DACL", pipe, SE_KERNEL_OBJECT, 1);
   say("waits for a client");
   if (!ConnectNamedPipe(pipe, NULL) && GetLastError() != ERROR_PIPE_CONNECTED) fail("ConnectNamedPipe", GetLastError());
   char message[64];
@@ -163,12 +144,6 @@ static int client(const char *utf8_path) {
   return 0;
 }
 #else
-static const char *why(int code) {
-  static char text[200];
-  snprintf(text, sizeof text, "%s (%s)", code == EADDRINUSE ? "EADDRINUSE" : errno_name(code), strerror(code));
-  return text;
-}
-
 static int serve(const char *path) {
   struct sockaddr_un address;
   unix_address(&address, path);
@@ -181,7 +156,7 @@ static int serve(const char *path) {
   say("listening on a socket of mode 0666, so that any user may connect");
   /* #region squat-posix */
   int second = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (bind(second, (struct sockaddr *)&address, sizeof address) != 0) say("a second server on the path: bind: %s", why(errno));
+  if (bind(second, (struct sockaddr *)&address, sizeof address) != 0) say("a second server on the path: bind: %s", errno_text(errno));
   else say("a second server on the path: it was bound!");
   /* #endregion squat-posix */
   close(second);

@@ -66,7 +66,7 @@ export function nodeScript(script) {
 function headerTime(source) {
   const folder = dirname(source);
   let newest = 0;
-  for (const header of ['lesson.h', 'ipckit_sync_posix.h', 'student.h']) {
+  for (const header of ['lesson.h', 'security.h', 'ipckit_sync_posix.h', 'student.h']) {
     const file = join(folder, header);
     if (existsSync(file)) newest = Math.max(newest, statSync(file).mtimeMs);
   }
