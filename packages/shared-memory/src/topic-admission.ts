@@ -8,6 +8,7 @@
 import type { Waiter } from '@ipckit/native';
 import type { ProcessWatch, ShmBackend } from './backend.js';
 import type { Doorbell } from './doorbell.js';
+import { WATCHDOG_MS } from './ends.js';
 import {
   ON_BELL,
   ON_DOORBELL,
@@ -30,6 +31,8 @@ export class SlotTable {
   /** Slots counted in (state 3). */
   readonly active = new Set<number>();
   readonly #watches = new Map<number, ProcessWatch>();
+  /** When each watched slot's process was last asked whether it lives (see #alive). */
+  readonly #checkedAt = new Map<number, number>();
   readonly #bells = new Map<number, Waiter>();
   /** The pid of each slot admitted and not yet freed (its doorbell connection is kept while it counts). */
   readonly #pids = new Map<number, number>();
@@ -82,9 +85,20 @@ export class SlotTable {
     return this.active.size !== before;
   }
 
+  /**
+   * Whether `slot`'s process lives. A slot with an exit watch is asked at
+   * most every WATCHDOG_MS (a scan runs per bell, and each ask costs
+   * syscalls); the OS telling of its exit makes the next scan ask at once.
+   */
   #alive(slot: number, pid: number): boolean {
     const watch = this.#watches.get(slot);
-    if (watch) return watch.alive();
+    if (watch) {
+      const now = performance.now();
+      const last = this.#checkedAt.get(slot);
+      if (last !== undefined && now - last < WATCHDOG_MS) return true;
+      this.#checkedAt.set(slot, now);
+      return watch.alive();
+    }
     const probe = this.backend.watchProcess(pid);
     const alive = probe.alive();
     probe.close();
@@ -113,7 +127,10 @@ export class SlotTable {
     this.#pids.set(slot, pid);
     this.doorbell.retain(pid);
     this.active.add(slot);
-    watch.onExit(() => this.onExit());
+    watch.onExit(() => {
+      this.#checkedAt.delete(slot);
+      this.onExit();
+    });
     this.ring(slot);
   }
 
@@ -127,6 +144,7 @@ export class SlotTable {
     this.#woken.delete(slot);
     this.#watches.get(slot)?.close();
     this.#watches.delete(slot);
+    this.#checkedAt.delete(slot);
     this.#bells.get(slot)?.close();
     this.#bells.delete(slot);
     const pid = this.#pids.get(slot);
@@ -214,24 +232,76 @@ export class SlotTable {
   }
 
   /**
+   * The lowest cursor of the active slots (`head` when there are none): no
+   * active subscriber is below it, and none will be until a scan admits one
+   * (cursors only move forward).
+   */
+  minCursor(head: number): number {
+    let min = head;
+    for (const slot of this.active) min = Math.min(min, this.cursorOf(slot, head));
+    return min;
+  }
+
+  /**
    * §5 step 4: when `sleepers` is 0, nothing (one load per message while
    * every subscriber is awake); otherwise each active slot that sleeps is
-   * woken once: on its bell (1), or on its doorbell (2, taken back first).
+   * woken: on its bell (1), or on its doorbell (2, taken back first).
+   *
+   * With `defer`, a slot is rung at most once per turn of the event loop
+   * at once: one that went back to sleep after this turn's wake-up is rung
+   * when the turn ends (setImmediate), or sooner by {@link flushWakes},
+   * which the publisher calls before it waits for anything. A burst of
+   * sends then costs each sleeping subscriber one or two wake-ups, not one
+   * per message, and a message sent alone in its turn is rung at once.
    */
-  wakeSleepers(head: number): void {
+  wakeSleepers(head: number, defer: boolean): void {
     const c = this.control;
+    this.#lastHead = head;
     if (c.load(H.sleepers) === 0) return;
     for (const slot of this.active) {
       const sleeping = c.slot(slot, S.sleeping);
-      if (sleeping === ON_BELL) {
-        Atomics.add(c.words, c.slotWord(slot, S.bell), 1);
-        this.#bell(slot)?.wake();
-        this.#woken.set(slot, this.cursorOf(slot, head));
-      } else if (sleeping === ON_DOORBELL && this.#ringDoorbell(slot)) {
-        this.#woken.set(slot, this.cursorOf(slot, head));
+      if (sleeping === AWAKE) continue;
+      if (defer && this.#rungThisTurn.has(slot)) {
+        this.#deferred.add(slot);
+        continue;
+      }
+      if (this.#wake(slot, sleeping, head) && defer) {
+        this.#rungThisTurn.add(slot);
+        this.#turnEnd ??= setImmediate(() => {
+          this.#turnEnd = undefined;
+          this.#rungThisTurn.clear();
+          this.flushWakes();
+        });
       }
     }
   }
+
+  /** Rings now the slots {@link wakeSleepers} deferred to the end of the turn. */
+  flushWakes(): void {
+    if (this.#deferred.size === 0) return;
+    const c = this.control;
+    for (const slot of this.#deferred) if (this.active.has(slot)) this.#wake(slot, c.slot(slot, S.sleeping), this.#lastHead);
+    this.#deferred.clear();
+  }
+
+  /** Wakes `slot` the way its mark says it sleeps; true when it rang. */
+  #wake(slot: number, sleeping: number, head: number): boolean {
+    const c = this.control;
+    if (sleeping === ON_BELL) {
+      Atomics.add(c.words, c.slotWord(slot, S.bell), 1);
+      this.#bell(slot)?.wake();
+    } else if (sleeping !== ON_DOORBELL || !this.#ringDoorbell(slot)) {
+      return false;
+    }
+    this.#woken.set(slot, this.cursorOf(slot, head));
+    return true;
+  }
+
+  /** Slots rung at once in this turn of the event loop, and those deferred to its end (see wakeSleepers). */
+  readonly #rungThisTurn = new Set<number>();
+  readonly #deferred = new Set<number>();
+  #turnEnd: NodeJS.Immediate | undefined;
+  #lastHead = 0;
 
   /** The publisher closes: every slot in use is rung (subscribers see the closed state), requests refused. */
   closeAll(): void {
@@ -246,6 +316,10 @@ export class SlotTable {
 
   /** Lets go of every watch and waiter. */
   dispose(): void {
+    if (this.#turnEnd) clearImmediate(this.#turnEnd);
+    this.#turnEnd = undefined;
+    this.#deferred.clear();
+    this.#rungThisTurn.clear();
     for (const watch of this.#watches.values()) watch.close();
     for (const bell of this.#bells.values()) bell.close();
     for (const pid of this.#pids.values()) this.doorbell.release(pid);

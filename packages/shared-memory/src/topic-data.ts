@@ -24,7 +24,7 @@ export const MIN_POOL_CAPACITY = 2 ** 16;
 export const MAX_POOL_CAPACITY = 2 ** 30;
 /** The largest `maxMessageBytes` a topic takes: half the largest pool. */
 export const MAX_TOPIC_MESSAGE_BYTES = MAX_POOL_CAPACITY / 2;
-/** A publisher's `maxMessageBytes` unless it asks for another: 1 MiB (a 2 MiB pool). */
+/** A publisher's `maxMessageBytes` unless it asks for another: 1 MiB (an 8 MiB pool with the default capacity). */
 export const DEFAULT_TOPIC_MESSAGE_BYTES = 1024 * 1024;
 
 /** Header words (byte offset / 4). */
@@ -61,11 +61,27 @@ const pow2AtLeast = (n: number, min: number): number => {
   return v;
 };
 
+/**
+ * The pool holds `capacity` messages of `maxMessageBytes` when that is at
+ * most this many bytes; past it, as many as fit in it (and always two).
+ */
+export const POOL_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A topic's pool: a power of two, at least twice `maxMessageBytes`, grown
+ * towards `capacity` messages of that size up to POOL_IN_FLIGHT_BYTES, so
+ * that a publisher of large messages is not held to one or two in flight.
+ */
+export function poolCapacityFor(capacity: number, maxMessageBytes: number): number {
+  const inFlight = Math.min(capacity * Math.ceil(maxMessageBytes / 8) * 8, POOL_IN_FLIGHT_BYTES);
+  return Math.min(MAX_POOL_CAPACITY, pow2AtLeast(Math.max(2 * maxMessageBytes, inFlight), MIN_POOL_CAPACITY));
+}
+
 /** The shape of a topic's data region for these settings. */
 export function dataShape(capacity: number, history: number, maxMessageBytes: number, policy: number): DataShape {
   return {
     slots: pow2AtLeast(capacity, 1),
-    poolCapacity: Math.min(MAX_POOL_CAPACITY, pow2AtLeast(2 * maxMessageBytes, MIN_POOL_CAPACITY)),
+    poolCapacity: poolCapacityFor(capacity, maxMessageBytes),
     maxMessageBytes,
     policy,
     history,

@@ -114,6 +114,8 @@ class ShmPublisher implements Publisher {
   readonly #countWaiters = new Set<CountWaiter>();
   #head = 0;
   #floor = 0;
+  /** No active subscriber's cursor is below this (see #sendAtOnce); -Infinity once a scan may have admitted one. */
+  #clearTo = -Infinity;
   /** Sends queued behind one that waits (they keep their order). */
   #pending = 0;
   #tail: Promise<void> = RESOLVED;
@@ -170,6 +172,8 @@ class ShmPublisher implements Publisher {
 
   #scan(): void {
     this.#slots.scan(this.#head, this.#floor, this.#settings.history);
+    // A subscriber admitted now may start below the lowest cursor seen.
+    this.#clearTo = -Infinity;
     const count = this.#slots.active.size;
     for (const waiter of this.#countWaiters) {
       if (count >= waiter.count) {
@@ -205,6 +209,7 @@ class ShmPublisher implements Publisher {
     }
     if (this.#pending === 0) {
       // The common case: room for everyone now, so the message is written without a wait.
+      if (this.#sendAtOnce(message, true)) return settledAtOnce() ? RESOLVED : nextTurn();
       const limits: SendLimits = { deadlineAt: undefined, signal: undefined, sync: false };
       const steps = this.#steps(message, limits);
       const first = steps.next();
@@ -267,6 +272,7 @@ class ShmPublisher implements Publisher {
     this.#check(message);
     const wait = checkWait(options);
     if (this.#pending > 0) throw new IpcError('EINVAL', 'sendSync while asynchronous sends are waiting would reorder them; await them first');
+    if (this.#sendAtOnce(message, false)) return;
     const steps = this.#steps(message, this.#limits(wait, true));
     try {
       for (let next = steps.next(); !next.done; next = steps.next()) {
@@ -282,6 +288,41 @@ class ShmPublisher implements Publisher {
   }
 
   /**
+   * §5 steps 1 to 4 when nothing needs a wait: no bell to look at, and no
+   * active subscriber below what the message overwrites (so none holds it
+   * either, and no policy applies). Writes and returns true; otherwise
+   * changes nothing and returns false, for {@link #steps}. Nothing is
+   * marked asleep on the way, so a subscriber finishing meanwhile rings
+   * nobody; the lowest cursor is looked up only when the message would
+   * overwrite past the last one seen (cursors only move forward).
+   */
+  #sendAtOnce(message: Uint8Array, defer: boolean): boolean {
+    if (this.#slots.rung) return false;
+    const s = this.#head;
+    const placement = this.#placer.place(s, message.length, this.#floor);
+    const x = Math.max(placement.overwritesTo, s + 1 - this.#settings.capacity, this.#floor);
+    if (x > this.#clearTo) {
+      this.#clearTo = this.#slots.minCursor(s);
+      if (x > this.#clearTo) return false;
+    }
+    if (x > this.#floor) {
+      this.#floor = x;
+      this.#w.setFloor(x);
+    }
+    this.#write(s, message, placement, defer);
+    return true;
+  }
+
+  /** Step 3 and 4: the payload and descriptor, `head`, the wake-ups. */
+  #write(s: number, message: Uint8Array, placement: Placement, defer: boolean): void {
+    this.#w.write(s, message, placement.offset);
+    this.#placer.commit(s, placement);
+    this.#head = s + 1;
+    this.#w.publish(this.#head);
+    this.#slots.wakeSleepers(this.#head, defer);
+  }
+
+  /**
    * One send, docs/topics-shm.md §5 steps 1 to 4. Yields where it must wait;
    * throws ETIMEDOUT / ECANCELED / ECLOSED before anything is written, so a
    * withdrawn message takes no sequence number.
@@ -292,13 +333,20 @@ class ShmPublisher implements Publisher {
     const placement: Placement = this.#placer.place(s, message.length, this.#floor);
     const x = Math.max(placement.overwritesTo, s + 1 - capacity, this.#floor);
     if (this.#slots.rung) this.#scan();
+    // Whatever waits from here on, the subscribers it may wait for are rung first.
+    this.#slots.flushWakes();
     // 1. Room.
     if (policy === 'block') {
+      // Woken once half of what is in flight has been read, not as soon as one message's room is free: a
+      // publisher that outruns its subscribers then writes a run of messages per wake-up instead of
+      // taking turns with the slowest subscriber message by message. The loop still needs only x: the
+      // watchdog finds a subscriber that stopped between x and xWake.
+      const xWake = Math.max(x, x + ((s - x) >> 1));
       try {
         for (;;) {
           const bell = this.#c.load(H.bell);
-          // What it waits for, before it says it sleeps: only the last lagging subscriber to reach x rings.
-          this.#c.store(H.wakeAt, x | 0);
+          // What it waits for, before it says it sleeps: only the last lagging subscriber to reach xWake rings.
+          this.#c.store(H.wakeAt, xWake | 0);
           this.#c.store(H.wakeAtSet, 1);
           this.#c.store(H.publisherSleeping, ON_BELL);
           if (this.#slots.rung) this.#scan();
@@ -367,13 +415,8 @@ class ShmPublisher implements Publisher {
       }
       if (policy === 'disconnect') for (const slot of this.#slots.laggingBelow(x, this.#head)) this.#slots.evict(slot);
     }
-    // 3. Write, then publish.
-    this.#w.write(s, message, placement.offset);
-    this.#placer.commit(s, placement);
-    this.#head = s + 1;
-    this.#w.publish(this.#head);
-    // 4. Wake-ups: one load while everyone is awake.
-    this.#slots.wakeSleepers(this.#head);
+    // 3. Write, then publish. 4. Wake-ups: one load while everyone is awake.
+    this.#write(s, message, placement, !limits.sync);
   }
 
   /** ETIMEDOUT / ECANCELED / ECLOSED for a send that waits for room and must give up. */
