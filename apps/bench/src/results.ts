@@ -262,6 +262,8 @@ export interface FanOutResult {
   /** Every subscriber: received + missed = published, and no silent loss. */
   lossCheck: boolean;
   machine?: MachineCheck;
+  /** The warm-up bursts before the measured one (absent in older runs). */
+  warmup?: Warmup;
 }
 
 /** One target's idle measure: a connected channel with nothing sent on it. */

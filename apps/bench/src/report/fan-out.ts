@@ -1,7 +1,7 @@
 /** The fan-out scenario's section of the terminal report: one row per case. */
 import { formatCount, formatMBps, formatNs, formatSize } from '../format.js';
-import { machineMark } from '../machine.js';
 import type { FanOutResult } from '../results.js';
+import { caseMark } from './columns.js';
 import { textTable } from './text-table.js';
 
 /** "ok", or the subscribers whose received + missed ≠ published or who lost messages silently. */
@@ -44,7 +44,7 @@ export function fanOutTable(results: FanOutResult[]): string {
       r.subscriberP50Ns === undefined ? '—' : formatNs(r.subscriberP50Ns),
       r.subscriberP50MaxNs === undefined ? '—' : formatNs(r.subscriberP50MaxNs),
       lossText(r),
-      machineMark(r.machine),
+      caseMark(r),
     ]),
   );
 }

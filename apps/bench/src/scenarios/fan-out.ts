@@ -2,6 +2,7 @@
  * Fan-out (issue 19 §5): one publisher process, N subscriber processes, one
  * topic. Each case publishes a fresh topic, lets the first N subscriber
  * processes join it, and measures:
+ * - warm-up bursts until two in a row agree (profile.steadyTolerance), then
  * - a burst, the publisher sending as fast as its policy lets it: the
  *   aggregate delivered rate (from the first send to the last subscriber's
  *   receipt of the last message) and the publisher's CPU per message
@@ -21,6 +22,7 @@ import type { FanOutResult, FanOutSubscriberCount } from '../results.js';
 import type { Peer, Session } from '../session.js';
 import { clampCount, median } from '../stats.js';
 import type { TargetDef } from '../targets.js';
+import { warmUntilSteady } from '../warmup.js';
 
 /** One case of the scenario. */
 export interface FanOutCase {
@@ -109,8 +111,13 @@ export async function runFanOut(session: Session, plan: Planned, ctx: CaseContex
       };
 
       const count = clampCount(profile.fanOutBudgetBytes / (c.size * c.subscribers), profile.fanOutMin, profile.fanOutMax);
-      // A warm-up of a tenth of the burst, then the burst.
-      await phase('burst', clampCount(count / 10, 4, 1000));
+      // Warm-up bursts of a tenth of the burst until two in a row agree (a JIT-compiled send path is
+      // several times faster than its first messages), then the burst.
+      const warmCount = clampCount(count / 10, 4, 1000);
+      const { warmup } = await warmUntilSteady(profile, async () => {
+        const w = await phase('burst', warmCount);
+        return Number(w.tEnd - BigInt(String(w.sent['t0']))) / warmCount;
+      });
       const burst = await phase('burst', count);
       const elapsedNs = Number(burst.tEnd - BigInt(String(burst.sent['t0'])));
       const cpu = burst.sent['cpu'] as { userUs?: unknown; systemUs?: unknown } | undefined;
@@ -136,6 +143,7 @@ export async function runFanOut(session: Session, plan: Planned, ctx: CaseContex
         published,
         counts,
         lossCheck: counts.every((n) => n.received + n.missed === published && n.silent === 0),
+        warmup,
       };
     } finally {
       await Promise.all(group.map((s) => s.handle.request('unsub', {}, timeout).catch(() => undefined)));
