@@ -290,6 +290,19 @@ function attemptCommand(file) {
  * @param {string} [file]
  */
 export async function checkExercise(exercise, file = join(APP_DIR, exercise.starter)) {
+  const [command, first] = attemptCommand(file);
+  return checkProgram(exercise, command, first);
+}
+
+/**
+ * Runs exercise `exercise` on an attempt already built: `command` with `first` before the check's own
+ * arguments (the Windows lane's C programs, cross-compiled with mingw, since no compiler runs inside
+ * Wine). Resolves like checkExercise.
+ * @param {Exercise} exercise
+ * @param {string} command
+ * @param {string[]} [first]
+ */
+export async function checkProgram(exercise, command, first = []) {
   let sequence = 0;
   const procs = [];
   const start = (label, command, args) => {
@@ -297,7 +310,6 @@ export async function checkExercise(exercise, file = join(APP_DIR, exercise.star
     procs.push(proc);
     return proc;
   };
-  const [command, first] = attemptCommand(file);
   const run = {
     attempt: (label, args) => start(label, command, [...first, ...args]),
     lessonNode: (label, script, args) => start(label, process.execPath, [nodeScript(script), ...args]),

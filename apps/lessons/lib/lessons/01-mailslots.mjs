@@ -49,8 +49,9 @@ export default {
     {
       title: { en: 'The server asks how many messages wait', 'zh-CN': '服务端询问有多少条消息在等待' },
       text: {
-        en: 'GetMailslotInfo on Windows says how many messages wait and how long the next one is, before reading it. A socket cannot count its queue; ipckit counts what it has taken in.',
-        'zh-CN': '在 Windows 上，GetMailslotInfo 能在读之前告诉你有几条消息在等、下一条有多长。套接字无法数出自己的队列；ipckit 数的是它已经取进进程里的消息。',
+        en: 'GetMailslotInfo on Windows says how many messages wait and how long the next one is, before reading it (documented; under Wine the count is 1 whenever anything waits). A socket cannot count its queue; ipckit counts what it has taken in.',
+        'zh-CN':
+          '在 Windows 上，GetMailslotInfo 能在读之前告诉你有几条消息在等、下一条有多长（依据文档；在 Wine 下，只要有消息在等，条数就是 1）。套接字无法数出自己的队列；ipckit 数的是它已经取进进程里的消息。',
       },
       async run(ctx) {
         ctx.note('server ← wait 4');
@@ -73,9 +74,9 @@ export default {
     {
       title: { en: 'A message over the maximum', 'zh-CN': '超过上限的消息' },
       text: {
-        en: "The writer knows its own limit (1024 bytes here) and refuses a 2000-byte message before any system call: EMSGSIZE. Windows would also refuse it at WriteFile, against the slot's maximum.",
+        en: "The writer knows its own limit (1024 bytes here) and refuses a 2000-byte message before any system call: EMSGSIZE. Windows, its documentation says, would also refuse it at WriteFile, against the slot's maximum; Wine does not (step 8).",
         'zh-CN':
-          '写端知道自己的上限（这里是 1024 字节），在任何系统调用之前就拒绝了一条 2000 字节的消息：EMSGSIZE。Windows 在 WriteFile 时也会按邮槽的上限拒绝它。',
+          '写端知道自己的上限（这里是 1024 字节），在任何系统调用之前就拒绝了一条 2000 字节的消息：EMSGSIZE。按文档，Windows 在 WriteFile 时也会按邮槽的上限拒绝它；Wine 不会（见第 8 步）。',
       },
       async run(ctx) {
         const writer = ctx.node('node writer', '01-mailslots/client', [ctx.name, '+2000']);
@@ -86,8 +87,9 @@ export default {
     {
       title: { en: 'The server closes; writers find nobody', 'zh-CN': '服务端关闭；写端找不到接收方' },
       text: {
-        en: 'The slot is one kernel object: closing its handle (or its socket) frees the name at once. Opening it now fails: ENOENT, which is ERROR_FILE_NOT_FOUND on Windows.',
-        'zh-CN': '邮槽是一个内核对象：关闭它的句柄（或套接字），名字立刻就空出来了。现在再打开它会失败：ENOENT，在 Windows 上就是 ERROR_FILE_NOT_FOUND。',
+        en: 'The slot is one kernel object: closing its handle (or its socket) frees the name at once (under Wine only once no writer holds a handle either). Opening it now fails: ENOENT, which is ERROR_FILE_NOT_FOUND on Windows.',
+        'zh-CN':
+          '邮槽是一个内核对象：关闭它的句柄（或套接字），名字立刻就空出来了（在 Wine 下，要等写端也都不再持有句柄）。现在再打开它会失败：ENOENT，在 Windows 上就是 ERROR_FILE_NOT_FOUND。',
       },
       async run(ctx) {
         ctx.note('server ← close');

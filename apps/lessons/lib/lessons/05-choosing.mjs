@@ -91,9 +91,9 @@ export default {
     {
       title: { en: 'shm://: shared memory and a ring', 'zh-CN': 'shm://：共享内存与环形缓冲区' },
       text: {
-        en: 'The server says what the transport is; the client times 2000 round trips of 64 bytes. While the other side is busy, a message crosses without a system call: the waiting side spins a little before it sleeps.',
+        en: 'The server says what the transport is; the client times 2000 round trips of 64 bytes. The ring itself passes a message without a system call while the other side is busy, but the asynchronous API used here gives the event loop a turn for every message, and its waiting side sleeps in the kernel whenever its short spin misses the peer: look at the system time.',
         'zh-CN':
-          '服务端说明这是什么传输；客户端对 2000 次 64 字节的往返计时。只要对方正忙着，消息就不需要系统调用就能过去：等待的一方会先自旋一小会儿，再去睡眠。',
+          '服务端说明这是什么传输；客户端对 2000 次 64 字节的往返计时。只要对方正忙着，环形缓冲区本身传一条消息不需要系统调用；但这里用的是异步 API，每条消息都要让事件循环转一圈，而且短暂的自旋一旦没等到对方，等待的一方就会在内核里睡眠：看看系统时间那一栏。',
       },
       async run(ctx) {
         const { server, address } = await serve(ctx, 'shm server', `shm://${ctx.name}`);
