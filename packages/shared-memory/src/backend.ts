@@ -106,8 +106,14 @@ export interface DoorbellBackend {
   resume(): void;
   /** Stops watching while nobody waits (the doorbell stays bound). */
   pause(): void;
-  /** Rings the doorbell of thread `thread` of process `pid` with `token`; false when it has none (gone, or never bound). */
-  ring(pid: number, thread: number, token: number): boolean;
+  /**
+   * Rings the doorbell of thread `thread` of process `pid` with `token`; false when it has none (gone, or never bound).
+   * With `defer` (an asynchronous send or receive), a backend may queue the ring until the turn of the event loop ends
+   * or {@link flush} (POSIX does, after a turn's first to the same thread); without, it rings at once.
+   */
+  ring(pid: number, thread: number, token: number, defer?: boolean): boolean;
+  /** Sends the rings queued so far, before this thread spins or blocks. */
+  flush(): void;
   /** Lets go of what ring() keeps open to the doorbells of process `pid` (its connections or event handles). */
   forget(pid: number): void;
 }

@@ -5,6 +5,7 @@
  * without losing a wake-up" is the rule these methods follow.
  */
 import { openWaiter, type Waiter } from '@ipckit/native';
+import { flushRings } from './doorbell.js';
 
 /** One side's sleeping spot: a bell word, a sleeping flag, and waiters on the bell. */
 export class Bell {
@@ -63,6 +64,8 @@ export class Bell {
     Atomics.store(this.h, this.sleepingWord, 1);
     try {
       if (ready()) return;
+      // Blocked, the thread's event loop cannot send the rings it queued (doorbell.ts): send them now.
+      flushRings();
       waiter.waitSync(seq, timeoutMs);
     } finally {
       Atomics.store(this.h, this.sleepingWord, 0);

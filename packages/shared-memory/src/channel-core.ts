@@ -122,7 +122,7 @@ export class ChannelCore {
       deliveryError: () => this.deliveryError(),
       write: (op) => {
         op.offset = this.write(op.message, op.offset);
-        ends.wakeConsumer();
+        ends.wakeConsumer(true);
       },
       waitWritable: (op) => this.waitWritable(() => this.writableNow(op)),
       interruptSend: () => ends.interruptSend(),
@@ -255,7 +255,7 @@ export class ChannelCore {
 
   /** Spins, then sleeps, until `ready` (room in tx, a failed delivery, or the caller's own reason to stop). */
   async waitWritable(ready: () => boolean): Promise<void> {
-    if (spinFor(this.txSpin, ready, this.ends.peerAwake)) return;
+    if (spinFor(this.txSpin, ready, this.ends.peerAwake, Infinity, true)) return;
     this.checkPeer();
     if (ready()) return;
     await this.ends.sleepForRoom(ready);
@@ -281,12 +281,18 @@ export class ChannelCore {
     return false;
   }
 
-  take = (): Uint8Array | undefined => {
+  /** The next whole message, if there is one, for an asynchronous receive (a producer's ring may wait for the turn's end). */
+  take = (): Uint8Array | undefined => this.#take(true);
+
+  /** {@link take} for the blocking receives: a producer asleep is rung at once. */
+  takeSync = (): Uint8Array | undefined => this.#take(false);
+
+  #take(defer: boolean): Uint8Array | undefined {
     const message = this.rx.read();
     if (message !== undefined) this.heard = true;
-    if (message !== undefined || this.rx.midMessage) this.ends.wakeProducer();
+    if (message !== undefined || this.rx.midMessage) this.ends.wakeProducer(defer);
     return message;
-  };
+  }
 
   readableNow = (): boolean =>
     this.closed || this.rx.readable() || this.failure !== undefined || this.peerGone !== undefined || Atomics.load(this.rx.h, W.producerState) === STATE_CLOSED;

@@ -82,7 +82,7 @@ export class ShmChannel implements Channel {
     let offset = 0;
     if (this.#c.queue.length === 0) {
       offset = this.#c.write(message, 0);
-      this.#c.ends.wakeConsumer();
+      this.#c.ends.wakeConsumer(true);
       if (offset >= message.length && (offset > 0 || message.length > 0)) return settledAtOnce() ? RESOLVED : nextTurn();
     }
     return new Promise((resolve, reject) => this.#c.queue.add(message, offset, wait, resolve, reject));
@@ -95,7 +95,7 @@ export class ShmChannel implements Channel {
       const message = this.#c.take();
       if (message !== undefined) return message;
       // Spin here, synchronously, before paying for an async wait, when a quick peer answers within it.
-      return spinFor(this.#c.rxSpin, this.#c.readableNow, this.#c.ends.peerAwake) ? this.#c.take() : undefined;
+      return spinFor(this.#c.rxSpin, this.#c.readableNow, this.#c.ends.peerAwake, Infinity, true) ? this.#c.take() : undefined;
     } catch (error) {
       throw this.#c.fail(error);
     }
@@ -272,7 +272,7 @@ export class ShmChannel implements Channel {
     let deadline = Infinity;
     for (;;) {
       try {
-        const message = this.#c.closed || this.#c.failure ? undefined : into === undefined ? this.#c.take() : this.#takeInto(into);
+        const message = this.#c.closed || this.#c.failure ? undefined : into === undefined ? this.#c.takeSync() : this.#takeInto(into);
         if (message !== undefined) return message;
         if (this.#c.receiveEnded()) return undefined;
       } catch (error) {
@@ -415,7 +415,8 @@ export class ShmChannel implements Channel {
     const wait = checkWait(options);
     try {
       if (!this.#c.closed && this.#c.failure === undefined) {
-        const message = this.#takeInPlace() ?? (spinFor(this.#c.rxSpin, this.#c.readableNow, this.#c.ends.peerAwake) ? this.#takeInPlace() : undefined);
+        const message =
+          this.#takeInPlace() ?? (spinFor(this.#c.rxSpin, this.#c.readableNow, this.#c.ends.peerAwake, Infinity, true) ? this.#takeInPlace() : undefined);
         if (message !== undefined) return message;
       }
     } catch (error) {

@@ -90,9 +90,19 @@ export class Doorbell {
     this.#backend.forget(pid);
   }
 
-  /** Rings the doorbell of thread `thread` of process `pid` for `token`; false when it has none. */
-  ring(pid: number, thread: number, token: number): boolean {
-    return this.#backend.ring(pid, thread, token);
+  /**
+   * Rings the doorbell of thread `thread` of process `pid` for `token`; false when it has none.
+   * `defer`: only from asynchronous sends and receives, whose thread's event loop goes on. POSIX:
+   * then the rings after a turn's first to the same thread are sent together when the turn ends,
+   * or at {@link flushRings}; a blocking API rings at once (its loop may not turn for a while).
+   */
+  ring(pid: number, thread: number, token: number, defer = false): boolean {
+    return this.#backend.ring(pid, thread, token, defer);
+  }
+
+  /** Sends the rings queued so far (see ring). */
+  flush(): void {
+    this.#backend.flush();
   }
 
   #wake(tokens: readonly number[] | undefined): void {
@@ -120,4 +130,13 @@ let instance: Doorbell | undefined;
 /** This thread's doorbell, made (and bound) on first use. */
 export function threadDoorbell(backend: DoorbellBackend): Doorbell {
   return (instance ??= new Doorbell(backend));
+}
+
+/**
+ * Sends this thread's queued doorbell rings now: called before a spin or a
+ * blocking wait, either of which may wait for an answer to them. Nothing
+ * before the thread's doorbell exists.
+ */
+export function flushRings(): void {
+  instance?.flush();
 }

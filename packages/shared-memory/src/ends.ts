@@ -89,27 +89,29 @@ export class RingEnds {
    * After publishing into tx (or closing it): wakes the consumer if it
    * sleeps, on its ring's bell (futex / named event) or on its process's
    * doorbell. The doorbell mark is taken back with a compare-exchange, so
-   * one sleep gets one ring however many messages come.
+   * one sleep gets one ring however many messages come. `defer`: from an
+   * asynchronous send, whose doorbell ring may wait for the turn's end
+   * (doorbell.ts).
    */
-  wakeConsumer(): void {
+  wakeConsumer(defer = false): void {
     const h = this.tx.h;
     const sleeping = Atomics.load(h, W.consumerSleeping);
     this.peerAwake = sleeping === AWAKE;
     if (sleeping === ON_BELL) this.txData.ring();
     else if (sleeping === ON_DOORBELL && Atomics.compareExchange(h, W.consumerSleeping, ON_DOORBELL, AWAKE) === ON_DOORBELL) {
-      this.doorbell.ring(Atomics.load(h, W.consumerPid), Atomics.load(h, W.consumerBell), Atomics.load(h, W.consumerToken));
+      this.doorbell.ring(Atomics.load(h, W.consumerPid), Atomics.load(h, W.consumerBell), Atomics.load(h, W.consumerToken), defer);
     }
   }
 
   /** After consuming from rx: a producer asleep for room gets `tail` stored, then is woken the way it sleeps. */
-  wakeProducer(): void {
+  wakeProducer(defer = false): void {
     const h = this.rx.h;
     const sleeping = Atomics.load(h, W.producerSleeping);
     if (sleeping === AWAKE) return;
     this.rx.publish();
     if (sleeping === ON_BELL) this.rxSpace.ring();
     else if (sleeping === ON_DOORBELL && Atomics.compareExchange(h, W.producerSleeping, ON_DOORBELL, AWAKE) === ON_DOORBELL) {
-      this.doorbell.ring(Atomics.load(h, W.producerPid), Atomics.load(h, W.producerBell), Atomics.load(h, W.producerToken));
+      this.doorbell.ring(Atomics.load(h, W.producerPid), Atomics.load(h, W.producerBell), Atomics.load(h, W.producerToken), defer);
     }
   }
 

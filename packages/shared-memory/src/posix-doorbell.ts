@@ -33,6 +33,12 @@ import {
 import type { DoorbellBackend } from './backend.js';
 
 const UID = process.getuid?.() ?? 0;
+/**
+ * Deferred rings (see PosixDoorbell.ring) to one thread sent together at the
+ * latest: a turn's rings go in sends of this many, so the peer starts on the
+ * first while this thread is still making the later ones.
+ */
+const RINGS_PER_SEND = 32;
 /** Bytes read per read(2): 1,024 tokens. */
 const READ_BYTES = 4096;
 
@@ -62,7 +68,8 @@ class PosixDoorbell implements DoorbellBackend {
   #watching = false;
   #onRing: (tokens: readonly number[] | undefined) => void = () => undefined;
   readonly #buffer = new Uint8Array(READ_BYTES);
-  readonly #out = new Uint8Array(4);
+  /** What send(2) writes: one ring or a turn's queued rings (grown as needed). */
+  #out = new Uint8Array(64);
   /** Our connections to others' doorbells, by `pid/thread`; -1 where there is none to connect to. */
   readonly #connections = new Map<string, number>();
 
@@ -165,7 +172,18 @@ class PosixDoorbell implements DoorbellBackend {
     libc().close(ringer.fd);
   }
 
-  ring(pid: number, thread: number, token: number): boolean {
+  /**
+   * Rings `token` on thread `thread` of process `pid`, at once unless
+   * `defer`. Deferred, the first ring of a
+   * turn of the event loop to a connection is sent at once; the later ones
+   * of that turn are queued and sent together, in one send(2), when
+   * RINGS_PER_SEND are queued, when the turn ends, or by {@link flush}
+   * (before this thread spins or blocks, both of which may wait for an
+   * answer to them). A thread serving many channels of
+   * one peer then makes one system call per turn for all their wake-ups, not
+   * one each.
+   */
+  ring(pid: number, thread: number, token: number, defer = false): boolean {
     const c = libc();
     const key = `${pid}/${thread}`;
     let fd = this.#connections.get(key);
@@ -179,26 +197,83 @@ class PosixDoorbell implements DoorbellBackend {
       }
       this.#connections.set(key, fd);
     }
-    new DataView(this.#out.buffer).setUint32(0, token >>> 0, true);
+    if (!defer) return this.#send(key, fd, [token >>> 0]);
+    if (this.#turnEnd === undefined) this.#turnEnd = setImmediate(this.#endTurn);
+    if (!this.#rungThisTurn.has(key)) {
+      this.#rungThisTurn.add(key);
+      return this.#send(key, fd, [token >>> 0]);
+    }
+    const queued = this.#queued.get(key);
+    if (queued === undefined) this.#queued.set(key, [token >>> 0]);
+    else if (queued.push(token >>> 0) >= RINGS_PER_SEND) {
+      // Enough for one send: the peer starts on these while this thread goes on.
+      this.#queued.delete(key);
+      return this.#send(key, fd, queued);
+    }
+    return true;
+  }
+
+  /** Sends every queued ring now. */
+  flush(): void {
+    if (this.#queued.size === 0) return;
+    const queued = [...this.#queued];
+    this.#queued.clear();
+    for (const [key, tokens] of queued) {
+      const fd = this.#connections.get(key);
+      if (fd !== undefined) this.#send(key, fd, tokens);
+    }
+  }
+
+  readonly #endTurn = (): void => {
+    this.#turnEnd = undefined;
+    this.flush();
+    this.#rungThisTurn.clear();
+  };
+
+  /** Connections rung at once in this turn of the event loop, and the rings queued for the rest of it. */
+  readonly #rungThisTurn = new Set<string>();
+  readonly #queued = new Map<string, number[]>();
+  #turnEnd: NodeJS.Immediate | undefined;
+
+  /** Writes `tokens` on connection `key` in one send; false when the connection is gone (then forgotten). */
+  #send(key: string, fd: number, tokens: readonly number[]): boolean {
+    const c = libc();
+    const bytes = tokens.length * 4;
+    if (this.#out.length < bytes) this.#out = new Uint8Array(Math.max(bytes, 2 * this.#out.length));
+    const view = new DataView(this.#out.buffer);
+    for (let i = 0; i < tokens.length; i++) view.setUint32(4 * i, tokens[i]!, true);
     for (;;) {
-      if (c.send(fd, this.#out, 4, MSG_DONTWAIT | MSG_NOSIGNAL) === 4) return true;
+      const n = c.send(fd, this.#out, bytes, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n === bytes) return true;
+      if (n > 0) {
+        // Part went: the rest is for the sweep, as when the socket is full. A token cut in two would
+        // shift every later one, so then the connection is dropped (the reader drops its half).
+        if (n % 4 !== 0) this.#hangUp(key, fd);
+        return true;
+      }
       const errno = lastErrno();
       if (errno === ERRNO.EINTR) continue;
       // Full: that thread has not read tens of thousands of rings; its sweep will look at every waiter.
       if (errno === ERRNO.EAGAIN || errno === ERRNO.EWOULDBLOCK) return true;
       // Gone (EPIPE, ECONNRESET): forget the connection.
-      c.close(fd);
-      this.#connections.delete(key);
+      this.#hangUp(key, fd);
       return false;
     }
   }
 
+  /** Closes our connection `key` to another thread's doorbell, and forgets what was queued for it. */
+  #hangUp(key: string, fd: number): void {
+    libc().close(fd);
+    this.#connections.delete(key);
+    this.#queued.delete(key);
+  }
+
   forget(pid: number): void {
     const prefix = `${pid}/`;
+    this.flush();
     for (const [key, fd] of this.#connections) {
       if (!key.startsWith(prefix)) continue;
-      this.#connections.delete(key);
-      libc().close(fd);
+      this.#hangUp(key, fd);
     }
   }
 }

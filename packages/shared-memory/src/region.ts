@@ -10,6 +10,7 @@ import { backendLoader } from '@ipckit/sys';
 import type { Mapping, OsHandle, ShmBackend } from './backend.js';
 import type { StructLayout } from './layout.js';
 import { checkWaitTimeout, checkWakeCount, checkWordOffset, checkWordValue, openWord, waitResult, type RegionWaitResult, type WordAt } from './region-wait.js';
+import { flushRings } from './doorbell.js';
 
 export type { RegionWaitResult } from './region-wait.js';
 
@@ -261,6 +262,7 @@ export class SharedView {
     const timeout = checkWaitTimeout(timeoutMs);
     const waiter = openWord(word, this.#label);
     try {
+      flushRings();
       return waitResult(waiter.waitSync(expected, timeout));
     } finally {
       waiter.close();

@@ -36,6 +36,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { IS_LINUX } from '@ipckit/sys';
+import { flushRings } from './doorbell.js';
 
 /** How often the thread's scheduling statistics are read (a read costs about 25 µs). */
 const SAMPLE_MS = 50;
@@ -144,14 +145,47 @@ export function spin(ready: () => boolean, ms: number): boolean {
 }
 
 /**
- * Spins on `ready` within `policy`'s budget (and `limitMs`), and tells the
- * policy how it went. True when `ready` held.
+ * The most the asynchronous waits of one thread spin in one turn of its
+ * event loop, all channels together. A spin holds the event loop: while one
+ * channel spins for its reply, no other channel of the thread is served, and
+ * a peer that is awake (which earns a full spin) may be busy with other
+ * channels than this one. One busy conversation keeps spinning (its spins
+ * catch in a microsecond or so, so a turn holds dozens of round trips before
+ * the budget sends one wait to sleep); a thousand channels in one process
+ * spin once per turn instead of each holding the loop for the ceiling.
  */
-export function spinFor(policy: SpinPolicy, ready: () => boolean, peerAwake: boolean, limitMs = Infinity): boolean {
+export const TURN_SPIN_MS = 0.05;
+let turnSpentMs = 0;
+let turnResetPending = false;
+const resetTurn = (): void => {
+  turnSpentMs = 0;
+  turnResetPending = false;
+};
+
+/** What this thread's asynchronous waits may still spin in this turn of the event loop, ms. */
+export function turnSpinLeft(): number {
+  if (!turnResetPending) {
+    turnResetPending = true;
+    setImmediate(resetTurn);
+  }
+  return TURN_SPIN_MS - turnSpentMs;
+}
+
+/**
+ * Spins on `ready` within `policy`'s budget (and `limitMs`), and tells the
+ * policy how it went. True when `ready` held. `shareTurn` (the asynchronous
+ * waits): also within what this thread may still spin in this turn of its
+ * event loop (TURN_SPIN_MS); a blocking wait has no event loop to share.
+ */
+export function spinFor(policy: SpinPolicy, ready: () => boolean, peerAwake: boolean, limitMs = Infinity, shareTurn = false): boolean {
   const started = now();
-  const budget = Math.min(policy.budget(started, peerAwake), limitMs);
+  const budget = Math.min(policy.budget(started, peerAwake), limitMs, shareTurn ? turnSpinLeft() : Infinity);
   if (budget <= 0) return ready();
+  // The answer spun for may need a ring this thread has queued (doorbell.ts).
+  flushRings();
   const caught = spin(ready, budget);
-  policy.spun(caught, now() - started);
+  const took = now() - started;
+  if (shareTurn) turnSpentMs += took;
+  policy.spun(caught, took);
   return caught;
 }

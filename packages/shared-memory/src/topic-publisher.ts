@@ -11,7 +11,7 @@ import { IpcError, type CloseOptions, type Publisher, type PublishOptions, type 
 import { checkWait, closeTimeoutOption, publishSettings, recode, rejection, validateInteger, watchWait, type PublishSettings } from '@ipckit/core/kit';
 import { MAX_SUBSCRIBERS, SLOW_SUBSCRIBER_POLICIES } from '@ipckit/core';
 import type { ShmBackend } from './backend.js';
-import { threadDoorbell } from './doorbell.js';
+import { flushRings, threadDoorbell } from './doorbell.js';
 import { WATCHDOG_MS } from './ends.js';
 import { createRegionAt, shmBackend, type SharedRegion } from './region.js';
 import { CONTROL_PREFIX, PAIR_PREFIX, checkChannelName, newPairName } from './rendezvous.js';
@@ -278,6 +278,7 @@ class ShmPublisher implements Publisher {
       for (let next = steps.next(); !next.done; next = steps.next()) {
         const step = next.value;
         const bell = (this.#syncBell ??= this.#c.openPublisherBell(this.name));
+        flushRings();
         bell.waitSync(step.bell, step.ms);
         // The admission loop cannot run while this thread blocks: look at the slots here.
         if (this.#slots.rung) this.#scan();

@@ -57,6 +57,7 @@ class WindowsDoorbell implements DoorbellBackend {
     this.#thread?.cancel();
   }
 
+  /** SetEvent at once, deferred or not: an event already set absorbs the next ring anyway. */
   ring(pid: number, thread: number): boolean {
     const k = kernel32();
     const key = `${pid}/${thread}`;
@@ -69,6 +70,9 @@ class WindowsDoorbell implements DoorbellBackend {
     }
     return k.SetEvent(peer) !== 0;
   }
+
+  /** Nothing is queued on Windows: a ring is one SetEvent, and an event already set absorbs the next. */
+  flush(): void {}
 
   forget(pid: number): void {
     const prefix = `${pid}/`;

@@ -9,7 +9,7 @@
  * channel whose peer is slow or idle stops spending CPU on it.
  */
 import { describe, expect, it } from 'vitest';
-import { LEARN_SPINS, SpinPolicy } from '../src/spin.js';
+import { LEARN_SPINS, SpinPolicy, TURN_SPIN_MS, spinFor, turnSpinLeft } from '../src/spin.js';
 
 const CEILING_MS = 0.05;
 /** The misses of a cold start: the first round trips of two fresh processes. */
@@ -70,5 +70,28 @@ describe('SpinPolicy', () => {
     const policy = new SpinPolicy(0, quiet);
     expect(policy.budget(0, true)).toBe(0);
     expect(policy.budget(0, false)).toBe(0);
+  });
+});
+
+describe('the spins of one turn of the event loop', () => {
+  it('asynchronous waits share TURN_SPIN_MS per turn, all channels together; blocking ones do not', async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(turnSpinLeft()).toBe(TURN_SPIN_MS);
+    let polls = 0;
+    const never = (): boolean => (polls++, false);
+    // A peer that was awake earns a whole ceiling (1 ms here), but the turn has only TURN_SPIN_MS.
+    expect(spinFor(new SpinPolicy(1, quiet), never, true, Infinity, true)).toBe(false);
+    expect(turnSpinLeft()).toBeLessThanOrEqual(0);
+    // Another channel in the same turn: one look, no spin.
+    polls = 0;
+    expect(spinFor(new SpinPolicy(1, quiet), never, true, Infinity, true)).toBe(false);
+    expect(polls).toBe(1);
+    // A blocking wait holds its own thread, not an event loop that others share: it still spins.
+    polls = 0;
+    spinFor(new SpinPolicy(0.2, quiet), never, true);
+    expect(polls).toBeGreaterThan(64);
+    // The next turn has the whole budget again.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(turnSpinLeft()).toBe(TURN_SPIN_MS);
   });
 });
