@@ -187,6 +187,27 @@ export function checkGoals(run: BenchRun): GoalCheck[] {
   }
   const notTaken = run.skipped.filter((s) => s.target === 'shm' && s.scenario === 'many-channels' && s.channels !== undefined);
   for (const s of notTaken) many.push({ ok: false, text: `${s.channels} channels: not measured (${s.reason})`, polluted: false });
+  // Issue 20 §3: shm at 1,024 channels keeps half its 16-channel rate, and no channel starves.
+  const shmMany = results.filter((x) => x.target === 'shm' && x.scenario === 'many-channels');
+  const at16 = shmMany.find((x) => x.channels === 16);
+  const at1024 = shmMany.find((x) => x.channels === 1024);
+  const scale: Check[] = [];
+  if (at16?.roundTripsPerSec && at1024?.roundTripsPerSec) {
+    const ratio = at1024.roundTripsPerSec / at16.roundTripsPerSec;
+    scale.push({
+      ok: ratio >= 0.5,
+      text: `1024: ${formatCount(at1024.roundTripsPerSec)}/s vs 16: ${formatCount(at16.roundTripsPerSec)}/s (×${sig(ratio)}); slowest channel at 1024: ${formatCount(at1024.slowestChannelRoundTripsPerSec)}/s`,
+      polluted: polluted(at16, at1024),
+    });
+  }
+  goals.push(
+    goal(
+      '20.3-many-channels-scale',
+      'issue 20 §3: shm:// aggregate round trips at 1,024 channels ≥ 50 % of its rate at 16',
+      scale,
+      'needs many-channels with shm at 16 and 1,024 channels',
+    ),
+  );
   goals.push(
     goal(
       '13.3-many-channels',

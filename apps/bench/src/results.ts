@@ -202,6 +202,8 @@ export interface CaseResult {
   throughput?: Throughput;
   /** many-channels: round trips per second, all channels together. */
   roundTripsPerSec?: number;
+  /** many-channels: the round trips per second of the channel that made the fewest in a window (median over windows). */
+  slowestChannelRoundTripsPerSec?: number;
   /** Median over trials: user + system CPU of every process per message. */
   cpu: CpuCost;
   /** Each process's peak resident set (maxRSS) in bytes, by role. For a peer kept across sizes, the peak so far. */

@@ -40,7 +40,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * channels until it holds `count` (a connect that fails fails the command
  * with the transport's error: that count is over what the transport takes);
  * `mc-run` runs every channel's round trip loop, lets it warm up, then
- * counts the round trips of all channels in each trial's window.
+ * counts the round trips of all channels in each trial's window, and those
+ * of the channel that made the fewest (no channel may be starved).
  */
 function manyChannels(spec: PeerSpec, control: ControlClient, closers: Array<() => Promise<void>>): void {
   const options = { maxMessageBytes: Math.max(spec.maxSize, 1024) };
@@ -70,13 +71,16 @@ function manyChannels(spec: PeerSpec, control: ControlClient, closers: Array<() 
     const trials = Number(args['trials']);
     let running = true;
     let done = 0;
+    /** Each channel's own round trips, for the slowest channel's share of a window. */
+    const each = new Array<number>(Math.min(count, held.length)).fill(0);
     const c0 = snapshot();
-    const loops = held.slice(0, count).map(async ({ channel, replies }) => {
+    const loops = held.slice(0, count).map(async ({ channel, replies }, i) => {
       while (running) {
         await channel.send(payload);
         const next = await replies.next();
         if (next.done) throw new Error('a channel closed during the round trips');
         done++;
+        each[i]!++;
       }
     });
     // A failing loop stops them all (and fails the command below).
@@ -84,16 +88,18 @@ function manyChannels(spec: PeerSpec, control: ControlClient, closers: Array<() 
       running = false;
     });
     all.catch(() => undefined);
-    const windows: Array<{ roundTrips: number; elapsedNs: number }> = [];
+    const windows: Array<{ roundTrips: number; elapsedNs: number; slowest: number }> = [];
     try {
       const start = done;
       await Promise.race([sleep(Number(args['warmMs'])), all]);
       // A loop that fails rejects `all`, which ends the race and the command at once.
       for (let t = 0; t < trials; t++) {
         const d0 = done;
+        const e0 = [...each];
         const t0 = now();
         await Promise.race([sleep(Number(args['windowMs'])), all]);
-        windows.push({ roundTrips: done - d0, elapsedNs: Number(now() - t0) });
+        const slowest = each.reduce((min, n, i) => Math.min(min, n - e0[i]!), Number.POSITIVE_INFINITY);
+        windows.push({ roundTrips: done - d0, elapsedNs: Number(now() - t0), slowest: Number.isFinite(slowest) ? slowest : 0 });
       }
       running = false;
       await all;

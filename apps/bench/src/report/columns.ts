@@ -110,6 +110,10 @@ export function throughputColumns(fanIn: boolean): readonly Column[] {
 export const MANY_CHANNELS_COLUMNS: readonly Column[] = [
   { header: 'round trips (all channels)', cell: (r) => `${formatCount(r.roundTripsPerSec)}/s` },
   SPREAD,
+  {
+    header: 'slowest channel',
+    cell: (r) => (r.slowestChannelRoundTripsPerSec === undefined ? '—' : `${formatCount(r.slowestChannelRoundTripsPerSec)}/s`),
+  },
   TO_PIPE,
   CPU,
   rssColumn('client/server'),

@@ -45,8 +45,9 @@ export async function runManyChannels(session: Session, plan: Planned, ctx: Case
       const s1 = cpuOf(await server.handle.request('end'));
       return { run, serverCpu: delta(s0, s1) };
     });
-    const windows = value.run['windows'] as Array<{ roundTrips: number; elapsedNs: number }>;
+    const windows = value.run['windows'] as Array<{ roundTrips: number; elapsedNs: number; slowest?: number }>;
     const rates = windows.map((w) => w.roundTrips / (w.elapsedNs / 1e9));
+    const slowest = windows.map((w) => (w.slowest ?? 0) / (w.elapsedNs / 1e9));
     const clientCpu = cpuOf(value.run['cpu']);
     const all = Number(value.run['roundTrips']);
     ctx.results.push({
@@ -63,6 +64,7 @@ export async function runManyChannels(session: Session, plan: Planned, ctx: Case
       load: 0,
       channels,
       roundTripsPerSec: median(rates),
+      slowestChannelRoundTripsPerSec: median(slowest),
       // Over the whole run of the command (warm-up included, the same loop): a round trip is two messages.
       cpu: cpuCost({ client: clientCpu, server: value.serverCpu }, 2 * Math.max(1, all)),
       peakRssBytes: { client: clientCpu.maxRssBytes, server: value.serverCpu.maxRssBytes },
