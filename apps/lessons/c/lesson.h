@@ -8,7 +8,8 @@
  * century ships) and no `void main` (main returns int in C and C++; the
  * exit status is how a parent or a shell learns what happened).
  *
- * Builds with cc on Linux and x86_64-w64-mingw32-gcc for Windows.
+ * Builds with cc on Linux, x86_64-w64-mingw32-gcc for Windows, and MSVC's
+ * cl (checked with clang in MSVC mode, test/msvc.test.ts: no MSVC runs here).
  */
 #ifndef LESSON_H
 #define LESSON_H
@@ -172,8 +173,11 @@ static inline void to_wide(const char *utf8, wchar_t *out, int count) {
 /* Atomics the lessons' C programs share memory with, in a form both gcc (and
  * clang, mingw) and MSVC accept: gcc's __atomic builtins, MSVC's interlocked
  * intrinsics (a full barrier, so sequentially consistent as the gcc form is).
- * C11 <stdatomic.h> would do on gcc but needs /experimental:c11atomics on MSVC. */
-#if defined(_MSC_VER) && !defined(__clang__)
+ * C11 <stdatomic.h> would do on gcc but needs /experimental:c11atomics on MSVC.
+ * The MSVC branch is for clang-cl too (it has these intrinsics), so that
+ * test/msvc.test.ts, which checks the sources in clang's MSVC mode, checks
+ * the branch MSVC compiles. */
+#if defined(_MSC_VER)
 #include <intrin.h>
 static inline uint32_t atomic_load_u32(volatile uint32_t *p) { return (uint32_t)_InterlockedOr((volatile long *)p, 0); }
 static inline void atomic_store_u32(volatile uint32_t *p, uint32_t v) { _InterlockedExchange((volatile long *)p, (long)v); }

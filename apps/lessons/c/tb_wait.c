@@ -56,8 +56,11 @@ int main(int argc, char **argv) {
   PROCESS_INFORMATION pi;
   if (!CreateProcessW(self, command, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) fail("CreateProcessW", GetLastError());
   CloseHandle(pi.hThread);
-  /* Four objects of two kinds in one array: three events and a process. */
-  HANDLE all[4] = {events[0], events[1], events[2], pi.hProcess};
+  /* Four objects of two kinds in one array: three events and a process (set one by one:
+   * MSVC's C wants constants in an array's initializer, warning C4204). */
+  HANDLE all[4];
+  for (int i = 0; i < 3; i++) all[i] = events[i];
+  all[3] = pi.hProcess;
   DWORD r = WaitForMultipleObjects(4, all, FALSE, INFINITE);
   say("returned WAIT_OBJECT_0 + %lu: %s is signalled", (unsigned long)(r - WAIT_OBJECT_0), r < WAIT_OBJECT_0 + 4 ? NAMES[r - WAIT_OBJECT_0] : "?");
   SetEvent(ack);
