@@ -22,7 +22,8 @@ export const MAX_POOL_CAPACITY = 2 ** 30;
 /** Header words (byte offset / 4). */
 const P = { magic: 0, version: 1, capacity: 2, dataOffset: 3, producerPid: 4 } as const;
 
-const align8 = (n: number): number => (n + 7) & ~7;
+/** `n` rounded up to a multiple of 8 (n below 2^31). */
+export const align8 = (n: number): number => (n + 7) & ~7;
 
 /** The OS-independent name of ring `ring`'s pool in the pair region `pairName` (ring-protocol §6). */
 export function poolName(pairName: string, ring: 0 | 1): string {

@@ -10,6 +10,7 @@ import { detach } from '@ipckit/native';
 import { IpcError } from '@ipckit/core';
 import type { Mapping, OsHandle, ShmBackend } from './backend.js';
 import { seqDiff } from './topic-control.js';
+import { MAX_POOL_CAPACITY, MIN_POOL_CAPACITY, align8 } from './pool.js';
 
 /** 'TOPD' as a little-endian u32, stored last. */
 export const DATA_MAGIC = 0x44504f54;
@@ -20,8 +21,8 @@ export const DATA_HEADER_BYTES = 128;
 export const DESCRIPTOR_BYTES = 16;
 /** The pool starts on this boundary. */
 const POOL_ALIGN = 4096;
-export const MIN_POOL_CAPACITY = 2 ** 16;
-export const MAX_POOL_CAPACITY = 2 ** 30;
+// The same bounds as a channel's payload pool (pool.ts, docs/ring-protocol.md §6): one placement rule for both.
+export { MIN_POOL_CAPACITY, MAX_POOL_CAPACITY } from './pool.js';
 /** The largest `maxMessageBytes` a topic takes: half the largest pool. */
 export const MAX_TOPIC_MESSAGE_BYTES = MAX_POOL_CAPACITY / 2;
 /** A publisher's `maxMessageBytes` unless it asks for another: 1 MiB (an 8 MiB pool with the default capacity). */
@@ -73,7 +74,7 @@ export const POOL_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
  * that a publisher of large messages is not held to one or two in flight.
  */
 export function poolCapacityFor(capacity: number, maxMessageBytes: number): number {
-  const inFlight = Math.min(capacity * Math.ceil(maxMessageBytes / 8) * 8, POOL_IN_FLIGHT_BYTES);
+  const inFlight = Math.min(capacity * align8(maxMessageBytes), POOL_IN_FLIGHT_BYTES);
   return Math.min(MAX_POOL_CAPACITY, pow2AtLeast(Math.max(2 * maxMessageBytes, inFlight), MIN_POOL_CAPACITY));
 }
 
@@ -145,8 +146,6 @@ export function readShape(words: Int32Array, size: number, what: string): DataSh
   }
   return shape;
 }
-
-const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 /** Where a message goes in the pool, and what it overwrites. */
 export interface Placement {
