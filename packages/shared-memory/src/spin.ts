@@ -146,28 +146,40 @@ export function spin(ready: () => boolean, ms: number): boolean {
 
 /**
  * The most the asynchronous waits of one thread spin in one turn of its
- * event loop, all channels together. A spin holds the event loop: while one
+ * event loop, all channels together, past the first channel side to spin
+ * in it (see turnSpinLeft). A spin holds the event loop: while one
  * channel spins for its reply, no other channel of the thread is served, and
  * a peer that is awake (which earns a full spin) may be busy with other
- * channels than this one. One busy conversation keeps spinning (its spins
- * catch in a microsecond or so, so a turn holds dozens of round trips before
- * the budget sends one wait to sleep); a thousand channels in one process
- * spin once per turn instead of each holding the loop for the ceiling.
+ * channels than this one. One busy conversation is not held to it (the
+ * first side to spin in a turn spins as its policy says); a thousand
+ * channels in one process share one ceiling's worth per turn instead of
+ * each holding the loop for the ceiling.
  */
 export const TURN_SPIN_MS = 0.05;
 let turnSpentMs = 0;
+/** The policy that spun first in this turn: alone, it is not held to the turn's budget (nobody else waits behind it). */
+let turnOwner: SpinPolicy | undefined;
 let turnResetPending = false;
 const resetTurn = (): void => {
   turnSpentMs = 0;
+  turnOwner = undefined;
   turnResetPending = false;
 };
 
-/** What this thread's asynchronous waits may still spin in this turn of the event loop, ms. */
-export function turnSpinLeft(): number {
+/**
+ * What this thread's asynchronous waits may still spin in this turn of the
+ * event loop, ms; for `policy`, Infinity when it is the first (so far the
+ * only) one to spin in this turn: one channel's spins take nothing from
+ * others, and holding it to the budget made a just-connected pair, whose
+ * cold first replies take tens of µs, sleep and teach each other to
+ * (issue 20 §1: its first 1,000 round trips went from 5.5 to 52 µs).
+ */
+export function turnSpinLeft(policy?: SpinPolicy): number {
   if (!turnResetPending) {
     turnResetPending = true;
     setImmediate(resetTurn);
   }
+  if (policy !== undefined && (turnOwner ??= policy) === policy) return Infinity;
   return TURN_SPIN_MS - turnSpentMs;
 }
 
@@ -179,7 +191,7 @@ export function turnSpinLeft(): number {
  */
 export function spinFor(policy: SpinPolicy, ready: () => boolean, peerAwake: boolean, limitMs = Infinity, shareTurn = false): boolean {
   const started = now();
-  const budget = Math.min(policy.budget(started, peerAwake), limitMs, shareTurn ? turnSpinLeft() : Infinity);
+  const budget = Math.min(policy.budget(started, peerAwake), limitMs, shareTurn ? turnSpinLeft(policy) : Infinity);
   if (budget <= 0) return ready();
   // The answer spun for may need a ring this thread has queued (doorbell.ts).
   flushRings();
