@@ -26,7 +26,6 @@ const CHART_WORDS = {
     ['ROUND TRIP', '往返'],
     ['ONE-WAY', '单向'],
     ['1 writer → 1 reader', '1 个写端 → 1 个读端'],
-    ['3 writers → 1 reader', '3 个写端 → 1 个读端'],
     ['CPU per message (log scale)', '每条消息的 CPU（对数坐标）'],
     ['Many channels — aggregate ROUND TRIPS per second, 64 B', '多个通道：每秒往返总次数，64 B'],
     ['channels held by the client (log scale)', '客户端持有的通道数（对数坐标）'],
@@ -48,7 +47,8 @@ export function translateChart(svg, lang) {
   );
   const words = CHART_WORDS[lang];
   if (!words) return svg;
-  const tr = (text) => words.reduce((t, [en, zh]) => t.split(en).join(zh), text);
+  // The fan-in's writer count is the run's (--writers; 3 in the quick profile, 4 in the default).
+  const tr = (text) => words.reduce((t, [en, zh]) => t.split(en).join(zh), text).replace(/\b(\d+) writers → 1 reader/g, '$1 个写端 → 1 个读端');
   return svg
     .replace(/aria-label="([^"]*)"/g, (_, t) => `aria-label="${tr(t)}"`)
     .replace(/<(text|title)\b([^>]*)>([^<]*)</g, (_, tag, attrs, t) => `<${tag}${attrs}>${tr(t)}<`);
