@@ -12,6 +12,13 @@ import { encodeSpec, type PeerSpec, type Role } from './peers/spec.js';
 import type { Profile } from './profile.js';
 import type { TargetDef } from './targets.js';
 
+/**
+ * Node options for every peer process, from IPCKIT_BENCH_PEER_FLAGS (split on
+ * spaces), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the peers,
+ * which NODE_OPTIONS does not allow. Empty by default.
+ */
+const PEER_NODE_FLAGS: readonly string[] = (process.env['IPCKIT_BENCH_PEER_FLAGS'] ?? '').split(' ').filter(Boolean);
+
 const PEER_SCRIPT = fileURLToPath(new URL('./peer.js', import.meta.url));
 
 /** A peer process the orchestrator started (or one a peer forked: then `child` is undefined). */
@@ -48,9 +55,9 @@ export class Session {
     };
   }
 
-  /** Starts a peer process and waits for it to connect to the side channel. */
+  /** Starts a peer process (node with PEER_NODE_FLAGS) and waits for it to connect to the side channel. */
   async spawn(spec: PeerSpec): Promise<Peer> {
-    const child = spawn(process.execPath, [PEER_SCRIPT, String(this.control.port), encodeSpec(spec)], {
+    const child = spawn(process.execPath, [...PEER_NODE_FLAGS, PEER_SCRIPT, String(this.control.port), encodeSpec(spec)], {
       stdio: ['ignore', 'ignore', 'pipe'],
       windowsHide: true,
     });

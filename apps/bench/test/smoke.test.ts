@@ -12,7 +12,7 @@
  * JSON, fresh processes per trial, and its goal entry.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -433,5 +433,18 @@ describe('ipckit-bench --quick', () => {
     expect(run.stdout).toContain('the first 1,000 ROUND TRIPS of a fresh pair of processes');
     expect(run.stdout).toContain('issue 20 §1: shm first 1,000 round trips within 3× the floor, async and sync');
     expect(readFileSync(htmlFile, 'utf8')).toContain('First 1,000 round trips after connect — round trip, fresh processes, no warm-up');
+  });
+
+  it('starts every peer with the node options of IPCKIT_BENCH_PEER_FLAGS (a CPU profile each here)', () => {
+    const profiles = join(dir, 'peer-profiles');
+    const run = spawnSync(
+      process.execPath,
+      [CLI, '--quick', '--transports', 'pipe', '--baselines', 'none', '--scenarios', 'idle', '--idle-seconds', '0.2', '--progress', 'none'],
+      { encoding: 'utf8', timeout: 600_000, env: { ...process.env, IPCKIT_BENCH_PEER_FLAGS: `--cpu-prof --cpu-prof-dir=${profiles}` } },
+    );
+    expect(run.status, `exit ${run.status}\n${run.stdout}\n${run.stderr}`).toBe(0);
+    // The idle case runs a reader and a writer peer; the bench's own process is not profiled.
+    const written = existsSync(profiles) ? readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile')) : [];
+    expect(written.length).toBeGreaterThanOrEqual(2);
   });
 });
