@@ -47,6 +47,8 @@ interface ProcCounters {
   runnable: number;
   /** utime + stime of each process of this run's tree, by pid, ticks. */
   own: Map<number, number>;
+  /** utime + stime of every other process (kernel threads included), by pid, with its name, ticks. */
+  others: Map<number, { name: string; ticks: number }>;
 }
 
 /** A sample with the raw counters the check needs. */
@@ -78,7 +80,8 @@ function readProcStat(): Pick<ProcCounters, 'busy' | 'steal' | 'total' | 'runnab
 }
 
 /**
- * CPU ticks of this process and all its descendants, from /proc/<pid>/stat:
+ * CPU ticks of this process and all its descendants (`own`), and of every
+ * other process by name (`others`), from /proc/<pid>/stat. Own:
  * each one's utime + stime, plus cutime + cstime, the time of its children
  * that have exited and been waited for. A peer that exits during a case (the
  * first-round-trips scenario starts and stops its peers in every trial) has
@@ -86,14 +89,15 @@ function readProcStat(): Pick<ProcCounters, 'busy' | 'steal' | 'total' | 'runnab
  * cutime/cstime, so it still counts as this run's and not as another
  * process's. A live child is not in its parent's cutime, so nothing counts twice.
  */
-function ownTree(): Map<number, number> {
+function processTree(): Pick<ProcCounters, 'own' | 'others'> {
   const parent = new Map<number, number>();
   const ticks = new Map<number, number>();
+  const names = new Map<number, { name: string; ticks: number }>();
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return ticks;
+    return { own: ticks, others: names };
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
@@ -109,6 +113,7 @@ function ownTree(): Map<number, number> {
     parent.set(pid, Number(fields[1]));
     // utime stime cutime cstime: fields 14-17 of proc(5), 11-14 after "state".
     ticks.set(pid, Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]));
+    names.set(pid, { name: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), ticks: Number(fields[11]) + Number(fields[12]) });
   }
   const own = new Map<number, number>();
   for (const [pid, t] of ticks) {
@@ -119,7 +124,8 @@ function ownTree(): Map<number, number> {
       }
     }
   }
-  return own;
+  for (const pid of own.keys()) names.delete(pid);
+  return { own, others: names };
 }
 
 /** Looks at the machine now. */
@@ -130,7 +136,7 @@ export function snapshotMachine(): MachineSnapshot {
   if (stat) {
     sample.stealSeconds = stat.steal / USER_HZ;
     if (Number.isFinite(stat.runnable)) sample.runnable = stat.runnable;
-    return { sample, atNs: process.hrtime.bigint(), proc: { ...stat, own: ownTree() } };
+    return { sample, atNs: process.hrtime.bigint(), proc: { ...stat, ...processTree() } };
   }
   return { sample, atNs: process.hrtime.bigint() };
 }
@@ -152,7 +158,7 @@ export function checkMachine(before: MachineSnapshot, after: MachineSnapshot): M
   if (total <= 0) return { ...base, quiet: null, reasons: ['not checked: /proc/stat did not advance during the case'] };
   const cores = availableParallelism();
   // A process of this run counts from its first sample (0 when it started during the case);
-  // one that exited during the case counts through its parent's cutime/cstime (see ownTree).
+  // one that exited during the case counts through its parent's cutime/cstime (see processTree).
   let own = 0;
   for (const [pid, t] of b.own) own += t - (a.own.get(pid) ?? 0);
   const otherTicks = Math.max(0, b.busy - a.busy - own);
@@ -161,12 +167,39 @@ export function checkMachine(before: MachineSnapshot, after: MachineSnapshot): M
   const stealPercent = ((b.steal - a.steal) * 100) / total;
   const reasons: string[] = [];
   if (otherTicks > QUIET_OTHER_CORES * wallTicks + TICK_SLACK) {
-    reasons.push(`other processes used ${(otherCpuCores * 100).toFixed(0)} % of a core (quiet: under ${QUIET_OTHER_CORES * 100} %)`);
+    const most = busiestOthers(a.others, b.others, wallTicks);
+    reasons.push(
+      `other processes used ${(otherCpuCores * 100).toFixed(0)} % of a core (quiet: under ${QUIET_OTHER_CORES * 100} %)${most ? `, most of it ${most}` : ''}`,
+    );
   }
   if (b.steal - a.steal > (QUIET_STEAL_PERCENT / 100) * total + TICK_SLACK) {
     reasons.push(`the hypervisor stole ${stealPercent.toFixed(1)} % of the CPU time (quiet: under ${QUIET_STEAL_PERCENT} %)`);
   }
   return { ...base, otherCpuCores, stealPercent, quiet: reasons.length === 0, reasons };
+}
+
+/**
+ * The (at most three) other processes that used the most CPU between two
+ * looks, e.g. "kdamond.0 31 %, node 12 %" (percent of one core over the
+ * window), or '' when none used a tick. A process that started in between
+ * counts from 0; kernel threads are named as the kernel names them. The rest
+ * of "other" time is in no process that lived at both looks.
+ */
+export function busiestOthers(
+  before: ReadonlyMap<number, { name: string; ticks: number }>,
+  after: ReadonlyMap<number, { name: string; ticks: number }>,
+  wallTicks: number,
+): string {
+  const used: Array<{ name: string; ticks: number }> = [];
+  for (const [pid, { name, ticks }] of after) {
+    const delta = ticks - (before.get(pid)?.ticks ?? 0);
+    if (delta > 0) used.push({ name, ticks: delta });
+  }
+  return used
+    .sort((x, y) => y.ticks - x.ticks)
+    .slice(0, 3)
+    .map((u) => `${u.name} ${((u.ticks * 100) / wallTicks).toFixed(0)} %`)
+    .join(', ');
 }
 
 /** The one-line verdict for tables: "quiet", "NOT QUIET" or "not checked". */
