@@ -31,6 +31,7 @@ import {
   type FdWatch,
 } from '@ipckit/sys/posix';
 import type { DoorbellBackend } from './backend.js';
+import { atTurnEnd } from './turns.js';
 
 const UID = process.getuid?.() ?? 0;
 /**
@@ -198,7 +199,7 @@ class PosixDoorbell implements DoorbellBackend {
       this.#connections.set(key, fd);
     }
     if (!defer) return this.#send(key, fd, [token >>> 0]);
-    if (this.#turnEnd === undefined) this.#turnEnd = setImmediate(this.#endTurn);
+    this.#endTurnSoon();
     if (!this.#rungThisTurn.has(key)) {
       this.#rungThisTurn.add(key);
       return this.#send(key, fd, [token >>> 0]);
@@ -224,16 +225,14 @@ class PosixDoorbell implements DoorbellBackend {
     }
   }
 
-  readonly #endTurn = (): void => {
-    this.#turnEnd = undefined;
+  readonly #endTurnSoon = atTurnEnd(() => {
     this.flush();
     this.#rungThisTurn.clear();
-  };
+  });
 
   /** Connections rung at once in this turn of the event loop, and the rings queued for the rest of it. */
   readonly #rungThisTurn = new Set<string>();
   readonly #queued = new Map<string, number[]>();
-  #turnEnd: NodeJS.Immediate | undefined;
 
   /** Writes `tokens` on connection `key` in one send; false when the connection is gone (then forgotten). */
   #send(key: string, fd: number, tokens: readonly number[]): boolean {

@@ -37,6 +37,7 @@
 import { readFileSync } from 'node:fs';
 import { IS_LINUX } from '@ipckit/sys';
 import { flushRings } from './doorbell.js';
+import { atTurnEnd } from './turns.js';
 
 /** How often the thread's scheduling statistics are read (a read costs about 25 µs). */
 const SAMPLE_MS = 50;
@@ -159,12 +160,10 @@ export const TURN_SPIN_MS = 0.05;
 let turnSpentMs = 0;
 /** The policy that spun first in this turn: alone, it is not held to the turn's budget (nobody else waits behind it). */
 let turnOwner: SpinPolicy | undefined;
-let turnResetPending = false;
-const resetTurn = (): void => {
+const resetAtTurnEnd = atTurnEnd(() => {
   turnSpentMs = 0;
   turnOwner = undefined;
-  turnResetPending = false;
-};
+});
 
 /**
  * What this thread's asynchronous waits may still spin in this turn of the
@@ -175,10 +174,7 @@ const resetTurn = (): void => {
  * (issue 20 §1: its first 1,000 round trips went from 5.5 to 52 µs).
  */
 export function turnSpinLeft(policy?: SpinPolicy): number {
-  if (!turnResetPending) {
-    turnResetPending = true;
-    setImmediate(resetTurn);
-  }
+  resetAtTurnEnd();
   if (policy !== undefined && (turnOwner ??= policy) === policy) return Infinity;
   return TURN_SPIN_MS - turnSpentMs;
 }

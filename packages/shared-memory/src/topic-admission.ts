@@ -9,6 +9,7 @@ import type { Waiter } from '@ipckit/native';
 import type { ProcessWatch, ShmBackend } from './backend.js';
 import type { Doorbell } from './doorbell.js';
 import { WATCHDOG_MS } from './ends.js';
+import { atTurnEnd } from './turns.js';
 import {
   ON_BELL,
   ON_DOORBELL,
@@ -267,11 +268,7 @@ export class SlotTable {
       }
       if (this.#wake(slot, sleeping, head) && defer) {
         this.#rungThisTurn.add(slot);
-        this.#turnEnd ??= setImmediate(() => {
-          this.#turnEnd = undefined;
-          this.#rungThisTurn.clear();
-          this.flushWakes();
-        });
+        this.#endTurnSoon();
       }
     }
   }
@@ -300,7 +297,10 @@ export class SlotTable {
   /** Slots rung at once in this turn of the event loop, and those deferred to its end (see wakeSleepers). */
   readonly #rungThisTurn = new Set<number>();
   readonly #deferred = new Set<number>();
-  #turnEnd: NodeJS.Immediate | undefined;
+  readonly #endTurnSoon = atTurnEnd(() => {
+    this.#rungThisTurn.clear();
+    this.flushWakes();
+  });
   #lastHead = 0;
 
   /** The publisher closes: every slot in use is rung (subscribers see the closed state), requests refused. */
@@ -316,8 +316,6 @@ export class SlotTable {
 
   /** Lets go of every watch and waiter. */
   dispose(): void {
-    if (this.#turnEnd) clearImmediate(this.#turnEnd);
-    this.#turnEnd = undefined;
     this.#deferred.clear();
     this.#rungThisTurn.clear();
     for (const watch of this.#watches.values()) watch.close();

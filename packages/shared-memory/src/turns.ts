@@ -16,16 +16,34 @@ export const RESOLVED = Promise.resolve();
  */
 const SETTLED_PER_TURN = 1024;
 
+/**
+ * A function that, however often it is called within one turn of the event
+ * loop, has `fn` run once on the loop's next check phase (setImmediate):
+ * what ends a turn's batching or resets a per-turn budget.
+ */
+export function atTurnEnd(fn: () => void): () => void {
+  let pending = false;
+  const run = (): void => {
+    pending = false;
+    fn();
+  };
+  return () => {
+    if (pending) return;
+    pending = true;
+    setImmediate(run);
+  };
+}
+
 /** Resolves on the event loop's next check phase (setImmediate). */
 export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 /** Sends and receives of every channel of this thread settled at once since the event loop's last check phase. */
 let settledThisTurn = 0;
-const newTurn = (): void => {
+const newTurn = atTurnEnd(() => {
   settledThisTurn = 0;
-};
+});
 
 /** True while this turn of the event loop may settle one more send or receive at once (see SETTLED_PER_TURN). */
 export function settledAtOnce(): boolean {
-  if (settledThisTurn++ === 0) setImmediate(newTurn);
+  if (settledThisTurn++ === 0) newTurn();
   return settledThisTurn <= SETTLED_PER_TURN;
 }
