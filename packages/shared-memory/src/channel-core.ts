@@ -122,7 +122,7 @@ export class ChannelCore {
       deliveryError: () => this.deliveryError(),
       write: (op) => {
         op.offset = this.write(op.message, op.offset);
-        ends.wakeConsumer(true);
+        ends.wakeConsumer(this.mayDeferRing(op.message.length));
       },
       waitWritable: (op) => this.waitWritable(() => this.writableNow(op)),
       interruptSend: () => ends.interruptSend(),
@@ -290,8 +290,20 @@ export class ChannelCore {
   #take(defer: boolean): Uint8Array | undefined {
     const message = this.rx.read();
     if (message !== undefined) this.heard = true;
-    if (message !== undefined || this.rx.midMessage) this.ends.wakeProducer(defer);
+    if (message !== undefined || this.rx.midMessage) this.ends.wakeProducer(defer && (message === undefined || message.length <= this.rx.maxChunk));
     return message;
+  }
+
+  /**
+   * Whether the doorbell ring that follows sending a message of `length` bytes
+   * may wait for the turn's end (posix-doorbell.ts): only for a message that
+   * fits one ring record (a receive follows the same rule, in #take). Batching saves a syscall per small message; a large
+   * one costs tens of µs to copy, and the peer waiting for it (or for the room
+   * it frees) would otherwise sleep until this thread's turn ended, which a
+   * stream of large messages can keep going for hundreds of µs (issue 20 §2).
+   */
+  mayDeferRing(length: number): boolean {
+    return length <= this.tx.maxChunk;
   }
 
   readableNow = (): boolean =>

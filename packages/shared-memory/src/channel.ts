@@ -82,7 +82,7 @@ export class ShmChannel implements Channel {
     let offset = 0;
     if (this.#c.queue.length === 0) {
       offset = this.#c.write(message, 0);
-      this.#c.ends.wakeConsumer(true);
+      this.#c.ends.wakeConsumer(this.#c.mayDeferRing(message.length));
       if (offset >= message.length && (offset > 0 || message.length > 0)) return settledAtOnce() ? RESOLVED : nextTurn();
     }
     return new Promise((resolve, reject) => this.#c.queue.add(message, offset, wait, resolve, reject));

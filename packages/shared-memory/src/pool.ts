@@ -77,8 +77,14 @@ export class PoolWriter {
   /** Where a message of `length` bytes would start, and the room it needs (a skip to offset 0 included). */
   #placeFor(length: number): { offset: number; need: number } {
     const pos = this.#head & (this.#capacity - 1);
-    // Empty: start again at 0 when the skip still leaves the room (it needs `capacity - pos + length` of `capacity`).
-    if (this.#head === this.#tail && pos !== 0 && align8(length) <= pos) return { offset: 0, need: this.#capacity - pos + align8(length) };
+    // Empty: start again at 0, on pages both sides touched lately (still in the cache), when the
+    // skip leaves room for the message after this one too. The skip counts as used until the
+    // consumer passes it, so a skip that took the rest of the pool would let one message be in
+    // flight: the producer would wait for each message to be read before writing the next
+    // (issue 20 §2).
+    if (this.#head === this.#tail && pos >= 2 * align8(length)) {
+      return { offset: 0, need: this.#capacity - pos + align8(length) };
+    }
     if (length > this.#capacity - pos) return { offset: 0, need: this.#capacity - pos + align8(length) };
     return { offset: pos, need: align8(length) };
   }
@@ -86,9 +92,7 @@ export class PoolWriter {
   /**
    * True when a message of `length` bytes fits now. `poolTail` is loaded
    * every time (one load per large message): a consumer that has caught up
-   * lets the message start again at offset 0, on pages both sides have
-   * touched already, instead of walking the whole pool and faulting in
-   * fresh pages on both sides.
+   * may let the message start again at offset 0 (see #placeFor).
    */
   fits(length: number): boolean {
     const used = (): number => (this.#head - this.#tail) >>> 0;

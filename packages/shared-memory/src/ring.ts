@@ -169,6 +169,8 @@ class RingBase {
   protected readonly mask: number;
   /** Byte offset of the header in the buffer (waiters need it). */
   readonly byteOffset: number;
+  /** The largest payload of one record: a longer message goes through the pool or in fragments. */
+  readonly maxChunk: number;
 
   constructor(buffer: ArrayBuffer, byteOffset: number) {
     this.byteOffset = byteOffset;
@@ -182,6 +184,7 @@ class RingBase {
     this.mask = capacity - 1;
     this.data = new Uint8Array(buffer, byteOffset + RING_HEADER_BYTES, capacity);
     this.words = new Int32Array(buffer, byteOffset + RING_HEADER_BYTES, capacity / 4);
+    this.maxChunk = maxRecordPayload(capacity);
   }
 
   /** Byte offset of a header word in the buffer. */
@@ -195,13 +198,11 @@ export class RingWriter extends RingBase {
   #head: number;
   #tail: number;
   readonly #source = new WordCache();
-  readonly maxChunk: number;
 
   constructor(buffer: ArrayBuffer, byteOffset: number) {
     super(buffer, byteOffset);
     this.#head = Atomics.load(this.h, W.head) >>> 0;
     this.#tail = Atomics.load(this.h, W.tail) >>> 0;
-    this.maxChunk = maxRecordPayload(this.capacity);
   }
 
   /** Free bytes, refreshing the consumer's position only when needed. */
@@ -607,8 +608,14 @@ export class RingReader extends RingBase {
       }
       if (word1 === POOL_RECORD && this.#partial === undefined) {
         const { bytes, end } = this.#poolMessage(pos, length);
-        const message = into !== undefined && into.length >= bytes.length ? into.subarray(0, bytes.length) : copyOut(bytes);
-        if (message !== bytes) message.set(bytes);
+        let message: Uint8Array;
+        if (into !== undefined && into.length >= bytes.length) {
+          message = into.subarray(0, bytes.length);
+          message.set(bytes);
+        } else {
+          // copyOut copies: a second set() here had doubled the cost of every large message received.
+          message = copyOut(bytes);
+        }
         this.pool!.release(end);
         this.#consume(length, true);
         return message;

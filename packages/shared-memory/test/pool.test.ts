@@ -1,11 +1,13 @@
 import { readdirSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { uniqueName } from '@ipckit/core';
 import { patternMessage, sameBytes } from '@ipckit/core/testing';
 import { RING_HEADERS } from '../src/channel.js';
 import { transport, type ShmChannel } from '../src/index.js';
 import { POOL_RECORD, READS_POOL, RECORD_HEADER_BYTES, RING_HEADER_BYTES, W } from '../src/ring.js';
-import { poolCapacityFor } from '../src/pool.js';
+import { PoolWriter, poolCapacityFor } from '../src/pool.js';
+import { shmBackend } from '../src/region.js';
+import { Doorbell } from '../src/doorbell.js';
 import { Child, fixture, shmLeftovers, watchdog } from './helpers.js';
 
 // The payload pool (docs/ring-protocol.md §6): a message larger than a ring record crosses
@@ -52,6 +54,94 @@ async function pair(): Promise<{ a: ShmChannel; b: ShmChannel; closeListener: ()
 const poolNames = (): string[] => readdirSync('/dev/shm').filter((f) => f.startsWith(`ipckit.p.${process.pid}.`) && f.endsWith('pool'));
 
 describe('shm payload pool', () => {
+  it("rings a writer waiting for room at once when a large message is read, and defers the ring after a small one to the turn's end", async () => {
+    // Deferring saves a syscall per small message (posix-doorbell.ts). After a large one, the writer
+    // would sleep for as long as the reader's turn goes on, which a stream of large messages keeps
+    // going for hundreds of µs (issue 20 §2).
+    // The real ring, watched: each call's `defer` (omitted means false).
+    const ring = vi.spyOn(Doorbell.prototype, 'ring');
+    closers.push(() => ring.mockRestore());
+    const defers = (): boolean[] => ring.mock.calls.map((call) => call[3] ?? false);
+    const name = uniqueName('shmpoold');
+    const listener = await transport.listen(name);
+    closers.push(() => listener.close());
+    const accepted = listener[Symbol.asyncIterator]().next();
+    // 4 KiB rings (a record holds at most 1016 bytes); a 128 KiB pool holds two 64 KiB messages.
+    const a = await transport.connect(name, { ringBytes: 4096, maxMessageBytes: 64 * KiB });
+    const b = (await accepted).value as ShmChannel;
+    closers.push(
+      () => a.close(),
+      () => b.close(),
+    );
+    const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    for (const [size, deferred] of [
+      [64 * KiB, false],
+      [600, true],
+    ] as const) {
+      // Fill the pool (large) or the ring (small) until a send has to wait, and let it fall asleep.
+      const sends: Array<Promise<void>> = [];
+      while (sends.length < 64) {
+        sends.push(a.send(patternMessage(size, sends.length)));
+        await nextTurn();
+        await nextTurn();
+        if (Atomics.load(a[RING_HEADERS]().tx, W.producerSleeping) !== 0) break;
+      }
+      expect(Atomics.load(a[RING_HEADERS]().tx, W.producerSleeping), `${size} B: the writer sleeps`).not.toBe(0);
+      ring.mockClear();
+      const got = await watchdog(b.receive(), 60_000, `a ${size}-byte message`);
+      expect(got && sameBytes(got, patternMessage(size, 0))).toBe(true);
+      expect(defers(), `${size} B`).toEqual([deferred]);
+      for (let i = 1; i < sends.length; i++) await watchdog(b.receive(), 60_000, `message ${i}`);
+      await watchdog(Promise.all(sends), 60_000, 'the sends');
+    }
+    // The same rule for a reader waiting for a message.
+    for (const [size, deferred] of [
+      [64 * KiB, false],
+      [600, true],
+    ] as const) {
+      const receive = b.receive();
+      for (let i = 0; i < 1000 && Atomics.load(a[RING_HEADERS]().tx, W.consumerSleeping) === 0; i++) await nextTurn();
+      expect(Atomics.load(a[RING_HEADERS]().tx, W.consumerSleeping), `${size} B: the reader sleeps`).not.toBe(0);
+      ring.mockClear();
+      await a.send(patternMessage(size, 7));
+      expect(defers(), `${size} B sent`).toEqual([deferred]);
+      const got = await watchdog(receive, 60_000, `a ${size}-byte message`);
+      expect(got && sameBytes(got, patternMessage(size, 7))).toBe(true);
+    }
+  });
+
+  it('keeps two largest messages in flight: after the reader caught up, the next one does not skip to offset 0 over the rest of the pool', async () => {
+    // A skip counts as used until the reader passes it. The writer used to start again at 0 whenever
+    // the pool was empty, so a message of half the pool, written after the reader caught up, took the
+    // whole pool: the writer waited for each message to be read before writing the next (issue 20 §2).
+    const backend = await shmBackend();
+    const h = new Int32Array(new SharedArrayBuffer(RING_HEADER_BYTES));
+    Atomics.store(h, W.consumerFlags, READS_POOL);
+    const writer = new PoolWriter(h, { backend, path: backend.osName(uniqueName('shmpoolw') + '.0pool') }, MiB);
+    closers.push(() => writer.close());
+    const capacity = poolCapacityFor(MiB);
+    const big = patternMessage(capacity / 2, 1);
+    const first = writer.write(big)!;
+    expect(first.offset).toBe(0);
+    Atomics.store(h, W.poolTail, first.end); // the reader caught up
+    const second = writer.write(big)!;
+    expect(second.offset).toBe(capacity / 2);
+    // The first half is free again while the second message is still being read: the third goes in now.
+    Atomics.store(h, W.poolTail, first.end);
+    expect(writer.fits(big.length)).toBe(true);
+    expect(writer.write(big)!.offset).toBe(0);
+    expect(writer.fits(big.length)).toBe(false);
+    // Small messages still start again at 0 once the reader caught up, when that leaves room for the next.
+    const small = patternMessage(64 * KiB, 2);
+    const writer2 = new PoolWriter(h, { backend, path: backend.osName(uniqueName('shmpoolw') + '.1pool') }, MiB);
+    closers.push(() => writer2.close());
+    Atomics.store(h, W.poolTail, 0);
+    let end = 0;
+    for (let i = 0; i < 2; i++) end = writer2.write(small)!.end;
+    Atomics.store(h, W.poolTail, end);
+    expect(writer2.write(small)!.offset).toBe(0);
+  });
+
   it('keeps messages already sent readable after their sender closed, before the peer reached them (the pool stays until read)', async () => {
     const { a, b } = await pair();
     const sizes = [5000, 64 * KiB, MiB];
