@@ -177,6 +177,42 @@ export function checkGoals(run: BenchRun): GoalCheck[] {
     goals.push(goal(`13.2-${t}-4k`, `issue 13 §2: ${labelOf(t)} streams every size ≥ 4 KiB at ≥ 10 % of the memcpy ceiling (cache-hot)`, large, none));
   }
 
+  // Issue 20 §2: the copying paths (send(bytes) / for await, receiveSync()) at large sizes.
+  const copying = ['shm', 'shm-sync'].filter((t) => shmTargets.includes(t));
+  const memoryShare: Check[] = [];
+  const overPipe: Check[] = [];
+  for (const r of results.filter((x) => copying.includes(x.target) && x.sizeBytes >= 4 * KiB && x.sizeBytes <= 16 * 1024 * KiB)) {
+    const where = `${labelOf(r.target)} ${r.scenario} ${formatSize(r.sizeBytes)}${r.load ? ` beside --load ${r.load}` : ''}`;
+    if (r.scenario === 'stream' && !r.load && r.sizeBytes >= 64 * KiB && r.ratios.toMemoryCeiling !== undefined) {
+      memoryShare.push({ ok: r.ratios.toMemoryCeiling >= 0.5, text: `${where}: ${(r.ratios.toMemoryCeiling * 100).toPrecision(2)} %`, polluted: polluted(r) });
+    }
+    const pipe = find('pipe', r.scenario, r.sizeBytes, r.load ?? 0);
+    if (r.scenario === 'stream' && r.throughput && pipe?.throughput) {
+      const ratio = r.throughput.messagesPerSec / pipe.throughput.messagesPerSec;
+      overPipe.push({ ok: ratio > 1, text: `${where}: ×${sig(ratio)} pipe's rate`, polluted: polluted(r, pipe) });
+    }
+    if (r.scenario === 'ping-pong' && r.latencyNs && pipe?.latencyNs) {
+      const ratio = r.latencyNs.p50 / pipe.latencyNs.p50;
+      overPipe.push({ ok: ratio < 1, text: `${where}: p50 ×${sig(ratio)} pipe's`, polluted: polluted(r, pipe) });
+    }
+  }
+  goals.push(
+    goal(
+      '20.2-memory-ceiling',
+      'issue 20 §2: quiet, shm:// copying streams (async and receiveSync()) at ≥ 64 KiB reach ≥ 50 % of the memory-bound memcpy ceiling',
+      memoryShare,
+      'needs stream sizes ≥ 64 KiB for shm or shm-sync with the memcpy-ram baseline',
+    ),
+  );
+  goals.push(
+    goal(
+      '20.2-over-pipe',
+      "issue 20 §2: shm:// async and sync round trips and streams beat named-pipe's at every size from 4 KiB to 16 MiB, quiet and loaded",
+      overPipe,
+      'needs ping-pong or stream at 4 KiB–16 MiB for shm or shm-sync with pipe',
+    ),
+  );
+
   // §3: many channels.
   const many: Check[] = [];
   for (const r of results.filter((x) => x.target === 'shm' && x.scenario === 'many-channels')) {
