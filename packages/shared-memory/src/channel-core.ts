@@ -295,12 +295,13 @@ export class ChannelCore {
   }
 
   /**
-   * Whether the doorbell ring that follows sending a message of `length` bytes
-   * may wait for the turn's end (posix-doorbell.ts): only for a message that
-   * fits one ring record (a receive follows the same rule, in #take). Batching saves a syscall per small message; a large
-   * one costs tens of µs to copy, and the peer waiting for it (or for the room
-   * it frees) would otherwise sleep until this thread's turn ended, which a
-   * stream of large messages can keep going for hundreds of µs (issue 20 §2).
+   * Whether the doorbell ring that follows sending a message of `length`
+   * bytes may wait for the turn's end (posix-doorbell.ts): only for a message
+   * that fits one ring record (a receive follows the same rule, in #take).
+   * Batching saves a syscall per small message; a large one costs tens of µs
+   * to copy, and the peer waiting for it (or for the room it frees) would
+   * otherwise sleep until this thread's turn ended, which a stream of large
+   * messages can keep going for hundreds of µs (issue 20 §2).
    */
   mayDeferRing(length: number): boolean {
     return length <= this.tx.maxChunk;
