@@ -167,6 +167,25 @@ describe('shm payload pool', () => {
     expect(poolNames()).toEqual([]);
   });
 
+  it('copies a pool message out once: one set() of its bytes per receive, async and sync', async () => {
+    const { a, b } = await pair();
+    const size = 64 * KiB;
+    await a.send(patternMessage(size, 1));
+    await a.send(patternMessage(size, 2));
+    // Both records are in the ring now. Count the copies of `size` bytes that each receive makes
+    // (a second set() after copyOut had doubled the cost of every large message, issue 20 §2).
+    const set = vi.spyOn(Uint8Array.prototype, 'set');
+    closers.push(() => set.mockRestore());
+    const copies = (): number => set.mock.calls.filter((call) => call[0].length === size).length;
+    const first = await watchdog(b.receive(), 60_000, 'the async receive');
+    expect(copies(), 'async').toBe(1);
+    const second = b.receiveSync(60_000);
+    expect(copies(), 'sync').toBe(2);
+    set.mockRestore();
+    expect(first && sameBytes(first, patternMessage(size, 1))).toBe(true);
+    expect(second && sameBytes(second, patternMessage(size, 2))).toBe(true);
+  });
+
   it('carries messages from 64 KiB to 16 MiB whole and in order, as one record each, both ways (async)', async () => {
     const { channel } = await echo(4096);
     const { tx, rx } = channel[RING_HEADERS]();
