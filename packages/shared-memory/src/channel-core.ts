@@ -290,21 +290,21 @@ export class ChannelCore {
   #take(defer: boolean): Uint8Array | undefined {
     const message = this.rx.read();
     if (message !== undefined) this.heard = true;
-    if (message !== undefined || this.rx.midMessage) this.ends.wakeProducer(defer && (message === undefined || message.length <= this.rx.maxChunk));
+    if (message !== undefined || this.rx.midMessage) this.ends.wakeProducer(defer && (message === undefined || this.mayDeferRing(message.length, this.rx)));
     return message;
   }
 
   /**
-   * Whether the doorbell ring that follows sending a message of `length`
-   * bytes may wait for the turn's end (posix-doorbell.ts): only for a message
-   * that fits one ring record (a receive follows the same rule, in #take).
-   * Batching saves a syscall per small message; a large one costs tens of µs
-   * to copy, and the peer waiting for it (or for the room it frees) would
-   * otherwise sleep until this thread's turn ended, which a stream of large
-   * messages can keep going for hundreds of µs (issue 20 §2).
+   * Whether the doorbell ring that follows moving a message of `length`
+   * bytes through `ring` (sent into tx, the default, or read from rx) may
+   * wait for the turn's end (posix-doorbell.ts): only for a message that fits
+   * one ring record. Batching saves a syscall per small message; a large one
+   * costs tens of µs to copy, and the peer waiting for it (or for the room it
+   * frees) would otherwise sleep until this thread's turn ended, which a
+   * stream of large messages can keep going for hundreds of µs (issue 20 §2).
    */
-  mayDeferRing(length: number): boolean {
-    return length <= this.tx.maxChunk;
+  mayDeferRing(length: number, ring: RingReader | RingWriter = this.tx): boolean {
+    return length <= ring.maxChunk;
   }
 
   readableNow = (): boolean =>

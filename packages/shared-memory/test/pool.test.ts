@@ -8,6 +8,7 @@ import { POOL_RECORD, READS_POOL, RECORD_HEADER_BYTES, RING_HEADER_BYTES, W } fr
 import { PoolWriter, poolCapacityFor } from '../src/pool.js';
 import { shmBackend } from '../src/region.js';
 import { Doorbell } from '../src/doorbell.js';
+import { nextTurn } from '../src/turns.js';
 import { Child, fixture, shmLeftovers, watchdog } from './helpers.js';
 
 // The payload pool (docs/ring-protocol.md §6): a message larger than a ring record crosses
@@ -73,7 +74,6 @@ describe('shm payload pool', () => {
       () => a.close(),
       () => b.close(),
     );
-    const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     for (const [size, deferred] of [
       [64 * KiB, false],
       [600, true],
